@@ -1,0 +1,141 @@
+/**
+ * The session's cookies on the wire: finding them in a request's Cookie header, splitting a token
+ * into chunks that each fit a browser's 4096-byte limit, and writing the header back with new
+ * values for downstream handlers.
+ *
+ * Hono's cookie parser keeps only the first of duplicate names and cannot tell us that a name
+ * appeared twice (a planted cookie), so the header is split here; values are never decoded:
+ * a session token is plain base64url, and anything else in our cookies is refused.
+ * @module
+ */
+
+/** Browsers ignore a cookie whose name plus value is longer than this (RFC 6265 minimum, Chrome's limit). */
+export const MAX_COOKIE_NAME_VALUE = 4096
+
+/** The session's cookie names. */
+export interface CookieNames {
+  /** Name of the session cookie, or the stem of its chunks `<main>.0`, `<main>.1`, ... */
+  readonly main: string
+  /** Name of the activity cookie. */
+  readonly activity: string
+}
+
+/** What a request carried in our cookies. */
+export interface IncomingCookies {
+  /** The session token, joined from chunks when chunked. */
+  readonly token?: string
+  /** Why the session cookies cannot be used, when they cannot. */
+  readonly problem?: 'duplicate' | 'incomplete' | 'oversized' | 'malformed'
+  readonly activity?: string
+  /** Every name of ours that was present, so a write can sweep the ones no longer used. */
+  readonly present: ReadonlySet<string>
+}
+
+const NONE: IncomingCookies = { present: new Set() }
+const TOKEN_CHARS = /^[A-Za-z0-9_\-.]*$/
+const CHUNK_SUFFIX = /^\.(0|[1-9][0-9]{0,2})$/
+
+/** Reads our cookies from a Cookie header. Anything of ours that is ambiguous is reported, not guessed. */
+export function readIncomingCookies(header: string | null | undefined, names: CookieNames, maxChars: number): IncomingCookies {
+  // Fast path: most anonymous requests carry no cookie of ours at all.
+  if (!header || header.indexOf(names.main) === -1) return NONE
+  if (header.length > maxChars * 4 + 16 * 1024) return { problem: 'oversized', present: new Set() }
+
+  const present = new Set<string>()
+  let single: string | undefined
+  let activity: string | undefined
+  const chunks: string[] = []
+  let problem: IncomingCookies['problem']
+
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq === -1) continue
+    const name = pair.slice(0, eq).trim()
+    if (!name.startsWith(names.main)) continue
+    let value = pair.slice(eq + 1).trim()
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+
+    let slot: 'single' | 'activity' | number
+    if (name === names.main) slot = 'single'
+    else if (name === names.activity) slot = 'activity'
+    else {
+      const suffix = CHUNK_SUFFIX.exec(name.slice(names.main.length))
+      if (!suffix) continue
+      slot = Number(suffix[1])
+    }
+    if (present.has(name)) problem = 'duplicate'
+    present.add(name)
+    if (!TOKEN_CHARS.test(value)) {
+      if (slot !== 'activity') problem ??= 'malformed'
+      continue
+    }
+    if (slot === 'single') single = value
+    else if (slot === 'activity') activity = value
+    else chunks[slot] = value
+  }
+
+  if (problem) return { problem, activity, present }
+  if (chunks.length === 0) return { token: single, activity, present }
+  // Chunks must be 0..n-1 with no gap, and never beside an unchunked cookie.
+  if (single !== undefined || hasGap(chunks)) return { problem: 'incomplete', activity, present }
+  const token = chunks.join('')
+  if (token.length > maxChars) return { problem: 'oversized', activity, present }
+  return { token, activity, present }
+}
+
+function hasGap(list: readonly (string | undefined)[]): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === undefined) return true
+  return false
+}
+
+/**
+ * Splits a token into `[name, value]` cookies. One cookie named `main` when name and value fit
+ * in {@link MAX_COOKIE_NAME_VALUE}; otherwise `main.0`, `main.1`, ... each within the limit.
+ */
+export function splitIntoCookies(main: string, token: string): Array<[string, string]> {
+  if (main.length + token.length <= MAX_COOKIE_NAME_VALUE) return [[main, token]]
+  const out: Array<[string, string]> = []
+  for (let offset = 0, i = 0; offset < token.length; i++) {
+    const name = `${main}.${i}`
+    const size = MAX_COOKIE_NAME_VALUE - name.length
+    out.push([name, token.slice(offset, offset + size)])
+    offset += size
+  }
+  return out
+}
+
+/** Bytes the cookies take in a Cookie header: each `name=value` plus the `; ` between them. */
+export function cookieBytes(cookies: ReadonlyArray<readonly [string, string]>): number {
+  let n = 0
+  for (const [name, value] of cookies) n += name.length + 1 + value.length + 2
+  return n
+}
+
+/**
+ * Returns `header` with every cookie in `managed` removed and `next` appended, other cookies
+ * left byte for byte as they were.
+ */
+export function rewriteCookieHeader(
+  header: string | null | undefined,
+  managed: (name: string) => boolean,
+  next: ReadonlyArray<readonly [string, string]>,
+): string {
+  const kept: string[] = []
+  if (header) {
+    for (const pair of header.split(';')) {
+      const trimmed = pair.trim()
+      if (trimmed === '') continue
+      const eq = trimmed.indexOf('=')
+      const name = (eq === -1 ? trimmed : trimmed.slice(0, eq)).trim()
+      if (!managed(name)) kept.push(trimmed)
+    }
+  }
+  for (const [name, value] of next) kept.push(`${name}=${value}`)
+  return kept.join('; ')
+}
+
+/** Whether `name` is one of the session's cookies (main, a chunk, activity). */
+export function isSessionCookieName(name: string, names: CookieNames): boolean {
+  if (!name.startsWith(names.main)) return false
+  return name === names.main || name === names.activity || CHUNK_SUFFIX.test(name.slice(names.main.length))
+}

@@ -1,0 +1,53 @@
+/**
+ * hono-edge-session: encrypted sessions for Hono on Cloudflare Workers and any Web-standard
+ * runtime, updatable from the server and visible to downstream handlers at once.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { edgeSession, getSession, updateSession } from 'hono-edge-session'
+ *
+ * const app = new Hono<{ Bindings: { SESSION_SECRET: string } }>()
+ * app.use(edgeSession({ secret: (c) => c.env.SESSION_SECRET, onboarding: {} }))
+ * app.post('/onboarding/finish', async (c) => {
+ *   await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+ *   return c.redirect('/explore', 303)
+ * })
+ * ```
+ * @module
+ */
+export { edgeSession } from './middleware/edge-session'
+export { onboardingGate, createGate, safeRedirectPath } from './middleware/gate'
+export type { GateDecision } from './middleware/gate'
+export { isHtmlNavigation } from './middleware/activity'
+export { getSession, createSession, updateSession, destroySession, destroyUserSessions } from './session'
+export {
+  SessionError,
+  SessionConfigError,
+  SessionNotMountedError,
+  SessionMissingError,
+  SessionInvalidError,
+  SessionTooLargeError,
+  SessionCommittedError,
+  SessionStoreError,
+  SessionUnsupportedError,
+} from './errors'
+export type { SessionIssue } from './errors'
+export type {
+  JsonValue,
+  SessionUser,
+  SessionInternal,
+  SessionClaims,
+  SessionData,
+  SessionInput,
+  SecretInput,
+  SessionCookieOptions,
+  SessionDurationOptions,
+  PathRule,
+  OnboardingOptions,
+  ActivityOptions,
+  InvalidReason,
+  EdgeSessionOptions,
+} from './types'
+export type { StandardSchemaV1 } from './schema'
+export type { SessionStore, StoredSession, StoreWriteOptions } from './stores/types'

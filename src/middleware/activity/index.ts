@@ -1,0 +1,71 @@
+/**
+ * Activity: which finished requests count as page views (for `lastPath` / `lastVisit`) and which
+ * count as activity at all (for the rolling inactivity timeout). Writing is throttled by the
+ * session state; this module only decides.
+ * @module
+ */
+import type { Context } from 'hono'
+import { SessionConfigError } from '../../errors'
+import type { ActivityOptions } from '../../types'
+
+/** Resolved activity settings. */
+export interface ActivityTracker {
+  readonly touchMs: number
+  /** `path?query` of a page view to record, or `null`. Called after the handler ran. */
+  pageView(c: Context): string | null
+  /** Whether the finished request shows the user is active (refreshes the inactivity timeout). */
+  isActive(c: Context): boolean
+}
+
+const DEFAULT_TOUCH_SECONDS = 60
+
+/** Resolves `activity` options once. `false` keeps the rolling timeout but records no page views. */
+export function createActivityTracker(options: ActivityOptions | false | undefined): ActivityTracker {
+  const settings = options === false ? {} : (options ?? {})
+  const touchSeconds = settings.touchInterval ?? DEFAULT_TOUCH_SECONDS
+  if (typeof touchSeconds !== 'number' || !Number.isFinite(touchSeconds) || touchSeconds < 0)
+    throw new SessionConfigError(`activity.touchInterval must be a number of seconds, 0 or more; got ${String(touchSeconds)}.`)
+  const isPageView = settings.isPageView ?? isHtmlNavigation
+  if (typeof isPageView !== 'function') throw new SessionConfigError('activity.isPageView must be a function.')
+  const recordPages = options !== false
+
+  return {
+    touchMs: touchSeconds * 1000,
+    pageView(c) {
+      if (!recordPages || !isActive(c) || !isPageView(c)) return null
+      const url = c.req.url
+      const start = url.indexOf('/', url.indexOf('//') + 2)
+      return start === -1 ? '/' : stripHash(url.slice(start))
+    },
+    isActive,
+  }
+}
+
+function stripHash(pathAndQuery: string): string {
+  const hash = pathAndQuery.indexOf('#')
+  return hash === -1 ? pathAndQuery : pathAndQuery.slice(0, hash)
+}
+
+/** A request that finished well and was not a prefetch (a prefetch is the browser's guess, not the user). */
+function isActive(c: Context): boolean {
+  if (c.res.status >= 400) return false
+  const headers = c.req.raw.headers
+  const purpose = headers.get('sec-purpose') ?? headers.get('purpose') ?? headers.get('x-purpose')
+  return !(purpose && /prefetch|prerender/i.test(purpose))
+}
+
+/**
+ * The default page-view test: a GET navigation (by Fetch Metadata when the browser sends it,
+ * else by `Accept: text/html`) answered 2xx with HTML.
+ */
+export function isHtmlNavigation(c: Context): boolean {
+  if (c.req.method !== 'GET' || c.res.status < 200 || c.res.status >= 300) return false
+  const headers = c.req.raw.headers
+  const mode = headers.get('sec-fetch-mode')
+  if (mode !== null) {
+    if (mode !== 'navigate') return false
+    const dest = headers.get('sec-fetch-dest')
+    if (dest !== null && dest !== 'document') return false
+  } else if (!(headers.get('accept') ?? '').includes('text/html')) return false
+  return (c.res.headers.get('content-type') ?? '').startsWith('text/html')
+}

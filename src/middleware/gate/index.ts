@@ -1,0 +1,111 @@
+/**
+ * The onboarding gate: a signed-in user who has not finished onboarding reaches only the
+ * onboarding pages and the paths you allow. Page navigations are redirected (303) to the
+ * onboarding page with a `returnTo`; every other request gets 403 JSON, which a script can act on.
+ * @module
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { SessionConfigError } from '../../errors'
+import { getSessionState } from '../../state/registry'
+import type { OnboardingOptions, SessionClaims, SessionData } from '../../types'
+import { compileRules, normalizePath, safeRedirectPath } from './paths'
+
+/** Decides one request: a response that stops it, or `undefined` to let it through. */
+export type GateDecision = (c: Context, session: SessionData<object> | null) => Response | undefined
+
+const DEFAULT_ALLOW = [
+  '/login',
+  '/logout',
+  '/signin',
+  '/signout',
+  '/auth/*',
+  '/callback/*',
+  '/api/auth/*',
+  '/static/*',
+  '/assets/*',
+  '/favicon.ico',
+  '/robots.txt',
+]
+const NO_STORE = { 'Cache-Control': 'private, no-store' }
+
+/** Resolves gate options once. Throws {@link SessionConfigError}. */
+export function createGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims>): GateDecision {
+  const entry = options.path ?? '/onboarding'
+  const home = options.home ?? '/'
+  const loginPath = options.loginPath ?? '/login'
+  for (const [label, value] of [['onboarding.path', entry], ['onboarding.home', home], ['onboarding.loginPath', loginPath]] as const) {
+    if (safeRedirectPath(value) !== value || value.includes('?')) throw new SessionConfigError(`${label} must be a plain path such as "/x"; got ${JSON.stringify(value)}.`)
+  }
+  const entryKey = normalizePath(entry)
+  const isUnderEntry = (path: string) => {
+    const key = normalizePath(path)
+    return key === entryKey || key.startsWith(`${entryKey}/`)
+  }
+  if (isUnderEntry(home)) throw new SessionConfigError('onboarding.home must not be the onboarding page itself (it would loop).')
+  const isComplete =
+    options.isComplete ?? ((session: SessionData<Claims>) => (session as { onboardingStep?: unknown }).onboardingStep === 'COMPLETED')
+  if (typeof isComplete !== 'function') throw new SessionConfigError('onboarding.isComplete must be a function.')
+  const allow = compileRules([entry, `${entry}/*`, ...DEFAULT_ALLOW, ...(options.allow ?? [])], 'onboarding.allow', false)
+  const protect = options.protect?.length ? compileRules(options.protect, 'onboarding.protect', true) : undefined
+  const loginKey = normalizePath(loginPath)
+
+  return function onboardingGate(c, session) {
+    if (session === null) {
+      if (!protect) return undefined
+      const key = normalizePath(c.req.path)
+      if (key === loginKey || !protect(key, c)) return undefined
+      return isNavigation(c)
+        ? redirect(`${loginPath}?returnTo=${encodeURIComponent(target(c))}`)
+        : Response.json({ error: 'login_required', login: loginPath }, { status: 401, headers: NO_STORE })
+    }
+    if (isComplete(session as SessionData<Claims>)) {
+      // Finished users have nothing to do on the entry page: send them on.
+      if (normalizePath(c.req.path) !== entryKey || !isNavigation(c)) return undefined
+      const back = safeRedirectPath(c.req.query('returnTo'), new URL(c.req.url).origin)
+      return redirect(back && !isUnderEntry(back.split(/[?#]/)[0] as string) ? back : home)
+    }
+    if (allow(c.req.path, c)) return undefined
+    return isNavigation(c)
+      ? redirect(`${entry}?returnTo=${encodeURIComponent(target(c))}`)
+      : Response.json({ error: 'onboarding_required', onboarding: entry }, { status: 403, headers: NO_STORE })
+  }
+}
+
+/**
+ * The gate as a middleware of its own, for apps that mount it on some routes only. Needs
+ * {@link edgeSession} earlier in the chain.
+ *
+ * @example
+ * ```ts
+ * app.use(edgeSession({ secret: (c) => c.env.SESSION_SECRET }))
+ * app.use('/app/*', onboardingGate({ path: '/app/welcome' }))
+ * ```
+ */
+export function onboardingGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): MiddlewareHandler {
+  const decide = createGate(options)
+  return async function onboardingGateMiddleware(c, next) {
+    const blocked = decide(c, getSessionState(c).data)
+    if (blocked) return blocked
+    await next()
+  }
+}
+
+/** A page navigation (GET/HEAD wanting HTML), as opposed to fetch/XHR or a form post. */
+function isNavigation(c: Context): boolean {
+  const method = c.req.method
+  if (method !== 'GET' && method !== 'HEAD') return false
+  const mode = c.req.raw.headers.get('sec-fetch-mode')
+  if (mode !== null) return mode === 'navigate'
+  return (c.req.raw.headers.get('accept') ?? '').includes('text/html')
+}
+
+function target(c: Context): string {
+  const url = new URL(c.req.url)
+  return url.pathname + url.search
+}
+
+function redirect(location: string): Response {
+  return new Response(null, { status: 303, headers: { Location: location, ...NO_STORE } })
+}
+
+export { normalizePath, safeRedirectPath }

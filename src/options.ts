@@ -1,0 +1,113 @@
+/**
+ * Options are checked and resolved once, when the middleware is built; a wrong option fails at
+ * startup with a message that says what to change. The per-request code reads only the result.
+ * @module
+ */
+import type { Context } from 'hono'
+import type { CookieNames } from './codec/cookie-jar'
+import { checkSecrets, createKeyringCache, type Keyring } from './codec/keyring'
+import { SessionConfigError } from './errors'
+import type { StandardSchemaV1 } from './schema'
+import type { SessionStore } from './stores/types'
+import type { EdgeSessionOptions, InvalidReason, SecretInput } from './types'
+
+/** Cookie attributes every write uses. */
+export interface CookieAttributes {
+  readonly path: '/'
+  readonly httpOnly: true
+  readonly secure: boolean
+  readonly sameSite: 'Lax' | 'Strict' | 'None'
+  readonly domain?: string
+}
+
+/** The options every request reads, resolved once. */
+export interface ResolvedOptions {
+  readonly names: CookieNames
+  readonly attributes: CookieAttributes
+  readonly keyring: (c: Context) => Promise<Keyring>
+  readonly absoluteMs: number
+  readonly inactivityMs: number
+  readonly maxBytes: number
+  readonly schema?: StandardSchemaV1
+  readonly store?: SessionStore
+  readonly storeTimeoutMs: number
+  readonly onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
+}
+
+const DEFAULT_NAME = 'session'
+const DEFAULT_ABSOLUTE_SECONDS = 8 * 60 * 60
+const DEFAULT_INACTIVITY_SECONDS = 30 * 60
+const DEFAULT_MAX_BYTES = 10 * 1024
+const DEFAULT_STORE_TIMEOUT_MS = 5000
+const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
+const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/
+
+function positiveInteger(value: unknown, label: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max)
+    throw new SessionConfigError(`${label} must be a whole number from 1 to ${max}; got ${String(value)}.`)
+  return value
+}
+
+/** Resolves and checks the core options. Throws {@link SessionConfigError}. */
+export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new SessionConfigError('edgeSession() needs an options object with at least { secret }.')
+  const cookie = options.cookie ?? {}
+  const baseName = cookie.name ?? DEFAULT_NAME
+  if (!COOKIE_NAME.test(baseName))
+    throw new SessionConfigError(`cookie.name must be 1-64 letters, digits, "_" or "-"; got ${JSON.stringify(baseName)}.`)
+  const secure = cookie.secure ?? true
+  const sameSite = cookie.sameSite ?? 'Lax'
+  if (!['Lax', 'Strict', 'None'].includes(sameSite))
+    throw new SessionConfigError(`cookie.sameSite must be 'Lax', 'Strict' or 'None'; got ${JSON.stringify(sameSite)}.`)
+  if (sameSite === 'None' && !secure) throw new SessionConfigError("cookie.sameSite 'None' needs cookie.secure: true (browsers refuse it otherwise).")
+  const domain = cookie.domain
+  if (domain !== undefined && (typeof domain !== 'string' || !/^[A-Za-z0-9.-]+$/.test(domain)))
+    throw new SessionConfigError(`cookie.domain must be a plain host name; got ${JSON.stringify(domain)}.`)
+  // __Host- stops sibling subdomains from planting a same-named cookie; it forbids Domain, so a
+  // shared cookie falls back to __Secure-.
+  const prefix = !secure ? '' : domain ? '__Secure-' : '__Host-'
+  const main = prefix + baseName
+  const names: CookieNames = { main, activity: `${main}-activity` }
+
+  const absoluteSeconds = positiveInteger(options.duration?.absolute, 'duration.absolute', DEFAULT_ABSOLUTE_SECONDS, MAX_COOKIE_AGE_SECONDS)
+  const inactivitySeconds = positiveInteger(
+    options.duration?.inactivity,
+    'duration.inactivity',
+    Math.min(DEFAULT_INACTIVITY_SECONDS, absoluteSeconds),
+    absoluteSeconds,
+  )
+  const maxBytes = positiveInteger(options.maxBytes, 'maxBytes', DEFAULT_MAX_BYTES, 64 * 1024)
+  if (maxBytes < 1024) throw new SessionConfigError(`maxBytes must be at least 1024; got ${maxBytes}.`)
+
+  if (options.schema !== undefined && typeof options.schema?.['~standard']?.validate !== 'function')
+    throw new SessionConfigError('schema must be a Standard Schema v1 validator (zod, valibot, arktype, ...).')
+  const store = options.store
+  if (store !== undefined && (typeof store?.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function'))
+    throw new SessionConfigError('store must have get, set and delete methods (see SessionStore).')
+  if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
+    throw new SessionConfigError('onInvalid must be a function.')
+
+  return {
+    names,
+    attributes: { path: '/', httpOnly: true, secure, sameSite, ...(domain ? { domain } : {}) },
+    keyring: resolveSecret(options.secret, names),
+    absoluteMs: absoluteSeconds * 1000,
+    inactivityMs: inactivitySeconds * 1000,
+    maxBytes,
+    schema: options.schema,
+    store,
+    storeTimeoutMs: positiveInteger(options.storeTimeout, 'storeTimeout', DEFAULT_STORE_TIMEOUT_MS),
+    onInvalid: options.onInvalid,
+  }
+}
+
+function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: CookieNames): (c: Context) => Promise<Keyring> {
+  const keyringFor = createKeyringCache({ session: names.main, activity: names.activity })
+  if (typeof secret === 'function') {
+    // Only known per request (Workers secrets live in c.env); the cache keeps derivation to once.
+    return async (c) => keyringFor(secret(c))
+  }
+  const secrets = checkSecrets(secret as SecretInput)
+  return () => keyringFor(secrets)
+}

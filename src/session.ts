@@ -1,0 +1,113 @@
+/**
+ * The functions handlers call: read, create, update and end the session of the current request.
+ * @module
+ */
+import type { Context } from 'hono'
+import { getSessionState } from './state/registry'
+import type { SessionClaims, SessionData, SessionInput } from './types'
+
+/**
+ * The current session, or `null` when nobody is signed in. Shows every change made earlier in
+ * this request, by the middleware or by `updateSession`.
+ *
+ * @example
+ * ```ts
+ * app.get('/me', (c) => {
+ *   const session = getSession(c)
+ *   return session ? c.json(session.user) : c.json({ error: 'signed_out' }, 401)
+ * })
+ * ```
+ */
+export function getSession<Claims extends object = SessionClaims>(c: Context): SessionData<Claims> | null {
+  return getSessionState(c).data as SessionData<Claims> | null
+}
+
+/**
+ * Signs a user in: always a brand-new session (new random id, new `createdAt`), replacing any
+ * session the request had. Call it only after your own code has verified who the user is.
+ *
+ * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
+ * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`
+ * @throws {SessionStoreError} the store could not write it
+ * @example
+ * ```ts
+ * app.post('/login', async (c) => {
+ *   const user = await verifyPassword(await c.req.formData())
+ *   await createSession(c, { user: { sub: user.id, name: user.name }, onboardingStep: 'PROFILE' })
+ *   return c.redirect('/onboarding', 303)
+ * })
+ * ```
+ */
+export function createSession<Claims extends object = SessionClaims>(
+  c: Context,
+  data: SessionInput<Claims>,
+): Promise<SessionData<Claims>> {
+  return getSessionState(c).create(data as SessionInput<object>, Date.now()) as Promise<SessionData<Claims>>
+}
+
+/**
+ * Changes the session: pass the whole new session, or a function of the current one. `internal`
+ * (id, creation time, absolute expiry) is kept whatever you pass. The change is visible to
+ * `getSession(c)` and to the request's Cookie header at once, and the response carries one
+ * Set-Cookie however many times you call it. Only server code decides what goes in: never copy
+ * session fields from the request body.
+ *
+ * @throws {SessionMissingError} nobody is signed in
+ * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
+ * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`; the old one is kept
+ * @throws {SessionCommittedError} the response was already sent
+ * @throws {SessionStoreError} the store could not write it; the old one is kept
+ * @example
+ * ```ts
+ * app.post('/onboarding/finish', async (c) => {
+ *   await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+ *   return c.redirect('/explore', 303)
+ * })
+ * ```
+ */
+export function updateSession<Claims extends object = SessionClaims>(
+  c: Context,
+  next: SessionInput<Claims> | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>),
+): Promise<SessionData<Claims>> {
+  return getSessionState(c).update(next as Parameters<ReturnType<typeof getSessionState>['update']>[0], Date.now()) as Promise<
+    SessionData<Claims>
+  >
+}
+
+/**
+ * Signs out: clears the session cookie, all of its chunks and the activity cookie; with a store,
+ * deletes the record so a copy of the old cookie is refused.
+ *
+ * @throws {SessionStoreError} the store could not delete the record (the cookies are cleared anyway)
+ * @example
+ * ```ts
+ * app.post('/logout', async (c) => {
+ *   await destroySession(c)
+ *   return c.redirect('/', 303)
+ * })
+ * ```
+ */
+export function destroySession(c: Context): Promise<void> {
+  return getSessionState(c).destroy()
+}
+
+/**
+ * Ends every session of a user ("sign out everywhere", after a password change). Needs a store
+ * with `deleteByUser` (the Durable Object and D1 stores); cookie-only sessions cannot be recalled
+ * one by one: rotate the secret instead. Returns how many sessions were ended.
+ *
+ * @throws {SessionUnsupportedError} the session is kept in the cookie, or the store cannot list by user
+ * @throws {SessionStoreError} the store failed
+ * @example
+ * ```ts
+ * app.post('/account/password', async (c) => {
+ *   const { user } = getSession(c)!
+ *   await changePassword(user.sub, await c.req.formData())
+ *   await destroyUserSessions(c, user.sub)
+ *   return c.redirect('/login', 303)
+ * })
+ * ```
+ */
+export function destroyUserSessions(c: Context, sub: string): Promise<number> {
+  return getSessionState(c).destroyUser(sub)
+}

@@ -1,0 +1,425 @@
+/**
+ * The session of one request: what the request carried, what handlers changed, and what the
+ * response must say. Everything the middleware and the public functions do goes through here.
+ *
+ * Two cookies, so that concurrent requests cannot undo each other's work:
+ * - the session cookie holds the data (or, with a store, the session id) and is written only when
+ *   the data changes: sign-in, `updateSession`, key rotation, sign-out;
+ * - the activity cookie holds `lastPath`, `lastVisit` and the time the session was last seen
+ *   (which drives the inactivity timeout), bound to the session id. A response that only records
+ *   activity never rewrites the data, so a slow page load cannot put back an older session.
+ * @module
+ */
+import type { Context } from 'hono'
+import { serialize } from 'hono/utils/cookie'
+import { base64url } from 'jose'
+import { type IncomingCookies, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar'
+import type { Keyring } from '../codec/keyring'
+import { TokenRefused, openToken, sealToken } from '../codec/token'
+import {
+  SessionCommittedError,
+  SessionError,
+  SessionMissingError,
+  SessionStoreError,
+  SessionTooLargeError,
+  SessionUnsupportedError,
+} from '../errors'
+import type { ResolvedOptions } from '../options'
+import type { StoredSession } from '../stores/types'
+import type { InvalidReason, SessionData, SessionInput, SessionInternal } from '../types'
+import { isSessionRecord, passesSchema, toSessionRecord } from './validate'
+
+/** The session cookie's payload: the record itself, or with a store only its id. */
+type MainPayload = { s: StoredSession } | { sid: string }
+
+/** The activity cookie's payload. */
+interface ActivityPayload {
+  sid: string
+  /** lastPath */
+  p?: string
+  /** lastVisit, ms */
+  v?: number
+  /** last seen, ms: any successful request, for the inactivity timeout */
+  t: number
+}
+
+interface Activity {
+  readonly lastPath?: string
+  readonly lastVisit?: number
+  readonly seen: number
+}
+
+type Pending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; token: string }
+
+const NONE: Pending = { kind: 'none' }
+const CLEAR: Pending = { kind: 'clear' }
+const SESSION_ID_BYTES = 16
+// A lastPath longer than this keeps only its pathname, and is not recorded if that is too long.
+const MAX_LAST_PATH = 1024
+
+export class SessionState {
+  /** The merged session that `getSession` returns, or `null` when nobody is signed in. */
+  data: SessionData<object> | null = null
+  /** Set once the response is on its way; later changes cannot reach the browser. */
+  committed = false
+
+  #record: StoredSession | null = null
+  #activity: Activity | null = null
+  #main: Pending = NONE
+  #activityWrite: Pending = NONE
+  #incoming: IncomingCookies = { present: new Set() }
+  /** Cookies of ours that downstream handlers should see, in the order they were written. */
+  #visible: Array<[string, string]> = []
+  #activityToken: string | undefined
+  /** The activity cookie was sealed with an older secret: re-seal it at the next touch. */
+  #activityStale = false
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly keyring: Keyring,
+    private readonly c: Context,
+    /** Called whenever the cookies downstream handlers should see have changed. */
+    private readonly onVisibleChange: (state: SessionState) => void,
+  ) {}
+
+  /** The cookies of ours that the request should carry from now on (name, value). */
+  get visibleCookies(): ReadonlyArray<readonly [string, string]> {
+    return this.#visible
+  }
+
+  /** Reads and checks the session the request carried. Never throws for bad input: it becomes "no session". */
+  async load(now: number): Promise<void> {
+    const { names, maxBytes } = this.options
+    const incoming = readIncomingCookies(this.c.req.raw.headers.get('cookie'), names, maxBytes)
+    this.#incoming = incoming
+    if (incoming.present.size === 0) return
+    if (incoming.problem) return this.#refuse(incoming.problem)
+    if (incoming.token === undefined) {
+      // An activity cookie without a session: left over, clear it.
+      if (incoming.activity !== undefined) this.#forget()
+      return
+    }
+
+    let opened: Awaited<ReturnType<typeof openToken<MainPayload>>>
+    try {
+      opened = await openToken<MainPayload>(incoming.token, this.keyring, 'session', now)
+    } catch (error) {
+      return this.#refuse(error instanceof TokenRefused ? error.reason : 'malformed', error)
+    }
+
+    let record: StoredSession | null
+    if ('sid' in opened.payload && typeof opened.payload.sid === 'string') {
+      if (!this.options.store) return this.#refuse('malformed')
+      const sid = opened.payload.sid
+      try {
+        record = await this.#withTimeout(this.options.store.get(sid))
+      } catch (error) {
+        return this.#refuse('store-failed', error)
+      }
+      if (record === null) return this.#refuse('revoked')
+      if (!isSessionRecord(record) || (record.internal as unknown as SessionInternal).sid !== sid) return this.#refuse('malformed')
+    } else if ('s' in opened.payload && !this.options.store) {
+      record = opened.payload.s
+      if (!isSessionRecord(record)) return this.#refuse('malformed')
+    } else return this.#refuse('malformed')
+
+    const internal = record.internal as unknown as SessionInternal
+    if (internal.expiresAt <= now) return this.#refuse('expired')
+    const activity = await this.#openActivity(incoming.activity, internal.sid, now)
+    const seen = Math.max(internal.updatedAt, activity?.seen ?? 0)
+    if (now - seen > this.options.inactivityMs) return this.#refuse('inactive')
+    if (this.options.schema && !(await passesSchema(record, this.options.schema))) return this.#refuse('schema')
+
+    this.#record = record
+    this.#activity = activity
+    this.#compose()
+    // What the request already carries; a change from here on is merged into the request.
+    this.#visible = this.#visibleWith(incoming.token)
+    if (opened.stale || this.#activityWrite.kind === 'clear') {
+      // Sealed with an older secret: re-seal with the current one in this same response.
+      if (opened.stale) this.#main = { kind: 'write', token: await this.#sealMain(record, now) }
+      this.#setVisible(this.#main.kind === 'write' ? this.#main.token : incoming.token)
+    }
+  }
+
+  /** Starts a new session: new id, new `createdAt`, whatever was there before is gone. */
+  async create(input: SessionInput<object>, now: number): Promise<SessionData<object>> {
+    this.#assertOpen()
+    const fields = await toSessionRecord(input, this.options.schema)
+    const internal: SessionInternal = {
+      sid: base64url.encode(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))),
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + this.options.absoluteMs,
+    }
+    const record: StoredSession = { ...fields, internal: { ...internal } }
+    const token = await this.#sealMain(record, now)
+    this.#assertFits(token)
+    const store = this.options.store
+    if (store) {
+      // The old record goes first: a session id must never outlive a new sign-in (session fixation).
+      await this.#storeWrite(async () => {
+        const previous = this.#record?.internal as SessionInternal | undefined
+        if (previous) await store.delete(previous.sid)
+        await store.set(internal.sid, record, { expiresAt: internal.expiresAt, sub: userSub(record) })
+      })
+    }
+    this.#record = record
+    this.#activity = null
+    this.#main = { kind: 'write', token }
+    this.#activityWrite = this.#incoming.activity !== undefined || this.#activityToken !== undefined ? CLEAR : NONE
+    this.#activityToken = undefined
+    this.#compose()
+    this.#setVisible(token)
+    return this.data as SessionData<object>
+  }
+
+  /** Replaces the session's user and claims; `internal` and activity are kept. */
+  async update(
+    next: SessionInput<object> | ((current: SessionData<object>) => SessionInput<object> | Promise<SessionInput<object>>),
+    now: number,
+  ): Promise<SessionData<object>> {
+    this.#assertOpen()
+    const current = this.#record
+    if (!current || !this.data) throw new SessionMissingError()
+    const internal = current.internal as unknown as SessionInternal
+    const store = this.options.store
+    const apply = async (base: StoredSession): Promise<StoredSession> => {
+      const input = typeof next === 'function' ? await next(this.#composeFrom(base)) : next
+      const fields = await toSessionRecord(input, this.options.schema)
+      return { ...fields, internal: { ...(base.internal as object), updatedAt: now } } as StoredSession
+    }
+
+    if (!store) {
+      const record = await apply(current)
+      const token = await this.#sealMain(record, now)
+      this.#assertFits(token)
+      this.#record = record
+      this.#main = { kind: 'write', token }
+      this.#compose()
+      this.#setVisible(token)
+      return this.data
+    }
+
+    // With a store the cookie keeps the same id; only the record changes.
+    const writeOptions = { expiresAt: internal.expiresAt, sub: userSub(current) }
+    const record = await this.#storeWrite(async () => {
+      if (store.update) return store.update(internal.sid, apply, writeOptions)
+      const latest = await store.get(internal.sid)
+      if (latest === null) return null
+      const updated = await apply(latest)
+      await store.set(internal.sid, updated, writeOptions)
+      return updated
+    })
+    if (record === null) {
+      // Ended elsewhere (sign-out in another tab): it stays ended.
+      this.#forget()
+      throw new SessionMissingError()
+    }
+    this.#record = record
+    this.#compose()
+    return this.data
+  }
+
+  /** Ends the session: clears every cookie of it and, with a store, deletes the record. */
+  async destroy(): Promise<void> {
+    this.#assertOpen()
+    const sid = (this.#record?.internal as SessionInternal | undefined)?.sid
+    this.#forget()
+    const store = this.options.store
+    if (store && sid) await this.#storeWrite(() => store.delete(sid))
+  }
+
+  /** Ends every session of `sub` through the store; this request's too when it is theirs. */
+  async destroyUser(sub: string): Promise<number> {
+    this.#assertOpen()
+    const store = this.options.store
+    if (!store?.deleteByUser)
+      throw new SessionUnsupportedError(
+        store
+          ? 'This store cannot end sessions by user; use durableObjectStore() or d1Store().'
+          : 'Sessions kept only in cookies cannot be ended one user at a time: use a store, or rotate the secret to end them all.',
+      )
+    const count = await this.#storeWrite(() => store.deleteByUser?.(sub) ?? Promise.resolve(0))
+    if (this.#record && userSub(this.#record) === sub) this.#forget()
+    return count
+  }
+
+  /**
+   * Records activity after a successful response: `pageView` is the path of a page view, or
+   * `null` for any other request. Writes only when the path changed or the last write is older
+   * than `touchMs`, so a stream of API calls writes nothing.
+   */
+  async touch(now: number, pageView: string | null, touchMs: number): Promise<void> {
+    const record = this.#record
+    if (!record || this.committed) return
+    const internal = record.internal as unknown as SessionInternal
+    const previous = this.#activity
+    const seen = Math.max(internal.updatedAt, previous?.seen ?? 0)
+    const path = pageView !== null && pageView.length > MAX_LAST_PATH ? shortenPath(pageView) : pageView
+    const newPath = path !== null && path !== previous?.lastPath
+    if (!newPath && now - seen < touchMs && !this.#activityStale) return
+    const activity: Activity = {
+      lastPath: path ?? previous?.lastPath,
+      lastVisit: path !== null ? now : previous?.lastVisit,
+      seen: now,
+    }
+    const payload: ActivityPayload = { sid: internal.sid, t: now }
+    if (activity.lastPath !== undefined) payload.p = activity.lastPath
+    if (activity.lastVisit !== undefined) payload.v = activity.lastVisit
+    const exp = Math.min(now + this.options.inactivityMs, internal.expiresAt)
+    const token = await sealToken({ iat: seconds(now), exp: seconds(exp), ...payload }, this.keyring.current, 'activity')
+    this.#activity = activity
+    this.#activityWrite = { kind: 'write', token }
+    this.#compose()
+  }
+
+  /** Drops every pending cookie write (used when the response is a server error). */
+  discardWrites(): void {
+    this.#main = NONE
+    this.#activityWrite = NONE
+  }
+
+  /** The Set-Cookie lines this response must carry, and marks the state committed. */
+  commit(now: number): string[] {
+    this.committed = true
+    const { names, attributes } = this.options
+    const out: string[] = []
+    const present = this.#incoming.present
+    const written = new Set<string>()
+
+    const main = this.#main
+    if (main.kind === 'write') {
+      const expiresAt = (this.#record?.internal as SessionInternal | undefined)?.expiresAt ?? now
+      const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
+      for (const [name, value] of splitIntoCookies(names.main, main.token)) {
+        out.push(serialize(name, value, { ...attributes, maxAge }))
+        written.add(name)
+      }
+    }
+    if (main.kind !== 'none') {
+      // Sweep every chunk (or the unchunked cookie) the browser has that this write did not replace.
+      for (const name of present) if (name !== names.activity && !written.has(name)) out.push(expire(name, attributes))
+    }
+
+    const activity = this.#activityWrite
+    if (activity.kind === 'write') {
+      const seen = this.#activity?.seen ?? now
+      const expiresAt = (this.#record?.internal as SessionInternal | undefined)?.expiresAt ?? now
+      const maxAge = Math.max(0, Math.ceil((Math.min(seen + this.options.inactivityMs, expiresAt) - now) / 1000))
+      out.push(serialize(names.activity, activity.token, { ...attributes, maxAge }))
+    } else if (activity.kind === 'clear' && present.has(names.activity)) {
+      out.push(expire(names.activity, attributes))
+    }
+    return out
+  }
+
+  #forget(): void {
+    this.#record = null
+    this.#activity = null
+    this.data = null
+    this.#main = CLEAR
+    this.#activityWrite = CLEAR
+    this.#activityToken = undefined
+    this.#setVisible()
+  }
+
+  #refuse(reason: InvalidReason, error?: unknown): void {
+    this.options.onInvalid?.(reason, this.c, error)
+    this.#forget()
+  }
+
+  async #openActivity(token: string | undefined, sid: string, now: number): Promise<Activity | null> {
+    if (token === undefined) return null
+    try {
+      const { payload, stale } = await openToken<ActivityPayload>(token, this.keyring, 'activity', now)
+      if (payload.sid !== sid || typeof payload.t !== 'number') throw new TokenRefused('malformed')
+      this.#activityToken = token
+      this.#activityStale = stale
+      return {
+        seen: payload.t,
+        ...(typeof payload.p === 'string' ? { lastPath: payload.p } : {}),
+        ...(typeof payload.v === 'number' ? { lastVisit: payload.v } : {}),
+      }
+    } catch {
+      // Another session's, expired or forged: ignore it and clear it.
+      this.#activityWrite = CLEAR
+      return null
+    }
+  }
+
+  #sealMain(record: StoredSession, now: number): Promise<string> {
+    const internal = record.internal as unknown as SessionInternal
+    const payload: MainPayload = this.options.store ? { sid: internal.sid } : { s: record }
+    return sealToken({ iat: seconds(now), exp: seconds(internal.expiresAt), ...payload }, this.keyring.current, 'session')
+  }
+
+  #assertFits(token: string): void {
+    const bytes = cookieBytes(splitIntoCookies(this.options.names.main, token))
+    if (bytes > this.options.maxBytes) throw new SessionTooLargeError(bytes, this.options.maxBytes)
+  }
+
+  #assertOpen(): void {
+    if (this.committed) throw new SessionCommittedError()
+  }
+
+  async #storeWrite<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#withTimeout(write())
+    } catch (error) {
+      if (error instanceof SessionError) throw error
+      throw new SessionStoreError('The session store failed; the session was not changed.', { cause: error })
+    }
+  }
+
+  #withTimeout<T>(promise: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`store call timed out after ${this.options.storeTimeoutMs} ms`)), this.options.storeTimeoutMs)
+    })
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  }
+
+  #composeFrom(record: StoredSession): SessionData<object> {
+    const activity = this.#activity
+    const data: Record<string, unknown> = { ...record }
+    if (activity?.lastPath !== undefined) data.lastPath = activity.lastPath
+    if (activity?.lastVisit !== undefined) data.lastVisit = activity.lastVisit
+    return data as SessionData<object>
+  }
+
+  #compose(): void {
+    this.data = this.#record ? this.#composeFrom(this.#record) : null
+  }
+
+  #visibleWith(mainToken: string | undefined): Array<[string, string]> {
+    const visible: Array<[string, string]> = mainToken === undefined ? [] : splitIntoCookies(this.options.names.main, mainToken)
+    if (this.#activityToken !== undefined && this.#activityWrite.kind !== 'clear') visible.push([this.options.names.activity, this.#activityToken])
+    return visible
+  }
+
+  /** Records which cookies downstream should see, and tells the middleware. */
+  #setVisible(mainToken?: string): void {
+    this.#visible = this.#visibleWith(mainToken)
+    this.onVisibleChange(this)
+  }
+}
+
+function userSub(record: StoredSession): string {
+  return (record.user as { sub: string }).sub
+}
+
+function seconds(ms: number): number {
+  return Math.floor(ms / 1000)
+}
+
+function shortenPath(path: string): string | null {
+  const q = path.indexOf('?')
+  const pathname = q === -1 ? path : path.slice(0, q)
+  return pathname.length > MAX_LAST_PATH ? null : pathname
+}
+
+function expire(name: string, attributes: ResolvedOptions['attributes']): string {
+  // Same Path/Domain/Secure/SameSite as when set, or Chromium keeps the cookie.
+  return serialize(name, '', { ...attributes, maxAge: 0 })
+}

@@ -1,0 +1,116 @@
+/**
+ * Session data must be plain JSON: what `getSession` returns after an update must be exactly
+ * what the next request decrypts. This check runs on every write (and the schema on reads too).
+ * @module
+ */
+import { type SessionIssue, SessionInvalidError } from '../errors'
+import type { StandardSchemaV1 } from '../schema'
+import type { StoredSession } from '../stores/types'
+import type { JsonValue } from '../types'
+
+/** Keys the middleware owns; a caller's values for them are dropped. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['internal', 'lastPath', 'lastVisit'])
+const MAX_DEPTH = 32
+
+/**
+ * Returns a deep JSON copy of `input` without the reserved keys, checked against `schema`.
+ * Throws {@link SessionInvalidError} listing every problem.
+ */
+export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 | undefined): Promise<StoredSession> {
+  if (!isPlainObject(input)) throw new SessionInvalidError([{ message: 'session data must be a plain object: { user: { sub }, ...claims }' }])
+  const issues: SessionIssue[] = []
+  let record = copyJson(input, [], issues, true)
+  if (issues.length === 0) checkUser(record, issues)
+  if (issues.length > 0) throw new SessionInvalidError(issues)
+  if (schema) {
+    const result = await schema['~standard'].validate(record)
+    if (result.issues) throw new SessionInvalidError(result.issues.map(toIssue))
+    // The schema may transform; its output must be JSON as well.
+    record = copyJson(result.value, [], issues, true)
+    if (issues.length === 0) checkUser(record, issues)
+    if (issues.length > 0) throw new SessionInvalidError(issues)
+  }
+  return record as StoredSession
+}
+
+/** Whether a record read back from a cookie or store still passes the schema. */
+export async function passesSchema(record: StoredSession, schema: StandardSchemaV1): Promise<boolean> {
+  const { internal: _internal, ...input } = record
+  const result = await schema['~standard'].validate(input)
+  return !result.issues
+}
+
+/** Whether a record read back has the shape every session has. */
+export function isSessionRecord(value: unknown): value is StoredSession {
+  if (!isPlainObject(value)) return false
+  const { user, internal } = value as Record<string, unknown>
+  if (!isPlainObject(user) || typeof (user as Record<string, unknown>).sub !== 'string') return false
+  if (!isPlainObject(internal)) return false
+  const { sid, createdAt, updatedAt, expiresAt } = internal as Record<string, unknown>
+  return typeof sid === 'string' && [createdAt, updatedAt, expiresAt].every((n) => typeof n === 'number' && Number.isFinite(n))
+}
+
+function toIssue(issue: StandardSchemaV1.Issue): SessionIssue {
+  const path = issue.path?.map((p) => (typeof p === 'object' ? p.key : p))
+  return path ? { message: issue.message, path } : { message: issue.message }
+}
+
+function checkUser(record: JsonValue | undefined, issues: SessionIssue[]): void {
+  const user = isPlainObject(record) ? (record as Record<string, JsonValue>).user : undefined
+  if (!isPlainObject(user)) issues.push({ message: 'is required: { sub: string, ... }', path: ['user'] })
+  else {
+    const sub = (user as Record<string, JsonValue>).sub
+    if (typeof sub !== 'string' || sub.length === 0) issues.push({ message: 'must be a non-empty string', path: ['user', 'sub'] })
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function copyJson(value: unknown, path: PropertyKey[], issues: SessionIssue[], top = false): JsonValue | undefined {
+  if (path.length > MAX_DEPTH) {
+    issues.push({ message: `nests deeper than ${MAX_DEPTH} levels`, path })
+    return undefined
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value
+    case 'number':
+      if (Number.isFinite(value)) return value
+      issues.push({ message: `${value} is not a JSON number`, path })
+      return undefined
+    case 'object': {
+      if (value === null) return null
+      if (Array.isArray(value)) {
+        const out: JsonValue[] = []
+        for (let i = 0; i < value.length; i++) {
+          const item = copyJson(value[i], [...path, i], issues)
+          if (item === undefined && value[i] === undefined) issues.push({ message: 'undefined is not JSON', path: [...path, i] })
+          out.push(item ?? null)
+        }
+        return out
+      }
+      if (!isPlainObject(value)) {
+        issues.push({ message: `${value.constructor?.name ?? 'this object'} is not a plain JSON object`, path })
+        return undefined
+      }
+      const out: { [key: string]: JsonValue } = {}
+      for (const key of Object.keys(value)) {
+        if (top && RESERVED_KEYS.has(key)) continue
+        const item = value[key]
+        // An undefined property is an omitted one, as in JSON.stringify: `{ ...s, flag: undefined }` removes `flag`.
+        if (item === undefined) continue
+        const copied = copyJson(item, [...path, key], issues)
+        if (copied !== undefined) out[key] = copied
+      }
+      return out
+    }
+    default:
+      issues.push({ message: `a ${typeof value} is not JSON`, path })
+      return undefined
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The contract between the middleware and a place that keeps session data. Implement it to keep
+ * sessions in Redis, Postgres or anything else; the built-in stores are examples of it.
+ * @module
+ */
+import type { JsonValue } from '../types'
+
+/** What a store keeps under a session id: the session as a JSON object (user, internal, claims). */
+export type StoredSession = { [key: string]: JsonValue }
+
+/** Options passed with every write. */
+export interface StoreWriteOptions {
+  /** When the record may be forgotten, in milliseconds since the epoch (the session's absolute end). */
+  expiresAt: number
+  /** The user the session belongs to (`user.sub`), for stores that index sessions by user. */
+  sub: string
+}
+
+/**
+ * Where session data lives. Every method may throw or reject: the middleware turns a failed read
+ * into "no session" and a failed write into a {@link SessionStoreError}.
+ *
+ * @example
+ * ```ts
+ * const store: SessionStore = {
+ *   async get(sid) { return JSON.parse((await redis.get(`s:${sid}`)) ?? 'null') },
+ *   async set(sid, data, { expiresAt }) { await redis.set(`s:${sid}`, JSON.stringify(data), { PXAT: expiresAt }) },
+ *   async delete(sid) { await redis.del(`s:${sid}`) },
+ * }
+ * ```
+ */
+export interface SessionStore {
+  /** The record, or `null` when there is none (never created, expired, deleted). */
+  get(sid: string): Promise<StoredSession | null>
+  /** Create or replace a record. */
+  set(sid: string, data: StoredSession, options: StoreWriteOptions): Promise<void>
+  /** Remove a record. Removing a missing record is not an error. */
+  delete(sid: string): Promise<void>
+  /**
+   * Optional atomic read-modify-write. Returns the new record, or `null` when the record does not
+   * exist (it must then stay absent: a deleted session is never brought back). `change` may
+   * reject (the data failed validation): nothing is written then. Without it the
+   * middleware reads, then writes, and concurrent updates can overwrite each other.
+   */
+  update?(
+    sid: string,
+    change: (current: StoredSession) => StoredSession | Promise<StoredSession>,
+    options: StoreWriteOptions,
+  ): Promise<StoredSession | null>
+  /** Optional: remove every session of a user; returns how many were removed. */
+  deleteByUser?(sub: string): Promise<number>
+}
