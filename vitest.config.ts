@@ -1,6 +1,15 @@
+import { fileURLToPath } from 'node:url'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
+/** The package's own import names, resolved to the sources (the example imports them like a user). */
+export const packageAliases = {
+  'hono-edge-session/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+  'hono-edge-session/durable-object': fileURLToPath(new URL('./src/stores/durable-object.ts', import.meta.url)),
+  'hono-edge-session': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+}
+
+// Tests that touch the runtime run inside workerd.
 export default defineConfig({
   plugins: [
     cloudflareTest({
@@ -11,6 +20,7 @@ export default defineConfig({
       },
     }),
   ],
+  resolve: { alias: packageAliases },
   test: {
     include: ['test/workerd/**/*.test.ts'],
   },
