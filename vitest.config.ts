@@ -23,5 +23,6 @@ export default defineConfig({
   resolve: { alias: packageAliases },
   test: {
     include: ['test/workerd/**/*.test.ts'],
+    reporters: ['default', ['json', { outputFile: '.tmp/test-results/workerd.json' }]],
   },
 })

@@ -283,6 +283,7 @@ export class SessionState {
   /** The Set-Cookie lines this response must carry, and marks the state committed. */
   commit(now: number): string[] {
     this.committed = true
+    if (this.#main.kind === 'none' && this.#activityWrite.kind === 'none') return []
     const { names, attributes } = this.options
     const out: string[] = []
     const present = this.#incoming.present
