@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
 /** The package's own import names, resolved to the sources (the example imports them like a user). */
@@ -17,6 +17,11 @@ export default defineConfig({
       miniflare: {
         compatibilityDate: '2026-04-20',
         compatibilityFlags: ['nodejs_compat'],
+        // Real bindings for the store tests (test/workerd/stores); storage is fresh per test file.
+        kvNamespaces: ['SESSION_KV'],
+        d1Databases: ['SESSION_DB'],
+        durableObjects: { SESSION_DO: { className: 'SessionDurableObject', useSQLite: true } },
+        bindings: { D1_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url))) },
       },
     }),
   ],

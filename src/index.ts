@@ -51,3 +51,4 @@ export type {
 } from './types'
 export type { StandardSchemaV1 } from './schema'
 export type { SessionStore, StoredSession, StoreWriteOptions } from './stores/types'
+export * from './stores'

@@ -38,7 +38,7 @@ export function getSession<Claims extends object = SessionClaims>(c: Context): S
  * })
  * ```
  */
-export function createSession<Claims extends object = SessionClaims>(
+export function createSession<const Claims extends object = SessionClaims>(
   c: Context,
   data: SessionInput<Claims>,
 ): Promise<SessionData<Claims>> {
@@ -65,7 +65,7 @@ export function createSession<Claims extends object = SessionClaims>(
  * })
  * ```
  */
-export function updateSession<Claims extends object = SessionClaims>(
+export function updateSession<const Claims extends object = SessionClaims>(
   c: Context,
   next: SessionInput<Claims> | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>),
 ): Promise<SessionData<Claims>> {
@@ -78,7 +78,7 @@ export function updateSession<Claims extends object = SessionClaims>(
  * Signs out: clears the session cookie, all of its chunks and the activity cookie; with a store,
  * deletes the record so a copy of the old cookie is refused.
  *
- * @throws {SessionStoreError} the store could not delete the record (the cookies are cleared anyway)
+ * @throws {SessionStoreError} the store could not delete the record; the session is kept whole, try again
  * @example
  * ```ts
  * app.post('/logout', async (c) => {

@@ -105,11 +105,17 @@ export interface OnboardingOptions<Claims extends object = SessionClaims> {
   /**
    * More paths reachable mid-onboarding. Added to the defaults: `/login`, `/logout`, `/signin`,
    * `/signout`, `/auth/*`, `/callback/*`, `/api/auth/*`, `/static/*`, `/assets/*`, `/favicon.ico`, `/robots.txt`.
+   * A path passes only if both `c.req.path` and its decoded, dot-resolved form match (case-sensitive),
+   * so `/static/..%2Fexplore` does not.
    */
   allow?: readonly PathRule[]
   /** Where a user who has finished is sent from the onboarding path without a `returnTo`. Default `'/'`. */
   home?: string
-  /** Send anonymous requests for these paths to `loginPath`. Default: none (anonymous requests pass). */
+  /**
+   * Send anonymous requests for these paths to `loginPath`. Default: none (anonymous requests pass).
+   * Matched on the decoded, dot-resolved, lower-cased path too, so no spelling slips past. Only
+   * `loginPath` itself is exempt: leave sign-in callbacks out of these rules.
+   */
   protect?: readonly PathRule[]
   /** Sign-in page for `protect`. Default `'/login'`. */
   loginPath?: string
@@ -121,7 +127,8 @@ export interface ActivityOptions {
   touchInterval?: number
   /**
    * Whether the finished request was a page view to record as `lastPath`. Default: a successful
-   * (2xx) GET navigation answered with HTML, not a prefetch.
+   * (2xx) GET navigation answered with HTML, not a prefetch. Asked only about successful (2xx),
+   * non-prefetch GET requests: redirects, errors and other methods are never page views.
    */
   isPageView?: (c: Context) => boolean
 }

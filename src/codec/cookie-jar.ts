@@ -34,12 +34,17 @@ export interface IncomingCookies {
 const NONE: IncomingCookies = { present: new Set() }
 const TOKEN_CHARS = /^[A-Za-z0-9_\-.]*$/
 const CHUNK_SUFFIX = /^\.(0|[1-9][0-9]{0,2})$/
+// Only SP and HTAB around a pair (RFC 6265). String#trim also strips Unicode spaces (U+2000,
+// U+FEFF, ...), which browsers keep in a name: `\u2000__Host-session` escapes the prefix rules
+// in the browser, so it must not become `__Host-session` here (the "cookie prefix bypass").
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g
 
 /** Reads our cookies from a Cookie header. Anything of ours that is ambiguous is reported, not guessed. */
 export function readIncomingCookies(header: string | null | undefined, names: CookieNames, maxChars: number): IncomingCookies {
   // Fast path: most anonymous requests carry no cookie of ours at all.
   if (!header || header.indexOf(names.main) === -1) return NONE
-  if (header.length > maxChars * 4 + 16 * 1024) return { problem: 'oversized', present: new Set() }
+  // No cap on the whole header: other cookies of the site may be large, and that must not cost
+  // the user the session. Our own values are capped below; the platform caps the header.
 
   const present = new Set<string>()
   let single: string | undefined
@@ -50,9 +55,9 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=')
     if (eq === -1) continue
-    const name = pair.slice(0, eq).trim()
+    const name = pair.slice(0, eq).replace(OWS_EDGES, '')
     if (!name.startsWith(names.main)) continue
-    let value = pair.slice(eq + 1).trim()
+    let value = pair.slice(eq + 1).replace(OWS_EDGES, '')
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
 
     let slot: 'single' | 'activity' | number
@@ -75,9 +80,13 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
   }
 
   if (problem) return { problem, activity, present }
-  if (chunks.length === 0) return { token: single, activity, present }
-  // Chunks must be 0..n-1 with no gap, and never beside an unchunked cookie.
-  if (single !== undefined || hasGap(chunks)) return { problem: 'incomplete', activity, present }
+  if (chunks.length === 0) {
+    if (single !== undefined && single.length > maxChars) return { problem: 'oversized', activity, present }
+    return { token: single, activity, present }
+  }
+  // Chunks must be 0..n-1 with no gap, never beside an unchunked cookie, and at least two (a
+  // token that fits one cookie is never chunked, so a lone `.0` lost its followers).
+  if (single !== undefined || chunks.length < 2 || hasGap(chunks)) return { problem: 'incomplete', activity, present }
   const token = chunks.join('')
   if (token.length > maxChars) return { problem: 'oversized', activity, present }
   return { token, activity, present }

@@ -4,8 +4,8 @@
  * never opens as another (next-auth CVE-2023-48309). Derivation runs once per secret per isolate.
  * @module
  */
-import { base64url } from 'jose'
 import { SessionConfigError } from '../errors'
+import { encode as base64url } from './base64url'
 
 /** What a key is for. Part of the derivation: keys of different purposes are unrelated. */
 export type KeyPurpose = 'session' | 'activity'
@@ -45,7 +45,7 @@ export function checkSecrets(input: unknown): readonly string[] {
   return list as string[]
 }
 
-async function hkdf(ikm: CryptoKey, salt: Uint8Array, info: string, bits: number): Promise<ArrayBuffer> {
+async function hkdf(ikm: CryptoKey, salt: Uint8Array<ArrayBuffer>, info: string, bits: number): Promise<ArrayBuffer> {
   return crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode(info) }, ikm, bits)
 }
 
@@ -60,7 +60,7 @@ async function deriveSecretKeys(secret: string, cookieNames: Readonly<Record<Key
     aesKey('session'),
     aesKey('activity'),
   ])
-  return { kid: base64url.encode(new Uint8Array(kidBits)), session, activity }
+  return { kid: base64url(new Uint8Array(kidBits)), session, activity }
 }
 
 /**
@@ -74,6 +74,9 @@ export function createKeyringCache(cookieNames: Readonly<Record<KeyPurpose, stri
 
   return function keyringFor(input: string | readonly string[]): Promise<Keyring> {
     // A cache hit skips every check: the same input was checked when it was first seen.
+    // A secret function may return anything (a missing binding is undefined): refuse it with the
+    // config message, not a TypeError from `.join`.
+    if (typeof input !== 'string' && !Array.isArray(input)) checkSecrets(input)
     const cacheKey = typeof input === 'string' ? input : input.join('\u0000')
     let keyring = cache.get(cacheKey)
     if (!keyring) {

@@ -1,10 +1,18 @@
 /**
- * Seals and opens tokens: JWE compact serialization, `alg: dir`, `enc: A256GCM`, with a `kid`
- * naming the secret. Standard JWE, so any JOSE library holding the derived key can read it.
+ * Seals and opens tokens: JWE compact serialization (RFC 7516), `alg: dir`, `enc: A256GCM`, with
+ * a `kid` naming the secret. Standard JWE, so any JOSE library holding the derived key can read
+ * it, and tokens made by one (jose's `CompactEncrypt`) open here.
+ *
+ * Built on WebCrypto's AES-GCM directly rather than through a general JOSE library: for this one
+ * algorithm pair the format is fixed (protected header in base64url is the AAD, a 96-bit IV, the
+ * 128-bit tag after the ciphertext), and a general library spends more time on header handling,
+ * option checks and copies than the cipher takes (bench/NOTES.md). The cipher itself stays
+ * WebCrypto's. On opening, only the exact header `{alg:'dir', enc:'A256GCM', kid}` is accepted: no
+ * `zip`, no `crit`, no other member; the key comes from the fixed keyring by `kid`, never from
+ * header content.
  * @module
  */
-import { CompactEncrypt, compactDecrypt } from 'jose'
-import type { JWEHeaderParameters } from 'jose'
+import { decode, encode } from './base64url'
 import type { KeyPurpose, Keyring, SecretKeys } from './keyring'
 
 /** Every token carries its issue and expiry time, in seconds since the epoch like JWT's. */
@@ -19,22 +27,6 @@ export interface OpenedToken<P> {
   readonly stale: boolean
 }
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-// Pinned: a token naming any other algorithm, PBES2 (its p2c is a DoS lever) or `zip` is refused.
-const DECRYPT_OPTIONS = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
-// A JWE compact token of a session that fits in the cookie limits is far below this.
-const MAX_TOKEN_CHARS = 64 * 1024
-// Tokens issued by another edge location may carry an `iat` slightly ahead of this clock.
-const CLOCK_SKEW_SECONDS = 30
-
-/** Seals `payload` (its `iat` and `exp` included) with the current secret's key for `purpose`. */
-export function sealToken(payload: TokenClaims & object, keys: SecretKeys, purpose: KeyPurpose): Promise<string> {
-  return new CompactEncrypt(encoder.encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keys.kid })
-    .encrypt(keys[purpose])
-}
-
 /** Thrown inside `openToken` when the token is not ours or not valid now; never leaves this package. */
 export class TokenRefused extends Error {
   constructor(readonly reason: 'malformed' | 'undecryptable' | 'expired') {
@@ -42,9 +34,85 @@ export class TokenRefused extends Error {
   }
 }
 
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+const IV_BYTES = 12
+const TAG_BYTES = 16
+/** base64url lengths of the 12-byte IV and the 16-byte tag: fixed, so checked before decoding. */
+const IV_CHARS = 16
+const TAG_CHARS = 22
+// A JWE compact token of a session that fits in the cookie limits is far below this.
+const MAX_TOKEN_CHARS = 64 * 1024
+// Tokens issued by another edge location may carry an `iat` slightly ahead of this clock.
+const CLOCK_SKEW_SECONDS = 30
+
+/** A secret's protected header, base64url-encoded, and its ASCII bytes (the AAD). */
+interface SealedHeader {
+  readonly encoded: string
+  readonly aad: Uint8Array<ArrayBuffer>
+}
+
+// Per key set and per keyring, computed once: keyrings live as long as the isolate.
+const sealedHeaders = new WeakMap<SecretKeys, SealedHeader>()
+const knownHeaders = new WeakMap<Keyring, ReadonlyMap<string, SecretKeys>>()
+
+function sealedHeaderOf(keys: SecretKeys): SealedHeader {
+  let header = sealedHeaders.get(keys)
+  if (!header) {
+    // Member order as jose writes it: the same keys produce byte-identical headers either way.
+    const encoded = encode(encoder.encode(JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid: keys.kid })))
+    header = { encoded, aad: encoder.encode(encoded) as Uint8Array<ArrayBuffer> }
+    sealedHeaders.set(keys, header)
+  }
+  return header
+}
+
+/** Our own headers, as strings: the usual token is matched here and its header is never parsed. */
+function knownHeadersOf(keyring: Keyring): ReadonlyMap<string, SecretKeys> {
+  let known = knownHeaders.get(keyring)
+  if (!known) {
+    known = new Map([...keyring.byKid.values()].map((keys) => [sealedHeaderOf(keys).encoded, keys]))
+    knownHeaders.set(keyring, known)
+  }
+  return known
+}
+
+/**
+ * Seals `payload` (its `iat` and `exp` included) with the current secret's key for `purpose`.
+ *
+ * @example
+ * ```ts
+ * const token = await sealToken({ iat: 1767225600, exp: 1767254400, sid: 'abc' }, keyring.current, 'session')
+ * // 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoi...' + '..' + iv + '.' + ciphertext + '.' + tag
+ * ```
+ */
+export async function sealToken(payload: TokenClaims & object, keys: SecretKeys, purpose: KeyPurpose): Promise<string> {
+  const header = sealedHeaderOf(keys)
+  const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: header.aad, tagLength: TAG_BYTES * 8 },
+      keys[purpose],
+      encoder.encode(JSON.stringify(payload)),
+    ),
+  )
+  // WebCrypto appends the tag to the ciphertext; JWE carries them as two parts.
+  const split = sealed.length - TAG_BYTES
+  return `${header.encoded}..${encode(iv)}.${encode(sealed.subarray(0, split))}.${encode(sealed.subarray(split))}`
+}
+
 /**
  * Opens a token. The key is looked up by `kid` in the fixed keyring only; the header is
- * unverified input, so nothing is ever derived from it. Throws {@link TokenRefused}.
+ * unverified input, so nothing is ever derived from it. Throws {@link TokenRefused}, nothing else.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   const { payload, stale } = await openToken<{ sid: string }>(token, keyring, 'session', Date.now())
+ * } catch (error) {
+ *   // error is a TokenRefused: 'malformed' | 'undecryptable' | 'expired'
+ * }
+ * ```
  */
 export async function openToken<P extends object>(
   token: string,
@@ -52,20 +120,44 @@ export async function openToken<P extends object>(
   purpose: KeyPurpose,
   nowMs: number,
 ): Promise<OpenedToken<P>> {
-  if (token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
-  let kid: string | undefined
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
   let plaintext: Uint8Array
+  let keys: SecretKeys
   try {
-    ;({ plaintext } = await compactDecrypt(
-      token,
-      (header: JWEHeaderParameters) => {
-        kid = header.kid
-        const keys = kid === undefined ? undefined : keyring.byKid.get(kid)
-        if (!keys) throw new TokenRefused('undecryptable')
-        return keys[purpose]
-      },
-      DECRYPT_OPTIONS,
-    ))
+    // header . (empty encrypted key) . iv . ciphertext . tag: exactly four dots, at positions
+    // h, k = h + 1, i = k + 1 + IV_CHARS and c, with the tag TAG_CHARS long after the last.
+    const h = token.indexOf('.')
+    const k = h + 1
+    const i = token.indexOf('.', k + 1)
+    const c = i === -1 ? -1 : token.indexOf('.', i + 1)
+    if (h <= 0 || token.charCodeAt(k) !== 46 || i !== k + 1 + IV_CHARS || c <= i + 1 || token.indexOf('.', c + 1) !== -1)
+      throw new TokenRefused('undecryptable')
+    if (token.length - c - 1 !== TAG_CHARS) throw new TokenRefused('undecryptable')
+
+    const encodedHeader = token.slice(0, h)
+    let aad: Uint8Array<ArrayBuffer>
+    const known = knownHeadersOf(keyring).get(encodedHeader)
+    if (known) {
+      keys = known
+      aad = sealedHeaderOf(known).aad
+    } else {
+      const found = keysFromHeader(encodedHeader, keyring)
+      if (!found) throw new TokenRefused('undecryptable')
+      keys = found
+      // A header that decoded is base64url, so its characters are ASCII: these are its bytes.
+      aad = encoder.encode(encodedHeader) as Uint8Array<ArrayBuffer>
+    }
+
+    const iv = decode(token.slice(k + 1, i))
+    const ciphertext = decode(token.slice(i + 1, c))
+    const tag = decode(token.slice(c + 1))
+    if (!iv || !ciphertext || !tag) throw new TokenRefused('undecryptable')
+    const sealed = new Uint8Array(ciphertext.length + TAG_BYTES)
+    sealed.set(ciphertext)
+    sealed.set(tag, ciphertext.length)
+    plaintext = new Uint8Array(
+      await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 }, keys[purpose], sealed),
+    )
   } catch (error) {
     throw error instanceof TokenRefused ? error : new TokenRefused('undecryptable')
   }
@@ -78,7 +170,28 @@ export async function openToken<P extends object>(
   if (!isTokenPayload(payload)) throw new TokenRefused('malformed')
   const now = nowMs / 1000
   if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
-  return { payload: payload as P & TokenClaims, stale: kid !== keyring.current.kid }
+  return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
+}
+
+/**
+ * The keys named by a header that is not one of ours byte for byte (another JOSE library may
+ * order or space members differently). It must be exactly `{alg:'dir', enc:'A256GCM', kid}`.
+ */
+function keysFromHeader(encoded: string, keyring: Keyring): SecretKeys | undefined {
+  const bytes = decode(encoded)
+  if (!bytes) return undefined
+  let header: unknown
+  try {
+    header = JSON.parse(decoder.decode(bytes))
+  } catch {
+    return undefined
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return undefined
+  // Exactly three members, and these three: `zip`, `crit`, `p2c`, `epk` or anything else is refused.
+  if (Object.keys(header).length !== 3) return undefined
+  const { alg, enc, kid } = header as Record<string, unknown>
+  if (alg !== 'dir' || enc !== 'A256GCM' || typeof kid !== 'string') return undefined
+  return keyring.byKid.get(kid)
 }
 
 function isTokenPayload(value: unknown): value is TokenClaims {

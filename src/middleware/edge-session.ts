@@ -3,7 +3,8 @@
  * the cookies, in that order, once per request.
  * @module
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { resolveOptions } from '../options'
 import { attachSessionState } from '../state/registry'
 import { SessionState } from '../state/session-state'
@@ -35,41 +36,55 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
   const resolved = resolveOptions(options as EdgeSessionOptions<object>)
   const gate = options.onboarding ? createGate(options.onboarding) : undefined
   const activity = createActivityTracker(options.activity)
-  const onVisibleChange = (state: SessionState, c: Parameters<MiddlewareHandler>[0]) =>
-    mergeRequestCookies(c, resolved.names, state.visibleCookies)
+  const { names } = resolved
 
   return async function edgeSessionMiddleware(c, next) {
     const keyring = await resolved.keyring(c)
-    const state = new SessionState(resolved, keyring, c, (s) => onVisibleChange(s, c))
+    const state = new SessionState(resolved, keyring, c, (s) => mergeRequestCookies(c, names, s.visibleCookies))
     attachSessionState(c, state)
     await state.load(Date.now())
 
     const blocked = gate?.(c, state.data)
     if (blocked) {
+      // Built just above, so its headers are mutable.
       appendCookies(blocked.headers, state.commit(Date.now()))
       return blocked
     }
 
     await next()
 
-    // A failed request keeps the session as it was (see README: "When a handler throws").
-    if (c.error || c.res.status >= 500) {
+    if (failed(c)) {
+      // A failed request keeps the session as it was (see README: "When a handler throws").
       state.discardWrites()
       state.commit(Date.now())
       return
     }
     const now = Date.now()
-    if (activity.isActive(c)) await state.touch(now, activity.pageView(c), activity.touchMs)
+    // Anonymous requests (the common case for assets and bots) have nothing to record.
+    if (state.data !== null && activity.isActive(c)) await state.touch(now, activity.pageView(c), activity.touchMs)
     const lines = state.commit(now)
     if (lines.length === 0) return
     try {
       appendCookies(c.res.headers, lines)
     } catch {
-      // Headers of a fetched or otherwise immutable response: copy it once, then write.
-      c.res = new Response(c.res.body, c.res)
-      appendCookies(c.res.headers, lines)
+      // Immutable headers (a fetch() response, Response.redirect()): copy once, then write. Hono's
+      // `res` setter would merge the old headers into the copy a second time; reset it first.
+      const copy = new Response(c.res.body, c.res)
+      appendCookies(copy.headers, lines)
+      c.res = undefined
+      c.res = copy
     }
   }
+}
+
+/**
+ * Whether the request failed: a 5xx, or an error the handler threw that is not a deliberate
+ * `HTTPException` below 500 (those are answers, like `return c.json(..., 403)`).
+ */
+function failed(c: Context): boolean {
+  if (c.res.status >= 500) return true
+  const error = c.error
+  return error !== undefined && !(error instanceof HTTPException && error.status < 500)
 }
 
 /** Adds the session's Set-Cookie lines beside any the app set, and keeps the response out of shared caches. */

@@ -127,7 +127,8 @@ export class SessionState {
     if (internal.expiresAt <= now) return this.#refuse('expired')
     const activity = await this.#openActivity(incoming.activity, internal.sid, now)
     const seen = Math.max(internal.updatedAt, activity?.seen ?? 0)
-    if (now - seen > this.options.inactivityMs) return this.#refuse('inactive')
+    // Ends at seen + inactivity, as the absolute lifetime ends at expiresAt (and the activity token's exp).
+    if (now - seen >= this.options.inactivityMs) return this.#refuse('inactive')
     if (this.options.schema && !(await passesSchema(record, this.options.schema))) return this.#refuse('schema')
 
     this.#record = record
@@ -155,6 +156,8 @@ export class SessionState {
     const record: StoredSession = { ...fields, internal: { ...internal } }
     const token = await this.#sealMain(record, now)
     this.#assertFits(token)
+    // The response may have been committed while this awaited: fail loudly, never drop the change.
+    this.#assertOpen()
     const store = this.options.store
     if (store) {
       // The old record goes first: a session id must never outlive a new sign-in (session fixation).
@@ -194,6 +197,7 @@ export class SessionState {
       const record = await apply(current)
       const token = await this.#sealMain(record, now)
       this.#assertFits(token)
+      this.#assertOpen()
       this.#record = record
       this.#main = { kind: 'write', token }
       this.#compose()
@@ -225,9 +229,11 @@ export class SessionState {
   async destroy(): Promise<void> {
     this.#assertOpen()
     const sid = (this.#record?.internal as SessionInternal | undefined)?.sid
-    this.#forget()
     const store = this.options.store
+    // Record first: if it cannot be deleted, the session stays whole (cookie and record) rather
+    // than half-ended with a replayable record behind a cleared cookie.
     if (store && sid) await this.#storeWrite(() => store.delete(sid))
+    this.#forget()
   }
 
   /** Ends every session of `sub` through the store; this request's too when it is theirs. */
@@ -268,7 +274,7 @@ export class SessionState {
     if (activity.lastPath !== undefined) payload.p = activity.lastPath
     if (activity.lastVisit !== undefined) payload.v = activity.lastVisit
     const exp = Math.min(now + this.options.inactivityMs, internal.expiresAt)
-    const token = await sealToken({ iat: seconds(now), exp: seconds(exp), ...payload }, this.keyring.current, 'activity')
+    const token = await sealToken({ iat: seconds(now), exp: secondsUp(exp), ...payload }, this.keyring.current, 'activity')
     this.#activity = activity
     this.#activityWrite = { kind: 'write', token }
     this.#compose()
@@ -352,7 +358,7 @@ export class SessionState {
   #sealMain(record: StoredSession, now: number): Promise<string> {
     const internal = record.internal as unknown as SessionInternal
     const payload: MainPayload = this.options.store ? { sid: internal.sid } : { s: record }
-    return sealToken({ iat: seconds(now), exp: seconds(internal.expiresAt), ...payload }, this.keyring.current, 'session')
+    return sealToken({ iat: seconds(now), exp: secondsUp(internal.expiresAt), ...payload }, this.keyring.current, 'session')
   }
 
   #assertFits(token: string): void {
@@ -383,7 +389,9 @@ export class SessionState {
 
   #composeFrom(record: StoredSession): SessionData<object> {
     const activity = this.#activity
-    const data: Record<string, unknown> = { ...record }
+    // A copy of internal: a caller mutating getSession(c).internal (or the session passed to an
+    // update function) must not reach the record, or an update could extend expiresAt.
+    const data: Record<string, unknown> = { ...record, internal: { ...(record.internal as object) } }
     if (activity?.lastPath !== undefined) data.lastPath = activity.lastPath
     if (activity?.lastVisit !== undefined) data.lastVisit = activity.lastVisit
     return data as SessionData<object>
@@ -412,6 +420,11 @@ function userSub(record: StoredSession): string {
 
 function seconds(ms: number): number {
   return Math.floor(ms / 1000)
+}
+
+/** For `exp`: rounded up, so the token never ends before the ms-precise limit checked in `load`. */
+function secondsUp(ms: number): number {
+  return Math.ceil(ms / 1000)
 }
 
 function shortenPath(path: string): string | null {

@@ -11,6 +11,7 @@ import type { JsonValue } from '../types'
 /** Keys the middleware owns; a caller's values for them are dropped. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['internal', 'lastPath', 'lastVisit'])
 const MAX_DEPTH = 32
+const MAX_NODES = 100_000
 
 /**
  * Returns a deep JSON copy of `input` without the reserved keys, checked against `schema`.
@@ -70,7 +71,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-function copyJson(value: unknown, path: PropertyKey[], issues: SessionIssue[], top = false): JsonValue | undefined {
+function copyJson(
+  value: unknown,
+  path: PropertyKey[],
+  issues: SessionIssue[],
+  top = false,
+  // Objects on the current path (a cycle) and a count of nodes visited: shared references
+  // would otherwise make the walk exponential (`a.l = a.r = a`) and hang the isolate.
+  walk: { ancestors: Set<object>; nodes: number } = { ancestors: new Set(), nodes: 0 },
+): JsonValue | undefined {
+  if (++walk.nodes > MAX_NODES) {
+    if (walk.nodes === MAX_NODES + 1) issues.push({ message: `has more than ${MAX_NODES} values`, path })
+    return undefined
+  }
+  if (typeof value === 'object' && value !== null && walk.ancestors.has(value)) {
+    issues.push({ message: 'is a circular reference', path })
+    return undefined
+  }
   if (path.length > MAX_DEPTH) {
     issues.push({ message: `nests deeper than ${MAX_DEPTH} levels`, path })
     return undefined
@@ -87,11 +104,13 @@ function copyJson(value: unknown, path: PropertyKey[], issues: SessionIssue[], t
       if (value === null) return null
       if (Array.isArray(value)) {
         const out: JsonValue[] = []
+        walk.ancestors.add(value)
         for (let i = 0; i < value.length; i++) {
-          const item = copyJson(value[i], [...path, i], issues)
+          const item = copyJson(value[i], [...path, i], issues, false, walk)
           if (item === undefined && value[i] === undefined) issues.push({ message: 'undefined is not JSON', path: [...path, i] })
           out.push(item ?? null)
         }
+        walk.ancestors.delete(value)
         return out
       }
       if (!isPlainObject(value)) {
@@ -99,14 +118,21 @@ function copyJson(value: unknown, path: PropertyKey[], issues: SessionIssue[], t
         return undefined
       }
       const out: { [key: string]: JsonValue } = {}
+      walk.ancestors.add(value)
       for (const key of Object.keys(value)) {
         if (top && RESERVED_KEYS.has(key)) continue
         const item = value[key]
         // An undefined property is an omitted one, as in JSON.stringify: `{ ...s, flag: undefined }` removes `flag`.
         if (item === undefined) continue
-        const copied = copyJson(item, [...path, key], issues)
+        // Assigning it would set the copy's prototype instead of a key: refuse rather than lose it.
+        if (key === '__proto__') {
+          issues.push({ message: '"__proto__" is not allowed as a key', path: [...path, key] })
+          continue
+        }
+        const copied = copyJson(item, [...path, key], issues, false, walk)
         if (copied !== undefined) out[key] = copied
       }
+      walk.ancestors.delete(value)
       return out
     }
     default:

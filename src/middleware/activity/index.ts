@@ -11,17 +11,30 @@ import type { ActivityOptions } from '../../types'
 /** Resolved activity settings. */
 export interface ActivityTracker {
   readonly touchMs: number
-  /** `path?query` of a page view to record, or `null`. Called after the handler ran. */
+  /**
+   * `path?query` of a page view to record, or `null`. Called after the handler ran, and only for
+   * requests {@link ActivityTracker.isActive} accepted.
+   */
   pageView(c: Context): string | null
   /** Whether the finished request shows the user is active (refreshes the inactivity timeout). */
   isActive(c: Context): boolean
 }
 
 const DEFAULT_TOUCH_SECONDS = 60
+const PREFETCH = /prefetch|prerender/i
 
-/** Resolves `activity` options once. `false` keeps the rolling timeout but records no page views. */
+/**
+ * Resolves `activity` options once. `false` keeps the rolling timeout but records no page views.
+ *
+ * @example
+ * ```ts
+ * const tracker = createActivityTracker({ touchInterval: 120, isPageView: (c) => c.req.path.startsWith('/app/') })
+ * ```
+ */
 export function createActivityTracker(options: ActivityOptions | false | undefined): ActivityTracker {
-  const settings = options === false ? {} : (options ?? {})
+  if (options !== undefined && options !== false && (typeof options !== 'object' || options === null))
+    throw new SessionConfigError('activity must be an options object, or false.')
+  const settings: ActivityOptions = options || {}
   const touchSeconds = settings.touchInterval ?? DEFAULT_TOUCH_SECONDS
   if (typeof touchSeconds !== 'number' || !Number.isFinite(touchSeconds) || touchSeconds < 0)
     throw new SessionConfigError(`activity.touchInterval must be a number of seconds, 0 or more; got ${String(touchSeconds)}.`)
@@ -32,18 +45,19 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
   return {
     touchMs: touchSeconds * 1000,
     pageView(c) {
-      if (!recordPages || !isActive(c) || !isPageView(c)) return null
-      const url = c.req.url
-      const start = url.indexOf('/', url.indexOf('//') + 2)
-      return start === -1 ? '/' : stripHash(url.slice(start))
+      // Whatever the filter says, only a successful GET is a visit: never a redirect, an error or a form post.
+      if (!recordPages || c.req.method !== 'GET' || c.res.status < 200 || c.res.status >= 300 || !isPageView(c)) return null
+      return pathAndQuery(c.req.url)
     },
     isActive,
   }
 }
 
-function stripHash(pathAndQuery: string): string {
-  const hash = pathAndQuery.indexOf('#')
-  return hash === -1 ? pathAndQuery : pathAndQuery.slice(0, hash)
+function pathAndQuery(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const hash = url.indexOf('#', start)
+  return hash === -1 ? url.slice(start) : url.slice(start, hash)
 }
 
 /** A request that finished well and was not a prefetch (a prefetch is the browser's guess, not the user). */
@@ -51,12 +65,17 @@ function isActive(c: Context): boolean {
   if (c.res.status >= 400) return false
   const headers = c.req.raw.headers
   const purpose = headers.get('sec-purpose') ?? headers.get('purpose') ?? headers.get('x-purpose')
-  return !(purpose && /prefetch|prerender/i.test(purpose))
+  return purpose === null || !PREFETCH.test(purpose)
 }
 
 /**
  * The default page-view test: a GET navigation (by Fetch Metadata when the browser sends it,
  * else by `Accept: text/html`) answered 2xx with HTML.
+ *
+ * @example
+ * ```ts
+ * app.use(edgeSession({ secret, activity: { isPageView: (c) => isHtmlNavigation(c) && !c.req.path.startsWith('/admin') } }))
+ * ```
  */
 export function isHtmlNavigation(c: Context): boolean {
   if (c.req.method !== 'GET' || c.res.status < 200 || c.res.status >= 300) return false

@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { SessionConfigError } from '../../errors'
 import { getSessionState } from '../../state/registry'
 import type { OnboardingOptions, SessionClaims, SessionData } from '../../types'
-import { compileRules, normalizePath, safeRedirectPath } from './paths'
+import { compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './paths'
 
 /** Decides one request: a response that stops it, or `undefined` to let it through. */
 export type GateDecision = (c: Context, session: SessionData<object> | null) => Response | undefined
@@ -27,14 +27,27 @@ const DEFAULT_ALLOW = [
   '/robots.txt',
 ]
 const NO_STORE = { 'Cache-Control': 'private, no-store' }
+// A returnTo longer than this is dropped rather than sent (safeRedirectPath refuses it anyway).
+const MAX_RETURN_TO = 2048
 
-/** Resolves gate options once. Throws {@link SessionConfigError}. */
-export function createGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims>): GateDecision {
+/**
+ * Resolves gate options once and returns the per-request decision. Throws
+ * {@link SessionConfigError} for a wrong option.
+ *
+ * @example
+ * ```ts
+ * const decide = createGate({ path: '/welcome', allow: ['/help/*'] })
+ * app.use(async (c, next) => decide(c, getSession(c)) ?? next())
+ * ```
+ */
+export function createGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): GateDecision {
+  if (typeof options !== 'object' || options === null) throw new SessionConfigError('onboarding must be an options object ({} for the defaults).')
   const entry = options.path ?? '/onboarding'
   const home = options.home ?? '/'
   const loginPath = options.loginPath ?? '/login'
   for (const [label, value] of [['onboarding.path', entry], ['onboarding.home', home], ['onboarding.loginPath', loginPath]] as const) {
-    if (safeRedirectPath(value) !== value || value.includes('?')) throw new SessionConfigError(`${label} must be a plain path such as "/x"; got ${JSON.stringify(value)}.`)
+    if (typeof value !== 'string' || safeRedirectPath(value) !== value || /[?#]/.test(value))
+      throw new SessionConfigError(`${label} must be a plain path such as "/x"; got ${JSON.stringify(value)}.`)
   }
   const entryKey = normalizePath(entry)
   const isUnderEntry = (path: string) => {
@@ -45,28 +58,27 @@ export function createGate<Claims extends object = SessionClaims>(options: Onboa
   const isComplete =
     options.isComplete ?? ((session: SessionData<Claims>) => (session as { onboardingStep?: unknown }).onboardingStep === 'COMPLETED')
   if (typeof isComplete !== 'function') throw new SessionConfigError('onboarding.isComplete must be a function.')
-  const allow = compileRules([entry, `${entry}/*`, ...DEFAULT_ALLOW, ...(options.allow ?? [])], 'onboarding.allow', false)
-  const protect = options.protect?.length ? compileRules(options.protect, 'onboarding.protect', true) : undefined
-  const loginKey = normalizePath(loginPath)
+  const allow = compileAllowRules([entry, `${entry}/*`, ...DEFAULT_ALLOW, ...(options.allow ?? [])], 'onboarding.allow')
+  const protect = options.protect?.length ? compileProtectRules(options.protect, 'onboarding.protect') : undefined
+  const isLogin = compileAllowRules([loginPath], 'onboarding.loginPath')
 
   return function onboardingGate(c, session) {
+    const path = c.req.path
     if (session === null) {
-      if (!protect) return undefined
-      const key = normalizePath(c.req.path)
-      if (key === loginKey || !protect(key, c)) return undefined
+      if (!protect || isLogin(path, c) || !protect(path, c)) return undefined
       return isNavigation(c)
-        ? redirect(`${loginPath}?returnTo=${encodeURIComponent(target(c))}`)
+        ? redirect(withReturnTo(loginPath, c))
         : Response.json({ error: 'login_required', login: loginPath }, { status: 401, headers: NO_STORE })
     }
     if (isComplete(session as SessionData<Claims>)) {
       // Finished users have nothing to do on the entry page: send them on.
-      if (normalizePath(c.req.path) !== entryKey || !isNavigation(c)) return undefined
+      if (normalizePath(path) !== entryKey || !isNavigation(c)) return undefined
       const back = safeRedirectPath(c.req.query('returnTo'), new URL(c.req.url).origin)
-      return redirect(back && !isUnderEntry(back.split(/[?#]/)[0] as string) ? back : home)
+      return redirect(back !== undefined && !isUnderEntry(back.split(/[?#]/, 1)[0] as string) ? back : home)
     }
-    if (allow(c.req.path, c)) return undefined
+    if (allow(path, c)) return undefined
     return isNavigation(c)
-      ? redirect(`${entry}?returnTo=${encodeURIComponent(target(c))}`)
+      ? redirect(withReturnTo(entry, c))
       : Response.json({ error: 'onboarding_required', onboarding: entry }, { status: 403, headers: NO_STORE })
   }
 }
@@ -90,18 +102,23 @@ export function onboardingGate<Claims extends object = SessionClaims>(options: O
   }
 }
 
-/** A page navigation (GET/HEAD wanting HTML), as opposed to fetch/XHR or a form post. */
+/** A page navigation (GET/HEAD wanting HTML), as opposed to fetch/XHR or a form post. Fetch Metadata wins when sent. */
 function isNavigation(c: Context): boolean {
   const method = c.req.method
   if (method !== 'GET' && method !== 'HEAD') return false
-  const mode = c.req.raw.headers.get('sec-fetch-mode')
+  const headers = c.req.raw.headers
+  const mode = headers.get('sec-fetch-mode')
   if (mode !== null) return mode === 'navigate'
-  return (c.req.raw.headers.get('accept') ?? '').includes('text/html')
+  return (headers.get('accept') ?? '').includes('text/html')
 }
 
-function target(c: Context): string {
-  const url = new URL(c.req.url)
-  return url.pathname + url.search
+/** `base?returnTo=<path and query of this request>`, or `base` alone when that is too long to carry. */
+function withReturnTo(base: string, c: Context): string {
+  const url = c.req.url
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  const hash = url.indexOf('#')
+  const target = start === -1 ? '/' : url.slice(start, hash === -1 ? undefined : hash)
+  return target.length > MAX_RETURN_TO ? base : `${base}?returnTo=${encodeURIComponent(target)}`
 }
 
 function redirect(location: string): Response {

@@ -1,35 +1,84 @@
 /**
- * Path matching for the gate. Two directions, two rules:
- * - what stays reachable mid-onboarding (`allow`) matches the path exactly as Hono routes it, so
- *   a case or slash variant is never let through to a handler it was not meant for;
- * - what needs a sign-in (`protect`) matches a normalised path (fully decoded, dot segments
- *   resolved, repeated and trailing slashes removed, lower case), so no variant slips past.
+ * Path matching for the gate. Two directions, two rules, so that no spelling of a path slips past:
+ * - what stays reachable (`allow`, the login path) must match both the path as Hono routes it
+ *   and its canonical form (decoded, dot segments resolved, slashes collapsed), so
+ *   `/static/..%2Fexplore` is not let through to a handler or an origin that decodes it;
+ * - what needs a sign-in (`protect`) matches if the routed path, its canonical form or its
+ *   lower-cased canonical form does, so `/%65xplore`, `//explore`, `/explore/` and `/EXPLORE`
+ *   are all caught.
  * @module
  */
 import type { Context } from 'hono'
 import { SessionConfigError } from '../../errors'
 import type { PathRule } from '../../types'
 
-/** A compiled list of rules. */
+/** A compiled list of rules, called with the path as Hono routes it (`c.req.path`). */
 export type PathMatcher = (path: string, c: Context) => boolean
 
 const MAX_DECODE_ROUNDS = 3
+const MAX_REDIRECT_CHARS = 2048
+// Anything that can make the canonical form differ from the routed path; most paths have none.
+const NEEDS_CANONICAL = /%|\\|\/\/|\/\.|.\/$/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f\\]/
 
-/** Compiles rules. With `loose`, string rules compare against {@link normalizePath} output. */
-export function compileRules(rules: readonly PathRule[], label: string, loose: boolean): PathMatcher {
+/**
+ * Pass-list rules (`allow`): a path passes only if its routed form AND its canonical form match.
+ * Strings are exact (`'/x'`, also `'/x/'`) or prefixes (`'/x/*'`), compared case-sensitively as
+ * Hono routes.
+ */
+export function compileAllowRules(rules: readonly PathRule[], label: string): PathMatcher {
+  const test = compileEach(rules, label, false)
+  return (path, c) => {
+    if (!test(path, c)) return false
+    const canonical = canonicalPath(path)
+    return canonical === path || test(canonical, c)
+  }
+}
+
+/**
+ * Block-list rules (`protect`): a path is caught if its routed, canonical or lower-cased
+ * canonical form matches. String rules are compared lower-cased.
+ */
+export function compileProtectRules(rules: readonly PathRule[], label: string): PathMatcher {
+  const strings = compileEach(
+    rules.filter((r) => typeof r === 'string'),
+    label,
+    true,
+  )
+  const others = compileEach(
+    rules.filter((r) => typeof r !== 'string'),
+    label,
+    false,
+  )
+  return (path, c) => {
+    const canonical = canonicalPath(path)
+    const lower = canonical.toLowerCase()
+    if (strings(lower, c)) return true
+    return others(path, c) || (canonical !== path && others(canonical, c)) || (lower !== canonical && others(lower, c))
+  }
+}
+
+function compileEach(rules: readonly PathRule[], label: string, lowerCase: boolean): PathMatcher {
   const tests = rules.map((rule, i): PathMatcher => {
-    if (rule instanceof RegExp) return (path) => rule.test(path)
+    if (rule instanceof RegExp) {
+      // A global or sticky RegExp keeps state between test() calls; use a stateless copy.
+      const re = rule.global || rule.sticky ? new RegExp(rule.source, rule.flags.replace(/[gy]/g, '')) : rule
+      return (path) => re.test(path)
+    }
     if (typeof rule === 'function') return rule
     if (typeof rule !== 'string' || !rule.startsWith('/'))
       throw new SessionConfigError(`${label}[${i}] must be a path starting with "/", a RegExp or a function; got ${JSON.stringify(rule)}.`)
-    const pattern = loose ? normalizePath(rule.replace(/\/\*$/, '')) + (rule.endsWith('/*') ? '/*' : '') : rule
-    if (pattern.endsWith('/*')) {
-      const stem = pattern.slice(0, -2)
-      const prefix = `${stem}/`
-      return (path) => path === stem || path.startsWith(prefix)
+    const prefix = rule.endsWith('/*')
+    let stem = canonicalPath(prefix ? rule.slice(0, -2) || '/' : rule)
+    if (lowerCase) stem = stem.toLowerCase()
+    if (prefix) {
+      if (stem === '/') return () => true
+      const under = `${stem}/`
+      return (path) => path === stem || path.startsWith(under)
     }
-    const withSlash = pattern.endsWith('/') ? pattern : `${pattern}/`
-    return (path) => path === pattern || path === withSlash
+    const withSlash = stem === '/' ? stem : `${stem}/`
+    return (path) => path === stem || path === withSlash
   })
   return (path, c) => {
     for (const test of tests) if (test(path, c)) return true
@@ -37,8 +86,13 @@ export function compileRules(rules: readonly PathRule[], label: string, loose: b
   }
 }
 
-/** Decodes, resolves dot segments, collapses slashes, drops a trailing slash, lower-cases. */
-export function normalizePath(path: string): string {
+/**
+ * The path as a server that decodes everything would see it: percent-decoded (a few rounds, for
+ * double encoding), `\` read as `/`, dot segments resolved, repeated slashes collapsed, no
+ * trailing slash. Case is kept.
+ */
+export function canonicalPath(path: string): string {
+  if (!NEEDS_CANONICAL.test(path)) return path
   let p = path
   for (let i = 0; i < MAX_DECODE_ROUNDS && p.includes('%'); i++) {
     try {
@@ -47,25 +101,44 @@ export function normalizePath(path: string): string {
       break
     }
   }
-  p = p.replace(/\\/g, '/')
   const out: string[] = []
-  for (const segment of p.split('/')) {
+  for (const segment of p.replace(/\\/g, '/').split('/')) {
     if (segment === '' || segment === '.') continue
     if (segment === '..') out.pop()
     else out.push(segment)
   }
-  return `/${out.join('/')}`.toLowerCase()
+  return `/${out.join('/')}`
+}
+
+/** {@link canonicalPath}, lower-cased: the key two paths are compared by when case must not matter. */
+export function normalizePath(path: string): string {
+  return canonicalPath(path).toLowerCase()
 }
 
 /**
  * `value` if it is a same-origin relative path (`/x?y`), else `undefined`. Refuses `//host`,
- * `/\host`, schemes, control characters and anything that resolves to another origin.
+ * `/\host`, schemes, control characters, and anything that becomes one of those once decoded or
+ * resolved (`/%2F%2Fhost`, `/a/..//host`), since some servers decode before they redirect.
+ *
+ * @example
+ * ```ts
+ * safeRedirectPath('/explore?tab=1') // '/explore?tab=1'
+ * safeRedirectPath('//evil.com') // undefined
+ * safeRedirectPath('/%2F%2Fevil.com') // undefined
+ * ```
  */
 export function safeRedirectPath(value: string | null | undefined, origin = 'http://localhost'): string | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return undefined
-  if (value[0] !== '/' || value[1] === '/' || value[1] === '\\') return undefined
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (/[\u0000-\u001f\u007f\\]/.test(value)) return undefined
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_REDIRECT_CHARS) return undefined
+  let decoded = value
+  for (let i = 0; ; i++) {
+    if (!isLocalPath(decoded)) return undefined
+    if (i === MAX_DECODE_ROUNDS || !decoded.includes('%')) break
+    try {
+      decoded = decodeURIComponent(decoded)
+    } catch {
+      return undefined
+    }
+  }
   let url: URL
   try {
     url = new URL(value, origin)
@@ -73,5 +146,11 @@ export function safeRedirectPath(value: string | null | undefined, origin = 'htt
     return undefined
   }
   if (url.origin !== new URL(origin).origin) return undefined
-  return url.pathname + url.search + url.hash
+  const out = url.pathname + url.search + url.hash
+  // Dot segments can resolve to `//host` (`/a/..//evil.com`).
+  return isLocalPath(out) ? out : undefined
+}
+
+function isLocalPath(value: string): boolean {
+  return value[0] === '/' && value[1] !== '/' && value[1] !== '\\' && !UNSAFE_CHARS.test(value)
 }

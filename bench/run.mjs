@@ -1,0 +1,527 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: hono-edge-session against its peers, inside workerd (through Miniflare) and in
+ * Node, in one run. Prints Markdown tables and writes bench/results/latest.md.
+ *
+ *   npm run bench                  all suites, both runtimes (about 3-4 minutes on 2 cores)
+ *   npm run bench -- --quick       3 batches, shorter batches (a smoke run, noisier)
+ *   npm run bench -- --profile     also the step-by-step jose profile (bench/NOTES.md)
+ *   npm run bench -- --only=codec  one suite: codec | request | trace | size | profile
+ *   npm run bench -- --no-node     workerd only
+ *   npm run bench -- --batches=9   more batches per case (a busy machine)
+ *
+ * Timing: workerd's clock is coarse (and in production only moves across I/O), so every batch is
+ * one dispatchFetch that loops many iterations between two timer boundaries inside the worker;
+ * each case runs a warm-up/calibration, then BATCHES batches of >= 2,000 operations and >= TARGET_MS,
+ * and reports the median per-operation time. No pass/fail on time.
+ * @module
+ */
+import { execFileSync, fork, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const OUT = join(ROOT, '.tmp', 'bench')
+const require = createRequire(import.meta.url)
+
+const args = new Set(process.argv.slice(2))
+const flag = (name) => args.has(`--${name}`)
+const only = [...args].find((a) => a.startsWith('--only='))?.slice(7)
+const QUICK = flag('quick')
+const batchesArg = [...args].find((a) => a.startsWith('--batches='))?.slice(10)
+const BATCHES = batchesArg ? Math.max(1, Number(batchesArg)) : QUICK ? 3 : 5
+const MIN_OPS = QUICK ? 500 : 2000
+const TARGET_MS = QUICK ? 60 : 150
+const CALIBRATE_MS = QUICK ? 20 : 40
+const COMPAT_DATE = '2026-04-20'
+const started = Date.now()
+const loadAtStart = os.loadavg()[0]
+
+const suites = {
+  codec: !only || only === 'codec',
+  request: !only || only === 'request',
+  trace: !only || only === 'trace',
+  size: !only || only === 'size',
+  profile: flag('profile') || only === 'profile',
+}
+
+function log(message) {
+  process.stderr.write(`${message}\n`)
+}
+
+// --- esbuild: from the project if resolvable, else the copy wrangler ships with ---------------
+async function loadEsbuild() {
+  try {
+    return await import('esbuild')
+  } catch {
+    const fromWrangler = createRequire(require.resolve('wrangler/package.json'))
+    return fromWrangler('esbuild')
+  }
+}
+
+async function buildBundles(esbuild) {
+  mkdirSync(OUT, { recursive: true })
+  const common = {
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    logLevel: 'warning',
+    absWorkingDir: ROOT,
+    tsconfig: join(ROOT, 'tsconfig.json'),
+  }
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, 'bench/src/entry-worker.ts')],
+    outfile: join(OUT, 'worker.mjs'),
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
+    mainFields: ['module', 'main'],
+    external: ['node:*', 'cloudflare:*'],
+  })
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, 'bench/src/entry-node.ts')],
+    outfile: join(OUT, 'node.mjs'),
+    platform: 'node',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  })
+}
+
+// --- runtimes: each gives batch(id, iterations) -> { ms, ops, info } --------------------------
+async function startWorkerd() {
+  const { Miniflare } = await import('miniflare')
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(OUT, 'worker.mjs'),
+    compatibilityDate: COMPAT_DATE,
+    compatibilityFlags: ['nodejs_compat'],
+  })
+  await mf.ready
+  return {
+    name: 'workerd',
+    async batch(id, iterations) {
+      const res = await mf.dispatchFetch(`http://bench.local/batch?case=${encodeURIComponent(id)}&iterations=${iterations}`)
+      const body = await res.json()
+      if (body.error) throw new Error(`workerd ${id}: ${body.error}`)
+      return body
+    },
+    close: () => mf.dispose(),
+  }
+}
+
+async function startNode() {
+  const child = fork(join(OUT, 'node.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const pending = new Map()
+  let seq = 0
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve)
+    child.once('error', reject)
+  })
+  child.on('message', (message) => {
+    const waiter = pending.get(message.seq)
+    if (!waiter) return
+    pending.delete(message.seq)
+    if (message.error) waiter.reject(new Error(`node: ${message.error}`))
+    else waiter.resolve(message.result)
+  })
+  return {
+    name: 'node',
+    batch(id, iterations) {
+      return new Promise((resolve, reject) => {
+        pending.set(++seq, { resolve, reject })
+        child.send({ seq, id, iterations })
+      })
+    },
+    close: async () => {
+      child.kill()
+    },
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Warm-up + calibration: grows the batch until it lasts CALIBRATE_MS; returns the batch size to use. */
+async function calibrate(runtime, id) {
+  let iterations = 1
+  let r = await runtime.batch(id, iterations)
+  while (r.ms < CALIBRATE_MS && iterations < 1e6) {
+    iterations *= 4
+    r = await runtime.batch(id, iterations)
+  }
+  const units = r.ops / iterations
+  const msPerIteration = Math.max(r.ms, 1) / iterations
+  return Math.max(Math.ceil(MIN_OPS / units), Math.ceil(TARGET_MS / msPerIteration))
+}
+
+function summarize(samples, last) {
+  const med = median(samples)
+  const spread = ((Math.max(...samples) - Math.min(...samples)) / 2 / med) * 100
+  return { us: med, min: Math.min(...samples), spread, ops: last.ops, samples, info: last.info }
+}
+
+// --- the plan ----------------------------------------------------------------------------------
+const CODEC = [
+  ['edge-session', 'hono-edge-session (src/codec/token)'],
+  ['edge-session-jose', 'same, through jose (the codec before this change)'],
+  ['jose-compact', 'jose compact JWE, cached CryptoKey'],
+  ['jose-jwt', 'jose EncryptJWT / jwtDecrypt, cached CryptoKey'],
+  ['hono-session', '@hono/session (jweEncrypt / jweDecrypt)'],
+  ['hono-sessions', 'hono-sessions (CookieStore, iron seal)'],
+  ['iron-session', 'iron-session (sealData / unsealData)'],
+  ['authjs', '@auth/core/jwt (encode / decode)'],
+  ['floor-aes', 'floor: raw AES-256-GCM, cached CryptoKey'],
+  ['floor-json', 'floor: JSON + base64url, no crypto'],
+]
+const OPEN = [
+  ['edge-session-open', 'hono-edge-session openToken'],
+  ['edge-session-jose-open', 'same, through jose (before)'],
+  ['jose-compact-open', 'jose compactDecrypt, cached key'],
+  ['floor-aes-open', 'floor: AES-256-GCM decrypt + JSON.parse'],
+]
+const LIBS = [
+  ['bare', 'bare Hono (no session)'],
+  ['edge-session', 'hono-edge-session'],
+  ['hono-session', '@hono/session'],
+  ['hono-sessions', 'hono-sessions'],
+  ['iron-session', 'iron-session'],
+  ['authjs', '@auth/core/jwt'],
+]
+const PROFILE = [
+  ['profile:decrypt-full', 'compactDecrypt, whole (key resolver, pinned algs)'],
+  ['profile:decrypt-subtle', '- crypto.subtle.decrypt alone'],
+  ['profile:decrypt-split-b64', '- split, base64url-decode iv/ct/tag, concat, AAD bytes'],
+  ['profile:decrypt-header', '- protected header: decode + JSON.parse + crit/zip checks'],
+  ['profile:decrypt-options', '- prepareDecrypt(options): option Sets built per call'],
+  ['profile:decrypt-key-checks', '- prepareKey + rawKey checks of the CryptoKey (2 awaits)'],
+  ['profile:encrypt-full', 'CompactEncrypt, whole'],
+  ['profile:encrypt-subtle', '- crypto.subtle.encrypt alone (+ random IV)'],
+  ['profile:encrypt-headers', '- checkEncryptHeaders (header stringify+parse, disjoint, crit, zip)'],
+  ['profile:encrypt-b64', '- header JSON + base64url of 4 parts + AAD bytes'],
+  ['profile:await-x8', 'reference: 8 nested async awaits'],
+]
+const MIDDLEWARE = [
+  ['mw:bare', 'bare Hono, GET /api/read (cookies sent, unused)'],
+  ['mw:hono-empty-mw', 'bare Hono + one empty async middleware'],
+  ['mw:anonymous', 'edgeSession, anonymous (no cookie of ours)'],
+  ['mw:read', 'edgeSession, signed in, read only (session + activity cookies)'],
+  ['mw:read-no-gate', '- same, onboarding gate off'],
+  ['mw:read-session-cookie-only', '- same, no activity cookie (one decryption)'],
+  ['mw:open-both', 'openToken x2 alone (session + activity)'],
+  ['mw:write', 'edgeSession, signed in, POST /api/write (updateSession)'],
+]
+
+function planIds() {
+  const ids = []
+  if (suites.codec) ids.push(...CODEC.map(([id]) => id), ...OPEN.map(([id]) => id))
+  if (suites.request) for (const [lib] of LIBS) ids.push(`req-read:${lib}`, `req-write:${lib}`)
+  if (suites.trace) for (const [lib] of LIBS) ids.push(`trace:${lib}`)
+  if (suites.profile) ids.push(...PROFILE.map(([id]) => id), ...MIDDLEWARE.map(([id]) => id))
+  return ids
+}
+
+/**
+ * Calibrates every case, then runs BATCHES rounds, one batch of every case per round: load from
+ * anything else on the machine then falls on all cases alike instead of on whichever ran last.
+ */
+async function runAll(runtime, ids) {
+  const sizes = {}
+  const samples = {}
+  const last = {}
+  const results = {}
+  for (const id of ids) {
+    try {
+      sizes[id] = await calibrate(runtime, id)
+      samples[id] = []
+    } catch (error) {
+      results[id] = { error: String(error.message ?? error).split('\n')[0] }
+      log(`  ${runtime.name.padEnd(7)} ${id.padEnd(28)} FAILED: ${results[id].error}`)
+    }
+  }
+  for (let round = 0; round < BATCHES; round++) {
+    const t = Date.now()
+    for (const id of Object.keys(sizes)) {
+      if (results[id]) continue
+      try {
+        const r = await runtime.batch(id, sizes[id])
+        samples[id].push((r.ms * 1000) / r.ops)
+        last[id] = r
+      } catch (error) {
+        results[id] = { error: String(error.message ?? error).split('\n')[0] }
+        log(`  ${runtime.name.padEnd(7)} ${id.padEnd(28)} FAILED: ${results[id].error}`)
+      }
+    }
+    log(`  ${runtime.name}: round ${round + 1}/${BATCHES} (${((Date.now() - t) / 1000).toFixed(1)} s, load ${os.loadavg()[0].toFixed(1)})`)
+  }
+  for (const id of Object.keys(sizes)) {
+    if (results[id]) continue
+    results[id] = summarize(samples[id], last[id])
+    log(`  ${runtime.name.padEnd(7)} ${id.padEnd(28)} ${fmt(results[id].us).padStart(8)} us/op  ±${results[id].spread.toFixed(1)}%`)
+  }
+  return results
+}
+
+// --- sizes -------------------------------------------------------------------------------------
+async function bundleSize(esbuild, { entry, contents, external }) {
+  const result = await esbuild.build({
+    ...(entry ? { entryPoints: [entry] } : { stdin: { contents, resolveDir: ROOT, loader: 'ts' } }),
+    bundle: true,
+    write: false,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
+    mainFields: ['module', 'main'],
+    external: ['node:*', ...external],
+    absWorkingDir: ROOT,
+    tsconfig: join(ROOT, 'tsconfig.json'),
+    logLevel: 'silent',
+  })
+  const code = result.outputFiles[0].contents
+  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length }
+}
+
+function findWranglerConfig() {
+  return ['wrangler.jsonc', 'wrangler.json', 'wrangler.toml'].map((f) => join(ROOT, f)).find((f) => existsSync(f))
+}
+
+function exampleWorkerSize() {
+  const config = findWranglerConfig()
+  const outdir = join(ROOT, '.tmp', 'deploy')
+  let note = ''
+  if (config) {
+    // The same command as `npm run deploy:dry-run`; offline, it only bundles.
+    const wrangler = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js')
+    const run = spawnSync(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outdir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_UPDATE_NOTIFIER: '1' },
+    })
+    if (run.status !== 0) note = `wrangler dry-run failed: ${(run.stderr || run.stdout || '').trim().split('\n').slice(-1)[0] ?? ''}`
+  } else note = 'no wrangler config yet'
+  if (!existsSync(outdir)) return { note: `not built (${note || 'no output'})` }
+  const files = readdirSync(outdir).filter((f) => /\.(m?js|wasm)$/.test(f))
+  if (files.length === 0) return { note: `not built (${note || 'empty output dir'})` }
+  let min = 0
+  let gzip = 0
+  for (const f of files) {
+    const bytes = readFileSync(join(outdir, f))
+    min += bytes.length
+    gzip += gzipSync(bytes, { level: 9 }).length
+  }
+  const age = Math.round((Date.now() - Math.max(...files.map((f) => statSync(join(outdir, f)).mtimeMs))) / 1000)
+  return { min, gzip, note: `${relative(ROOT, outdir)}/ (${files.join(', ')}), wrangler bundle, not minified${note ? `; ${note}, output ${age} s old` : ''}` }
+}
+
+async function sizes(esbuild) {
+  const rows = []
+  const add = async (label, spec) => {
+    try {
+      rows.push({ label, ...(await bundleSize(esbuild, spec)) })
+    } catch (error) {
+      rows.push({ label, note: `build failed: ${String(error.message).split('\n')[0]}` })
+    }
+  }
+  await add('hono-edge-session (src/index.ts; hono, jose external)', { entry: join(ROOT, 'src/index.ts'), external: ['hono', 'jose'] })
+  await add('hono-edge-session (src/index.ts; jose bundled)', { entry: join(ROOT, 'src/index.ts'), external: ['hono'] })
+  await add('@hono/session (jose bundled)', { contents: "export * from '@hono/session'", external: ['hono'] })
+  await add('hono-sessions (iron-webcrypto bundled)', { contents: "export * from 'hono-sessions'", external: ['hono'] })
+  await add('iron-session', { contents: "export * from 'iron-session'", external: [] })
+  await add('@auth/core/jwt (jose bundled)', { contents: "export * from '@auth/core/jwt'", external: [] })
+  rows.push({ label: 'example worker (npm run deploy:dry-run)', ...exampleWorkerSize() })
+  return rows
+}
+
+// --- report ------------------------------------------------------------------------------------
+function fmt(us) {
+  if (us === undefined || Number.isNaN(us)) return 'n/a'
+  return us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2)
+}
+const cell = (r) => (!r ? 'n/a' : r.error ? 'failed' : `${fmt(r.us)} ±${r.spread < 10 ? r.spread.toFixed(1) : r.spread.toFixed(0)}%`)
+const ratio = (a, b) => (a && b && !a.error && !b.error ? `${(a.us / b.us).toFixed(2)}x` : 'n/a')
+const kb = (n) => (n === undefined ? '' : `${(n / 1024).toFixed(1)} KB`)
+
+function versions() {
+  const pkg = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version
+    } catch {
+      return '?'
+    }
+  }
+  let workerd = pkg('workerd')
+  try {
+    const bin = join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd')
+    workerd = `${execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()} (npm workerd ${pkg('workerd')})`
+  } catch {}
+  return { workerd, miniflare: pkg('miniflare'), hono: pkg('hono'), jose: pkg('jose') }
+}
+
+function render({ w, n, sizeRows, v }) {
+  const out = []
+  const cpu = os.cpus()
+  out.push('# hono-edge-session benchmarks', '')
+  out.push(`- Date: ${new Date().toISOString()}`)
+  out.push(`- Machine: ${cpu[0]?.model?.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${os.platform()} ${os.release()}`)
+  out.push(`- Node ${process.version}; workerd ${v.workerd}; miniflare ${v.miniflare}; hono ${v.hono}; jose ${v.jose}`)
+  out.push(`- Load average (1 min): ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, on ${cpu.length} cores${os.loadavg()[0] > cpu.length || loadAtStart > cpu.length ? ' (busy machine: other processes shared the CPU; ratios within one run are more reliable than absolute times)' : ''}`)
+  out.push(`- Method: median of ${BATCHES} batches per cell (each >= ${MIN_OPS} operations and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly. Lower is better; no pass/fail.`)
+  out.push('- Rerun: `npm run bench` (writes this file). Suites, wiring and caveats: bench/NOTES.md.', '')
+
+  if (suites.codec) {
+    const floor = w['floor-aes']
+    const jose = w['jose-compact']
+    out.push('## 1. Cookie read -> modify -> write (codec only, ~300-byte session)', '')
+    out.push('| Library | workerd µs | × AES-GCM floor | × jose cached | Node µs | cookie chars |')
+    out.push('|---|---:|---:|---:|---:|---:|')
+    for (const [id, label] of CODEC) {
+      out.push(`| ${label} | ${cell(w[id])} | ${ratio(w[id], floor)} | ${ratio(w[id], jose)} | ${cell(n[id])} | ${w[id]?.info?.cookieChars ?? n[id]?.info?.cookieChars ?? ''} |`)
+    }
+    out.push('', 'Open only (the request that writes nothing):', '')
+    out.push('| Operation | workerd µs | × decrypt floor | Node µs |')
+    out.push('|---|---:|---:|---:|')
+    for (const [id, label] of OPEN) out.push(`| ${label} | ${cell(w[id])} | ${ratio(w[id], w['floor-aes-open'])} | ${cell(n[id])} |`)
+    out.push('')
+  }
+
+  const added = (r, base) => (r && base && !r.error && !base.error ? r.us - base.us : undefined)
+  if (suites.request) {
+    out.push('## 2. One request through a Hono app (`app.fetch`), added to bare Hono', '')
+    out.push('Read: `GET /api/read` reads the session. Write: `POST /api/write` changes one field. "+µs" is the time added to bare Hono.', '')
+    out.push('| Library | read, workerd µs | +µs | write, workerd µs | +µs | read, Node +µs | write, Node +µs | Set-Cookie (read / write) |')
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|')
+    for (const [lib, label] of LIBS) {
+      const rr = w[`req-read:${lib}`]
+      const ww = w[`req-write:${lib}`]
+      const base = lib === 'bare'
+      const sc = `${rr?.info?.setCookieLines ?? '?'} / ${ww?.info?.setCookieLines ?? '?'}`
+      out.push(
+        `| ${label} | ${cell(rr)} | ${base ? '-' : fmt(added(rr, w['req-read:bare']))} | ${cell(ww)} | ${base ? '-' : fmt(added(ww, w['req-write:bare']))} | ${base ? cell(n[`req-read:${lib}`]) : fmt(added(n[`req-read:${lib}`], n['req-read:bare']))} | ${base ? cell(n[`req-write:${lib}`]) : fmt(added(n[`req-write:${lib}`], n['req-write:bare']))} | ${sc} |`,
+      )
+    }
+    out.push('')
+  }
+
+  if (suites.trace) {
+    const info = w['trace:edge-session']?.info ?? n['trace:edge-session']?.info
+    out.push('## 3. Browsing trace: one signed-in user, ~1 request/s (simulated clock)', '')
+    if (info) out.push(`${info.requests} requests over ${info.simulatedSeconds} simulated seconds: one onboarding completion, 60 page views over 10 paths (a quarter repeat the previous page), each followed by 3 API or asset calls. Mean per request.`, '')
+    out.push('| Library | workerd µs/req | +µs vs bare | Node µs/req | +µs vs bare | responses with Set-Cookie | new page | same page | API | asset | update |')
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for (const [lib, label] of LIBS) {
+      const rw = w[`trace:${lib}`]
+      const rn = n[`trace:${lib}`]
+      const c = (rw?.info ?? rn?.info)?.counts
+      const total = c ? Object.values(c).reduce((s, k) => s + k.requests, 0) : 0
+      const set = c ? Object.values(c).reduce((s, k) => s + k.setCookie, 0) : 0
+      const part = (k) => (c ? `${c[k].setCookie}/${c[k].requests}` : '')
+      const base = lib === 'bare'
+      out.push(
+        `| ${label} | ${cell(rw)} | ${base ? '-' : fmt(added(rw, w['trace:bare']))} | ${cell(rn)} | ${base ? '-' : fmt(added(rn, n['trace:bare']))} | ${c ? `${((set / total) * 100).toFixed(0)}%` : ''} | ${part('page-new')} | ${part('page-repeat')} | ${part('api')} | ${part('asset')} | ${part('update')} |`,
+      )
+    }
+    out.push('')
+  }
+
+  if (suites.codec || suites.request || suites.trace) {
+    out.push('## Targets (issue 7), workerd', '')
+    const lines = []
+    const wr = added(w['req-write:edge-session'], w['req-write:bare'])
+    const rd = added(w['req-read:edge-session'], w['req-read:bare'])
+    const jose = w['jose-compact']
+    const dfloor = w['floor-aes-open']
+    if (suites.codec && jose && !jose.error) {
+      lines.push(`- Cookie write, codec: ours ${fmt(w['edge-session']?.us)} µs = ${ratio(w['edge-session'], jose)} jose cached (target <= 0.6x).`)
+      if (wr !== undefined) lines.push(`- Cookie write, whole request: ours adds ${fmt(wr)} µs = ${(wr / jose.us).toFixed(2)}x jose cached (target <= 0.6x).`)
+    }
+    if (suites.codec && dfloor && !dfloor.error) {
+      lines.push(`- No-write, codec: openToken ${fmt(w['edge-session-open']?.us)} µs = ${ratio(w['edge-session-open'], dfloor)} the decrypt floor (target <= 1.5x).`)
+      if (rd !== undefined) lines.push(`- No-write, whole request: ours adds ${fmt(rd)} µs = ${(rd / dfloor.us).toFixed(2)}x the decrypt floor (target <= 1.5x; the request opens two cookies, session + activity).`)
+    }
+    if (suites.trace) {
+      const ours = added(w['trace:edge-session'], w['trace:bare'])
+      const peers = LIBS.filter(([l]) => l !== 'bare' && l !== 'edge-session')
+        .map(([l, label]) => ({ label, v: added(w[`trace:${l}`], w['trace:bare']) }))
+        .filter((p) => p.v !== undefined)
+        .sort((a, b) => a.v - b.v)
+      if (ours !== undefined && peers[0]) lines.push(`- Trace: ours adds ${fmt(ours)} µs/request; best peer (${peers[0].label}) ${fmt(peers[0].v)} µs: ${(peers[0].v / ours).toFixed(1)}x less (target >= 4x).`)
+    }
+    out.push(...lines, '')
+  }
+
+  if (sizeRows) {
+    out.push('## 4. Size (esbuild, minified, ESM; gzip -9)', '')
+    out.push('| Bundle | minified | gzip | note |')
+    out.push('|---|---:|---:|---|')
+    for (const r of sizeRows) out.push(`| ${r.label} | ${kb(r.min) || 'not built'} | ${kb(r.gzip)} | ${r.note ?? ''} |`)
+    out.push('')
+  }
+
+  if (suites.profile) {
+    out.push('## Profile: where jose spends a compact JWE (dir + A256GCM), workerd', '')
+    out.push('| Step | workerd µs | Node µs |')
+    out.push('|---|---:|---:|')
+    for (const [id, label] of PROFILE) out.push(`| ${label} | ${cell(w[id])} | ${cell(n[id])} |`)
+    out.push('', '## Profile: where a request spends it in the middleware', '')
+    out.push('| Request | workerd µs | + vs bare | Node µs |')
+    out.push('|---|---:|---:|---:|')
+    for (const [id, label] of MIDDLEWARE) out.push(`| ${label} | ${cell(w[id])} | ${id.startsWith('mw:open') ? '' : fmt(added(w[id], w['mw:bare']))} | ${cell(n[id])} |`)
+    out.push('')
+  }
+  out.push(`_Run took ${Math.round((Date.now() - started) / 1000)} s._`)
+  return out.join('\n')
+}
+
+// --- main --------------------------------------------------------------------------------------
+async function main() {
+  const esbuild = await loadEsbuild()
+  log(`bench: building bundles with esbuild ${esbuild.version} -> ${relative(ROOT, OUT)}/`)
+  await buildBundles(esbuild)
+  const ids = planIds()
+  let w = {}
+  let n = {}
+  if (ids.length > 0 && !flag('no-workerd')) {
+    log(`bench: workerd (Miniflare), ${ids.length} cases`)
+    const runtime = await startWorkerd()
+    try {
+      w = await runAll(runtime, ids)
+    } finally {
+      await runtime.close()
+    }
+  }
+  if (ids.length > 0 && !flag('no-node')) {
+    log(`bench: Node ${process.version}, ${ids.length} cases`)
+    const runtime = await startNode()
+    try {
+      n = await runAll(runtime, ids)
+    } finally {
+      await runtime.close()
+    }
+  }
+  const sizeRows = suites.size ? await sizes(esbuild) : undefined
+  const markdown = render({ w, n, sizeRows, v: versions() })
+  process.stdout.write(`${markdown}\n`)
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
+  if (!only && !QUICK) writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${markdown}\n`)
+  else log('bench: partial or quick run, bench/results/latest.md left as it was')
+  writeFileSync(join(OUT, 'last-run.json'), JSON.stringify({ workerd: w, node: n, sizes: sizeRows }, null, 2))
+  const failed = [...Object.values(w), ...Object.values(n)].filter((r) => r.error).length
+  if (failed > 0) {
+    log(`bench: ${failed} case(s) failed`)
+    process.exitCode = 1
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,235 @@
+/**
+ * Suite 1: read -> modify -> write of the session cookie's value, library by library, with each
+ * library's documented codec and its key handling as its middleware does it. Plus the floors
+ * (raw AES-256-GCM with a cached CryptoKey; JSON + base64url) and jose itself with a cached key.
+ * @module
+ */
+import { decode as authDecode, encode as authEncode } from '@auth/core/jwt'
+import { createEncryptionKey, jweDecrypt, jweEncrypt } from '@hono/session/cookies'
+import { decrypt as honoSessionsDecrypt, encrypt as honoSessionsEncrypt } from 'hono-sessions'
+import { sealData, unsealData } from 'iron-session'
+import { CompactEncrypt, EncryptJWT, compactDecrypt, jwtDecrypt } from 'jose'
+import { createKeyringCache } from '../../src/codec/keyring'
+import { openToken, sealToken } from '../../src/codec/token'
+import * as viaJose from './token-jose'
+import type { CaseFactory, Prepared } from './harness'
+import { clock } from './harness'
+import { SECRET, T0, type UserSession, b64uDecode, b64uEncode, fromUtf8, userSession, utf8 } from './fixtures'
+
+const HOUR = 3600
+const AUTH_SALT = '__Secure-authjs.session-token'
+
+interface Record_ extends UserSession {
+  internal: { sid: string; createdAt: number; updatedAt: number; expiresAt: number }
+}
+
+function ourRecord(): Record_ {
+  return { ...userSession(), internal: { sid: 'q3Yz0J3m9oVv2xkq7b1Xcg', createdAt: T0, updatedAt: T0, expiresAt: T0 + 8 * HOUR * 1000 } }
+}
+
+/** A loop over `step`, which returns the next cookie value from the previous one. */
+function chain(initial: string, step: (value: string) => Promise<string>, info?: Record<string, unknown>): Prepared {
+  let value = initial
+  return {
+    async run(iterations) {
+      for (let i = 0; i < iterations; i++) value = await step(value)
+    },
+    info: { cookieChars: initial.length, ...info },
+  }
+}
+
+/** A loop over `read` of one fixed value (the no-write request). */
+function repeat(value: string, read: (value: string) => Promise<unknown>): Prepared {
+  return {
+    async run(iterations) {
+      for (let i = 0; i < iterations; i++) await read(value)
+    },
+    info: { cookieChars: value.length },
+  }
+}
+
+async function aesKey(): Promise<CryptoKey> {
+  const raw = crypto.getRandomValues(new Uint8Array(32))
+  return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
+}
+
+// --- floors -------------------------------------------------------------------------------
+
+async function floorJsonSeal(data: UserSession): Promise<string> {
+  return b64uEncode(utf8(JSON.stringify(data)))
+}
+
+async function floorAesSeal(key: CryptoKey, data: object): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, utf8(JSON.stringify(data))))
+  return `${b64uEncode(iv)}.${b64uEncode(sealed)}`
+}
+
+async function floorAesOpen<T>(key: CryptoKey, value: string): Promise<T> {
+  const dot = value.indexOf('.')
+  const iv = b64uDecode(value.slice(0, dot))
+  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, b64uDecode(value.slice(dot + 1)))
+  return JSON.parse(fromUtf8(new Uint8Array(plain))) as T
+}
+
+// --- this package ---------------------------------------------------------------------------
+
+async function ourKeyring() {
+  return createKeyringCache({ session: '__Host-session', activity: '__Host-session-activity' })(SECRET)
+}
+
+type OurPayload = { iat: number; exp: number; s: Record_ }
+
+async function ourInitial(keyring: Awaited<ReturnType<typeof ourKeyring>>): Promise<string> {
+  const record = ourRecord()
+  const payload: OurPayload = { iat: T0 / 1000, exp: record.internal.expiresAt / 1000, s: record }
+  return sealToken(payload, keyring.current, 'session')
+}
+
+// --- jose, the way a careful user would call it (cached CryptoKey, pinned algorithms) -------
+
+const JOSE_PINNED = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
+
+export const codecCases: Record<string, CaseFactory> = {
+  async 'floor-json'() {
+    clock.set(T0)
+    return chain(await floorJsonSeal(userSession()), async (value) => {
+      const data = JSON.parse(fromUtf8(b64uDecode(value))) as UserSession
+      data.counter++
+      return floorJsonSeal(data)
+    })
+  },
+
+  async 'floor-aes'() {
+    clock.set(T0)
+    const key = await aesKey()
+    return chain(await floorAesSeal(key, userSession()), async (value) => {
+      const data = await floorAesOpen<UserSession>(key, value)
+      data.counter++
+      return floorAesSeal(key, data)
+    })
+  },
+
+  async 'floor-aes-open'() {
+    clock.set(T0)
+    const key = await aesKey()
+    return repeat(await floorAesSeal(key, userSession()), (value) => floorAesOpen(key, value))
+  },
+
+  async 'jose-compact'() {
+    clock.set(T0)
+    const key = await aesKey()
+    const seal = (data: object) =>
+      new CompactEncrypt(utf8(JSON.stringify(data))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'k1' }).encrypt(key)
+    return chain(await seal({ iat: T0 / 1000, exp: T0 / 1000 + 8 * HOUR, ...userSession() }), async (value) => {
+      const { plaintext } = await compactDecrypt(value, key, JOSE_PINNED)
+      const data = JSON.parse(fromUtf8(plaintext)) as UserSession
+      data.counter++
+      return seal(data)
+    })
+  },
+
+  async 'jose-compact-open'() {
+    clock.set(T0)
+    const key = await aesKey()
+    const token = await new CompactEncrypt(utf8(JSON.stringify({ iat: T0 / 1000, exp: T0 / 1000 + 8 * HOUR, ...userSession() })))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'k1' })
+      .encrypt(key)
+    return repeat(token, async (value) => JSON.parse(fromUtf8((await compactDecrypt(value, key, JOSE_PINNED)).plaintext)))
+  },
+
+  async 'jose-jwt'() {
+    clock.set(T0)
+    const key = await aesKey()
+    const seal = (data: UserSession & { exp?: number }) =>
+      new EncryptJWT({ ...data })
+        .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'k1' })
+        .setIssuedAt()
+        .setExpirationTime(T0 / 1000 + 8 * HOUR)
+        .encrypt(key)
+    return chain(await seal(userSession()), async (value) => {
+      const { payload } = await jwtDecrypt<UserSession>(value, key, { ...JOSE_PINNED, requiredClaims: ['iat', 'exp'] })
+      payload.counter++
+      return seal(payload)
+    })
+  },
+
+  async 'edge-session'() {
+    clock.set(T0)
+    const keyring = await ourKeyring()
+    return chain(await ourInitial(keyring), async (value) => {
+      const { payload } = await openToken<OurPayload>(value, keyring, 'session', clock.now())
+      const next: OurPayload = { iat: Math.floor(clock.now() / 1000), exp: payload.exp, s: { ...payload.s, counter: payload.s.counter + 1 } }
+      return sealToken(next, keyring.current, 'session')
+    })
+  },
+
+  async 'edge-session-open'() {
+    clock.set(T0)
+    const keyring = await ourKeyring()
+    return repeat(await ourInitial(keyring), (value) => openToken<OurPayload>(value, keyring, 'session', clock.now()))
+  },
+
+  async 'edge-session-jose'() {
+    // The same calls through the jose-based codec this package used before (bench/src/token-jose.ts).
+    clock.set(T0)
+    const keyring = await ourKeyring()
+    return chain(await ourInitial(keyring), async (value) => {
+      const { payload } = await viaJose.openToken<OurPayload>(value, keyring, 'session', clock.now())
+      const next: OurPayload = { iat: Math.floor(clock.now() / 1000), exp: payload.exp, s: { ...payload.s, counter: payload.s.counter + 1 } }
+      return viaJose.sealToken(next, keyring.current, 'session')
+    })
+  },
+
+  async 'edge-session-jose-open'() {
+    clock.set(T0)
+    const keyring = await ourKeyring()
+    return repeat(await ourInitial(keyring), (value) => viaJose.openToken<OurPayload>(value, keyring, 'session', clock.now()))
+  },
+
+  async 'hono-session'() {
+    // As useSession() does: the HKDF'd key bytes are cached per middleware, jose imports them per call.
+    clock.set(T0)
+    const key = await createEncryptionKey(SECRET)
+    const duration = { absolute: 8 * HOUR, inactivity: HOUR / 2 }
+    const initial = await jweEncrypt({ sid: 'sid-1', ...userSession() }, key, duration)
+    return chain(initial.jwe, async (value) => {
+      const { payload } = await jweDecrypt(value, key, { requiredClaims: ['sid'] })
+      if (!payload) throw new Error('@hono/session refused its own cookie')
+      const next = { ...payload, counter: (payload.counter as number) + 1 }
+      return (await jweEncrypt(next, key, duration)).jwe
+    })
+  },
+
+  async 'hono-sessions'() {
+    // CookieStore: the whole cache object, JSON-encoded, sealed with iron-webcrypto.
+    clock.set(T0)
+    const cache = { _data: { user: { value: userSession(), flash: false } }, _expire: null, _delete: false, _accessed: new Date().toISOString() }
+    return chain(await honoSessionsEncrypt(SECRET, JSON.stringify(cache)), async (value) => {
+      const data = JSON.parse((await honoSessionsDecrypt(SECRET, value)) as string) as typeof cache
+      data._data.user.value.counter++
+      data._accessed = new Date().toISOString()
+      return honoSessionsEncrypt(SECRET, JSON.stringify(data))
+    })
+  },
+
+  async 'iron-session'() {
+    clock.set(T0)
+    const options = { password: SECRET, ttl: 8 * HOUR }
+    return chain(await sealData(userSession(), options), async (value) => {
+      const data = await unsealData<UserSession>(value, options)
+      data.counter++
+      return sealData(data, options)
+    })
+  },
+
+  async 'authjs'() {
+    clock.set(T0)
+    const params = { secret: SECRET, salt: AUTH_SALT }
+    return chain(await authEncode({ ...params, token: { ...userSession() }, maxAge: 8 * HOUR }), async (value) => {
+      const token = await authDecode({ ...params, token: value })
+      if (!token) throw new Error('Auth.js refused its own token')
+      return authEncode({ ...params, token: { ...token, counter: (token.counter as number) + 1 }, maxAge: 8 * HOUR })
+    })
+  },
+}

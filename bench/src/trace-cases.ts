@@ -1,0 +1,102 @@
+/**
+ * Suite 3: a browsing trace. One signed-in user, about one request per second of simulated time:
+ * they finish onboarding, then view pages over ten paths (a quarter of the time the same page
+ * again), each followed by three API or asset calls. Every library sees the same requests.
+ * @module
+ */
+import { type Jar, LIBRARIES, type LibraryId, buildApp, signIn } from './apps'
+import { T0, prng } from './fixtures'
+import { type CaseFactory, type Prepared, clock } from './harness'
+import { API_HEADERS, NAV_HEADERS } from './request-cases'
+
+const ORIGIN = 'https://bench.example'
+const PAGES = ['/', '/dashboard', '/projects', '/projects/42', '/settings', '/billing', '/team', '/docs', '/docs/getting-started', '/explore']
+const APIS = ['/api/notifications', '/api/projects', '/api/me', '/api/feed']
+const ASSETS = ['/assets/app.css', '/assets/app.js', '/assets/logo.svg', '/assets/font.woff2']
+const ASSET_HEADERS = { accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }
+const PAGE_VIEWS = 60
+
+/** What a request is, for the Set-Cookie breakdown. */
+export type StepKind = 'page-new' | 'page-repeat' | 'api' | 'asset' | 'update'
+
+interface Step {
+  readonly kind: StepKind
+  readonly path: string
+  readonly method: 'GET' | 'POST'
+  readonly headers: Readonly<Record<string, string>>
+  /** Simulated milliseconds since the previous request. */
+  readonly gap: number
+}
+
+/** The trace, the same on every run. */
+export function browsingTrace(): readonly Step[] {
+  const random = prng(42)
+  const gap = () => 700 + Math.floor(random() * 600)
+  const steps: Step[] = []
+  let previous = ''
+  const view = (path: string, assetsOnly = false) => {
+    steps.push({ kind: path === previous ? 'page-repeat' : 'page-new', path, method: 'GET', headers: NAV_HEADERS, gap: gap() })
+    previous = path
+    for (let i = 0; i < 3; i++) {
+      // The onboarding page loads only assets: the gate (ours) answers 403 to other calls until it is done.
+      const api = !assetsOnly && random() < 0.5
+      const list = api ? APIS : ASSETS
+      const sub = list[Math.floor(random() * list.length)] as string
+      steps.push({ kind: api ? 'api' : 'asset', path: sub, method: 'GET', headers: api ? API_HEADERS : ASSET_HEADERS, gap: gap() })
+    }
+  }
+  view('/onboarding', true)
+  steps.push({ kind: 'update', path: '/onboarding/finish', method: 'POST', headers: NAV_HEADERS, gap: gap() })
+  view('/explore')
+  for (let n = 2; n < PAGE_VIEWS; n++) {
+    const again = random() < 0.25
+    const path = again ? previous : (PAGES.filter((p) => p !== previous)[Math.floor(random() * (PAGES.length - 1))] as string)
+    view(path)
+  }
+  return steps
+}
+
+function traceCase(id: LibraryId): CaseFactory {
+  return async (): Promise<Prepared> => {
+    const app = buildApp(id)
+    const steps = browsingTrace()
+    clock.set(T0)
+    const signedIn = await signIn(app)
+
+    /** One pass over the trace from the signed-in state; counts Set-Cookie per kind. */
+    const pass = async (count?: Record<StepKind, { requests: number; setCookie: number }>) => {
+      const jar: Jar = signedIn.clone()
+      clock.set(T0)
+      for (const step of steps) {
+        clock.advance(step.gap)
+        const res = await app.fetch(new Request(ORIGIN + step.path, { method: step.method, headers: { ...step.headers, cookie: jar.header } }))
+        await res.arrayBuffer()
+        if (res.status >= 400) throw new Error(`${id} ${step.method} ${step.path}: ${res.status}`)
+        const lines = jar.apply(res)
+        if (count) {
+          const entry = count[step.kind]
+          entry.requests++
+          if (lines > 0) entry.setCookie++
+        }
+      }
+    }
+
+    const counts = {
+      'page-new': { requests: 0, setCookie: 0 },
+      'page-repeat': { requests: 0, setCookie: 0 },
+      api: { requests: 0, setCookie: 0 },
+      asset: { requests: 0, setCookie: 0 },
+      update: { requests: 0, setCookie: 0 },
+    }
+    await pass(counts)
+    return {
+      async run(iterations) {
+        for (let i = 0; i < iterations; i++) await pass()
+      },
+      units: steps.length,
+      info: { counts, requests: steps.length, simulatedSeconds: Math.round(steps.reduce((s, x) => s + x.gap, 0) / 1000) },
+    }
+  }
+}
+
+export const traceCases: Record<string, CaseFactory> = Object.fromEntries(LIBRARIES.map(({ id }) => [`trace:${id}`, traceCase(id)]))

@@ -1,0 +1,186 @@
+/**
+ * Sessions in a D1 (SQLite) database.
+ * @module
+ */
+import { SessionConfigError } from '../errors'
+import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal'
+import type { SessionStore } from './types'
+
+/** The part of a D1 prepared statement this store uses. */
+export interface D1StatementLike {
+  bind(...values: unknown[]): D1StatementLike
+  first<T = Record<string, unknown>>(): Promise<T | null>
+  run(): Promise<{ meta: { changes: number } }>
+}
+
+/** The part of a D1 binding (`D1Database`) this store uses. */
+export interface D1DatabaseLike {
+  prepare(query: string): D1StatementLike
+  batch(statements: D1StatementLike[]): Promise<unknown[]>
+}
+
+/** Options of {@link d1Store}. */
+export interface D1StoreOptions {
+  /** Table name; must exist with the columns of `migrations/0001_sessions.sql`. Default `'sessions'`. */
+  table?: string
+  /**
+   * Share of sign-ins (0 to 1) that also delete up to 100 expired rows, in the same round trip.
+   * Default 0.1. Use {@link cleanupExpiredSessions} from a cron trigger as well, or instead (0).
+   */
+  cleanupRate?: number
+}
+
+/** Options of {@link cleanupExpiredSessions}. */
+export interface CleanupOptions {
+  /** Default `'sessions'`. */
+  table?: string
+  /** Rows deleted per statement (short statements keep the database responsive). Default 1000. */
+  batchSize?: number
+  /** Most statements per call; what is left waits for the next run. Default 100. */
+  maxBatches?: number
+}
+
+const DEFAULT_TABLE = 'sessions'
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
+const OPPORTUNISTIC_CLEANUP_ROWS = 100
+
+/**
+ * Keeps sessions in a D1 table: strongly consistent reads and writes (through the primary
+ * database), optimistic atomic updates, "sign out everywhere", and expired rows cleaned up.
+ *
+ * Create the table with the migration shipped in the package, then apply it:
+ * ```toml
+ * [[d1_databases]]
+ * binding = "DB"
+ * database_name = "app"
+ * database_id = "..."
+ * migrations_dir = "node_modules/hono-edge-session/migrations"
+ * ```
+ * ```sh
+ * npx wrangler d1 migrations apply app --local    # for wrangler dev
+ * npx wrangler d1 migrations apply app --remote   # production
+ * ```
+ *
+ * - `update` is optimistic: it reads the row and its version, runs `change`, and writes with
+ *   `UPDATE ... WHERE sid = ? AND version = ?`, retrying when another write came first. No
+ *   concurrent update is lost, but `change` may run more than once: keep it free of side effects.
+ *   A row deleted meanwhile (sign-out in another tab) stays deleted.
+ * - Pass the database binding itself, not a `withSession()` session: a read replica may return
+ *   a session that was already signed out or changed.
+ * - D1 runs one query at a time per database (about 1,000 queries/s at 1 ms each); every request
+ *   with a session reads one row. Beyond that, use {@link durableObjectStore}.
+ *
+ * @example
+ * ```ts
+ * import { env } from 'cloudflare:workers'
+ * import { cleanupExpiredSessions, d1Store, edgeSession } from 'hono-edge-session'
+ *
+ * app.use(edgeSession({ secret: (c) => c.env.SESSION_SECRET, store: d1Store(env.DB) }))
+ * export default {
+ *   fetch: app.fetch,
+ *   // wrangler.toml: [triggers] crons = ["0 * * * *"]
+ *   scheduled: async (_event, env) => { await cleanupExpiredSessions(env.DB) },
+ * }
+ * ```
+ */
+export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}): SessionStore {
+  if (typeof database?.prepare !== 'function' || typeof database.batch !== 'function')
+    throw new SessionConfigError('d1Store() needs a D1 database binding (env.DB).')
+  const table = tableName(options.table, 'd1Store()')
+  const cleanupRate = options.cleanupRate ?? 0.1
+  if (typeof cleanupRate !== 'number' || !(cleanupRate >= 0 && cleanupRate <= 1))
+    throw new SessionConfigError(`d1Store() cleanupRate must be a number from 0 to 1; got ${String(cleanupRate)}.`)
+
+  const select = `SELECT data, version FROM ${table} WHERE sid = ?1 AND expires_at > ?2`
+  const upsert =
+    `INSERT INTO ${table} (sid, sub, data, expires_at, version) VALUES (?1, ?2, ?3, ?4, 1) ` +
+    'ON CONFLICT (sid) DO UPDATE SET sub = excluded.sub, data = excluded.data, expires_at = excluded.expires_at, version = version + 1'
+  const replace = `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = ?3, version = version + 1 WHERE sid = ?4 AND version = ?5`
+  const remove = `DELETE FROM ${table} WHERE sid = ?1`
+  const removeUser = `DELETE FROM ${table} WHERE sub = ?1`
+  const sweep = expiredDelete(table, OPPORTUNISTIC_CLEANUP_ROWS)
+
+  return {
+    async get(sid) {
+      const row = await database.prepare(select).bind(sid, Date.now()).first<{ data: string }>()
+      return row ? parse(row.data) : null
+    },
+
+    async set(sid, data, { expiresAt, sub }) {
+      const write = database.prepare(upsert).bind(sid, sub, JSON.stringify(data), expiresAt)
+      // Riding along with a write costs no extra round trip; a bounded delete keeps it short.
+      if (Math.random() < cleanupRate) await database.batch([write, database.prepare(sweep).bind(Date.now())])
+      else await write.run()
+    },
+
+    async delete(sid) {
+      await database.prepare(remove).bind(sid).run()
+    },
+
+    async update(sid, change, { expiresAt, sub }) {
+      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+        if (attempt > 0) await pause(attempt)
+        const row = await database.prepare(select).bind(sid, Date.now()).first<{ data: string; version: number }>()
+        if (!row) return null
+        const next = await change(parse(row.data))
+        const result = await database
+          .prepare(replace)
+          .bind(subOf(next) ?? sub, JSON.stringify(next), expiresAt, sid, row.version)
+          .run()
+        if (result.meta.changes === 1) return next
+      }
+      throw new Error(`d1Store: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
+    },
+
+    async deleteByUser(sub) {
+      const result = await database.prepare(removeUser).bind(sub).run()
+      return result.meta.changes
+    },
+  }
+}
+
+/**
+ * Deletes expired sessions from the D1 table, in short statements. Call it from a cron trigger;
+ * returns how many rows were deleted.
+ *
+ * @example
+ * ```ts
+ * // wrangler.toml: [triggers] crons = ["17 * * * *"]
+ * export default {
+ *   fetch: app.fetch,
+ *   async scheduled(_controller, env) {
+ *     await cleanupExpiredSessions(env.DB)
+ *   },
+ * } satisfies ExportedHandler<Env>
+ * ```
+ */
+export async function cleanupExpiredSessions(database: D1DatabaseLike, options: CleanupOptions = {}): Promise<number> {
+  const table = tableName(options.table, 'cleanupExpiredSessions()')
+  const batchSize = options.batchSize ?? 1000
+  const maxBatches = options.maxBatches ?? 100
+  for (const [label, value] of [['batchSize', batchSize], ['maxBatches', maxBatches]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new SessionConfigError(`cleanupExpiredSessions() ${label} must be a whole number of 1 or more.`)
+  }
+  const statement = expiredDelete(table, batchSize)
+  let total = 0
+  for (let i = 0; i < maxBatches; i++) {
+    const { meta } = await database.prepare(statement).bind(Date.now()).run()
+    total += meta.changes
+    if (meta.changes < batchSize) break
+  }
+  return total
+}
+
+// D1 is built without DELETE ... LIMIT; a subquery bounds the statement instead.
+function expiredDelete(table: string, limit: number): string {
+  return `DELETE FROM ${table} WHERE sid IN (SELECT sid FROM ${table} WHERE expires_at <= ?1 LIMIT ${limit})`
+}
+
+function tableName(value: string | undefined, where: string): string {
+  const table = value ?? DEFAULT_TABLE
+  // Interpolated into SQL: only a plain identifier is allowed.
+  if (typeof table !== 'string' || !TABLE_NAME.test(table))
+    throw new SessionConfigError(`${where} table must be a plain SQL identifier (letters, digits, _); got ${JSON.stringify(table)}.`)
+  return table
+}
+

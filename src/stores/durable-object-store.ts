@@ -1,0 +1,171 @@
+/**
+ * Sessions in Durable Objects: the store side, which talks to {@link SessionDurableObject}
+ * (exported from `hono-edge-session/durable-object`). Kept apart from the class so the main
+ * entry does not import `cloudflare:workers` and stays runtime-neutral.
+ * @module
+ */
+import { SessionConfigError } from '../errors'
+import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal'
+import type { SessionStore } from './types'
+
+/** A session record as the object hands it out: the JSON text and its version. */
+export interface SessionSnapshot {
+  readonly json: string
+  readonly sub: string
+  readonly version: number
+}
+
+/** What a compare-and-set write found. */
+export type ReplaceOutcome = 'ok' | 'conflict' | 'missing'
+
+/** One entry of a user's index of sessions. */
+export interface IndexedSession {
+  readonly sid: string
+  readonly expiresAt: number
+}
+
+/**
+ * The RPC methods of {@link SessionDurableObject}. An object named after a session id keeps that
+ * session; an object named after a user keeps the index of that user's sessions.
+ */
+export interface SessionObjectRpc {
+  /** Session object: the live record, or `null` (never written, expired, deleted). */
+  readSession(): SessionSnapshot | null
+  /** Session object: create or replace; `false` when the id was deleted (ids are never revived). */
+  writeSession(json: string, sub: string, expiresAt: number): Promise<boolean>
+  /** Session object: write only if the record is still at `version`. */
+  replaceSession(version: number, json: string, sub: string, expiresAt: number): Promise<ReplaceOutcome>
+  /** Session object: delete and remember the id as dead until it would have expired; returns the removed record's user. */
+  deleteSession(expiresAt?: number): Promise<string | null>
+  /** User object: remember that `sid` belongs to this user. */
+  indexSession(sid: string, expiresAt: number): Promise<void>
+  /** User object: the user's sessions that have not expired. */
+  listSessions(): IndexedSession[]
+  /** User object: forget these ids. */
+  unindexSessions(sids: string[]): void
+}
+
+type Remote<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never }
+
+/**
+ * The part of a Durable Object namespace binding this store uses. Any `DurableObjectNamespace`
+ * fits; the class behind it must be {@link SessionDurableObject}.
+ */
+export interface DurableObjectNamespaceLike<Id = unknown> {
+  idFromName(name: string): Id
+  get(id: Id): object
+}
+
+/** Options of {@link durableObjectStore}. */
+export interface DurableObjectStoreOptions {
+  /** Prefix of the object names, to keep several apps apart in one namespace. Default `'session'`. */
+  name?: string
+}
+
+
+/**
+ * Keeps sessions in Durable Objects: strongly consistent (a sign-out or a change is seen by the
+ * very next request, anywhere), with atomic updates and "sign out everywhere".
+ *
+ * **Layout.** One object per session (named after its id) holds the record; one object per user
+ * (named after `user.sub`) holds the index of that user's session ids. Every request reads only
+ * its own session's object, so load spreads over as many objects as there are sessions (a Durable
+ * Object serves about 1,000 requests/s) and each object lives near where its user signed in. The
+ * price: sign-in and sign-out also write the user's index (one more call), and
+ * `destroyUserSessions` calls every session object of that user. The alternative, one named object
+ * for all sessions, is simpler and deletes a user's sessions in one transaction, but every request
+ * of the whole app would go to that one object, in one place: about 1,000 requests/s in total.
+ *
+ * **Atomic updates.** A function cannot be sent to an object, so `update` is optimistic: read the
+ * record and its version, run `change` here, write only if the version is unchanged, retry
+ * otherwise (up to 100 times, with a short random pause). Concurrent `updateSession` calls are
+ * never lost, but `change` may run more than once: keep it free of side effects.
+ *
+ * **Never revived.** A deleted session id stays dead until it would have expired, so neither an
+ * in-flight update nor a sign-in racing "sign out everywhere" can bring it back. Expired records
+ * are removed by the object's alarm and refused on read.
+ *
+ * Needs the class exported from your Worker's entry and declared with SQLite storage:
+ * ```toml
+ * [[durable_objects.bindings]]
+ * name = "SESSION_DO"
+ * class_name = "SessionDurableObject"
+ *
+ * [[migrations]]
+ * tag = "v1"
+ * new_sqlite_classes = ["SessionDurableObject"]
+ * ```
+ *
+ * @example
+ * ```ts
+ * // src/index.ts (the Worker's entry)
+ * import { env } from 'cloudflare:workers'
+ * import { durableObjectStore, edgeSession } from 'hono-edge-session'
+ * export { SessionDurableObject } from 'hono-edge-session/durable-object'
+ *
+ * app.use(edgeSession({ secret: (c) => c.env.SESSION_SECRET, store: durableObjectStore(env.SESSION_DO) }))
+ * app.post('/cart/add', async (c) => {
+ *   await updateSession(c, (s) => ({ ...s, items: (s.items ?? 0) + 1 })) // never loses a concurrent add
+ *   return c.body(null, 204)
+ * })
+ * ```
+ */
+export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>, options: DurableObjectStoreOptions = {}): SessionStore {
+  if (typeof namespace?.idFromName !== 'function' || typeof namespace.get !== 'function')
+    throw new SessionConfigError('durableObjectStore() needs a Durable Object namespace binding (env.SESSION_DO).')
+  const name = options.name ?? 'session'
+  if (typeof name !== 'string' || name === '') throw new SessionConfigError('durableObjectStore() name must be a non-empty string.')
+  const object = (key: string) => namespace.get(namespace.idFromName(key)) as Remote<SessionObjectRpc>
+  const sessionObject = (sid: string) => object(`${name}:sid:${sid}`)
+  const userObject = (sub: string) => object(`${name}:user:${sub}`)
+
+  return {
+    async get(sid) {
+      const snapshot = await sessionObject(sid).readSession()
+      return snapshot ? parse(snapshot.json) : null
+    },
+
+    async set(sid, data, { expiresAt, sub }) {
+      // Index first: a session that exists must always be findable by "sign out everywhere".
+      await userObject(sub).indexSession(sid, expiresAt)
+      if (!(await sessionObject(sid).writeSession(JSON.stringify(data), sub, expiresAt)))
+        throw new Error('durableObjectStore: this session id was deleted and cannot be written again.')
+    },
+
+    async delete(sid) {
+      const sub = await sessionObject(sid).deleteSession()
+      if (sub === null) return
+      try {
+        await userObject(sub).unindexSessions([sid])
+      } catch {
+        // The session is gone, which is what matters; a stale index entry is harmless and expires.
+      }
+    },
+
+    async update(sid, change, { expiresAt }) {
+      const target = sessionObject(sid)
+      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+        if (attempt > 0) await pause(attempt)
+        const snapshot = await target.readSession()
+        if (snapshot === null) return null
+        const next = await change(parse(snapshot.json))
+        const sub = subOf(next) ?? snapshot.sub
+        if (sub !== snapshot.sub) await userObject(sub).indexSession(sid, expiresAt)
+        const outcome = await target.replaceSession(snapshot.version, JSON.stringify(next), sub, expiresAt)
+        if (outcome === 'ok') return next
+        if (outcome === 'missing') return null
+      }
+      throw new Error(`durableObjectStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
+    },
+
+    async deleteByUser(sub) {
+      const user = userObject(sub)
+      const sessions = await user.listSessions()
+      const removed = await Promise.all(sessions.map(({ sid, expiresAt }) => sessionObject(sid).deleteSession(expiresAt)))
+      // Unindexed only once every delete succeeded: a failure leaves them listed for a retry.
+      await user.unindexSessions(sessions.map(({ sid }) => sid))
+      return removed.filter((owner) => owner !== null).length
+    },
+  }
+}
+

@@ -1,0 +1,99 @@
+/**
+ * An in-memory store for tests and local development only.
+ * @module
+ */
+import { MAX_UPDATE_ATTEMPTS, parseRecord, subOf } from './internal'
+import type { SessionStore, StoredSession, StoreWriteOptions } from './types'
+
+interface Entry {
+  readonly json: string
+  readonly sub: string
+  readonly expiresAt: number
+}
+
+/** The in-memory store; `size` is for tests. */
+export interface MemoryStore extends SessionStore {
+  update: NonNullable<SessionStore['update']>
+  deleteByUser: NonNullable<SessionStore['deleteByUser']>
+  /** How many records are held, expired ones included until swept. */
+  readonly size: number
+}
+
+// Expired entries are swept on every this-many writes, so an idle dev server does not grow forever.
+const SWEEP_EVERY = 100
+
+/**
+ * Keeps sessions in a `Map` of the current isolate. **For tests and local development only**: a
+ * Worker runs in many isolates (one per location, more under load) and each has its own map, so a
+ * session created in one is unknown to the next; everything is lost when the isolate is recycled.
+ * Use {@link durableObjectStore} or {@link d1Store} in production.
+ *
+ * Records are copied in and out (JSON), so changing a returned object changes nothing stored.
+ * `update` is atomic within the isolate (compare-and-set on the entry; retried if another write
+ * came in while `change` ran), and a record deleted meanwhile stays deleted.
+ *
+ * @example
+ * ```ts
+ * import { edgeSession, memoryStore } from 'hono-edge-session'
+ *
+ * const store = memoryStore() // one per app: it is the whole database
+ * app.use(edgeSession({ secret: SECRET, store }))
+ * ```
+ */
+export function memoryStore(): MemoryStore {
+  const entries = new Map<string, Entry>()
+  let writes = 0
+
+  const live = (sid: string): Entry | undefined => {
+    const entry = entries.get(sid)
+    if (entry && entry.expiresAt <= Date.now()) {
+      entries.delete(sid)
+      return undefined
+    }
+    return entry
+  }
+  const write = (sid: string, data: StoredSession, { expiresAt, sub }: StoreWriteOptions): void => {
+    entries.set(sid, { json: JSON.stringify(data), sub, expiresAt })
+    if (++writes % SWEEP_EVERY === 0) {
+      const now = Date.now()
+      for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key)
+    }
+  }
+
+  return {
+    get size() {
+      return entries.size
+    },
+    async get(sid) {
+      const entry = live(sid)
+      return entry ? parseRecord(entry.json) : null
+    },
+    async set(sid, data, options) {
+      write(sid, data, options)
+    },
+    async delete(sid) {
+      entries.delete(sid)
+    },
+    async update(sid, change, options) {
+      // `change` may await: compare the entry afterwards and start again if it was replaced.
+      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+        const entry = live(sid)
+        if (!entry) return null
+        const next = await change(parseRecord(entry.json))
+        if (entries.get(sid) !== entry) continue
+        write(sid, next, { expiresAt: options.expiresAt, sub: subOf(next) ?? entry.sub })
+        return parseRecord(JSON.stringify(next))
+      }
+      throw new Error(`memoryStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
+    },
+    async deleteByUser(sub) {
+      let count = 0
+      for (const [sid, entry] of entries) {
+        if (entry.sub !== sub) continue
+        entries.delete(sid)
+        if (entry.expiresAt > Date.now()) count++
+      }
+      return count
+    },
+  }
+}

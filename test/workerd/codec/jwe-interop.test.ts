@@ -1,0 +1,259 @@
+/**
+ * The token codec is standard JWE compact (dir + A256GCM + kid): jose opens our tokens, we open
+ * jose's, byte for byte the same format; and every refusal rule holds whoever made the token.
+ */
+import fc from 'fast-check'
+import { CompactEncrypt, EncryptJWT, compactDecrypt, decodeProtectedHeader, jwtDecrypt } from 'jose'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type Keyring, createKeyringCache } from '../../../src/codec/keyring'
+import { TokenRefused, openToken, sealToken } from '../../../src/codec/token'
+
+const SECRET = 'interop-secret-0123456789-abcdefghijklmnop'
+const OLD_SECRET = 'interop-old-secret-0123456789-abcdefghijk'
+const NAMES = { session: '__Host-session', activity: '__Host-session-activity' } as const
+const PINNED = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
+const NOW = Date.UTC(2026, 3, 20, 12, 0, 0)
+const NOW_S = NOW / 1000
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** The key as any JOSE library would hold it: HKDF-SHA256(secret, salt = cookie name, info = purpose), derived here independently. */
+async function rawKey(secret: string, purpose: 'session' | 'activity', bits = 256): Promise<Uint8Array<ArrayBuffer>> {
+  const ikm = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveBits'])
+  const info = encoder.encode(`hono-edge-session/v1 ${purpose}`)
+  return new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(NAMES[purpose]), info }, ikm, bits))
+}
+
+const payload = () => ({ iat: NOW_S, exp: NOW_S + 3600, s: { user: { sub: 'u1', name: 'Zoë ✓' }, n: [1, 2, 3] } })
+
+/** The reason openToken refused `token` with, or 'opened'. Anything but a TokenRefused fails the test. */
+async function outcome(token: string, keyring: Keyring, purpose: 'session' | 'activity' = 'session'): Promise<string> {
+  try {
+    await openToken(token, keyring, purpose, NOW)
+    return 'opened'
+  } catch (error) {
+    expect(error).toBeInstanceOf(TokenRefused)
+    return (error as TokenRefused).reason
+  }
+}
+
+function joseSeal(body: unknown, header: Record<string, unknown>, key: Uint8Array | CryptoKey, options?: { crit: Record<string, boolean> }) {
+  return new CompactEncrypt(encoder.encode(typeof body === 'string' ? body : JSON.stringify(body)))
+    .setProtectedHeader(header as { alg: string; enc: string })
+    .encrypt(key, options)
+}
+
+let keyring: Keyring
+let rotated: Keyring
+let key: Uint8Array<ArrayBuffer>
+let kid: string
+let oldKid: string
+
+beforeAll(async () => {
+  keyring = await createKeyringCache(NAMES)(SECRET)
+  rotated = await createKeyringCache(NAMES)([SECRET, OLD_SECRET])
+  key = await rawKey(SECRET, 'session')
+  kid = keyring.current.kid
+  oldKid = (await createKeyringCache(NAMES)(OLD_SECRET)).current.kid
+})
+
+describe('jose opens our tokens', () => {
+  it('compactDecrypt with pinned algorithms gives back the payload and the exact header', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    const { plaintext, protectedHeader } = await compactDecrypt(token, key, PINNED)
+    expect(JSON.parse(decoder.decode(plaintext))).toEqual(payload())
+    expect(protectedHeader).toEqual({ alg: 'dir', enc: 'A256GCM', kid })
+    expect(Object.keys(protectedHeader)).toEqual(['alg', 'enc', 'kid'])
+  })
+
+  it('jwtDecrypt accepts them as JWTs with iat and exp', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    const { payload: claims } = await jwtDecrypt(token, key, { ...PINNED, requiredClaims: ['iat', 'exp'], currentDate: new Date(NOW) })
+    expect(claims).toMatchObject(payload())
+  })
+
+  it('the activity purpose has its own key, which jose uses the same way', async () => {
+    const token = await sealToken(payload(), keyring.current, 'activity')
+    await expect(compactDecrypt(token, key, PINNED)).rejects.toThrow()
+    const { plaintext } = await compactDecrypt(token, await rawKey(SECRET, 'activity'), PINNED)
+    expect(JSON.parse(decoder.decode(plaintext))).toEqual(payload())
+  })
+
+  it('is byte for byte what jose writes for the same plaintext, key and IV', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    expect(token).toMatch(/^[\w-]+\.\.[\w-]{16}\.[\w-]+\.[\w-]{22}$/)
+    const { plaintext } = await compactDecrypt(token, key, PINNED)
+    const iv = decodeB64url(token.split('.')[2] as string)
+    const again = await new CompactEncrypt(plaintext).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid }).setInitializationVector(iv).encrypt(key)
+    expect(again).toBe(token)
+  })
+
+  it('uses a fresh IV for every token', async () => {
+    const ivs = new Set<string>()
+    for (let i = 0; i < 50; i++) ivs.add((await sealToken(payload(), keyring.current, 'session')).split('.')[2] as string)
+    expect(ivs.size).toBe(50)
+  })
+})
+
+describe('we open jose-made tokens', () => {
+  it('CompactEncrypt with our header', async () => {
+    const token = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid }, key)
+    const opened = await openToken(token, keyring, 'session', NOW)
+    expect(opened.payload).toEqual(payload())
+    expect(opened.stale).toBe(false)
+  })
+
+  it('EncryptJWT with iat and exp set by jose', async () => {
+    const token = await new EncryptJWT({ sid: 'abc' })
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
+      .setIssuedAt(NOW_S)
+      .setExpirationTime(NOW_S + 60)
+      .encrypt(key)
+    const opened = await openToken<{ sid: string }>(token, keyring, 'session', NOW)
+    expect(opened.payload).toEqual({ sid: 'abc', iat: NOW_S, exp: NOW_S + 60 })
+  })
+
+  it('the same three members in another order (a header that is not ours byte for byte)', async () => {
+    const token = await joseSeal(payload(), { kid, enc: 'A256GCM', alg: 'dir' }, key)
+    expect(decodeProtectedHeader(token)).toEqual({ kid, enc: 'A256GCM', alg: 'dir' })
+    expect((await openToken(token, keyring, 'session', NOW)).payload).toEqual(payload())
+  })
+
+  it('a token of an older secret opens and says it is stale', async () => {
+    const token = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: oldKid }, await rawKey(OLD_SECRET, 'session'))
+    const opened = await openToken(token, rotated, 'session', NOW)
+    expect(opened.payload).toEqual(payload())
+    expect(opened.stale).toBe(true)
+    expect(await outcome(token, keyring)).toBe('undecryptable')
+  })
+})
+
+describe('refusals hold whoever made the token', () => {
+  it('pinned algorithms: any other alg or enc is refused, even with a fitting key', async () => {
+    const cases = [
+      joseSeal(payload(), { alg: 'dir', enc: 'A128GCM', kid }, await rawKey(SECRET, 'session', 128)),
+      joseSeal(payload(), { alg: 'dir', enc: 'A192GCM', kid }, await rawKey(SECRET, 'session', 192)),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256CBC-HS512', kid }, await rawKey(SECRET, 'session', 512)),
+      joseSeal(payload(), { alg: 'A256KW', enc: 'A256GCM', kid }, key),
+      joseSeal(payload(), { alg: 'A256GCMKW', enc: 'A256GCM', kid }, key),
+      joseSeal(payload(), { alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', kid, p2c: 1000 }, encoder.encode(SECRET)),
+    ]
+    for (const token of await Promise.all(cases)) expect(await outcome(token, keyring)).toBe('undecryptable')
+  })
+
+  it('zip is refused, though jose would inflate it', async () => {
+    const token = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, zip: 'DEF' }, key)
+    const inflated = await compactDecrypt(token, key, PINNED)
+    expect(JSON.parse(decoder.decode(inflated.plaintext))).toEqual(payload())
+    expect(await outcome(token, keyring)).toBe('undecryptable')
+  })
+
+  it('crit and any member beyond alg, enc, kid are refused', async () => {
+    const cases = [
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, crit: ['b64x'], b64x: true }, key, { crit: { b64x: true } }),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, typ: 'JWT' }, key),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, cty: 'json' }, key),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, jku: 'https://attacker.example/jwks' }, key),
+    ]
+    for (const token of await Promise.all(cases)) expect(await outcome(token, keyring)).toBe('undecryptable')
+  })
+
+  it('kid: unknown, missing, not a string, or an object-prototype name is refused', async () => {
+    const cases = [
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: 'AAAAAAAAAAAA' }, key),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM' }, key),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: 7 }, key),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: '__proto__' }, key),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: 'constructor' }, key),
+      // The right kid with another secret's key (key substitution).
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid }, await rawKey(OLD_SECRET, 'session')),
+    ]
+    for (const token of await Promise.all(cases)) expect(await outcome(token, keyring)).toBe('undecryptable')
+  })
+
+  it('a token sealed for one purpose does not open as the other', async () => {
+    expect(await outcome(await sealToken(payload(), keyring.current, 'activity'), keyring, 'session')).toBe('undecryptable')
+    expect(await outcome(await sealToken(payload(), keyring.current, 'session'), keyring, 'activity')).toBe('undecryptable')
+  })
+
+  it('iat and exp are required numbers; expired and future tokens are refused', async () => {
+    const header = { alg: 'dir', enc: 'A256GCM', kid }
+    const cases: Array<[unknown, string]> = [
+      [{ exp: NOW_S + 60 }, 'malformed'],
+      [{ iat: NOW_S }, 'malformed'],
+      [{ iat: NOW_S, exp: String(NOW_S + 60) }, 'malformed'],
+      [{ iat: null, exp: NOW_S + 60 }, 'malformed'],
+      [[NOW_S, NOW_S + 60], 'malformed'],
+      ['"a string"', 'malformed'],
+      ['not json', 'malformed'],
+      [{ iat: NOW_S - 120, exp: NOW_S }, 'expired'],
+      [{ iat: NOW_S - 120, exp: NOW_S - 1 }, 'expired'],
+      [{ iat: NOW_S + 31, exp: NOW_S + 3600 }, 'expired'],
+      [{ iat: NOW_S + 30, exp: NOW_S + 3600 }, 'opened'],
+    ]
+    for (const [body, expected] of cases) {
+      const token = await joseSeal(body, header, key)
+      expect(await outcome(token, keyring), JSON.stringify(body)).toBe(expected)
+    }
+  })
+
+  it('a plaintext that is not UTF-8 is malformed', async () => {
+    const token = await new CompactEncrypt(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid }).encrypt(key)
+    expect(await outcome(token, keyring)).toBe('malformed')
+  })
+
+  it('structure: segments, lengths and strict base64url', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    const [h, , iv, ct, tag] = token.split('.') as [string, string, string, string, string]
+    const lastBitsFlipped = tag.slice(0, -1) + String.fromCharCode(tag.charCodeAt(21) ^ 1)
+    const cases = [
+      '',
+      '....',
+      `${h}.AAAA.${iv}.${ct}.${tag}`, // an encrypted key with alg dir
+      `${h}..${iv}.${ct}.${tag}.`, // six segments
+      `${h}..${iv}.${ct}`, // four
+      `${h}..${iv}..${tag}`, // no ciphertext
+      `.${token}`,
+      `${h}..${iv.slice(1)}.${ct}.${tag}`, // short IV
+      `${h}..${iv}A.${ct}.${tag}`, // long IV
+      `${h}..${iv}.${ct}.${tag.slice(1)}`, // short tag
+      `${h}..${iv}.${ct}.${tag}=`, // padding
+      `${h}..${iv}.${ct.slice(0, 10)} ${ct.slice(10)}.${tag}`, // whitespace, which lenient decoders skip
+      `${h}..${iv}.${ct.replace(/[-_]/, '+')}.${tag}`, // standard base64 alphabet
+      `${h}..${iv}.${ct}.${lastBitsFlipped}`, // non-canonical last character: the same bytes to a lenient decoder
+      `${h}=..${iv}.${ct}.${tag}`,
+      `${h}..${iv}.${ct}é.${tag}`,
+    ]
+    for (const bad of cases) expect(await outcome(bad, keyring), bad).toBe('undecryptable')
+    expect(await outcome(token, keyring)).toBe('opened')
+  })
+
+  it('an oversized value or a non-string is malformed', async () => {
+    expect(await outcome('A'.repeat(64 * 1024 + 1), keyring)).toBe('malformed')
+    expect(await outcome(42 as unknown as string, keyring)).toBe('malformed')
+  })
+
+  it('every one-character change of a token is refused, and nothing but TokenRefused ever escapes', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.= +/%'
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: token.length - 1 }), fc.constantFrom(...chars), async (at, char) => {
+        fc.pre(token[at] !== char)
+        const changed = token.slice(0, at) + char + token.slice(at + 1)
+        expect(['undecryptable', 'malformed']).toContain(await outcome(changed, keyring))
+      }),
+      { numRuns: 400 },
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 300 }), async (junk) => {
+        expect(await outcome(junk, keyring)).not.toBe('opened')
+      }),
+      { numRuns: 200 },
+    )
+  })
+})
+
+function decodeB64url(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+}

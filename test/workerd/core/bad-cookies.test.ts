@@ -1,0 +1,192 @@
+/**
+ * A bad cookie is "no session": cleared, never a 500, never a console line, reported to onInvalid.
+ */
+import type { Context } from 'hono'
+import { base64url } from 'jose'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { InvalidReason } from '../../../src'
+import { CookieJar, OLD_SECRET } from '../../helpers/app'
+import { type ConsoleSpies, HOUR, MINUTE, T0, call, cleared, coreApp, readSession, restoreClock, setCookieMap, spyConsole, useClock } from '../../helpers/core'
+
+const MAIN = '__Host-session'
+const ACTIVITY = `${MAIN}-activity`
+
+let consoleSpies: ConsoleSpies
+beforeEach(() => {
+  consoleSpies = spyConsole()
+})
+afterEach(() => {
+  restoreClock()
+  consoleSpies.restore()
+})
+
+/** A valid session cookie (and the activity cookie written 2 minutes later), under SECRET. */
+async function validCookies(options: Parameters<typeof coreApp>[0] = {}) {
+  const clock = useClock(T0)
+  const { app } = coreApp(options)
+  const jar = new CookieJar()
+  await call(app, '/login', { body: { user: { sub: 'u1' } }, jar })
+  clock.set(T0 + 2 * MINUTE)
+  await readSession(app, { jar })
+  const main = jar.cookies.get(MAIN) as string
+  const activity = jar.cookies.get(ACTIVITY) as string
+  expect(main).toBeDefined()
+  expect(activity).toBeDefined()
+  return { main, activity, clock }
+}
+
+/** Replaces one base64url character in the middle of segment `segment` with one of different high bits. */
+function flip(token: string, segment: number): string {
+  const parts = token.split('.')
+  const s = parts[segment] as string
+  const i = s.length >> 1
+  parts[segment] = s.slice(0, i) + (s[i] === 'A' ? 'Q' : 'A') + s.slice(i + 1)
+  return parts.join('.')
+}
+
+function withHeader(token: string, header: Record<string, unknown>): string {
+  const parts = token.split('.')
+  parts[0] = base64url.encode(JSON.stringify(header))
+  return parts.join('.')
+}
+
+type Case = [label: string, cookie: (v: Awaited<ReturnType<typeof validCookies>>) => string | Promise<string>, reason: InvalidReason]
+
+const cases: Case[] = [
+  ['a tampered ciphertext byte', ({ main }) => `${MAIN}=${flip(main, 3)}`, 'undecryptable'],
+  ['a tampered tag byte', ({ main }) => `${MAIN}=${flip(main, 4)}`, 'undecryptable'],
+  ['a tampered IV byte', ({ main }) => `${MAIN}=${flip(main, 2)}`, 'undecryptable'],
+  ['a tampered protected header (kid)', ({ main }) => `${MAIN}=${flip(main, 0)}`, 'undecryptable'],
+  ['a truncated token', ({ main }) => `${MAIN}=${main.slice(0, -5)}`, 'undecryptable'],
+  ['a token cut in half', ({ main }) => `${MAIN}=${main.slice(0, main.length >> 1)}`, 'undecryptable'],
+  ['base64url garbage', () => `${MAIN}=${'QUFB'.repeat(40)}`, 'undecryptable'],
+  ['five empty segments', () => `${MAIN}=....`, 'undecryptable'],
+  ['an empty value', () => `${MAIN}=`, 'undecryptable'],
+  ['garbage with characters no token has', () => `${MAIN}=%7B%22a%22%3A1%7D`, 'malformed'],
+  ['a swapped enc (A128GCM) in the header', ({ main }) => `${MAIN}=${withHeader(main, { alg: 'dir', enc: 'A128GCM' })}`, 'undecryptable'],
+  ['alg none', ({ main }) => `${MAIN}=${withHeader(main, { alg: 'none', enc: 'A256GCM' })}`, 'undecryptable'],
+  ['a zip header', ({ main }) => `${MAIN}=${withHeader(main, { alg: 'dir', enc: 'A256GCM', zip: 'DEF' })}`, 'undecryptable'],
+  [
+    'a PBES2 header with a huge p2c',
+    ({ main }) => `${MAIN}=${withHeader(main, { alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', p2s: 'AAAAAAAAAAAAAAAAAAAAAA', p2c: 1e9 })}`,
+    'undecryptable',
+  ],
+  [
+    'a token under a secret that is not configured (wrong key)',
+    async () => {
+      const { app } = coreApp({ secret: OLD_SECRET })
+      const res = await call(app, '/login', { body: { user: { sub: 'u1' } } })
+      return res.headers.getSetCookie()[0]?.split(';')[0] as string
+    },
+    'undecryptable',
+  ],
+  [
+    'a token made for another cookie name with the same secret',
+    async () => {
+      const { app } = coreApp({ cookie: { name: 'other' } })
+      const res = await call(app, '/login', { body: { user: { sub: 'u1' } } })
+      const line = res.headers.getSetCookie()[0] as string
+      expect(line.startsWith('__Host-other=')).toBe(true)
+      return `${MAIN}=${line.slice('__Host-other='.length, line.indexOf(';'))}`
+    },
+    'undecryptable',
+  ],
+  ['a token sealed for the activity purpose', ({ activity }) => `${MAIN}=${activity}`, 'undecryptable'],
+  ['two session cookies with the same name', ({ main }) => `${MAIN}=${main}; ${MAIN}=${main}`, 'duplicate'],
+]
+
+describe('bad session cookies', () => {
+  for (const [label, make, reason] of cases) {
+    it(`${label}: no session, cleared, no 500, no log, onInvalid("${reason}")`, async () => {
+      const valid = await validCookies()
+      const cookie = await make(valid)
+      const seen: Array<{ reason: InvalidReason; path: string; error: unknown }> = []
+      const { app, errors } = coreApp({
+        onInvalid: (r: InvalidReason, c: Context, error?: unknown) => {
+          seen.push({ reason: r, path: c.req.path, error })
+        },
+      })
+      const { res, session } = await readSession(app, { cookie })
+      expect(res.status).toBe(200)
+      expect(session).toBeNull()
+      expect(cleared(res)).toEqual([MAIN])
+      expect(res.headers.get('cache-control')).toBe('private, no-store')
+      expect(((await res.json()) as { cookie: string | null }).cookie).toBeNull()
+      expect(seen.map((s) => s.reason)).toEqual([reason])
+      expect(seen[0]?.path).toBe('/session')
+      expect(errors).toEqual([])
+      consoleSpies.expectSilent()
+    })
+  }
+
+  it('without an onInvalid hook, nothing is logged either', async () => {
+    const valid = await validCookies()
+    const { app } = coreApp({ onInvalid: undefined })
+    for (const [, make] of cases) {
+      const { res, session } = await readSession(app, { cookie: await make(valid) })
+      expect(res.status).toBe(200)
+      expect(session).toBeNull()
+    }
+    consoleSpies.expectSilent()
+  })
+
+  it('an expired token (past the absolute end) is "expired" and cleared with the activity cookie', async () => {
+    const valid = await validCookies({ duration: { absolute: HOUR / 1000, inactivity: HOUR / 1000 } })
+    valid.clock.set(T0 + HOUR + 1000)
+    const ctx = coreApp()
+    const { res, session } = await readSession(ctx.app, { cookie: `${MAIN}=${valid.main}; ${ACTIVITY}=${valid.activity}` })
+    expect(session).toBeNull()
+    expect(cleared(res)).toEqual([MAIN, ACTIVITY])
+    expect(ctx.invalid).toEqual(['expired'])
+    consoleSpies.expectSilent()
+  })
+
+  it('a leftover activity cookie without a session is cleared', async () => {
+    const valid = await validCookies()
+    const ctx = coreApp()
+    const { res, session } = await readSession(ctx.app, { cookie: `${ACTIVITY}=${valid.activity}` })
+    expect(session).toBeNull()
+    expect(cleared(res)).toEqual([ACTIVITY])
+  })
+
+  it('a bad activity cookie beside a good session is cleared; the session lives on', async () => {
+    const valid = await validCookies()
+    const ctx = coreApp()
+    const bad = flip(valid.activity, 3)
+    const { res, session } = await readSession(ctx.app, { cookie: `${MAIN}=${valid.main}; ${ACTIVITY}=${bad}` })
+    expect(session?.user.sub).toBe('u1')
+    // Replaced: cleared, or (here, 2 minutes after sign-in) re-written with a fresh activity token.
+    const line = setCookieMap(res).get(ACTIVITY)
+    expect(line).toBeDefined()
+    expect(line?.value).not.toBe(bad)
+    expect(setCookieMap(res).has(MAIN)).toBe(false)
+    consoleSpies.expectSilent()
+  })
+
+  it('the hook gets the underlying error for an undecryptable token', async () => {
+    const valid = await validCookies()
+    let error: unknown
+    const { app } = coreApp({ onInvalid: (_r: InvalidReason, _c: Context, e?: unknown) => void (error = e) })
+    await readSession(app, { cookie: `${MAIN}=${flip(valid.main, 3)}` })
+    expect(error).toBeInstanceOf(Error)
+  })
+
+  it('a cookie with the session cookie name of another app (same secret, cookie.secure: false) is ignored', async () => {
+    const { app: plain } = coreApp({ cookie: { secure: false } })
+    const res = await call(plain, '/login', { body: { user: { sub: 'u1' } } })
+    const cookie = (res.headers.getSetCookie()[0] as string).split(';')[0] as string
+    expect(cookie.startsWith('session=')).toBe(true)
+    const ctx = coreApp()
+    const read = await readSession(ctx.app, { cookie })
+    expect(read.session).toBeNull()
+    expect(read.res.headers.getSetCookie()).toEqual([])
+  })
+})
+
+describe('the quoted form of a valid cookie is accepted', () => {
+  it('"token" (RFC 6265 quoted value)', async () => {
+    const valid = await validCookies()
+    const { app } = coreApp()
+    expect((await readSession(app, { cookie: `${MAIN}="${valid.main}"` })).session?.user.sub).toBe('u1')
+  })
+})

@@ -1,0 +1,287 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CookieJar } from '../../helpers/app'
+import {
+  type ErrorBody,
+  T0,
+  call,
+  cleared,
+  coreApp,
+  padForTokenLength,
+  readSession,
+  restoreClock,
+  setCookieMap,
+  setCookies,
+  tokenFrom,
+  useClock,
+  written,
+  writtenNames,
+} from '../../helpers/core'
+
+const LIMIT = 4096
+const MAIN = '__Host-session'
+const ATTRS = { path: '/', httponly: true, secure: true, samesite: 'Lax' }
+
+// Sizes depend on the clock only through digit counts; a fixed clock keeps them reproducible.
+beforeEach(() => {
+  useClock(T0)
+})
+afterEach(restoreClock)
+
+async function signIn(app: ReturnType<typeof coreApp>['app'], claims: Record<string, unknown>) {
+  const jar = new CookieJar()
+  const res = await call(app, '/login', { body: { user: { sub: 'u1' }, ...claims }, jar })
+  expect(res.status).toBe(200)
+  return { jar, res }
+}
+
+describe('chunk boundaries', () => {
+  // `__Host-sessionid` (16 chars) makes both 4096 and 4097 reachable token lengths.
+  it('name + value = 4096 is one cookie; 4097 is two chunks .0 (exactly 4096) and .1', async () => {
+    const main = '__Host-sessionid'
+    const { app } = coreApp({ cookie: { name: 'sessionid' } })
+
+    const atLimit = await padForTokenLength(app, LIMIT - main.length, main)
+    expect(atLimit, 'a pad giving name + value = 4096').toBeDefined()
+    const one = await signIn(app, { pad: 'x'.repeat(atLimit as number) })
+    expect(writtenNames(one.res, main)).toEqual([main])
+    const single = written(one.res).get(main)
+    expect(main.length + (single?.value.length ?? 0)).toBe(LIMIT)
+    expect((await readSession(app, { jar: one.jar })).session?.pad).toBe('x'.repeat(atLimit as number))
+
+    const over = await padForTokenLength(app, LIMIT - main.length + 1, main)
+    expect(over, 'a pad giving name + value = 4097').toBeDefined()
+    const two = await signIn(app, { pad: 'x'.repeat(over as number) })
+    expect(writtenNames(two.res, main)).toEqual([`${main}.0`, `${main}.1`])
+    const chunks = written(two.res)
+    const c0 = chunks.get(`${main}.0`)?.value as string
+    const c1 = chunks.get(`${main}.1`)?.value as string
+    expect(`${main}.0`.length + c0.length).toBe(LIMIT)
+    expect(c0.length + c1.length).toBe(LIMIT - main.length + 1)
+    for (const c of [chunks.get(`${main}.0`), chunks.get(`${main}.1`)]) expect(c?.attributes).toMatchObject(ATTRS)
+    expect((await readSession(app, { jar: two.jar })).session?.pad).toBe('x'.repeat(over as number))
+  })
+
+  it('with the default name: 4095 is one cookie, 4097 is two chunks (4096 is not a reachable JWE length here)', async () => {
+    const { app } = coreApp()
+    const under = await padForTokenLength(app, LIMIT - MAIN.length - 1)
+    expect(under).toBeDefined()
+    expect(writtenNames((await signIn(app, { pad: 'x'.repeat(under as number) })).res)).toEqual([MAIN])
+    const over = await padForTokenLength(app, LIMIT - MAIN.length + 1)
+    expect(over).toBeDefined()
+    const two = await signIn(app, { pad: 'x'.repeat(over as number) })
+    expect(writtenNames(two.res)).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    for (const [name, c] of written(two.res)) expect(name.length + c.value.length).toBeLessThanOrEqual(LIMIT)
+    expect((await readSession(app, { jar: two.jar })).session?.pad).toBe('x'.repeat(over as number))
+  })
+})
+
+describe('writes sweep chunks that are no longer used', () => {
+  it('growing from one cookie to three chunks clears the unchunked cookie', async () => {
+    const { app } = coreApp()
+    const { jar } = await signIn(app, { a: 1 })
+    const res = await call(app, '/update', { body: { pad: 'y'.repeat(7000) }, jar })
+    expect(res.status).toBe(200)
+    expect(writtenNames(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(cleared(res)).toEqual([MAIN])
+    const clear = setCookieMap(res).get(MAIN)
+    expect(clear?.value).toBe('')
+    expect(clear?.attributes).toMatchObject(ATTRS)
+    expect(res.headers.get('cache-control')).toBe('private, no-store')
+    expect([...jar.cookies.keys()].sort()).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect((await readSession(app, { jar })).session).toMatchObject({ a: 1, pad: 'y'.repeat(7000) })
+  })
+
+  it('shrinking from three chunks to one clears .0, .1 and .2 with the same attributes', async () => {
+    const { app } = coreApp()
+    const { jar, res: login } = await signIn(app, { pad: 'z'.repeat(7000) })
+    expect(writtenNames(login)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    const res = await call(app, '/update', { body: { pad: 'small' }, jar })
+    expect(writtenNames(res)).toEqual([MAIN])
+    expect(cleared(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    for (const name of cleared(res)) {
+      const line = setCookieMap(res).get(name)
+      expect(line?.attributes).toMatchObject({ ...ATTRS, 'max-age': '0' })
+      expect(line?.attributes.domain).toBeUndefined()
+    }
+    expect([...jar.cookies.keys()]).toEqual([MAIN])
+    const { session } = await readSession(app, { jar })
+    expect(session?.pad).toBe('small')
+  })
+
+  it('shrinking from three chunks to two clears only .2', async () => {
+    const { app } = coreApp()
+    const { jar } = await signIn(app, { pad: 'z'.repeat(7000) })
+    const res = await call(app, '/update', { body: { pad: 'z'.repeat(4000) }, jar })
+    expect(writtenNames(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    expect(cleared(res)).toEqual([`${MAIN}.2`])
+    expect((await readSession(app, { jar })).session?.pad).toBe('z'.repeat(4000))
+  })
+
+  it('logout clears every chunk and the activity cookie', async () => {
+    const clock = useClock(T0)
+    const { app } = coreApp()
+    const { jar } = await signIn(app, { pad: 'z'.repeat(7000) })
+    clock.set(T0 + 120_000)
+    await readSession(app, { jar })
+    expect(jar.cookies.has(`${MAIN}-activity`)).toBe(true)
+    const res = await call(app, '/logout', { method: 'POST', jar })
+    expect(cleared(res)).toEqual([`${MAIN}-activity`, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(jar.cookies.size).toBe(0)
+  })
+})
+
+describe('multibyte text', () => {
+  const samples: Record<string, string> = {
+    emoji: '😀👩‍👩‍👧‍👦🇯🇵',
+    cjk: '漢字かなカナ한국어',
+    mixed: 'Ünïcödé ✓ — “quotes” ; = , \\ " \n\t',
+    loneSurrogate: '\ud800x\udfff',
+  }
+  it('round-trips exactly in one cookie', async () => {
+    const { app } = coreApp()
+    const { jar } = await signIn(app, { user: { sub: 'ユーザー😀', name: samples.cjk }, samples })
+    const { session } = await readSession(app, { jar })
+    expect(session?.user).toEqual({ sub: 'ユーザー😀', name: samples.cjk })
+    expect(session?.samples).toEqual(samples)
+  })
+
+  it('round-trips exactly across chunks', async () => {
+    const { app } = coreApp()
+    const big = `${'😀'.repeat(700)}${'漢'.repeat(700)}`
+    const { jar, res } = await signIn(app, { big })
+    expect(writtenNames(res).length).toBeGreaterThanOrEqual(2)
+    const { session } = await readSession(app, { jar })
+    expect(session?.big).toBe(big)
+  })
+})
+
+describe('incoming chunk sets that cannot be trusted are "no session" and cleared', () => {
+  async function chunked(app: ReturnType<typeof coreApp>['app']) {
+    const { jar } = await signIn(app, { pad: 'q'.repeat(5000) })
+    const chunks = [...jar.cookies].filter(([n]) => n.startsWith(`${MAIN}.`))
+    expect(chunks.map(([n]) => n)).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    return Object.fromEntries(chunks) as Record<string, string>
+  }
+  const header = (pairs: Array<[string, string]>) => pairs.map(([n, v]) => `${n}=${v}`).join('; ')
+
+  it('chunks sent in another order are joined by index (browsers do not keep order)', async () => {
+    const ctx = coreApp()
+    const c = await chunked(ctx.app)
+    const { session, res } = await readSession(ctx.app, { cookie: header([[`${MAIN}.1`, c[`${MAIN}.1`] as string], [`${MAIN}.0`, c[`${MAIN}.0`] as string]]) })
+    expect(session?.pad).toBe('q'.repeat(5000))
+    expect(res.headers.getSetCookie()).toEqual([])
+  })
+
+  const cases: Array<[string, (c: Record<string, string>, other: Record<string, string>) => Array<[string, string]>, string]> = [
+    ['a missing .1', (c) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string]], 'incomplete'],
+    ['a missing .0', (c) => [[`${MAIN}.1`, c[`${MAIN}.1`] as string]], 'incomplete'],
+    ['a gap (.0 and .2)', (c) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.2`, c[`${MAIN}.1`] as string]], 'incomplete'],
+    [
+      'an unchunked cookie beside chunks',
+      (c, o) => [[MAIN, o[`${MAIN}.0`] as string], [`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.1`, c[`${MAIN}.1`] as string]],
+      'incomplete',
+    ],
+    ['chunk values swapped', (c) => [[`${MAIN}.0`, c[`${MAIN}.1`] as string], [`${MAIN}.1`, c[`${MAIN}.0`] as string]], 'undecryptable'],
+    ['a chunk from another session', (c, o) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.1`, o[`${MAIN}.1`] as string]], 'undecryptable'],
+    ['a duplicated chunk name', (c) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.1`, c[`${MAIN}.1`] as string]], 'duplicate'],
+  ]
+  for (const [label, build, reason] of cases) {
+    it(label, async () => {
+      const ctx = coreApp()
+      const mine = await chunked(ctx.app)
+      const other = await chunked(ctx.app)
+      const pairs = build(mine, other)
+      const { session, res } = await readSession(ctx.app, { cookie: header(pairs) })
+      expect(session).toBeNull()
+      expect(res.status).toBe(200)
+      expect(cleared(res)).toEqual([...new Set(pairs.map(([n]) => n))].sort())
+      for (const c of setCookies(res)) expect(c.attributes).toMatchObject({ ...ATTRS, 'max-age': '0' })
+      expect(ctx.invalid).toEqual([reason])
+      expect(ctx.errors).toEqual([])
+      // Downstream handlers no longer see the refused cookies.
+      expect(((await res.json()) as { cookie: string | null }).cookie).toBeNull()
+    })
+  }
+})
+
+describe('maxBytes', () => {
+  it('an update past maxBytes throws SessionTooLargeError; the previous cookie stays untouched', async () => {
+    const { app } = coreApp()
+    const { jar } = await signIn(app, { keep: 'me' })
+    const before = new Map(jar.cookies)
+    const res = await call(app, '/update', { body: { pad: 'w'.repeat(12_000) }, jar })
+    expect(res.status).toBe(422)
+    const body = (await res.json()) as ErrorBody
+    expect(body).toMatchObject({ error: 'SessionTooLargeError', code: 'ERR_SESSION_TOO_LARGE', limit: 10_240 })
+    expect(body.bytes).toBeGreaterThan(10_240)
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(jar.cookies).toEqual(before)
+    const { session } = await readSession(app, { jar })
+    expect(session?.keep).toBe('me')
+    expect(session).not.toHaveProperty('pad')
+  })
+
+  it('createSession past maxBytes keeps the previous session too', async () => {
+    const { app } = coreApp()
+    const { jar } = await signIn(app, { keep: 'me' })
+    const res = await call(app, '/login', { body: { user: { sub: 'u2' }, pad: 'w'.repeat(12_000) }, jar })
+    expect(res.status).toBe(422)
+    expect(((await res.json()) as ErrorBody).code).toBe('ERR_SESSION_TOO_LARGE')
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect((await readSession(app, { jar })).session).toMatchObject({ user: { sub: 'u1' }, keep: 'me' })
+  })
+
+  it('the limit counts every chunk with its name: exactly maxBytes passes, one less refuses', async () => {
+    const probe = coreApp()
+    const { res } = await signIn(probe.app, { pad: 'v'.repeat(3000) })
+    const cookies = [...written(res)].filter(([n]) => n.startsWith(MAIN) && n !== `${MAIN}-activity`)
+    const bytes = cookies.reduce((n, [name, c]) => n + name.length + 1 + c.value.length + 2, 0)
+    expect(cookies.length).toBe(2)
+
+    const exact = coreApp({ maxBytes: bytes })
+    expect((await call(exact.app, '/login', { body: { user: { sub: 'u1' }, pad: 'v'.repeat(3000) } })).status).toBe(200)
+    const tight = coreApp({ maxBytes: bytes - 1 })
+    const refused = await call(tight.app, '/login', { body: { user: { sub: 'u1' }, pad: 'v'.repeat(3000) } })
+    expect(refused.status).toBe(422)
+    expect(await refused.json()).toMatchObject({ code: 'ERR_SESSION_TOO_LARGE', bytes, limit: bytes - 1 })
+  })
+
+  it('incoming chunks joining to more than maxBytes are "no session" and cleared ("oversized")', async () => {
+    const big = coreApp({ maxBytes: 16_384 })
+    const { jar } = await signIn(big.app, { pad: 'o'.repeat(8000) })
+    const small = coreApp()
+    expect((tokenFrom(new Map(jar.cookies)) as string).length).toBeGreaterThan(10_240)
+    const { session, res } = await readSession(small.app, { jar })
+    expect(session).toBeNull()
+    expect(cleared(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(small.invalid).toEqual(['oversized'])
+  })
+
+  it('a single unchunked cookie over maxBytes is "oversized" and cleared', async () => {
+    const ctx = coreApp()
+    const { session, res } = await readSession(ctx.app, { cookie: `${MAIN}=${'a'.repeat(11_000)}` })
+    expect(session).toBeNull()
+    expect(cleared(res)).toEqual([MAIN])
+    expect(ctx.invalid).toEqual(['oversized'])
+  })
+
+  it('many unrelated cookies (a large Cookie header) do not cost the user the session', async () => {
+    const ctx = coreApp()
+    const { jar } = await signIn(ctx.app, { keep: 'me' })
+    const noise = Array.from({ length: 60 }, (_, i) => `tracker_${i}=${'n'.repeat(1000)}`).join('; ')
+    const { session, res } = await readSession(ctx.app, { cookie: `${noise}; ${jar.header}` })
+    expect(session?.keep).toBe('me')
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(ctx.invalid).toEqual([])
+  })
+})
+
+describe('token helper sanity', () => {
+  it('tokenFrom joins chunks in index order', () => {
+    const map = new Map([
+      [`${MAIN}.1`, 'b'],
+      [`${MAIN}.0`, 'a'],
+    ])
+    expect(tokenFrom(map)).toBe('ab')
+  })
+})

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest'
+import { SessionConfigError, edgeSession } from '../../../src'
+import type { EdgeSessionOptions } from '../../../src'
+import { CookieJar, SECRET } from '../../helpers/app'
+import { call, coreApp, readSession } from '../../helpers/core'
+
+function buildError(options: unknown): SessionConfigError {
+  try {
+    edgeSession(options as EdgeSessionOptions)
+  } catch (err) {
+    expect(err).toBeInstanceOf(SessionConfigError)
+    expect((err as SessionConfigError).code).toBe('ERR_SESSION_CONFIG')
+    return err as SessionConfigError
+  }
+  throw new Error(`edgeSession(${JSON.stringify(options)}) did not throw`)
+}
+
+const HOW = 'openssl rand -base64 32'
+
+describe('secret validation at build time', () => {
+  const bad: Array<[string, unknown]> = [
+    ['no options', undefined],
+    ['no secret', {}],
+    ['undefined secret', { secret: undefined }],
+    ['empty string', { secret: '' }],
+    ['31 ASCII bytes', { secret: 'a'.repeat(31) }],
+    ['empty list', { secret: [] }],
+    ['a short secret in the list', { secret: [SECRET, 'short'] }],
+    ['a non-string in the list', { secret: [SECRET, 42] }],
+    ['a number', { secret: 12345678901234567890 }],
+  ]
+  for (const [label, options] of bad) {
+    it(`refuses ${label} with a message saying how to make one`, () => {
+      const err = buildError(options)
+      if (options !== undefined) expect(err.message).toContain(HOW)
+    })
+  }
+
+  it('counts bytes, not characters: 16 two-byte characters (32 bytes) pass, 31 bytes fail', () => {
+    expect(() => edgeSession({ secret: 'é'.repeat(16) })).not.toThrow()
+    expect(buildError({ secret: `${'é'.repeat(15)}a` }).message).toContain(HOW)
+    expect(() => edgeSession({ secret: 'a'.repeat(32) })).not.toThrow()
+  })
+
+  it('refuses the same secret listed twice', () => {
+    expect(buildError({ secret: [SECRET, SECRET] }).message).toMatch(/twice/)
+  })
+})
+
+describe('secret as a function of the context (c.env)', () => {
+  it('works with Workers bindings', async () => {
+    const { app, errors } = coreApp({ secret: (c) => (c.env as { SESSION_SECRET: string }).SESSION_SECRET })
+    const env = { SESSION_SECRET: SECRET }
+    const jar = new CookieJar()
+    const res = await call(app, '/login', { body: { user: { sub: 'u1' } }, jar, env })
+    expect(res.status).toBe(200)
+    expect((await readSession(app, { jar, env })).session?.user.sub).toBe('u1')
+    // Same secret as a plain string: the cookie is interchangeable.
+    expect((await readSession(coreApp({ secret: SECRET }).app, { jar })).session?.user.sub).toBe('u1')
+    expect(errors).toEqual([])
+  })
+
+  const badValues: Array<[string, unknown]> = [
+    ['undefined (binding missing)', undefined],
+    ['a short string', 'too-short'],
+    ['an empty list', []],
+    ['a number', 7],
+  ]
+  for (const [label, value] of badValues) {
+    it(`fails the request with SessionConfigError when it returns ${label}`, async () => {
+      const { app, errors } = coreApp({ secret: () => value as string })
+      const res = await call(app, '/session')
+      expect(res.status).toBe(500)
+      expect(errors).toHaveLength(1)
+      expect(errors[0]).toBeInstanceOf(SessionConfigError)
+      expect((errors[0] as Error).message).toContain(HOW)
+      expect(res.headers.getSetCookie()).toEqual([])
+    })
+  }
+
+  it('a bad value does not stick: the next request with a good binding works', async () => {
+    const { app, errors } = coreApp({ secret: (c) => (c.env as { S?: string }).S as string })
+    expect((await call(app, '/session', { env: {} })).status).toBe(500)
+    expect((await call(app, '/session', { env: { S: SECRET } })).status).toBe(200)
+    expect(errors).toHaveLength(1)
+  })
+})
+
+describe('other options fail at build time with clear messages', () => {
+  const cases: Array<[string, Partial<EdgeSessionOptions> & Record<string, unknown>, RegExp]> = [
+    ['duration.absolute 0', { duration: { absolute: 0 } }, /duration\.absolute/],
+    ['duration.absolute negative', { duration: { absolute: -5 } }, /duration\.absolute/],
+    ['duration.absolute fractional', { duration: { absolute: 1.5 } }, /duration\.absolute/],
+    ['duration.absolute as a string', { duration: { absolute: '3600' as never } }, /duration\.absolute/],
+    ['duration.absolute over 400 days', { duration: { absolute: 401 * 24 * 3600 } }, /duration\.absolute/],
+    ['duration.inactivity NaN', { duration: { inactivity: Number.NaN } }, /duration\.inactivity/],
+    ['duration.inactivity longer than absolute', { duration: { absolute: 600, inactivity: 601 } }, /duration\.inactivity/],
+    ['maxBytes below 1024', { maxBytes: 1000 }, /maxBytes/],
+    ['maxBytes above 64 KiB', { maxBytes: 64 * 1024 + 1 }, /maxBytes/],
+    ['maxBytes fractional', { maxBytes: 2048.5 }, /maxBytes/],
+    ['cookie.name with a space', { cookie: { name: 'my session' } }, /cookie\.name/],
+    ['cookie.name with ";"', { cookie: { name: 'a;b' } }, /cookie\.name/],
+    ['cookie.name with "="', { cookie: { name: 'a=b' } }, /cookie\.name/],
+    ['cookie.name empty', { cookie: { name: '' } }, /cookie\.name/],
+    ['cookie.name with a dot (chunk suffixes use dots)', { cookie: { name: 'a.0' } }, /cookie\.name/],
+    ['cookie.sameSite None without secure', { cookie: { sameSite: 'None', secure: false } }, /sameSite.*secure/i],
+    ['cookie.sameSite lowercase typo', { cookie: { sameSite: 'lax' as never } }, /sameSite/],
+    ['cookie.domain with a path', { cookie: { domain: 'example.com/x' } }, /cookie\.domain/],
+    ['schema without ~standard', { schema: { parse: () => 1 } as never }, /Standard Schema/],
+    ['onInvalid not a function', { onInvalid: 'log' as never }, /onInvalid/],
+  ]
+  for (const [label, options, message] of cases) {
+    it(`refuses ${label}`, () => {
+      const err = buildError({ secret: SECRET, ...options })
+      expect(err.message).toMatch(message)
+    })
+  }
+
+  it('accepts sensible values', () => {
+    expect(() =>
+      edgeSession({
+        secret: SECRET,
+        duration: { absolute: 3600, inactivity: 600 },
+        maxBytes: 4096,
+        cookie: { name: 'app_sid-1', sameSite: 'Strict', domain: 'example.com' },
+      }),
+    ).not.toThrow()
+    expect(() => edgeSession({ secret: SECRET, cookie: { sameSite: 'None' } })).not.toThrow()
+    // inactivity defaults to min(30 min, absolute) instead of failing.
+    expect(() => edgeSession({ secret: SECRET, duration: { absolute: 600 } })).not.toThrow()
+  })
+})

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest'
+import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
+import { call, cleared, coreApp, kidOf, readSession, tokenFrom, written } from '../../helpers/core'
+
+const THIRD_SECRET = 'third-secret-0123456789-abcdefghijklmno'
+
+describe('secret rotation', () => {
+  it('a cookie sealed under an older secret is accepted and re-issued under the current one', async () => {
+    const old = coreApp({ secret: OLD_SECRET })
+    const jar = new CookieJar()
+    await call(old.app, '/login', { body: { user: { sub: 'u1' }, plan: 'pro' }, jar })
+    const oldToken = jar.cookies.get('__Host-session') as string
+    const oldKid = kidOf(oldToken)
+
+    const current = coreApp({ secret: SECRET })
+    const currentKid = kidOf(tokenFrom(written(await call(current.app, '/login', { body: { user: { sub: 'x' } } }))) as string)
+    expect(currentKid).not.toBe(oldKid)
+
+    const rotated = coreApp({ secret: [SECRET, OLD_SECRET] })
+    const { res, session } = await readSession(rotated.app, { jar })
+    expect(session).toMatchObject({ user: { sub: 'u1' }, plan: 'pro' })
+    const reissued = written(res).get('__Host-session')
+    expect(reissued).toBeDefined()
+    expect(reissued?.value).not.toBe(oldToken)
+    expect(kidOf(reissued?.value as string)).toBe(currentKid)
+    expect(res.headers.get('cache-control')).toBe('private, no-store')
+    expect(rotated.invalid).toEqual([])
+    // Downstream handlers of this request already see the re-issued cookie.
+    expect(((await res.json()) as { cookie: string }).cookie).toBe(`__Host-session=${reissued?.value}`)
+
+    // The re-issued cookie opens with the current secret alone, and is not re-issued again.
+    const next = await readSession(current.app, { jar })
+    expect(next.session).toMatchObject({ user: { sub: 'u1' }, plan: 'pro' })
+    expect(next.session?.internal).toEqual(session?.internal)
+    expect(next.res.headers.getSetCookie()).toEqual([])
+  })
+
+  it('a cookie under the current secret is not re-issued when older secrets are listed', async () => {
+    const rotated = coreApp({ secret: [SECRET, OLD_SECRET] })
+    const jar = new CookieJar()
+    await call(rotated.app, '/login', { body: { user: { sub: 'u1' } }, jar })
+    const { res, session } = await readSession(rotated.app, { jar })
+    expect(session?.user.sub).toBe('u1')
+    expect(res.headers.getSetCookie()).toEqual([])
+  })
+
+  it('a chunked cookie under an older secret is re-issued with every chunk', async () => {
+    const old = coreApp({ secret: OLD_SECRET })
+    const jar = new CookieJar()
+    await call(old.app, '/login', { body: { user: { sub: 'u1' }, pad: 'p'.repeat(5000) }, jar })
+    expect(jar.cookies.has('__Host-session.1')).toBe(true)
+    const oldKid = kidOf(tokenFrom(new Map(jar.cookies)) as string)
+    const rotated = coreApp({ secret: [SECRET, OLD_SECRET] })
+    const { res, session } = await readSession(rotated.app, { jar })
+    expect(session?.pad).toBe('p'.repeat(5000))
+    const token = tokenFrom(written(res)) as string
+    expect(kidOf(token)).not.toBe(oldKid)
+    expect([...written(res).keys()].filter((n) => n.startsWith('__Host-session.')).sort()).toEqual(['__Host-session.0', '__Host-session.1'])
+    expect((await readSession(coreApp({ secret: SECRET }).app, { jar })).session?.pad).toBe('p'.repeat(5000))
+  })
+
+  it('a cookie under a secret that is no longer listed is "no session" and cleared', async () => {
+    const old = coreApp({ secret: OLD_SECRET })
+    const jar = new CookieJar()
+    await call(old.app, '/login', { body: { user: { sub: 'u1' } }, jar })
+    const dropped = coreApp({ secret: [SECRET, THIRD_SECRET] })
+    const { res, session } = await readSession(dropped.app, { jar })
+    expect(session).toBeNull()
+    expect(cleared(res)).toEqual(['__Host-session'])
+    expect(dropped.invalid).toEqual(['undecryptable'])
+    expect(dropped.errors).toEqual([])
+  })
+})

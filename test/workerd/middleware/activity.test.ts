@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ACTIVITY, CookieJar, apiCall, createOnboardingApp, jarWith, navigation, setCookieNames } from '../../helpers/middleware'
+
+const T0 = 1_700_000_000_000
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+
+type App = ReturnType<typeof createOnboardingApp>['app']
+interface Seen {
+  lastPath?: string
+  lastVisit?: number
+}
+
+/** Moves the clock (only Date is faked: promises and crypto run normally). */
+function at(ms: number): void {
+  vi.setSystemTime(T0 + ms)
+}
+
+async function seen(app: App, jar: CookieJar): Promise<Seen | null> {
+  return (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as Seen | null
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  at(0)
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('activity: lastPath and lastVisit', () => {
+  it('records path + query of a successful GET page navigation; lastVisit is ms since the epoch', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    at(1234)
+    const res = await app.request('/explore?tab=1&q=a%20b', { headers: navigation(jar.header) })
+    expect(res.status).toBe(200)
+    // Only the activity cookie: the session data is not rewritten for activity.
+    expect(setCookieNames(res)).toEqual([ACTIVITY])
+    jar.apply(res)
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/explore?tab=1&q=a%20b', lastVisit: T0 + 1234 })
+    expect(Date.now()).toBe(T0 + 1234)
+  })
+
+  it('does not record assets, API calls, prefetches, redirects, errors, HEAD or form posts', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    at(SECOND)
+    jar.apply(await app.request('/explore', { headers: navigation(jar.header) }))
+    // Built per round, so each round sends the cookies the jar holds then.
+    const requests = (): Array<[string, RequestInit]> => [
+      ['/static/app.js', { headers: { cookie: jar.header, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' } }],
+      ['/assets/site.css', { headers: { cookie: jar.header, accept: 'text/css,*/*;q=0.1' } }],
+      ['/api/me', { headers: apiCall(jar.header) }],
+      ['/pricing', { headers: navigation(jar.header, { 'sec-purpose': 'prefetch' }) }],
+      ['/pricing', { headers: navigation(jar.header, { 'sec-purpose': 'prefetch;prerender' }) }],
+      ['/pricing', { headers: navigation(jar.header, { purpose: 'prefetch' }) }],
+      ['/pricing', { headers: navigation(jar.header, { 'sec-fetch-dest': 'iframe' }) }],
+      ['/redirect-me', { headers: navigation(jar.header) }],
+      ['/missing', { headers: navigation(jar.header) }],
+      ['/broken', { headers: navigation(jar.header) }],
+      ['/pricing', { method: 'HEAD', headers: navigation(jar.header) }],
+      ['/profile', { method: 'POST', headers: navigation(jar.header), body: new URLSearchParams({ x: '1' }) }],
+    ]
+    for (const [i, [path, init]] of requests().entries()) {
+      at(2 * SECOND + i)
+      const res = await app.request(path, init)
+      expect(res.headers.getSetCookie(), `${init.method ?? 'GET'} ${path}`).toEqual([])
+    }
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/explore', lastVisit: T0 + SECOND })
+
+    // Past the touch interval, the same requests refresh the session but still record no page.
+    for (let i = 0; i < requests().length; i++) {
+      at(10 * MINUTE + i * 2 * MINUTE)
+      const [path, init] = requests()[i] as [string, RequestInit]
+      const res = await app.request(path, init)
+      jar.apply(res)
+      const names = setCookieNames(res)
+      const active = res.status < 400 && !JSON.stringify(init.headers).includes('prefetch')
+      expect(names, `${path} ${res.status}`).toEqual(active ? [ACTIVITY] : [])
+      expect(await seen(app, jar), path).toMatchObject({ lastPath: '/explore', lastVisit: T0 + SECOND })
+    }
+  })
+
+  it('uses a custom isPageView filter, but never for redirects, errors or non-GET', async () => {
+    const { app } = createOnboardingApp({ activity: { isPageView: (c) => c.req.path.startsWith('/app/') } })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    at(SECOND)
+    jar.apply(await app.request('/app/data?x=1', { headers: apiCall(jar.header) }))
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/app/data?x=1', lastVisit: T0 + SECOND })
+    at(2 * SECOND)
+    expect((await app.request('/explore', { headers: navigation(jar.header) })).headers.getSetCookie()).toEqual([])
+
+    const always = createOnboardingApp({ activity: { isPageView: () => true } }).app
+    at(3 * SECOND)
+    for (const [path, init] of [
+      ['/redirect-me', { headers: navigation(jar.header) }],
+      ['/missing', { headers: navigation(jar.header) }],
+      ['/broken', { headers: navigation(jar.header) }],
+      ['/app/x', { method: 'POST', headers: apiCall(jar.header) }],
+    ] as Array<[string, RequestInit]>) {
+      expect((await always.request(path, init)).headers.getSetCookie(), path).toEqual([])
+    }
+  })
+
+  it('records nothing for anonymous requests', async () => {
+    const { app } = createOnboardingApp()
+    for (const path of ['/explore', '/pricing', '/onboarding']) {
+      expect((await app.request(path, { headers: navigation() })).headers.getSetCookie()).toEqual([])
+    }
+  })
+
+  it('activity: false records no page but keeps the rolling timeout', async () => {
+    const { app } = createOnboardingApp({ activity: false })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    at(SECOND)
+    expect((await app.request('/explore', { headers: navigation(jar.header) })).headers.getSetCookie()).toEqual([])
+    at(20 * MINUTE)
+    const touch = await app.request('/explore', { headers: navigation(jar.header) })
+    expect(setCookieNames(touch)).toEqual([ACTIVITY])
+    jar.apply(touch)
+    at(45 * MINUTE)
+    const s = await seen(app, jar)
+    expect(s).not.toBeNull()
+    expect(s?.lastPath).toBeUndefined()
+  })
+})
+
+describe('activity: throttled writes', () => {
+  it('50 API calls within the touch interval set no cookie at all', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    let lines = 0
+    for (let i = 1; i <= 50; i++) {
+      at(i * SECOND)
+      const res = await app.request(i % 2 ? '/api/me' : '/api/feed?page=2', { method: i % 3 ? 'GET' : 'POST', headers: apiCall(jar.header) })
+      expect(res.status).toBe(200)
+      lines += res.headers.getSetCookie().length
+    }
+    expect(lines).toBe(0)
+  })
+
+  it('a repeated page path writes nothing until the interval passes (default 60 s); a new path writes at once', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    at(SECOND)
+    const first = await app.request('/explore', { headers: navigation(jar.header) })
+    expect(setCookieNames(first)).toEqual([ACTIVITY])
+    jar.apply(first)
+    for (let i = 2; i <= 60; i += 5) {
+      at(i * SECOND)
+      expect((await app.request('/explore', { headers: navigation(jar.header) })).headers.getSetCookie()).toEqual([])
+    }
+    at(SECOND + 60 * SECOND - 1)
+    expect((await app.request('/explore', { headers: navigation(jar.header) })).headers.getSetCookie()).toEqual([])
+    at(SECOND + 60 * SECOND)
+    const due = await app.request('/explore', { headers: navigation(jar.header) })
+    expect(setCookieNames(due)).toEqual([ACTIVITY])
+    jar.apply(due)
+
+    at(62 * SECOND)
+    const other = await app.request('/settings', { headers: navigation(jar.header) })
+    expect(setCookieNames(other)).toEqual([ACTIVITY])
+    jar.apply(other)
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/settings', lastVisit: T0 + 62 * SECOND })
+  })
+
+  it('honours a custom touchInterval', async () => {
+    const { app } = createOnboardingApp({ activity: { touchInterval: 5 } })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    at(5 * SECOND - 1)
+    expect((await app.request('/api/me', { headers: apiCall(jar.header) })).headers.getSetCookie()).toEqual([])
+    at(5 * SECOND)
+    expect(setCookieNames(await app.request('/api/me', { headers: apiCall(jar.header) }))).toEqual([ACTIVITY])
+  })
+
+  it('the rolling inactivity timeout rides on those writes', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const idle = new CookieJar()
+    for (const [k, v] of jar.cookies) idle.cookies.set(k, v)
+
+    at(20 * MINUTE)
+    jar.apply(await app.request('/api/me', { headers: apiCall(jar.header) }))
+    at(45 * MINUTE)
+    // Seen at 20 min: still inside 30 min of inactivity.
+    expect(await seen(app, jar)).not.toBeNull()
+    jar.apply(await app.request('/api/me', { headers: apiCall(jar.header) }))
+    at(74 * MINUTE)
+    expect(await seen(app, jar)).not.toBeNull()
+    // A browser that never got the activity cookie was idle for 31 minutes: signed out.
+    at(31 * MINUTE)
+    expect(await seen(app, idle)).toBeNull()
+    at(45 * MINUTE + 31 * MINUTE)
+    expect(await seen(app, jar)).toBeNull()
+  })
+})

@@ -1,0 +1,229 @@
+import { Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+import { edgeSession, safeRedirectPath } from '../../../src'
+import { METHODS, SECRET, apiCall, createOnboardingApp, jarWith, navigation } from '../../helpers/middleware'
+
+/** Spellings of /explore that a router, a proxy or an origin server may treat as /explore. */
+const EXPLORE_VARIANTS = [
+  '/explore',
+  '/explore/',
+  '/explore//',
+  '//explore',
+  '///explore',
+  '/EXPLORE',
+  '/Explore/',
+  '/%65xplore',
+  '/%65%78%70%6c%6f%72%65',
+  '/%2565xplore',
+  '/explore%2F',
+  '/explore%2f',
+  '/explore%5C',
+  '/explore/.',
+  '/explore/./',
+  '/./explore',
+  '/x/../explore',
+  '/Onboarding/../explore',
+  '/onboarding/../explore',
+  '/onboarding%2F..%2Fexplore',
+  '/onboarding/..%2Fexplore',
+  '/onboarding/..%2fexplore',
+  '/onboarding/%2e%2e/explore',
+  '/onboarding/%2E%2E%2Fexplore',
+  '/onboarding/%252e%252e%252fexplore',
+  '/onboarding/..%5Cexplore',
+  '/onboarding\\..\\explore',
+  '/onboarding/..\\explore',
+  '/static/..%2Fexplore',
+  '/static/%2e%2e%2fexplore',
+  '/auth/..%2F..%2Fexplore',
+  '/onboarding%2F..%2F..%2Fexplore%3Fx=1',
+]
+
+describe('gate paths: a mid-onboarding user cannot reach a protected handler by any spelling', () => {
+  for (const strict of [true, false]) {
+    it(`blocks every variant for every method (new Hono({ strict: ${strict} }))`, async () => {
+      const { app, hits } = createOnboardingApp({ strict })
+      const jar = await jarWith({ onboardingStep: 'PROFILE' })
+      for (const path of EXPLORE_VARIANTS) {
+        for (const method of METHODS) {
+          for (const headers of [navigation(jar.header), apiCall(jar.header)]) {
+            const res = await app.request(path, { method, headers })
+            expect([303, 403], `${method} ${path}`).toContain(res.status)
+            if (res.status === 303) expect(res.headers.get('location')?.startsWith('/onboarding?returnTo=')).toBe(true)
+          }
+        }
+      }
+      expect(hits.paths).toEqual([])
+    })
+  }
+
+  it('blocks variants that an allowed handler would forward to an origin that decodes paths', async () => {
+    // The origin decodes and resolves the path the way many servers do, and counts what reaches /explore.
+    let originHits = 0
+    const origin = new Hono()
+    origin.all('*', (c) => {
+      let path = new URL(c.req.url).pathname
+      for (let i = 0; i < 3; i++) path = decodeURIComponent(path)
+      const resolved = new URL(path.replace(/\\/g, '/').replace(/\/{2,}/g, '/'), 'http://origin').pathname.toLowerCase()
+      if (resolved.replace(/\/$/, '') === '/explore') originHits++
+      return c.text(resolved)
+    })
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, onboarding: {} }))
+    // Allowed prefixes proxied as they are (a CDN-style pass-through).
+    for (const prefix of ['/onboarding/*', '/static/*', '/auth/*']) app.all(prefix, (c) => origin.fetch(c.req.raw))
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    for (const path of EXPLORE_VARIANTS) {
+      for (const method of METHODS) {
+        const res = await app.request(path, { method, headers: apiCall(jar.header) })
+        expect([403], `${method} ${path}`).toContain(res.status)
+      }
+    }
+    expect(originHits).toBe(0)
+    // The allowed paths themselves still go through.
+    const fine = await app.request('/static/app.js', { headers: apiCall(jar.header) })
+    expect(await fine.text()).toBe('/static/app.js')
+  })
+
+  it('lets real onboarding sub-pages through, including encoded characters that stay inside them', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    for (const path of ['/onboarding/profile', '/onboarding/step%201', '/onboarding//profile', '/static/a%20b.js']) {
+      const res = await app.request(path, { headers: navigation(jar.header) })
+      expect(res.status, path).toBe(200)
+    }
+  })
+})
+
+describe('gate paths: protect catches every spelling for anonymous requests', () => {
+  const PROTECT_VARIANTS = [
+    ...EXPLORE_VARIANTS.filter((p) => !p.includes('onboarding') && !p.includes('static') && !p.includes('auth')),
+    '/admin',
+    '/admin/',
+    '/admin/users',
+    '/ADMIN/users',
+    '//admin//users',
+    '/%61dmin/users',
+    '/admin%2Fusers',
+    '/x/../admin/users',
+    '/x/..%2Fadmin/users',
+    '/login/..%2Fadmin',
+    '/login%2F..%2Fexplore',
+  ]
+
+  for (const strict of [true, false]) {
+    it(`redirects or refuses every variant for every method (strict: ${strict})`, async () => {
+      const { app, hits } = createOnboardingApp({ strict, onboarding: { protect: ['/explore', '/admin/*', /^\/x\//] } })
+      for (const path of PROTECT_VARIANTS) {
+        for (const method of METHODS) {
+          for (const headers of [navigation(), apiCall()]) {
+            const res = await app.request(path, { method, headers })
+            expect([303, 401], `${method} ${path}`).toContain(res.status)
+            if (res.status === 303) expect(res.headers.get('location')?.startsWith('/login?returnTo=')).toBe(true)
+          }
+        }
+      }
+      expect(hits.paths).toEqual([])
+    })
+  }
+
+  it('with protect: ["/*"], only the exact login path is exempt', async () => {
+    const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/*'] } })
+    for (const path of ['/login%2F..%2Fexplore', '/login/..%2Fexplore', '/LOGIN', '//login', '/login/x']) {
+      const res = await app.request(path, { headers: apiCall() })
+      expect(res.status, path).toBe(401)
+    }
+    expect(hits.paths).toEqual([])
+    const login = await app.request('/login', { method: 'POST', headers: apiCall() })
+    expect(login.status).toBe(401) // the login handler's own answer: bad credentials
+    expect(await login.json()).toEqual({ error: 'bad_credentials' })
+  })
+})
+
+describe('returnTo: only same-origin relative paths', () => {
+  const ATTACKS = [
+    '//evil.com',
+    '///evil.com',
+    '/\\evil.com',
+    '\\\\evil.com',
+    'https://evil.com',
+    'http:evil.com',
+    'HTTPS://evil.com/explore',
+    '/%2F%2Fevil.com',
+    '/%2f%2fevil.com',
+    '/%252F%252Fevil.com',
+    '/%5Cevil.com',
+    '/%5C%5Cevil.com',
+    '/%09/evil.com',
+    'javascript:alert(1)',
+    'JaVaScRiPt:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    '\t//evil.com',
+    '/\t/evil.com',
+    '/\n/evil.com',
+    ' /explore',
+    '/explore\r\nSet-Cookie: x=1',
+    '/explore%0d%0aSet-Cookie:%20x=1',
+    '/a/..//evil.com',
+    '/.//evil.com',
+    '/x/%2e%2e//evil.com',
+    '',
+    `/${'a'.repeat(3000)}`,
+  ]
+  // Same-origin, but back to the onboarding page: a loop.
+  const LOOPS = [
+    '/onboarding',
+    '/onboarding?returnTo=/onboarding',
+    '/onboarding/profile',
+    '/ONBOARDING',
+    '/onboarding/',
+    '/onboarding%2F',
+    '/%6fnboarding',
+    '/x/../onboarding',
+  ]
+
+  it.each([...ATTACKS, ...LOOPS].map((a) => [a]))('a finished user is sent home, not to %j', async (attack) => {
+    const { app } = createOnboardingApp({ onboarding: { home: '/home' } })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const res = await app.request(`/onboarding?returnTo=${encodeURIComponent(attack)}`, { headers: navigation(jar.header) })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/home')
+  })
+
+  it('safeRedirectPath refuses every open-redirect attempt on its own', () => {
+    for (const attack of ATTACKS) expect(safeRedirectPath(attack, 'http://localhost'), JSON.stringify(attack)).toBeUndefined()
+    for (const loop of LOOPS) expect(safeRedirectPath(loop, 'http://localhost'), loop).toBeDefined()
+  })
+
+  it('also when the attack is not percent-encoded in the query', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    for (const query of ['returnTo=//evil.com', 'returnTo=/\\evil.com', 'returnTo=https://evil.com', 'returnTo=/%2F%2Fevil.com', 'returnTo=%2F%2Fevil.com']) {
+      const res = await app.request(`/onboarding?${query}`, { headers: navigation(jar.header) })
+      expect(res.headers.get('location'), query).toBe('/')
+    }
+  })
+
+  it('keeps a legitimate target with its query', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    for (const target of ['/explore', '/explore?tab=1&q=a%20b', '/settings/profile#name', '/a/./b', '/search?q=%2F%2Fnot-a-host']) {
+      const res = await app.request(`/onboarding?returnTo=${encodeURIComponent(target)}`, { headers: navigation(jar.header) })
+      const location = res.headers.get('location') ?? ''
+      expect(location, target).toBe(safeRedirectPath(target))
+      expect(location.startsWith('/') && !location.startsWith('//')).toBe(true)
+    }
+    expect(safeRedirectPath('/explore?tab=1&q=a%20b')).toBe('/explore?tab=1&q=a%20b')
+    expect(safeRedirectPath('/a/./b')).toBe('/a/b')
+  })
+
+  it('round-trips: the target a blocked navigation was headed for is where the finished user lands', async () => {
+    const { app } = createOnboardingApp()
+    const mid = await jarWith({ onboardingStep: 'PROFILE' })
+    const blocked = await app.request('/explore?tab=1', { headers: navigation(mid.header) })
+    const location = blocked.headers.get('location') ?? ''
+    const done = await jarWith({ onboardingStep: 'COMPLETED' })
+    const landed = await app.request(location, { headers: navigation(done.header) })
+    expect(landed.headers.get('location')).toBe('/explore?tab=1')
+  })
+})

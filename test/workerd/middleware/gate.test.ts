@@ -1,0 +1,319 @@
+import { Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+import { SessionConfigError, SessionNotMountedError, createGate, edgeSession, getSession, onboardingGate } from '../../../src'
+import {
+  CookieJar,
+  METHODS,
+  OLD_SECRET,
+  SECRET,
+  SESSION,
+  apiCall,
+  createOnboardingApp,
+  jarWith,
+  navigation,
+  postJson,
+  setCookieNames,
+  setCookieValue,
+} from '../../helpers/middleware'
+
+const ONBOARDING_REQUIRED = '{"error":"onboarding_required","onboarding":"/onboarding"}'
+
+describe('gate: signed in, onboarding not complete', () => {
+  it('redirects page navigations (303) to the onboarding page with returnTo = path + query', async () => {
+    const { app, hits } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const byFetchMetadata = await app.request('/explore?tab=1&q=a%20b', { headers: navigation(jar.header) })
+    expect(byFetchMetadata.status).toBe(303)
+    expect(byFetchMetadata.headers.get('location')).toBe(`/onboarding?returnTo=${encodeURIComponent('/explore?tab=1&q=a%20b')}`)
+    expect(byFetchMetadata.headers.get('cache-control')).toBe('private, no-store')
+
+    // No Fetch Metadata (older browsers, curl): Accept decides.
+    const byAccept = await app.request('/explore', { headers: { accept: 'text/html', cookie: jar.header } })
+    expect(byAccept.status).toBe(303)
+    const navigateOnly = await app.request('/explore', { headers: { 'sec-fetch-mode': 'navigate', cookie: jar.header } })
+    expect(navigateOnly.status).toBe(303)
+    const head = await app.request('/explore', { method: 'HEAD', headers: navigation(jar.header) })
+    expect(head.status).toBe(303)
+    expect(head.headers.get('location')).toBe('/onboarding?returnTo=%2Fexplore')
+    expect(hits.protected).toBe(0)
+  })
+
+  it('answers everything else with 403 and exactly the onboarding_required JSON', async () => {
+    const { app, hits } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'PREFERENCES' })
+    for (const method of METHODS) {
+      const res = await app.request('/explore', { method, headers: apiCall(jar.header) })
+      expect(res.status, method).toBe(403)
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(res.headers.get('cache-control')).toBe('private, no-store')
+      if (method !== 'HEAD') expect(await res.text()).toBe(ONBOARDING_REQUIRED)
+    }
+    // A form post is a navigation but not a GET: 403 as well.
+    const formPost = await app.request('/profile', { method: 'POST', headers: navigation(jar.header), body: new URLSearchParams({ displayName: 'x' }) })
+    expect(formPost.status).toBe(403)
+    // A script's fetch that happens to accept HTML: Fetch Metadata says it is not a navigation.
+    const fetchHtml = await app.request('/explore', { headers: { accept: 'text/html', 'sec-fetch-mode': 'cors', cookie: jar.header } })
+    expect(fetchHtml.status).toBe(403)
+    // No Accept, no Fetch Metadata: not a page.
+    const bare = await app.request('/explore', { headers: { cookie: jar.header } })
+    expect(bare.status).toBe(403)
+    expect(hits.protected).toBe(0)
+  })
+
+  it('keeps the default allowed paths reachable', async () => {
+    const { app, hits } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const allowed = [
+      '/onboarding',
+      '/onboarding/',
+      '/onboarding/profile',
+      '/onboarding?returnTo=%2Fexplore',
+      '/auth/session',
+      '/auth/callback',
+      '/static/app.js',
+      '/assets/site.css',
+      '/favicon.ico',
+      '/robots.txt',
+      '/signin',
+      '/signout',
+      '/callback/github',
+      '/api/auth/session',
+    ]
+    for (const path of allowed) {
+      for (const headers of [navigation(jar.header), apiCall(jar.header)]) {
+        const res = await app.request(path, { headers })
+        expect(res.status, path).toBe(200)
+      }
+    }
+    for (const path of ['/login', '/logout']) {
+      const res = await app.request(path, { method: 'POST', headers: apiCall(jar.header), body: '{}' })
+      expect([200, 401], path).toContain(res.status)
+    }
+    expect(hits.paths).toEqual([])
+  })
+
+  it('accepts custom allow rules: exact string, prefix, RegExp and function', async () => {
+    const { app, hits } = createOnboardingApp({
+      onboarding: { allow: ['/help', '/docs/*', /^\/public\//, (path) => path === '/health'] },
+    })
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    for (const path of ['/help', '/help/', '/docs', '/docs/a/b', '/public/x.png', '/health']) {
+      const res = await app.request(path, { headers: apiCall(jar.header) })
+      expect(res.status, path).toBe(200)
+    }
+    expect(hits.protected).toBe(6)
+    for (const path of ['/helpx', '/help/more', '/docsx', '/publicx', '/public', '/healthz', '/HEALTH']) {
+      const res = await app.request(path, { headers: apiCall(jar.header) })
+      expect(res.status, path).toBe(403)
+    }
+    expect(hits.protected).toBe(6)
+  })
+
+  it('never redirects the onboarding page itself, and every redirect lands on a page that answers', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    for (const path of ['/explore', '/settings/profile?x=1', '/', '//explore', '/EXPLORE']) {
+      const res = await app.request(path, { headers: navigation(jar.header) })
+      expect(res.status, path).toBe(303)
+      const location = res.headers.get('location') ?? ''
+      expect(location.startsWith('/onboarding?returnTo=')).toBe(true)
+      const landed = await app.request(location, { headers: navigation(jar.header) })
+      expect(landed.status, location).toBe(200)
+    }
+  })
+
+  it('re-seals a rotated cookie even on the response that blocks the request', async () => {
+    const { app } = createOnboardingApp()
+    const old = await jarWith({ onboardingStep: 'PROFILE' }, { secret: OLD_SECRET })
+    const app2 = new Hono()
+    app2.use(edgeSession({ secret: [SECRET, OLD_SECRET], onboarding: {} }))
+    app2.all('*', (c) => c.text('protected'))
+    const res = await app2.request('/explore', { headers: navigation(old.header) })
+    expect(res.status).toBe(303)
+    expect(setCookieNames(res)).toEqual([SESSION])
+    expect(setCookieValue(res, SESSION)).not.toBe(old.cookies.get(SESSION))
+    // The re-sealed cookie opens with the new secret alone.
+    const jar = new CookieJar().apply(res)
+    const check = await app.request('/auth/session', { headers: apiCall(jar.header) })
+    expect(((await check.json()) as { onboardingStep: string }).onboardingStep).toBe('PROFILE')
+  })
+})
+
+describe('gate: finished users', () => {
+  it('lets a finished user through and sends them on from the onboarding page', async () => {
+    const { app, hits } = createOnboardingApp({ onboarding: { home: '/home' } })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const explore = await app.request('/explore', { headers: navigation(jar.header) })
+    expect(explore.status).toBe(200)
+    expect(hits.protected).toBe(1)
+
+    const plain = await app.request('/onboarding', { headers: navigation(jar.header) })
+    expect(plain.status).toBe(303)
+    expect(plain.headers.get('location')).toBe('/home')
+    const back = await app.request(`/onboarding?returnTo=${encodeURIComponent('/explore?tab=2&q=a+b')}`, { headers: navigation(jar.header) })
+    expect(back.status).toBe(303)
+    expect(back.headers.get('location')).toBe('/explore?tab=2&q=a+b')
+    // Not a navigation (a script polling the step): no redirect.
+    const poll = await app.request('/onboarding', { headers: apiCall(jar.header) })
+    expect(poll.status).toBe(200)
+  })
+
+  it('uses isComplete when given', async () => {
+    const { app, hits } = createOnboardingApp({
+      onboarding: { isComplete: (s) => (s as { displayName?: string }).displayName !== undefined },
+    })
+    const without = await jarWith({ onboardingStep: 'COMPLETED' })
+    expect((await app.request('/explore', { headers: apiCall(without.header) })).status).toBe(403)
+    const withName = await jarWith({ displayName: 'Ada' })
+    expect((await app.request('/explore', { headers: apiCall(withName.header) })).status).toBe(200)
+    expect(hits.protected).toBe(1)
+  })
+})
+
+describe('gate: anonymous requests', () => {
+  it('pass by default', async () => {
+    const { app, hits } = createOnboardingApp()
+    expect((await app.request('/explore', { headers: navigation() })).status).toBe(200)
+    expect((await app.request('/explore', { method: 'POST', headers: apiCall() })).status).toBe(200)
+    expect(hits.protected).toBe(2)
+  })
+
+  it('with protect + loginPath: navigations go to login with returnTo, the rest get 401 JSON', async () => {
+    const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/explore', '/admin/*'], loginPath: '/signin' } })
+    const nav = await app.request('/admin/users?page=2', { headers: navigation() })
+    expect(nav.status).toBe(303)
+    expect(nav.headers.get('location')).toBe(`/signin?returnTo=${encodeURIComponent('/admin/users?page=2')}`)
+    for (const method of METHODS) {
+      const res = await app.request('/explore', { method, headers: apiCall() })
+      expect(res.status, method).toBe(401)
+      if (method !== 'HEAD') expect(await res.text()).toBe('{"error":"login_required","login":"/signin"}')
+    }
+    expect(hits.protected).toBe(0)
+    // The login page and unprotected paths stay reachable.
+    expect((await app.request('/signin', { headers: navigation() })).status).toBe(200)
+    expect((await app.request('/pricing', { headers: navigation() })).status).toBe(200)
+    expect(hits.protected).toBe(1)
+  })
+
+  it('with protect, a signed-in user who finished passes', async () => {
+    const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/*'] } })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    expect((await app.request('/explore', { headers: navigation(jar.header) })).status).toBe(200)
+    expect(hits.protected).toBe(1)
+  })
+})
+
+describe('gate: finishing onboarding', () => {
+  it('the response that finishes carries the new cookie; the next request passes; same session, no re-login', async () => {
+    const { app, hits } = createOnboardingApp()
+    const jar = new CookieJar()
+    const login = await app.request('/login', postJson({ username: 'ada', password: 'pw-ada' }))
+    expect(login.status).toBe(200)
+    jar.apply(login)
+    const before = (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as { internal: { sid: string } }
+
+    expect((await app.request('/explore', { headers: navigation(jar.header) })).status).toBe(303)
+    const profile = await app.request('/onboarding/profile', postJson({ displayName: 'Ada' }, jar.header))
+    expect(profile.status).toBe(200)
+    jar.apply(profile)
+    expect((await app.request('/explore', { headers: navigation(jar.header) })).status).toBe(303)
+
+    const finish = await app.request('/onboarding/finish', { method: 'POST', headers: apiCall(jar.header) })
+    expect(finish.status).toBe(303)
+    expect(finish.headers.get('location')).toBe('/explore')
+    expect(setCookieNames(finish)).toEqual([SESSION])
+    jar.apply(finish)
+
+    const explore = await app.request('/explore', { headers: navigation(jar.header) })
+    expect(explore.status).toBe(200)
+    expect(hits.protected).toBe(1)
+    const after = (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as {
+      internal: { sid: string }
+      onboardingStep: string
+      displayName: string
+      role: string
+    }
+    expect(after).toMatchObject({ onboardingStep: 'COMPLETED', displayName: 'Ada', role: 'member' })
+    expect(after.internal.sid).toBe(before.internal.sid)
+  })
+})
+
+describe('onboardingGate() on its own', () => {
+  function gatedApp() {
+    const app = new Hono()
+    let reached = 0
+    app.use(edgeSession({ secret: SECRET }))
+    app.use('/app/*', onboardingGate({ path: '/app/welcome', home: '/app/home' }))
+    app.get('/app/welcome', (c) => c.html('welcome'))
+    app.get('/app/*', (c) => {
+      reached++
+      return c.html('app')
+    })
+    app.get('/elsewhere', (c) => c.json(getSession(c)))
+    return { app, reached: () => reached }
+  }
+
+  it('gates only where it is mounted, with its own entry path', async () => {
+    const { app, reached } = gatedApp()
+    const mid = await jarWith({ onboardingStep: 'PROFILE' })
+    const nav = await app.request('/app/dashboard?x=1', { headers: navigation(mid.header) })
+    expect(nav.status).toBe(303)
+    expect(nav.headers.get('location')).toBe(`/app/welcome?returnTo=${encodeURIComponent('/app/dashboard?x=1')}`)
+    const api = await app.request('/app/dashboard', { method: 'DELETE', headers: apiCall(mid.header) })
+    expect(api.status).toBe(403)
+    expect(await api.text()).toBe('{"error":"onboarding_required","onboarding":"/app/welcome"}')
+    expect((await app.request('/app/welcome', { headers: navigation(mid.header) })).status).toBe(200)
+    expect((await app.request('/elsewhere', { headers: apiCall(mid.header) })).status).toBe(200)
+    expect(reached()).toBe(0)
+
+    const done = await jarWith({ onboardingStep: 'COMPLETED' })
+    expect((await app.request('/app/dashboard', { headers: navigation(done.header) })).status).toBe(200)
+    const welcome = await app.request('/app/welcome', { headers: navigation(done.header) })
+    expect(welcome.headers.get('location')).toBe('/app/home')
+    expect(reached()).toBe(1)
+  })
+
+  it('adds the session cookies to the response it blocks with', async () => {
+    const { app } = gatedApp()
+    const app2 = new Hono()
+    app2.use(edgeSession({ secret: [SECRET, OLD_SECRET] }))
+    app2.use('/app/*', onboardingGate())
+    app2.all('*', (c) => c.text('in'))
+    const old = await jarWith({ onboardingStep: 'PROFILE' }, { secret: OLD_SECRET })
+    const res = await app2.request('/app/x', { headers: apiCall(old.header) })
+    expect(res.status).toBe(403)
+    expect(setCookieNames(res)).toEqual([SESSION])
+    expect(app).toBeDefined()
+  })
+
+  it('throws SessionNotMountedError without edgeSession', async () => {
+    const bare = new Hono()
+    let caught: unknown
+    bare.onError((error, c) => {
+      caught = error
+      return c.text('error', 500)
+    })
+    bare.use(onboardingGate())
+    bare.get('/', (c) => c.text('x'))
+    expect((await bare.request('/')).status).toBe(500)
+    expect(caught).toBeInstanceOf(SessionNotMountedError)
+  })
+})
+
+describe('gate options are checked when the app starts', () => {
+  it.each([
+    [{ path: '//evil.com' }],
+    [{ path: 'onboarding' }],
+    [{ path: '/onboarding?x=1' }],
+    [{ home: 'https://evil.com' }],
+    [{ home: '/onboarding' }],
+    [{ home: '/Onboarding/step' }],
+    [{ loginPath: '/\\evil' }],
+    [{ allow: ['relative'] }],
+    [{ protect: [42 as unknown as string] }],
+    [{ isComplete: 'yes' as unknown as () => boolean }],
+  ])('refuses %j', (options) => {
+    expect(() => createGate(options)).toThrow(SessionConfigError)
+    expect(() => edgeSession({ secret: SECRET, onboarding: options })).toThrow(SessionConfigError)
+  })
+})

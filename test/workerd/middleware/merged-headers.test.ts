@@ -1,0 +1,264 @@
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import { getCookie } from 'hono/cookie'
+import { describe, expect, it } from 'vitest'
+import { createSession, destroySession, edgeSession, getSession, updateSession } from '../../../src'
+import type { EdgeSessionOptions } from '../../../src'
+import { ACTIVITY, CookieJar, OLD_SECRET, SECRET, SESSION, jarWith, navigation, setCookieNames, setCookieValue } from '../../helpers/middleware'
+
+/** Cookies of the app that must come through every merge unchanged, byte for byte. */
+const OTHERS = ['theme="dark mode"', 'a=1', 'b=x%20y', 'flag', '__Host-sessionid=keep', '__host-session=not-ours', 'c=="eq"']
+const OTHERS_HEADER = `${OTHERS[0]}; ${OTHERS[1]};${OTHERS[2]};  ${OTHERS[3]}; ${OTHERS[4]}; ${OTHERS[5]}; ${OTHERS[6]}`
+
+interface Downstream {
+  session: { onboardingStep?: string; user: { sub: string } } | null
+  header: string | null
+  raw: string | null
+  getCookie: string | null
+  getCookieActivity: string | null
+  viaRequest: { cookie: string | null; body: string | null; contentType: string | null }
+  viaFetch: { cookie: string | null; body: string | null; contentType: string | null }
+  json?: unknown
+}
+
+/** Stands for the origin a Worker forwards to: echoes the Cookie header and body it received. */
+function createOrigin() {
+  const origin = new Hono()
+  origin.all('*', async (c) =>
+    c.json({
+      cookie: c.req.header('cookie') ?? null,
+      // Bytes, decoded here (workerd warns when .text() reads a form body).
+      body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : new TextDecoder().decode(await c.req.arrayBuffer()),
+      contentType: c.req.header('content-type') ?? null,
+    }),
+  )
+  return origin
+}
+
+/**
+ * edgeSession, then `before` (an earlier middleware that may change the session), then a handler
+ * that reports what it sees in every place a handler can look, and forwards the request twice.
+ */
+function createMergeApp(before: (c: Context) => Promise<void> = async () => {}, options: Partial<EdgeSessionOptions> = {}, handler?: (c: Context) => Promise<unknown>) {
+  const origin = createOrigin()
+  const app = new Hono()
+  app.use(edgeSession({ secret: SECRET, activity: { touchInterval: 3600 }, ...options }))
+  app.use(async (c, next) => {
+    await before(c)
+    await next()
+  })
+  app.all('/see', async (c) => {
+    const json = handler ? await handler(c) : undefined
+    // Two forwards of the same request: the first as fetch(c.req.raw) would, the second through app.request.
+    const viaFetch = await (await origin.fetch(c.req.raw.clone() as Request)).json()
+    const viaRequest = await (await origin.request(c.req.raw)).json()
+    return c.json({
+      session: getSession(c),
+      header: c.req.header('cookie') ?? null,
+      raw: c.req.raw.headers.get('cookie'),
+      getCookie: getCookie(c, SESSION) ?? null,
+      getCookieActivity: getCookie(c, ACTIVITY) ?? null,
+      viaFetch,
+      viaRequest,
+      json,
+    })
+  })
+  return app
+}
+
+async function see(app: Hono, init: RequestInit): Promise<{ res: Response; seen: Downstream }> {
+  const res = await app.request('/see', init)
+  expect(res.status).toBe(200)
+  return { res, seen: (await res.json()) as Downstream }
+}
+
+/** Asserts every place downstream agrees on `expected` (the session cookie value, or null). */
+function expectEverywhere(seen: Downstream, expected: string | null): void {
+  for (const header of [seen.header, seen.raw, seen.viaFetch.cookie, seen.viaRequest.cookie]) {
+    const pairs = (header ?? '').split('; ')
+    for (const other of OTHERS) expect(pairs).toContain(other)
+    const ours = pairs.filter((p) => p.startsWith(`${SESSION}=`) || p.startsWith(`${SESSION}.`))
+    expect(ours).toEqual(expected === null ? [] : [`${SESSION}=${expected}`])
+  }
+  expect(seen.getCookie).toBe(expected)
+}
+
+describe('merged headers: downstream sees the session as it is now', () => {
+  it('after an earlier middleware called updateSession', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const app = createMergeApp(async (c) => {
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+    })
+    const { res, seen } = await see(app, { headers: { cookie: `${OTHERS_HEADER}; ${jar.header}` } })
+    const written = setCookieValue(res, SESSION)
+    expect(written).toBeDefined()
+    expect(written).not.toBe(jar.cookies.get(SESSION))
+    expect(seen.session?.onboardingStep).toBe('COMPLETED')
+    expectEverywhere(seen, written ?? '')
+  })
+
+  it('after createSession (anonymous before)', async () => {
+    const app = createMergeApp(async (c) => {
+      await createSession(c, { user: { sub: 'new-user' } })
+    })
+    const { res, seen } = await see(app, { headers: { cookie: OTHERS_HEADER } })
+    expect(seen.session?.user.sub).toBe('new-user')
+    expectEverywhere(seen, setCookieValue(res, SESSION) ?? '')
+  })
+
+  it('after createSession replaced a session: the old activity cookie is gone too', async () => {
+    const jar = await jarWith({ onboardingStep: 'COMPLETED', sub: 'old-user' })
+    // Give the jar an activity cookie first.
+    const plain = createMergeApp(async () => {}, { activity: { touchInterval: 0 } })
+    jar.apply(await plain.request('/see', { headers: navigation(jar.header) }))
+    expect(jar.cookies.has(ACTIVITY)).toBe(true)
+    const app = createMergeApp(async (c) => {
+      await createSession(c, { user: { sub: 'new-user' } })
+    })
+    const { res, seen } = await see(app, { headers: { cookie: `${OTHERS_HEADER}; ${jar.header}` } })
+    expectEverywhere(seen, setCookieValue(res, SESSION) ?? '')
+    expect(seen.getCookieActivity).toBeNull()
+    expect(seen.header).not.toContain(ACTIVITY)
+  })
+
+  it('after destroySession', async () => {
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const app = createMergeApp(async (c) => {
+      await destroySession(c)
+    })
+    const { res, seen } = await see(app, { headers: { cookie: `${OTHERS_HEADER}; ${jar.header}` } })
+    expect(seen.session).toBeNull()
+    expectEverywhere(seen, null)
+    expect(setCookieNames(res)).toEqual([SESSION])
+    expect(res.headers.getSetCookie()[0]).toMatch(/Max-Age=0/)
+  })
+
+  it('after key rotation at load (re-sealed with the current secret)', async () => {
+    const old = await jarWith({ onboardingStep: 'COMPLETED' }, { secret: OLD_SECRET })
+    const app = createMergeApp(undefined, { secret: [SECRET, OLD_SECRET] })
+    const { res, seen } = await see(app, { headers: { cookie: `${OTHERS_HEADER}; ${old.header}` } })
+    const resealed = setCookieValue(res, SESSION)
+    expect(resealed).toBeDefined()
+    expect(resealed).not.toBe(old.cookies.get(SESSION))
+    expect(seen.session?.onboardingStep).toBe('COMPLETED')
+    expectEverywhere(seen, resealed ?? '')
+    // What downstream forwarded opens with the current secret alone.
+    const current = createMergeApp()
+    const again = await see(current, { headers: { cookie: seen.viaRequest.cookie ?? '' } })
+    expect(again.seen.session?.onboardingStep).toBe('COMPLETED')
+  })
+
+  it('after a bad cookie was cleared at load', async () => {
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const token = jar.cookies.get(SESSION) ?? ''
+    const tampered = `${token.slice(0, -3)}AAA`
+    const app = createMergeApp()
+    const { res, seen } = await see(app, { headers: { cookie: `${OTHERS_HEADER}; ${SESSION}=${tampered}` } })
+    expect(seen.session).toBeNull()
+    expectEverywhere(seen, null)
+    expect(res.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=; Max-Age=0;/)])
+  })
+
+  it('a big session in chunks: downstream sees exactly the written chunks, and none after shrinking', async () => {
+    const big = 'x'.repeat(5000)
+    const app = createMergeApp(async (c) => {
+      const mode = c.req.query('mode')
+      if (mode === 'grow') await createSession(c, { user: { sub: 'u' }, big })
+      if (mode === 'shrink') await updateSession(c, (s) => ({ user: s.user }))
+    })
+    const grown = await app.request('/see?mode=grow', { headers: { cookie: OTHERS_HEADER } })
+    const names = setCookieNames(grown)
+    expect(names).toEqual([`${SESSION}.0`, `${SESSION}.1`])
+    const seenGrown = (await grown.json()) as Downstream
+    for (const header of [seenGrown.header, seenGrown.viaFetch.cookie, seenGrown.viaRequest.cookie]) {
+      for (const name of names) expect((header ?? '').split('; ')).toContain(`${name}=${setCookieValue(grown, name)}`)
+      for (const other of OTHERS) expect((header ?? '').split('; ')).toContain(other)
+    }
+    const jar = new CookieJar().apply(grown)
+    const shrunk = await app.request('/see?mode=shrink', { headers: { cookie: `${OTHERS_HEADER}; ${jar.header}` } })
+    // One write, two deletions of the chunks it replaced.
+    expect(setCookieNames(shrunk)).toEqual([SESSION, `${SESSION}.0`, `${SESSION}.1`])
+    expect(shrunk.headers.getSetCookie().slice(1).every((l) => /Max-Age=0/.test(l))).toBe(true)
+    expectEverywhere((await shrunk.json()) as Downstream, setCookieValue(shrunk, SESSION) ?? '')
+  })
+})
+
+describe('merged headers: request bodies survive the merge', () => {
+  const payload = JSON.stringify({ note: 'héllo', n: [1, 2, 3] }, null, 2)
+
+  it('when the session changes before anyone read the body', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const app = createMergeApp(
+      async (c) => {
+        await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+      },
+      {},
+      (c) => c.req.raw.clone().json(),
+    )
+    const { seen } = await see(app, { method: 'POST', headers: { cookie: jar.header, 'content-type': 'application/json' }, body: payload })
+    expect(seen.json).toEqual(JSON.parse(payload))
+    expect(seen.viaFetch.body).toBe(payload)
+    expect(seen.viaRequest.body).toBe(payload)
+    expect(seen.viaRequest.contentType).toBe('application/json')
+  })
+
+  it('when the handler read the body with c.req.json() before updating the session', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const app = createMergeApp(undefined, {}, async (c) => {
+      const first = await c.req.json()
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+      const again = await c.req.json()
+      expect(again).toEqual(first)
+      expect(c.req.raw.bodyUsed).toBe(false)
+      return again
+    })
+    const { res, seen } = await see(app, { method: 'PUT', headers: { cookie: jar.header, 'content-type': 'application/json' }, body: payload })
+    expect(seen.json).toEqual(JSON.parse(payload))
+    expect(seen.viaFetch.body).toBe(payload)
+    expect(seen.viaRequest.body).toBe(payload)
+    expect(seen.viaRequest.cookie).toBe(`${SESSION}=${setCookieValue(res, SESSION)}`)
+  })
+
+  it('when an urlencoded form was parsed with c.req.parseBody() first', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const body = 'displayName=Ada+L.&purpose=work&x=%26%3D'
+    const app = createMergeApp(undefined, {}, async (c) => {
+      const parsed = await c.req.parseBody()
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+      return parsed
+    })
+    const { seen } = await see(app, {
+      method: 'POST',
+      headers: { cookie: jar.header, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    })
+    expect(seen.json).toEqual({ displayName: 'Ada L.', purpose: 'work', x: '&=' })
+    expect(seen.viaRequest.body).toBe(body)
+  })
+
+  it('when a multipart form was read with c.req.formData() first', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const origin = new Hono()
+    origin.post('*', async (c) => {
+      const form = await c.req.formData()
+      const file = form.get('avatar') as File
+      return c.json({ name: form.get('name'), file: file.name, type: file.type, text: await file.text(), cookie: c.req.header('cookie') })
+    })
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET }))
+    app.post('/upload', async (c) => {
+      const form = await c.req.formData()
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+      return c.json({ mine: form.get('name'), origin: await (await origin.request(c.req.raw)).json() })
+    })
+    const form = new FormData()
+    form.append('name', 'Ada "the first"')
+    form.append('avatar', new File(['<svg/>'], 'me.svg', { type: 'image/svg+xml' }))
+    const res = await app.request('/upload', { method: 'POST', headers: { cookie: jar.header }, body: form })
+    expect(res.status).toBe(200)
+    const out = (await res.json()) as { mine: string; origin: Record<string, string> }
+    expect(out.mine).toBe('Ada "the first"')
+    expect(out.origin).toMatchObject({ name: 'Ada "the first"', file: 'me.svg', type: 'image/svg+xml', text: '<svg/>' })
+    expect(out.origin.cookie).toBe(`${SESSION}=${setCookieValue(res, SESSION)}`)
+  })
+})

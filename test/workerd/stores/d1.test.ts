@@ -1,0 +1,92 @@
+import { applyD1Migrations } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { SessionConfigError, cleanupExpiredSessions, d1Store } from '../../../src'
+import { describeStoreBehaviour } from './behaviour'
+import { deferred } from './support'
+
+beforeAll(async () => {
+  // The migration shipped in the package (migrations/0001_sessions.sql), read by vitest.config.ts.
+  await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)
+})
+
+describeStoreBehaviour('d1', () => d1Store(env.SESSION_DB))
+
+const HOUR = 60 * 60 * 1000
+const record = (sub: string, extra: Record<string, number> = {}) => ({ user: { sub }, ...extra })
+
+async function rowCount(where = '1 = 1', ...values: unknown[]): Promise<number> {
+  const row = await env.SESSION_DB.prepare(`SELECT count(*) AS n FROM sessions WHERE ${where}`)
+    .bind(...values)
+    .first<{ n: number }>()
+  return row?.n ?? -1
+}
+
+describe('d1Store', () => {
+  it('stores the record as JSON with its user, expiry and a version that grows on each write', async () => {
+    const store = d1Store(env.SESSION_DB, { cleanupRate: 0 })
+    const expiresAt = Date.now() + HOUR
+    await store.set('d1-row', record('d1-u', { n: 1 }), { expiresAt, sub: 'd1-u' })
+    await store.update?.('d1-row', (current) => ({ ...current, n: 2 }), { expiresAt, sub: 'd1-u' })
+    const row = await env.SESSION_DB.prepare('SELECT sub, data, expires_at, version FROM sessions WHERE sid = ?').bind('d1-row').first()
+    expect(row).toEqual({ sub: 'd1-u', data: JSON.stringify(record('d1-u', { n: 2 })), expires_at: expiresAt, version: 2 })
+  })
+
+  it('reads an expired row as no session, and the cron cleanup deletes expired rows only', async () => {
+    const store = d1Store(env.SESSION_DB, { cleanupRate: 0 })
+    const past = { expiresAt: Date.now() - 1, sub: 'd1-exp' }
+    for (let i = 0; i < 5; i++) await store.set(`d1-exp-${i}`, record('d1-exp'), past)
+    await store.set('d1-live', record('d1-exp'), { expiresAt: Date.now() + HOUR, sub: 'd1-exp' })
+    expect(await store.get('d1-exp-0')).toBeNull()
+    expect(await rowCount('sub = ?', 'd1-exp')).toBe(6)
+    // Batches of 2: three statements, the last one short.
+    expect(await cleanupExpiredSessions(env.SESSION_DB, { batchSize: 2 })).toBe(5)
+    expect(await rowCount('sub = ?', 'd1-exp')).toBe(1)
+    expect(await store.get('d1-live')).not.toBeNull()
+  })
+
+  it('deletes expired rows along with a sign-in when the cleanup rate says so', async () => {
+    const store = d1Store(env.SESSION_DB, { cleanupRate: 1 })
+    await d1Store(env.SESSION_DB, { cleanupRate: 0 }).set('d1-stale', record('d1-op'), { expiresAt: Date.now() - 1, sub: 'd1-op' })
+    expect(await rowCount('sid = ?', 'd1-stale')).toBe(1)
+    await store.set('d1-fresh', record('d1-op'), { expiresAt: Date.now() + HOUR, sub: 'd1-op' })
+    expect(await rowCount('sid = ?', 'd1-stale')).toBe(0)
+    expect(await rowCount('sid = ?', 'd1-fresh')).toBe(1)
+  })
+
+  it('retries an update whose row changed while `change` ran (version check), so no write is lost', async () => {
+    const store = d1Store(env.SESSION_DB)
+    const options = { expiresAt: Date.now() + HOUR, sub: 'd1-cas' }
+    await store.set('d1-cas', record('d1-cas', { n: 0 }), options)
+    const hold = deferred()
+    let runs = 0
+    const slow = store.update?.(
+      'd1-cas',
+      async (current) => {
+        runs++
+        if (runs === 1) await hold.promise
+        return { ...current, n: (current.n as number) + 1 }
+      },
+      options,
+    )
+    await store.update?.('d1-cas', (current) => ({ ...current, n: (current.n as number) + 10 }), options)
+    hold.resolve()
+    expect(await slow).toEqual(record('d1-cas', { n: 11 }))
+    expect(runs).toBe(2)
+    expect(await store.get('d1-cas')).toEqual(record('d1-cas', { n: 11 }))
+  })
+
+  it('writes nothing when `change` throws', async () => {
+    const store = d1Store(env.SESSION_DB)
+    const options = { expiresAt: Date.now() + HOUR, sub: 'd1-throw' }
+    await store.set('d1-throw', record('d1-throw', { n: 1 }), options)
+    await expect(store.update?.('d1-throw', () => Promise.reject(new Error('invalid')), options)).rejects.toThrow('invalid')
+    expect(await store.get('d1-throw')).toEqual(record('d1-throw', { n: 1 }))
+  })
+
+  it('refuses a table name that is not a plain identifier (it is part of the SQL)', () => {
+    expect(() => d1Store(env.SESSION_DB, { table: 'sessions; DROP TABLE users' })).toThrow(SessionConfigError)
+    expect(() => d1Store(env.SESSION_DB, { cleanupRate: 2 })).toThrow(SessionConfigError)
+    return expect(cleanupExpiredSessions(env.SESSION_DB, { table: 'x"y' })).rejects.toThrow(SessionConfigError)
+  })
+})

@@ -1,0 +1,100 @@
+/**
+ * A store that fails or hangs: reads fail closed ("no session", a clean response, cookies
+ * cleared), writes throw SessionStoreError and leave the previous data in place.
+ */
+import { describe, expect, it } from 'vitest'
+import { type SessionStore, destroySession, memoryStore } from '../../../src'
+import { CookieJar } from '../../helpers/app'
+import { type AnySession, storeApp, uniqueSub } from './support'
+
+type Mode = 'ok' | 'throw' | 'hang'
+
+/** A memory store whose methods can be switched to throwing or never answering. */
+function faultyStore() {
+  const inner = memoryStore()
+  const modes: Record<'get' | 'set' | 'update' | 'delete', Mode> = { get: 'ok', set: 'ok', update: 'ok', delete: 'ok' }
+  const run = <T>(method: keyof typeof modes, call: () => Promise<T>): Promise<T> => {
+    if (modes[method] === 'throw') return Promise.reject(new Error(`${method} failed`))
+    if (modes[method] === 'hang') return new Promise<T>(() => {})
+    return call()
+  }
+  const store: SessionStore = {
+    get: (sid) => run('get', () => inner.get(sid)),
+    set: (sid, data, options) => run('set', () => inner.set(sid, data, options)),
+    update: (sid, change, options) => run('update', () => inner.update(sid, change, options)),
+    delete: (sid) => run('delete', () => inner.delete(sid)),
+  }
+  return { store, inner, modes }
+}
+
+function setup() {
+  const faulty = faultyStore()
+  const { app, invalid } = storeApp(faulty.store, { storeTimeout: 20 })
+  app.post('/logout-caught', async (c) => {
+    try {
+      await destroySession(c)
+      return c.json({ ok: true })
+    } catch (error) {
+      return c.json({ code: (error as { code?: string }).code }, 409)
+    }
+  })
+  const request = (path: string, jar: CookieJar, body?: unknown) =>
+    app.request(path, body === undefined ? { headers: { cookie: jar.header } } : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body) })
+  const readSession = async (jar: CookieJar) => ((await (await request('/session', jar)).json()) as { session: AnySession | null }).session
+  return { ...faulty, app, invalid, request, readSession }
+}
+
+describe('store failures', () => {
+  for (const mode of ['throw', 'hang'] as const) {
+    it(`a read that fails (${mode}) means no session: 200, cookies cleared, reported as store-failed`, async () => {
+      const { modes, invalid, request } = setup()
+      const jar = new CookieJar()
+      jar.apply(await request('/login', jar, { sub: uniqueSub('read') }))
+      modes.get = mode
+      const res = await request('/session', jar)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ session: null })
+      expect(res.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=; Max-Age=0;/)])
+      expect(invalid).toEqual(['store-failed'])
+    })
+
+    it(`a sign-in whose write fails (${mode}) throws SessionStoreError and sets no cookie`, async () => {
+      const { modes, inner, request } = setup()
+      modes.set = mode
+      const res = await request('/login', new CookieJar(), { sub: uniqueSub('create') })
+      expect(res.status).toBe(409)
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+      expect(res.headers.getSetCookie()).toEqual([])
+      expect(inner.size).toBe(0)
+    })
+
+    it(`an update whose write fails (${mode}) throws SessionStoreError and the old data stays`, async () => {
+      const { modes, request, readSession } = setup()
+      const jar = new CookieJar()
+      jar.apply(await request('/login', jar, { sub: uniqueSub('update'), claims: { role: 'member' } }))
+      modes.update = mode
+      const res = await request('/update', jar, { role: 'admin' })
+      expect(res.status).toBe(409)
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+      jar.apply(res)
+      modes.update = 'ok'
+      expect((await readSession(jar))?.role).toBe('member')
+    })
+  }
+
+  it('a sign-out whose delete fails throws SessionStoreError; the browser cookies are still cleared', async () => {
+    const { modes, inner, request } = setup()
+    const jar = new CookieJar()
+    const login = await request('/login', jar, { sub: uniqueSub('logout') })
+    const sid = ((await login.json()) as { session: AnySession }).session.internal.sid
+    jar.apply(login)
+    modes.delete = 'throw'
+    const res = await request('/logout-caught', jar, {})
+    expect(res.status).toBe(409)
+    expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    jar.apply(res)
+    expect(jar.header).toBe('')
+    // The record could not be deleted: the app must retry or end the user's sessions another way.
+    expect(await inner.get(sid)).not.toBeNull()
+  })
+})

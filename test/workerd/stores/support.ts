@@ -1,0 +1,153 @@
+/** Helpers of the store tests: an app with every session route, a counting store, and gates to hold a request mid-way. */
+import { Hono } from 'hono'
+import {
+  SessionError,
+  type SessionStore,
+  createSession,
+  destroySession,
+  destroyUserSessions,
+  edgeSession,
+  getSession,
+  updateSession,
+} from '../../../src'
+import type { EdgeSessionOptions, InvalidReason, SessionData } from '../../../src'
+import { SECRET } from '../../helpers/app'
+
+export type AnySession = SessionData<Record<string, unknown>>
+
+/** A promise with its resolve function outside. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => {
+    resolve = r
+  })
+  return { promise, resolve }
+}
+
+/** Holds requests that reach `wait()` until `release()`; `entered` settles when the first one got there. */
+export class Gate {
+  #entered = deferred()
+  #released = deferred()
+  get entered(): Promise<void> {
+    return this.#entered.promise
+  }
+  wait(): Promise<void> {
+    this.#entered.resolve()
+    return this.#released.promise
+  }
+  release(): void {
+    this.#released.resolve()
+  }
+}
+
+export interface StoreCalls {
+  get: number
+  set: number
+  update: number
+  delete: number
+  deleteByUser: number
+}
+
+/** Wraps a store and counts calls; keeps the inner store's optional methods optional (KV stays without `update`). */
+export function countingStore(inner: SessionStore): { store: SessionStore; calls: StoreCalls; writes: () => number } {
+  const calls: StoreCalls = { get: 0, set: 0, update: 0, delete: 0, deleteByUser: 0 }
+  const store: SessionStore = {
+    get: (sid) => (calls.get++, inner.get(sid)),
+    set: (sid, data, options) => (calls.set++, inner.set(sid, data, options)),
+    delete: (sid) => (calls.delete++, inner.delete(sid)),
+  }
+  const update = inner.update?.bind(inner)
+  if (update) store.update = (sid, change, options) => (calls.update++, update(sid, change, options))
+  const deleteByUser = inner.deleteByUser?.bind(inner)
+  if (deleteByUser) store.deleteByUser = (sub) => (calls.deleteByUser++, deleteByUser(sub))
+  return { store, calls, writes: () => calls.set + calls.update + calls.delete + calls.deleteByUser }
+}
+
+export interface StoreApp {
+  app: Hono
+  invalid: InvalidReason[]
+  /** The gate `/slow-update` and `/slow-page` wait on; replace it per test. */
+  gate: { current: Gate }
+}
+
+/**
+ * An app with onboarding on (`/explore` needs `onboardingStep: 'COMPLETED'`, which `/login` sets
+ * unless its body says otherwise) and the routes the behaviour suite drives. Mutations catch SessionError and answer 409 with its code, so a refused
+ * change is a clean response whose cookies the middleware still writes.
+ */
+export function storeApp(store: SessionStore | undefined, options: Partial<EdgeSessionOptions> = {}): StoreApp {
+  const invalid: InvalidReason[] = []
+  const gate = { current: new Gate() }
+  const app = new Hono()
+  app.use(
+    edgeSession({
+      secret: SECRET,
+      onboarding: {},
+      onInvalid: (reason) => {
+        invalid.push(reason)
+      },
+      ...(store ? { store } : {}),
+      ...options,
+    }),
+  )
+  app.onError((error, c) => {
+    if (error instanceof SessionError) return c.json({ code: error.code }, 409)
+    throw error
+  })
+  app.post('/login', async (c) => {
+    const body = (await c.req.json()) as { sub: string; claims?: Record<string, never> }
+    await createSession(c, { user: { sub: body.sub }, onboardingStep: 'COMPLETED', ...body.claims })
+    // What a handler (or a fetch to another service) after this one sees in the request.
+    const downstream = await app.request('/session', { headers: { cookie: c.req.header('cookie') ?? '' } })
+    return c.json({ session: getSession(c), downstream: ((await downstream.json()) as { session: AnySession | null }).session })
+  })
+  app.post('/update', async (c) => {
+    const patch = (await c.req.json()) as Record<string, never>
+    await updateSession(c, (s) => ({ ...s, ...patch }))
+    return c.json({ session: getSession(c) })
+  })
+  app.post('/increment', async (c) => {
+    await updateSession<{ count?: number }>(c, (s) => ({ ...s, count: (s.count ?? 0) + 1 }))
+    return c.json({ session: getSession(c) })
+  })
+  app.post('/slow-update', async (c) => {
+    await updateSession(c, async (s) => {
+      await gate.current.wait()
+      return { ...s, slow: true }
+    })
+    return c.json({ session: getSession(c) })
+  })
+  app.get('/slow-page', async (c) => {
+    await gate.current.wait()
+    return c.html('<p>slow</p>')
+  })
+  app.post('/onboarding/finish', async (c) => {
+    await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+    return c.json({ session: getSession(c) })
+  })
+  app.post('/logout', async (c) => {
+    await destroySession(c)
+    return c.json({ ok: true })
+  })
+  app.post('/logout-everywhere', async (c) => {
+    const session = getSession(c)
+    if (!session) return c.json({ error: 'signed out' }, 401)
+    return c.json({ ended: await destroyUserSessions(c, session.user.sub) })
+  })
+  app.get('/session', (c) => c.json({ session: getSession(c) }))
+  app.get('/explore', (c) => c.html(`<p>explore ${getSession(c)?.user.sub}</p>`))
+  app.get('/page/*', (c) => {
+    const session = getSession(c)
+    c.header('x-last-path', session?.lastPath ?? '')
+    return c.html('<p>page</p>')
+  })
+  return { app, invalid, gate }
+}
+
+/** Headers of a browser navigation (a page view for the activity tracker and the gate). */
+export const NAVIGATE = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+
+/** A unique user id per test, so tests sharing a file's storage never see each other's sessions. */
+export function uniqueSub(label: string): string {
+  return `${label}-${crypto.randomUUID()}`
+}
