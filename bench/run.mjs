@@ -73,14 +73,21 @@ async function buildBundles(esbuild) {
     absWorkingDir: ROOT,
     tsconfig: join(ROOT, 'tsconfig.json'),
   }
-  await esbuild.build({
+  const workerOptions = {
     ...common,
     entryPoints: [join(ROOT, 'bench/src/entry-worker.ts')],
-    outfile: join(OUT, 'worker.mjs'),
     platform: 'neutral',
     conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
     mainFields: ['module', 'main'],
     external: ['node:*', 'cloudflare:*'],
+  }
+  await esbuild.build({ ...workerOptions, outfile: join(OUT, 'worker.mjs') })
+  // The same worker with src/codec/token.ts's isolate cache switched off, to show what a request
+  // costs when its cookies were never seen by the isolate (a busy isolate, or the first request).
+  await esbuild.build({
+    ...workerOptions,
+    outfile: join(OUT, 'worker-nocache.mjs'),
+    plugins: [noTokenCache],
   })
   await esbuild.build({
     ...common,
@@ -91,18 +98,31 @@ async function buildBundles(esbuild) {
   })
 }
 
+/** Rewrites src/codec/token.ts so that no token is ever cached (CACHED_TOKEN_CHARS = 0). */
+const noTokenCache = {
+  name: 'no-token-cache',
+  setup(build) {
+    build.onLoad({ filter: /src[\\/]codec[\\/]token\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const contents = source.replace(/const CACHED_TOKEN_CHARS = \d+/, 'const CACHED_TOKEN_CHARS = 0')
+      if (contents === source) throw new Error('bench: CACHED_TOKEN_CHARS not found in src/codec/token.ts; update bench/run.mjs')
+      return { contents, loader: 'ts' }
+    })
+  },
+}
+
 // --- runtimes: each gives batch(id, iterations) -> { ms, ops, info } --------------------------
-async function startWorkerd() {
+async function startWorkerd(script = 'worker.mjs', name = 'workerd') {
   const { Miniflare } = await import('miniflare')
   const mf = new Miniflare({
     modules: true,
-    scriptPath: join(OUT, 'worker.mjs'),
+    scriptPath: join(OUT, script),
     compatibilityDate: COMPAT_DATE,
     compatibilityFlags: ['nodejs_compat'],
   })
   await mf.ready
   return {
-    name: 'workerd',
+    name,
     async batch(id, iterations) {
       const res = await mf.dispatchFetch(`http://bench.local/batch?case=${encodeURIComponent(id)}&iterations=${iterations}`)
       const body = await res.json()
@@ -181,7 +201,8 @@ const CODEC = [
   ['floor-json', 'floor: JSON + base64url, no crypto'],
 ]
 const OPEN = [
-  ['edge-session-open', 'hono-edge-session openToken'],
+  ['edge-session-open', 'hono-edge-session openToken (a token new to the isolate)'],
+  ['edge-session-open-cached', 'hono-edge-session openToken (the same token again: isolate cache)'],
   ['edge-session-jose-open', 'same, through jose (before)'],
   ['jose-compact-open', 'jose compactDecrypt, cached key'],
   ['floor-aes-open', 'floor: AES-256-GCM decrypt + JSON.parse'],
@@ -221,8 +242,10 @@ const MIDDLEWARE = [
 function planIds() {
   const ids = []
   if (suites.codec) ids.push(...CODEC.map(([id]) => id), ...OPEN.map(([id]) => id))
-  if (suites.request) for (const [lib] of LIBS) ids.push(`req-read:${lib}`, `req-write:${lib}`)
-  if (suites.trace) for (const [lib] of LIBS) ids.push(`trace:${lib}`)
+  // Each library beside bare Hono answering the very same requests (`bare@lib`: same cookies).
+  const withBaseline = (prefix) => LIBS.flatMap(([lib]) => (lib === 'bare' ? [`${prefix}:bare`] : [`${prefix}:${lib}`, `${prefix}:bare@${lib}`]))
+  if (suites.request) ids.push(...withBaseline('req-read'), ...withBaseline('req-write'))
+  if (suites.trace) ids.push(...withBaseline('trace'))
   if (suites.profile) ids.push(...PROFILE.map(([id]) => id), ...MIDDLEWARE.map(([id]) => id))
   return ids
 }
@@ -366,7 +389,7 @@ function versions() {
   return { workerd, miniflare: pkg('miniflare'), hono: pkg('hono'), jose: pkg('jose') }
 }
 
-function render({ w, n, sizeRows, v }) {
+function render({ w, n, w0, sizeRows, v }) {
   const out = []
   const cpu = os.cpus()
   out.push('# hono-edge-session benchmarks', '')
@@ -394,9 +417,11 @@ function render({ w, n, sizeRows, v }) {
   }
 
   const added = (r, base) => (r && base && !r.error && !base.error ? r.us - base.us : undefined)
+  /** Time `lib` adds to bare Hono answering the same requests (same Cookie header). */
+  const over = (results, prefix, lib) => added(results[`${prefix}:${lib}`], results[`${prefix}:bare@${lib}`])
   if (suites.request) {
     out.push('## 2. One request through a Hono app (`app.fetch`), added to bare Hono', '')
-    out.push('Read: `GET /api/read` reads the session. Write: `POST /api/write` changes one field. "+µs" is the time added to bare Hono.', '')
+    out.push('Read: `GET /api/read` reads the session. Write: `POST /api/write` changes one field. "+µs" is the time added to bare Hono answering the same requests (same Cookie header, so the runtime\'s cost of bigger cookies is not counted). The bare row carries no cookies.', '')
     out.push('| Library | read, workerd µs | +µs | write, workerd µs | +µs | read, Node +µs | write, Node +µs | Set-Cookie (read / write) |')
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|')
     for (const [lib, label] of LIBS) {
@@ -405,10 +430,17 @@ function render({ w, n, sizeRows, v }) {
       const base = lib === 'bare'
       const sc = `${rr?.info?.setCookieLines ?? '?'} / ${ww?.info?.setCookieLines ?? '?'}`
       out.push(
-        `| ${label} | ${cell(rr)} | ${base ? '-' : fmt(added(rr, w['req-read:bare']))} | ${cell(ww)} | ${base ? '-' : fmt(added(ww, w['req-write:bare']))} | ${base ? cell(n[`req-read:${lib}`]) : fmt(added(n[`req-read:${lib}`], n['req-read:bare']))} | ${base ? cell(n[`req-write:${lib}`]) : fmt(added(n[`req-write:${lib}`], n['req-write:bare']))} | ${sc} |`,
+        `| ${label} | ${cell(rr)} | ${base ? '-' : fmt(over(w, 'req-read', lib))} | ${cell(ww)} | ${base ? '-' : fmt(over(w, 'req-write', lib))} | ${base ? cell(n[`req-read:${lib}`]) : fmt(over(n, 'req-read', lib))} | ${base ? cell(n[`req-write:${lib}`]) : fmt(over(n, 'req-write', lib))} | ${sc} |`,
       )
+      if (lib === 'edge-session' && w0['req-read:edge-session']) {
+        const r0 = w0['req-read:edge-session']
+        const w0w = w0['req-write:edge-session']
+        out.push(
+          `| ${label}, token cache off¹ | ${cell(r0)} | ${fmt(over(w0, 'req-read', lib))} | ${cell(w0w)} | ${fmt(over(w0, 'req-write', lib))} | | | ${sc} |`,
+        )
+      }
     }
-    out.push('')
+    out.push('', '¹ Same, with src/codec/token.ts built without its isolate cache of opened tokens: every cookie decrypted, as for a browser the isolate has not seen yet.', '')
   }
 
   if (suites.trace) {
@@ -426,34 +458,45 @@ function render({ w, n, sizeRows, v }) {
       const part = (k) => (c ? `${c[k].setCookie}/${c[k].requests}` : '')
       const base = lib === 'bare'
       out.push(
-        `| ${label} | ${cell(rw)} | ${base ? '-' : fmt(added(rw, w['trace:bare']))} | ${cell(rn)} | ${base ? '-' : fmt(added(rn, n['trace:bare']))} | ${c ? `${((set / total) * 100).toFixed(0)}%` : ''} | ${part('page-new')} | ${part('page-repeat')} | ${part('api')} | ${part('asset')} | ${part('update')} |`,
+        `| ${label} | ${cell(rw)} | ${base ? '-' : fmt(over(w, 'trace', lib))} | ${cell(rn)} | ${base ? '-' : fmt(over(n, 'trace', lib))} | ${c ? `${((set / total) * 100).toFixed(0)}%` : ''} | ${part('page-new')} | ${part('page-repeat')} | ${part('api')} | ${part('asset')} | ${part('update')} |`,
       )
+      if (lib === 'edge-session' && w0['trace:edge-session']) {
+        const r0 = w0['trace:edge-session']
+        out.push(`| ${label}, token cache off¹ | ${cell(r0)} | ${fmt(over(w0, 'trace', lib))} | | | | | | | | |`)
+      }
     }
     out.push('')
+    out.push(`"+µs vs bare": against bare Hono answering the same requests with the same Cookie headers (the bare row itself carries none).${w0['trace:edge-session'] ? ' ¹ Every cookie decrypted on every request (as in an isolate busy with many other users).' : ''}`, '')
   }
 
   if (suites.codec || suites.request || suites.trace) {
     out.push('## Targets (issue 7), workerd', '')
     const lines = []
-    const wr = added(w['req-write:edge-session'], w['req-write:bare'])
-    const rd = added(w['req-read:edge-session'], w['req-read:bare'])
+    const wr = over(w, 'req-write', 'edge-session')
+    const rd = over(w, 'req-read', 'edge-session')
     const jose = w['jose-compact']
     const dfloor = w['floor-aes-open']
     if (suites.codec && jose && !jose.error) {
       lines.push(`- Cookie write, codec: ours ${fmt(w['edge-session']?.us)} µs = ${ratio(w['edge-session'], jose)} jose cached (target <= 0.6x).`)
-      if (wr !== undefined) lines.push(`- Cookie write, whole request: ours adds ${fmt(wr)} µs = ${(wr / jose.us).toFixed(2)}x jose cached (target <= 0.6x).`)
+      if (wr !== undefined) lines.push(`- Cookie write, whole request: ours adds ${fmt(wr)} µs = ${(wr / jose.us).toFixed(2)}x jose cached (target <= 0.6x; includes opening both cookies, the update, the Cookie-header merge for downstream and Set-Cookie).`)
     }
     if (suites.codec && dfloor && !dfloor.error) {
       lines.push(`- No-write, codec: openToken ${fmt(w['edge-session-open']?.us)} µs = ${ratio(w['edge-session-open'], dfloor)} the decrypt floor (target <= 1.5x).`)
-      if (rd !== undefined) lines.push(`- No-write, whole request: ours adds ${fmt(rd)} µs = ${(rd / dfloor.us).toFixed(2)}x the decrypt floor (target <= 1.5x; the request opens two cookies, session + activity).`)
+      if (rd !== undefined) lines.push(`- No-write, whole request: ours adds ${fmt(rd)} µs = ${(rd / dfloor.us).toFixed(2)}x the decrypt floor (target <= 1.5x; the request opens two cookies, session + activity, here from the isolate cache).`)
+      const rd0 = over(w0, 'req-read', 'edge-session')
+      if (rd0 !== undefined) lines.push(`- No-write, whole request, token cache off: ours adds ${fmt(rd0)} µs = ${(rd0 / dfloor.us).toFixed(2)}x the decrypt floor.`)
     }
     if (suites.trace) {
-      const ours = added(w['trace:edge-session'], w['trace:bare'])
+      const ours = over(w, 'trace', 'edge-session')
       const peers = LIBS.filter(([l]) => l !== 'bare' && l !== 'edge-session')
-        .map(([l, label]) => ({ label, v: added(w[`trace:${l}`], w['trace:bare']) }))
+        .map(([l, label]) => ({ label, v: over(w, 'trace', l) }))
         .filter((p) => p.v !== undefined)
         .sort((a, b) => a.v - b.v)
       if (ours !== undefined && peers[0]) lines.push(`- Trace: ours adds ${fmt(ours)} µs/request; best peer (${peers[0].label}) ${fmt(peers[0].v)} µs: ${(peers[0].v / ours).toFixed(1)}x less (target >= 4x).`)
+      const cold = over(w0, 'trace', 'edge-session')
+      if (cold !== undefined && peers[0]) lines.push(`- Trace, token cache off: ours adds ${fmt(cold)} µs/request: ${(peers[0].v / cold).toFixed(1)}x less than ${peers[0].label}.`)
+      const c = w['trace:edge-session']?.info?.counts
+      if (c) lines.push(`- Trace Set-Cookie: ours on ${c['page-new'].setCookie}/${c['page-new'].requests} new-page views, ${c.update.setCookie}/${c.update.requests} updates, ${c['page-repeat'].setCookie + c.api.setCookie + c.asset.setCookie}/${c['page-repeat'].requests + c.api.requests + c.asset.requests} repeated-page, API and asset requests (target: none there).`)
     }
     out.push(...lines, '')
   }
@@ -498,6 +541,17 @@ async function main() {
       await runtime.close()
     }
   }
+  let w0 = {}
+  const cold = ids.filter((id) => /^(req-read|req-write|trace):(bare@)?edge-session$/.test(id))
+  if (cold.length > 0 && !flag('no-workerd')) {
+    log(`bench: workerd, token cache off, ${cold.length} cases`)
+    const runtime = await startWorkerd('worker-nocache.mjs', 'nocache')
+    try {
+      w0 = await runAll(runtime, cold)
+    } finally {
+      await runtime.close()
+    }
+  }
   if (ids.length > 0 && !flag('no-node')) {
     log(`bench: Node ${process.version}, ${ids.length} cases`)
     const runtime = await startNode()
@@ -508,13 +562,13 @@ async function main() {
     }
   }
   const sizeRows = suites.size ? await sizes(esbuild) : undefined
-  const markdown = render({ w, n, sizeRows, v: versions() })
+  const markdown = render({ w, n, w0, sizeRows, v: versions() })
   process.stdout.write(`${markdown}\n`)
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
   if (!only && !QUICK) writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${markdown}\n`)
   else log('bench: partial or quick run, bench/results/latest.md left as it was')
-  writeFileSync(join(OUT, 'last-run.json'), JSON.stringify({ workerd: w, node: n, sizes: sizeRows }, null, 2))
-  const failed = [...Object.values(w), ...Object.values(n)].filter((r) => r.error).length
+  writeFileSync(join(OUT, 'last-run.json'), JSON.stringify({ workerd: w, workerdNoCache: w0, node: n, sizes: sizeRows }, null, 2))
+  const failed = [...Object.values(w), ...Object.values(w0), ...Object.values(n)].filter((r) => r.error).length
   if (failed > 0) {
     log(`bench: ${failed} case(s) failed`)
     process.exitCode = 1

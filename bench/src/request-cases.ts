@@ -28,16 +28,20 @@ export async function returningUser(app: Hono): Promise<Jar> {
   return jar
 }
 
-function requestCase(id: LibraryId, write: boolean): CaseFactory {
+/**
+ * `app` is the library's; `baseline` runs bare Hono on the very same requests (same Cookie
+ * header, same size), so "added" is the library's own work, not the runtime parsing bigger cookies.
+ */
+function requestCase(id: LibraryId, write: boolean, baseline = false): CaseFactory {
   return async (): Promise<Prepared> => {
-    const app = buildApp(id)
-    const jar = await returningUser(app)
+    const jar = await returningUser(buildApp(id))
+    const app = baseline ? buildApp('bare') : buildApp(id)
     const url = `${ORIGIN}/api/${write ? 'write' : 'read'}`
     const init = { method: write ? 'POST' : 'GET', headers: { ...API_HEADERS, cookie: jar.header } }
     // Checked once, outside the timing: the route works and what it sets.
     const probe = await app.fetch(new Request(url, init))
     const body = await probe.text()
-    if (probe.status !== 200 || (id !== 'bare' && body.includes('null'))) throw new Error(`${id} ${url}: ${probe.status} ${body}`)
+    if (probe.status !== 200 || (!baseline && id !== 'bare' && body.includes('null'))) throw new Error(`${id} ${url}: ${probe.status} ${body}`)
     return {
       async run(iterations) {
         for (let i = 0; i < iterations; i++) {
@@ -54,5 +58,7 @@ export const requestCases: Record<string, CaseFactory> = Object.fromEntries(
   LIBRARIES.flatMap(({ id }) => [
     [`req-read:${id}`, requestCase(id, false)],
     [`req-write:${id}`, requestCase(id, true)],
+    [`req-read:bare@${id}`, requestCase(id, false, true)],
+    [`req-write:bare@${id}`, requestCase(id, true, true)],
   ]),
 )

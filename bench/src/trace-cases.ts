@@ -56,19 +56,27 @@ export function browsingTrace(): readonly Step[] {
   return steps
 }
 
-function traceCase(id: LibraryId): CaseFactory {
+type Counts = Record<StepKind, { requests: number; setCookie: number }>
+
+/**
+ * The trace for library `id`. With `baseline`, bare Hono answers the same requests the library's
+ * browser sent (its Cookie headers, step by step, recorded from one pass), so "added" is the
+ * library's own work, not the runtime reading bigger cookies.
+ */
+function traceCase(id: LibraryId, baseline = false): CaseFactory {
   return async (): Promise<Prepared> => {
     const app = buildApp(id)
     const steps = browsingTrace()
     clock.set(T0)
     const signedIn = await signIn(app)
 
-    /** One pass over the trace from the signed-in state; counts Set-Cookie per kind. */
-    const pass = async (count?: Record<StepKind, { requests: number; setCookie: number }>) => {
+    /** One pass over the trace from the signed-in state; counts Set-Cookie per kind, records the Cookie headers sent. */
+    const pass = async (count?: Counts, sent?: string[]) => {
       const jar: Jar = signedIn.clone()
       clock.set(T0)
       for (const step of steps) {
         clock.advance(step.gap)
+        sent?.push(jar.header)
         const res = await app.fetch(new Request(ORIGIN + step.path, { method: step.method, headers: { ...step.headers, cookie: jar.header } }))
         await res.arrayBuffer()
         if (res.status >= 400) throw new Error(`${id} ${step.method} ${step.path}: ${res.status}`)
@@ -81,22 +89,47 @@ function traceCase(id: LibraryId): CaseFactory {
       }
     }
 
-    const counts = {
+    const counts: Counts = {
       'page-new': { requests: 0, setCookie: 0 },
       'page-repeat': { requests: 0, setCookie: 0 },
       api: { requests: 0, setCookie: 0 },
       asset: { requests: 0, setCookie: 0 },
       update: { requests: 0, setCookie: 0 },
     }
-    await pass(counts)
+    const sent: string[] = []
+    await pass(counts, sent)
+    const info = { counts, requests: steps.length, simulatedSeconds: Math.round(steps.reduce((s, x) => s + x.gap, 0) / 1000) }
+    if (!baseline) {
+      return {
+        async run(iterations) {
+          for (let i = 0; i < iterations; i++) await pass()
+        },
+        units: steps.length,
+        info,
+      }
+    }
+    const bare = buildApp('bare')
     return {
       async run(iterations) {
-        for (let i = 0; i < iterations; i++) await pass()
+        for (let i = 0; i < iterations; i++) {
+          clock.set(T0)
+          for (const [n, step] of steps.entries()) {
+            clock.advance(step.gap)
+            const res = await bare.fetch(new Request(ORIGIN + step.path, { method: step.method, headers: { ...step.headers, cookie: sent[n] as string } }))
+            await res.arrayBuffer()
+            // The library's browser would apply Set-Cookie here; bare sends none, so nothing to do.
+            res.headers.getSetCookie()
+          }
+        }
       },
       units: steps.length,
-      info: { counts, requests: steps.length, simulatedSeconds: Math.round(steps.reduce((s, x) => s + x.gap, 0) / 1000) },
     }
   }
 }
 
-export const traceCases: Record<string, CaseFactory> = Object.fromEntries(LIBRARIES.map(({ id }) => [`trace:${id}`, traceCase(id)]))
+export const traceCases: Record<string, CaseFactory> = Object.fromEntries(
+  LIBRARIES.flatMap(({ id }) => [
+    [`trace:${id}`, traceCase(id)],
+    [`trace:bare@${id}`, traceCase(id, true)],
+  ]),
+)

@@ -121,6 +121,59 @@ export async function openToken<P extends object>(
   nowMs: number,
 ): Promise<OpenedToken<P>> {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
+  const cache = openedCacheOf(keyring, purpose)
+  let opened = cache.get(token)
+  if (opened) {
+    // Most recently used last, so the oldest entry is the first to go.
+    cache.delete(token)
+    cache.set(token, opened)
+  } else opened = await decryptToken(token, keyring, purpose)
+  let payload: unknown
+  try {
+    // Parsed on every call, cached or not: each caller gets its own objects to change.
+    payload = JSON.parse(opened.text)
+  } catch {
+    throw new TokenRefused('malformed')
+  }
+  if (!isTokenPayload(payload)) throw new TokenRefused('malformed')
+  const now = nowMs / 1000
+  if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
+  // Only tokens that open go in.
+  if (!cache.has(token) && token.length <= CACHED_TOKEN_CHARS) {
+    if (cache.size >= CACHED_TOKENS) cache.delete(cache.keys().next().value as string)
+    cache.set(token, opened)
+  }
+  return { payload: payload as P & TokenClaims, stale: opened.keys !== keyring.current }
+}
+
+/** A token that decrypted: its plaintext and the keys that opened it. */
+interface Decrypted {
+  readonly text: string
+  readonly keys: SecretKeys
+}
+
+/**
+ * Tokens this isolate opened recently, per keyring and purpose: a browser sends the same cookie
+ * on every request until it changes, and a hit skips the decoding and the decryption. Sound
+ * because the key is the whole token: a hit means exactly this string was authenticated under
+ * this (immutable) keyring; claims and expiry are still checked on every call. Bounded in entries
+ * and in size (single-cookie tokens only): at most about CACHED_TOKENS x 7 KB per isolate.
+ */
+const CACHED_TOKENS = 256
+const CACHED_TOKEN_CHARS = 4096
+const openedCaches = new WeakMap<Keyring, Record<KeyPurpose, Map<string, Decrypted>>>()
+
+function openedCacheOf(keyring: Keyring, purpose: KeyPurpose): Map<string, Decrypted> {
+  let caches = openedCaches.get(keyring)
+  if (!caches) {
+    caches = { session: new Map(), activity: new Map() }
+    openedCaches.set(keyring, caches)
+  }
+  return caches[purpose]
+}
+
+/** Checks the structure, finds the keys by `kid`, decrypts. Throws {@link TokenRefused}, nothing else. */
+async function decryptToken(token: string, keyring: Keyring, purpose: KeyPurpose): Promise<Decrypted> {
   let plaintext: Uint8Array
   let keys: SecretKeys
   try {
@@ -161,16 +214,12 @@ export async function openToken<P extends object>(
   } catch (error) {
     throw error instanceof TokenRefused ? error : new TokenRefused('undecryptable')
   }
-  let payload: unknown
   try {
-    payload = JSON.parse(decoder.decode(plaintext))
+    return { text: decoder.decode(plaintext), keys }
   } catch {
+    // Not UTF-8.
     throw new TokenRefused('malformed')
   }
-  if (!isTokenPayload(payload)) throw new TokenRefused('malformed')
-  const now = nowMs / 1000
-  if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
-  return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
 /**

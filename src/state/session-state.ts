@@ -161,10 +161,11 @@ export class SessionState {
     const store = this.options.store
     if (store) {
       // The old record goes first: a session id must never outlive a new sign-in (session fixation).
-      await this.#storeWrite(async () => {
+      await this.#storeWrite(async (signal) => {
         const previous = this.#record?.internal as SessionInternal | undefined
         if (previous) await store.delete(previous.sid)
-        await store.set(internal.sid, record, { expiresAt: internal.expiresAt, sub: userSub(record) })
+        signal.throwIfAborted()
+        await store.set(internal.sid, record, { expiresAt: internal.expiresAt, sub: userSub(record), signal })
       })
     }
     this.#record = record
@@ -206,12 +207,13 @@ export class SessionState {
     }
 
     // With a store the cookie keeps the same id; only the record changes.
-    const writeOptions = { expiresAt: internal.expiresAt, sub: userSub(current) }
-    const record = await this.#storeWrite(async () => {
+    const record = await this.#storeWrite(async (signal) => {
+      const writeOptions = { expiresAt: internal.expiresAt, sub: userSub(current), signal }
       if (store.update) return store.update(internal.sid, apply, writeOptions)
       const latest = await store.get(internal.sid)
       if (latest === null) return null
       const updated = await apply(latest)
+      signal.throwIfAborted()
       await store.set(internal.sid, updated, writeOptions)
       return updated
     })
@@ -370,19 +372,28 @@ export class SessionState {
     if (this.committed) throw new SessionCommittedError()
   }
 
-  async #storeWrite<T>(write: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a store write under `storeTimeout`. The signal aborts on timeout, so a store that retries
+   * (compare-and-set) stops instead of writing after the caller was told it failed.
+   */
+  async #storeWrite<T>(write: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController()
     try {
-      return await this.#withTimeout(write())
+      return await this.#withTimeout(write(controller.signal), controller)
     } catch (error) {
       if (error instanceof SessionError) throw error
       throw new SessionStoreError('The session store failed; the session was not changed.', { cause: error })
     }
   }
 
-  #withTimeout<T>(promise: Promise<T>): Promise<T> {
+  #withTimeout<T>(promise: Promise<T>, controller?: AbortController): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`store call timed out after ${this.options.storeTimeoutMs} ms`)), this.options.storeTimeoutMs)
+      timer = setTimeout(() => {
+        const error = new Error(`store call timed out after ${this.options.storeTimeoutMs} ms`)
+        controller?.abort(error)
+        reject(error)
+      }, this.options.storeTimeoutMs)
     })
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
   }

@@ -97,7 +97,8 @@ function copyJson(
     case 'boolean':
       return value
     case 'number':
-      if (Number.isFinite(value)) return value
+      // -0 is written as 0 in JSON: show 0 now, as the next request will.
+      if (Number.isFinite(value)) return value === 0 ? 0 : value
       issues.push({ message: `${value} is not a JSON number`, path })
       return undefined
     case 'object': {

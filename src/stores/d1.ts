@@ -117,12 +117,13 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
       await database.prepare(remove).bind(sid).run()
     },
 
-    async update(sid, change, { expiresAt, sub }) {
+    async update(sid, change, { expiresAt, sub, signal }) {
       for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
         if (attempt > 0) await pause(attempt)
         const row = await database.prepare(select).bind(sid, Date.now()).first<{ data: string; version: number }>()
         if (!row) return null
         const next = await change(parse(row.data))
+        signal?.throwIfAborted()
         const result = await database
           .prepare(replace)
           .bind(subOf(next) ?? sub, JSON.stringify(next), expiresAt, sid, row.version)

@@ -142,13 +142,15 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
       }
     },
 
-    async update(sid, change, { expiresAt }) {
+    async update(sid, change, { expiresAt, signal }) {
       const target = sessionObject(sid)
       for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
         if (attempt > 0) await pause(attempt)
         const snapshot = await target.readSession()
         if (snapshot === null) return null
         const next = await change(parse(snapshot.json))
+        // Timed out meanwhile: the caller was told it failed, so nothing may be written now.
+        signal?.throwIfAborted()
         const sub = subOf(next) ?? snapshot.sub
         if (sub !== snapshot.sub) await userObject(sub).indexSession(sid, expiresAt)
         const outcome = await target.replaceSession(snapshot.version, JSON.stringify(next), sub, expiresAt)

@@ -81,6 +81,7 @@ export function memoryStore(): MemoryStore {
         if (!entry) return null
         const next = await change(parseRecord(entry.json))
         if (entries.get(sid) !== entry) continue
+        options.signal?.throwIfAborted()
         write(sid, next, { expiresAt: options.expiresAt, sub: subOf(next) ?? entry.sub })
         return parseRecord(JSON.stringify(next))
       }

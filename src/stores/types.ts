@@ -14,6 +14,11 @@ export interface StoreWriteOptions {
   expiresAt: number
   /** The user the session belongs to (`user.sub`), for stores that index sessions by user. */
   sub: string
+  /**
+   * Aborted when `storeTimeout` passes: the caller has been told the write failed, so a store
+   * that retries must stop and not write afterwards.
+   */
+  signal?: AbortSignal
 }
 
 /**

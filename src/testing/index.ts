@@ -46,12 +46,19 @@ export async function mintSessionCookie<Claims extends object = SessionClaims>(o
   const { data, env, ...middlewareOptions } = options
   const app = new Hono()
   let session: SessionData<Claims> | undefined
+  let failure: { error: unknown } | undefined
+  // Rethrown as is (SessionInvalidError, SessionConfigError, ...), and kept off Hono's default console.error.
+  app.onError((error, c) => {
+    failure = { error }
+    return c.body(null, 500)
+  })
   app.use(edgeSession({ ...middlewareOptions, onboarding: false } as EdgeSessionOptions<Claims>))
   app.post('/', async (c) => {
     session = await createSession<Claims>(c, data)
     return c.body(null, 204)
   })
   const res = await app.request('/', { method: 'POST' }, env)
+  if (failure) throw failure.error
   if (res.status !== 204 || !session) throw new Error(`mintSessionCookie failed: ${res.status} ${await res.text()}`)
   const setCookie = res.headers.getSetCookie()
   const cookie = setCookie

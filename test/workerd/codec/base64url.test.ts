@@ -53,16 +53,31 @@ describe('base64url', () => {
 
   it('native and portable decoders accept exactly the same strings, as the reference does', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n.'
+    const agree = (text: string) => {
+      const expected = reference(text)
+      const native = decode(text)
+      const portable = decodeWithTable(text)
+      expect(native === undefined ? undefined : Array.from(native), text).toEqual(expected)
+      expect(portable === undefined ? undefined : Array.from(portable), text).toEqual(expected)
+    }
+    // Short strings (the table loop) ...
+    fc.assert(fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }), (chars) => agree(chars.join(''))), { numRuns: 2000 })
+    // ... and long ones (the native decoder, from 64 characters): valid encodings, then one edit.
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }), (chars) => {
-        const text = chars.join('')
-        const expected = reference(text)
-        const native = decode(text)
-        const portable = decodeWithTable(text)
-        expect(native === undefined ? undefined : Array.from(native)).toEqual(expected)
-        expect(portable === undefined ? undefined : Array.from(portable)).toEqual(expected)
-      }),
-      { numRuns: 2000 },
+      fc.property(
+        fc.uint8Array({ minLength: 40, maxLength: 160 }),
+        fc.nat(),
+        fc.constantFrom(...alphabet),
+        fc.constantFrom('replace', 'insert', 'append', 'none'),
+        (bytes, at, char, edit) => {
+          const text = encodeWithTable(bytes)
+          const i = at % text.length
+          const edited =
+            edit === 'replace' ? text.slice(0, i) + char + text.slice(i + 1) : edit === 'insert' ? text.slice(0, i) + char + text.slice(i) : edit === 'append' ? text + char : text
+          agree(edited)
+        },
+      ),
+      { numRuns: 3000 },
     )
   })
 })

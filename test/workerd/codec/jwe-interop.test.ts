@@ -257,3 +257,50 @@ function decodeB64url(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
   return Uint8Array.from(binary, (c) => c.charCodeAt(0))
 }
+
+describe('the isolate cache of opened tokens changes nothing but speed', () => {
+  it('checks expiry on every call, cached or not', async () => {
+    const token = await sealToken({ iat: NOW_S, exp: NOW_S + 60 }, keyring.current, 'session')
+    expect((await openToken(token, keyring, 'session', NOW)).payload.exp).toBe(NOW_S + 60)
+    expect((await openToken(token, keyring, 'session', NOW)).payload.exp).toBe(NOW_S + 60)
+    await expect(openToken(token, keyring, 'session', NOW + 61_000)).rejects.toMatchObject({ reason: 'expired' })
+    await expect(openToken(token, keyring, 'session', NOW - 3_600_000)).rejects.toMatchObject({ reason: 'expired' })
+  })
+
+  it('gives every caller its own objects', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    const first = await openToken<ReturnType<typeof payload>>(token, keyring, 'session', NOW)
+    first.payload.s.user.sub = 'attacker'
+    first.payload.s.n.push(4)
+    const second = await openToken<ReturnType<typeof payload>>(token, keyring, 'session', NOW)
+    expect(second.payload).toEqual(payload())
+  })
+
+  it('is per keyring and per purpose', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    await openToken(token, keyring, 'session', NOW)
+    const other = await createKeyringCache(NAMES)(OLD_SECRET)
+    expect(await outcome(token, other)).toBe('undecryptable')
+    expect(await outcome(token, keyring, 'activity')).toBe('undecryptable')
+    // A rotated keyring (another object) opens it too, and knows it is current there.
+    expect((await openToken(token, rotated, 'session', NOW)).stale).toBe(false)
+  })
+
+  it('keeps the stale flag of a token opened with an older secret', async () => {
+    const token = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: oldKid }, await rawKey(OLD_SECRET, 'session'))
+    expect((await openToken(token, rotated, 'session', NOW)).stale).toBe(true)
+    expect((await openToken(token, rotated, 'session', NOW)).stale).toBe(true)
+  })
+
+  it('stays correct past its size: the oldest go, every token still opens', async () => {
+    const tokens = await Promise.all(Array.from({ length: 300 }, (_, i) => sealToken(Object.assign(payload(), { i }), keyring.current, 'session')))
+    for (const token of tokens) await openToken(token, keyring, 'session', NOW)
+    for (const [i, token] of tokens.entries()) expect((await openToken<{ i: number }>(token, keyring, 'session', NOW)).payload.i).toBe(i)
+  })
+
+  it('a refused token is refused again (refusals are not cached as successes)', async () => {
+    const token = await joseSeal({ iat: NOW_S }, { alg: 'dir', enc: 'A256GCM', kid }, key)
+    expect(await outcome(token, keyring)).toBe('malformed')
+    expect(await outcome(token, keyring)).toBe('malformed')
+  })
+})

@@ -16,7 +16,15 @@ import { type AnySession, badSetCookieLines, core, flipSegmentBit, issue, probeA
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
-const params = (numRuns: number) => (seed === undefined ? { numRuns } : { numRuns, seed })
+// FC_SCALE=10 runs ten times as many cases (a deeper search than CI's). FC_SEED and FC_SCALE are
+// read from the environment on Node (`npm run test:node`); inside workerd the environment is empty.
+// Node's WebCrypto runs on a thread pool and is slower, hence a generous timeout per property.
+const PROPERTY_TIMEOUT_MS = 120_000
+const scale = Number(process.env.FC_SCALE ?? 1)
+const params = (runs: number) => {
+  const numRuns = Math.max(1, Math.round(runs * scale))
+  return seed === undefined ? { numRuns } : { numRuns, seed }
+}
 
 // Big enough for three chunks (maxBytes raised so it fits).
 const CHUNKED_OPTIONS = { maxBytes: 16 * 1024 }
@@ -115,7 +123,7 @@ describe('generated Cookie headers', () => {
       }),
       params(2000),
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('non-ASCII bytes in names and values: no session, no 5xx', async () => {
     for (const header of [`${MAIN}=\u00e9\u00ff${small.token}`, `${MAIN}\u00a0=${small.token}`, `caf\u00e9=1; ${MAIN}=${small.token}\u0085`]) {
@@ -141,7 +149,7 @@ describe('generated Cookie headers', () => {
       ),
       params(3000),
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('truncations, insertions, deletions and segment shuffles: only the untouched token is a session', async () => {
     type Edit = (t: string) => string
@@ -184,7 +192,7 @@ describe('generated Cookie headers', () => {
       }),
       params(1500),
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('chunk permutations, gaps, duplicates and mixes: reordering is harmless, anything else is no session', async () => {
     const chunks = big.cookie.split('; ').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const)
@@ -218,7 +226,7 @@ describe('generated Cookie headers', () => {
       }),
       params(1500),
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('duplicate names, prefix case variants and planted cookies: only one exact __Host-session is a session', async () => {
     const values: Record<string, string> = {
@@ -255,7 +263,7 @@ describe('generated Cookie headers', () => {
       }),
       params(2000),
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('oversized values and headers: our cookies past maxBytes are no session, other big cookies cost nothing, never a 5xx', async () => {
     type Case = { header: string; expect: 'none' | 'small' }
@@ -274,7 +282,7 @@ describe('generated Cookie headers', () => {
       }),
       params(500),
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('sent at least 10,000 generated headers in total', () => {
     expect(sent).toBeGreaterThanOrEqual(10_000)

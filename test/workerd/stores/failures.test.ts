@@ -3,8 +3,9 @@
  * cleared), writes throw SessionStoreError and leave the previous data in place.
  */
 import { describe, expect, it } from 'vitest'
-import { type SessionStore, destroySession, memoryStore } from '../../../src'
-import { CookieJar } from '../../helpers/app'
+import { Hono } from 'hono'
+import { type SessionStore, createSession, destroySession, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
+import { CookieJar, SECRET } from '../../helpers/app'
 import { type AnySession, storeApp, uniqueSub } from './support'
 
 type Mode = 'ok' | 'throw' | 'hang'
@@ -82,7 +83,7 @@ describe('store failures', () => {
     })
   }
 
-  it('a sign-out whose delete fails throws SessionStoreError; the browser cookies are still cleared', async () => {
+  it('a sign-out whose delete fails throws SessionStoreError and keeps the session whole (cookie and record), so it can be retried', async () => {
     const { modes, inner, request } = setup()
     const jar = new CookieJar()
     const login = await request('/login', jar, { sub: uniqueSub('logout') })
@@ -92,9 +93,53 @@ describe('store failures', () => {
     const res = await request('/logout-caught', jar, {})
     expect(res.status).toBe(409)
     expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    expect(res.headers.getSetCookie()).toEqual([])
     jar.apply(res)
-    expect(jar.header).toBe('')
-    // The record could not be deleted: the app must retry or end the user's sessions another way.
+    // Not half-ended: a cleared cookie over a live record would look signed out while a copy of
+    // the cookie still works. The session stays as it was and the app can retry.
     expect(await inner.get(sid)).not.toBeNull()
+    const me = await request('/session', jar)
+    expect(((await me.json()) as { session: AnySession | null }).session?.internal.sid).toBe(sid)
+    modes.delete = 'ok'
+    jar.apply(await request('/logout-caught', jar, {}))
+    expect(jar.header).toBe('')
+    expect(await inner.get(sid)).toBeNull()
+  })
+})
+
+describe('store timeouts abort retrying writes', () => {
+  it('an update that times out never writes afterwards, even if the store would have retried', async () => {
+    const inner = memoryStore()
+    let releaseChange: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      releaseChange = resolve
+    })
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store: inner, storeTimeout: 20 }))
+    app.post('/login', async (c) => {
+      await createSession(c, { user: { sub: 'timeout-user' }, step: 1 })
+      return c.json(getSession(c))
+    })
+    app.post('/slow-update', async (c) => {
+      try {
+        await updateSession(c, async (s) => {
+          await gate // the change outlives storeTimeout
+          return { ...s, step: 2 }
+        })
+        return c.json({ ok: true })
+      } catch (error) {
+        return c.json({ code: (error as { code?: string }).code }, 503)
+      }
+    })
+    const jar = new CookieJar()
+    const login = await app.request('/login', { method: 'POST' })
+    const sid = ((await login.json()) as { internal: { sid: string } }).internal.sid
+    jar.apply(login)
+    const res = await app.request('/slow-update', { method: 'POST', headers: { cookie: jar.header } })
+    expect(res.status).toBe(503)
+    expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    releaseChange()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect((await inner.get(sid))?.step).toBe(1)
   })
 })

@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { SessionConfigError, SessionInvalidError } from '../../../src'
+import { mintSessionCookie } from '../../../src/testing'
+import { OLD_SECRET, SECRET } from '../../helpers/app'
+import { type ConsoleSpies, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
+
+let consoleSpies: ConsoleSpies
+beforeEach(() => {
+  consoleSpies = spyConsole()
+})
+afterEach(() => consoleSpies.restore())
+
+describe('mintSessionCookie', () => {
+  it('mints a cookie that an app with the same secret accepts', async () => {
+    const minted = await mintSessionCookie<{ role: string }>({ secret: SECRET, data: { user: { sub: 'u1', name: 'Ada' }, role: 'admin' } })
+    expect(minted.cookie).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/)
+    expect(minted.setCookie).toHaveLength(1)
+    const { app } = coreApp()
+    const { res, session } = await readSession(app, { cookie: minted.cookie })
+    expect(session).toEqual(minted.session)
+    expect(session).toMatchObject({ user: { sub: 'u1', name: 'Ada' }, role: 'admin' })
+    expect(res.headers.getSetCookie()).toEqual([])
+  })
+
+  it('is refused by an app with another secret', async () => {
+    const minted = await mintSessionCookie({ secret: OLD_SECRET, data: { user: { sub: 'u1' } } })
+    const ctx = coreApp()
+    const { res, session } = await readSession(ctx.app, { cookie: minted.cookie })
+    expect(session).toBeNull()
+    expect(cleared(res)).toEqual(['__Host-session'])
+    expect(ctx.invalid).toEqual(['undecryptable'])
+  })
+
+  it('works with a secret function reading env', async () => {
+    const secret = (c: { env: unknown }) => (c.env as { SESSION_SECRET: string }).SESSION_SECRET
+    const minted = await mintSessionCookie({ secret, env: { SESSION_SECRET: SECRET }, data: { user: { sub: 'u1' } } })
+    const viaEnv = coreApp({ secret })
+    expect((await readSession(viaEnv.app, { cookie: minted.cookie, env: { SESSION_SECRET: SECRET } })).session?.user.sub).toBe('u1')
+    expect((await readSession(coreApp().app, { cookie: minted.cookie })).session?.user.sub).toBe('u1')
+  })
+
+  it('follows the cookie options (secure: false, name) and chunks large data', async () => {
+    const plain = await mintSessionCookie({ secret: SECRET, cookie: { secure: false, name: 'sid' }, data: { user: { sub: 'u1' } } })
+    expect(plain.cookie.startsWith('sid=')).toBe(true)
+    const big = await mintSessionCookie({ secret: SECRET, data: { user: { sub: 'u1' }, pad: 'x'.repeat(5000) } })
+    expect(big.cookie).toMatch(/^__Host-session\.0=[^;]+; __Host-session\.1=[^;]+$/)
+    expect((await readSession(coreApp().app, { cookie: big.cookie })).session?.pad).toBe('x'.repeat(5000))
+  })
+
+  it('rejects with the real error class, without logging', async () => {
+    await expect(mintSessionCookie({ secret: SECRET, data: { user: { sub: '' } } })).rejects.toBeInstanceOf(SessionInvalidError)
+    await expect(mintSessionCookie({ secret: 'short', data: { user: { sub: 'u1' } } })).rejects.toBeInstanceOf(SessionConfigError)
+    await expect(mintSessionCookie({ secret: () => 'short', data: { user: { sub: 'u1' } } })).rejects.toBeInstanceOf(SessionConfigError)
+    consoleSpies.expectSilent()
+  })
+})
