@@ -167,6 +167,9 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   onboarding?: OnboardingOptions<Claims> | false
   /** Record `lastPath` / `lastVisit`. Default: on with its defaults. */
   activity?: ActivityOptions | false
-  /** Called when a request carried a session cookie that was refused. Default: nothing. */
+  /**
+   * Called when a request carried a session cookie that was refused. Default: nothing. What it
+   * throws is ignored, so that a bad cookie can never cause a 500.
+   */
   onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
 }

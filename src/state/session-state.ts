@@ -334,7 +334,11 @@ export class SessionState {
   }
 
   #refuse(reason: InvalidReason, error?: unknown): void {
-    this.options.onInvalid?.(reason, this.c, error)
+    try {
+      this.options.onInvalid?.(reason, this.c, error)
+    } catch {
+      // A throwing hook must not turn an attacker's garbage cookie into a 500 on demand.
+    }
     this.#forget()
   }
 

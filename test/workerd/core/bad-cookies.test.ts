@@ -119,6 +119,24 @@ describe('bad session cookies', () => {
     })
   }
 
+  it('an onInvalid hook that throws cannot turn a bad cookie into a 500', async () => {
+    const valid = await validCookies()
+    let calls = 0
+    const { app } = coreApp({
+      onInvalid: () => {
+        calls++
+        throw new Error('hook bug')
+      },
+    })
+    for (const [, make] of cases) {
+      const { res, session } = await readSession(app, { cookie: await make(valid) })
+      expect(res.status).toBe(200)
+      expect(session).toBeNull()
+    }
+    expect(calls).toBe(cases.length)
+    consoleSpies.expectSilent()
+  })
+
   it('without an onInvalid hook, nothing is logged either', async () => {
     const valid = await validCookies()
     const { app } = coreApp({ onInvalid: undefined })
