@@ -45,7 +45,7 @@ export function checkSecrets(input: unknown): readonly string[] {
   return list as string[]
 }
 
-async function hkdf(ikm: CryptoKey, salt: Uint8Array<ArrayBuffer>, info: string, bits: number): Promise<ArrayBuffer> {
+async function hkdf(ikm: CryptoKey, salt: BufferSource, info: string, bits: number): Promise<ArrayBuffer> {
   return crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode(info) }, ikm, bits)
 }
 

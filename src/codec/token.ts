@@ -9,7 +9,8 @@
  * option checks and copies than the cipher takes (bench/NOTES.md). The cipher itself stays
  * WebCrypto's. On opening, only the exact header `{alg:'dir', enc:'A256GCM', kid}` is accepted: no
  * `zip`, no `crit`, no other member; the key comes from the fixed keyring by `kid`, never from
- * header content.
+ * header content. Tokens this isolate sealed or opened recently open again from a bounded cache
+ * of their plaintext (see `openedCacheOf`), since a browser repeats its cookies on every request.
  * @module
  */
 import { decode, encode } from './base64url'
@@ -35,7 +36,7 @@ export class TokenRefused extends Error {
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 const IV_BYTES = 12
 const TAG_BYTES = 16
 /** base64url lengths of the 12-byte IV and the 16-byte tag: fixed, so checked before decoding. */
@@ -88,17 +89,17 @@ function knownHeadersOf(keyring: Keyring): ReadonlyMap<string, SecretKeys> {
  */
 export async function sealToken(payload: TokenClaims & object, keys: SecretKeys, purpose: KeyPurpose): Promise<string> {
   const header = sealedHeaderOf(keys)
+  const text = JSON.stringify(payload)
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
   const sealed = new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: header.aad, tagLength: TAG_BYTES * 8 },
-      keys[purpose],
-      encoder.encode(JSON.stringify(payload)),
-    ),
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: header.aad, tagLength: TAG_BYTES * 8 }, keys[purpose], encoder.encode(text)),
   )
   // WebCrypto appends the tag to the ciphertext; JWE carries them as two parts.
   const split = sealed.length - TAG_BYTES
-  return `${header.encoded}..${encode(iv)}.${encode(sealed.subarray(0, split))}.${encode(sealed.subarray(split))}`
+  const token = `${header.encoded}..${encode(iv)}.${encode(sealed.subarray(0, split))}.${encode(sealed.subarray(split))}`
+  // The browser sends it back on its next request: known already, it opens without decrypting.
+  remember(openedCacheOf(keys, purpose), token, text)
+  return token
 }
 
 /**
@@ -121,17 +122,22 @@ export async function openToken<P extends object>(
   nowMs: number,
 ): Promise<OpenedToken<P>> {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
-  const cache = openedCacheOf(keyring, purpose)
-  let opened = cache.get(token)
-  if (opened) {
+  // Our own header, byte for byte, names keys of this keyring: only then may the cache answer.
+  const dot = token.indexOf('.')
+  const ours = dot > 0 ? knownHeadersOf(keyring).get(token.slice(0, dot)) : undefined
+  const cache = ours ? openedCacheOf(ours, purpose) : undefined
+  let text = cache?.get(token)
+  let keys: SecretKeys
+  if (text !== undefined && cache && ours) {
     // Most recently used last, so the oldest entry is the first to go.
     cache.delete(token)
-    cache.set(token, opened)
-  } else opened = await decryptToken(token, keyring, purpose)
+    cache.set(token, text)
+    keys = ours
+  } else ({ text, keys } = await decryptToken(token, keyring, purpose))
   let payload: unknown
   try {
     // Parsed on every call, cached or not: each caller gets its own objects to change.
-    payload = JSON.parse(opened.text)
+    payload = JSON.parse(text)
   } catch {
     throw new TokenRefused('malformed')
   }
@@ -139,11 +145,8 @@ export async function openToken<P extends object>(
   const now = nowMs / 1000
   if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
   // Only tokens that open go in.
-  if (!cache.has(token) && token.length <= CACHED_TOKEN_CHARS) {
-    if (cache.size >= CACHED_TOKENS) cache.delete(cache.keys().next().value as string)
-    cache.set(token, opened)
-  }
-  return { payload: payload as P & TokenClaims, stale: opened.keys !== keyring.current }
+  if (cache) remember(cache, token, text)
+  return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
 /** A token that decrypted: its plaintext and the keys that opened it. */
@@ -153,23 +156,30 @@ interface Decrypted {
 }
 
 /**
- * Tokens this isolate opened recently, per keyring and purpose: a browser sends the same cookie
- * on every request until it changes, and a hit skips the decoding and the decryption. Sound
- * because the key is the whole token: a hit means exactly this string was authenticated under
- * this (immutable) keyring; claims and expiry are still checked on every call. Bounded in entries
- * and in size (single-cookie tokens only): at most about CACHED_TOKENS x 7 KB per isolate.
+ * Tokens of this isolate, sealed or opened recently, per key set and purpose, with their
+ * plaintext: a browser sends the same cookie on every request until it changes, and a hit skips
+ * the decoding and the decryption. Sound because the key is the whole token: a hit means exactly
+ * this string was sealed here or authenticated under these keys; claims and expiry are still
+ * checked on every call, and key sets live and go with their keyring. Bounded in entries and in
+ * size (single-cookie tokens only): at most about CACHED_TOKENS x 2 x 7 KB per key set.
  */
 const CACHED_TOKENS = 256
 const CACHED_TOKEN_CHARS = 4096
-const openedCaches = new WeakMap<Keyring, Record<KeyPurpose, Map<string, Decrypted>>>()
+const openedCaches = new WeakMap<SecretKeys, Record<KeyPurpose, Map<string, string>>>()
 
-function openedCacheOf(keyring: Keyring, purpose: KeyPurpose): Map<string, Decrypted> {
-  let caches = openedCaches.get(keyring)
+function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, string> {
+  let caches = openedCaches.get(keys)
   if (!caches) {
     caches = { session: new Map(), activity: new Map() }
-    openedCaches.set(keyring, caches)
+    openedCaches.set(keys, caches)
   }
   return caches[purpose]
+}
+
+function remember(cache: Map<string, string>, token: string, text: string): void {
+  if (token.length > CACHED_TOKEN_CHARS || cache.has(token)) return
+  if (cache.size >= CACHED_TOKENS) cache.delete(cache.keys().next().value as string)
+  cache.set(token, text)
 }
 
 /** Checks the structure, finds the keys by `kid`, decrypts. Throws {@link TokenRefused}, nothing else. */

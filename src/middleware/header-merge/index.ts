@@ -94,7 +94,7 @@ function encodeUrlEncoded(form: FormData): string {
 
 /** multipart/form-data with the request's own boundary, so its Content-Type header stays true. */
 function encodeMultipart(form: FormData, boundary: string): Promise<ArrayBuffer> {
-  const parts: BlobPart[] = []
+  const parts: Array<string | Blob> = []
   form.forEach((value, name) => {
     const head = `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"`
     if (typeof value === 'string') parts.push(`${head}\r\n\r\n${value}\r\n`)
