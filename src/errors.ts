@@ -15,7 +15,14 @@
  * @module
  */
 
-/** Base class of every error this package throws. */
+/**
+ * Base class of every error this package throws.
+ *
+ * @example
+ * ```ts
+ * app.onError((err, c) => (err instanceof SessionError ? c.json({ code: err.code }, 400) : c.text('error', 500)))
+ * ```
+ */
 export class SessionError extends Error {
   /** Stable machine-readable code, also on the instance. */
   static code = 'ERR_SESSION'
@@ -30,13 +37,25 @@ export class SessionError extends Error {
 /**
  * An option is missing or wrong. Thrown when the middleware is built, or on the first request
  * for options that depend on the context (a `secret` read from `c.env`).
+ *
+ * @example
+ * ```ts
+ * edgeSession({ secret: 'short' }) // throws: secret is shorter than 32 bytes. Make one with `openssl rand -base64 32` ...
+ * ```
  */
 export class SessionConfigError extends SessionError {
   static override code = 'ERR_SESSION_CONFIG'
   override readonly code = 'ERR_SESSION_CONFIG'
 }
 
-/** `getSession`, `updateSession` and friends were called on a context the middleware never saw. */
+/**
+ * `getSession`, `updateSession` and friends were called on a context the middleware never saw.
+ *
+ * @example
+ * ```ts
+ * app.get('/me', (c) => c.json(getSession(c))) // throws: app.use(edgeSession(...)) is missing or mounted after this route
+ * ```
+ */
 export class SessionNotMountedError extends SessionError {
   static override code = 'ERR_SESSION_NOT_MOUNTED'
   override readonly code = 'ERR_SESSION_NOT_MOUNTED'
@@ -45,7 +64,19 @@ export class SessionNotMountedError extends SessionError {
   }
 }
 
-/** `updateSession` was called while nobody is signed in. */
+/**
+ * `updateSession` was called while nobody is signed in.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+ * } catch (err) {
+ *   if (err instanceof SessionMissingError) return c.redirect('/login', 303)
+ *   throw err
+ * }
+ * ```
+ */
 export class SessionMissingError extends SessionError {
   static override code = 'ERR_SESSION_MISSING'
   override readonly code = 'ERR_SESSION_MISSING'
@@ -54,7 +85,14 @@ export class SessionMissingError extends SessionError {
   }
 }
 
-/** One problem found by the schema or the JSON check. */
+/**
+ * One problem found by the schema or the JSON check.
+ *
+ * @example
+ * ```ts
+ * // { message: 'must be a non-empty string', path: ['user', 'sub'] }
+ * ```
+ */
 export interface SessionIssue {
   readonly message: string
   readonly path?: ReadonlyArray<PropertyKey>
@@ -63,6 +101,12 @@ export interface SessionIssue {
 /**
  * The new session data is not a plain JSON object (functions, class instances, `NaN`, cycles,
  * a missing `user.sub`) or was refused by the `schema` option. The previous session is kept.
+ *
+ * @example
+ * ```ts
+ * await createSession(c, { user: { sub: id }, since: new Date() }) // throws: since: Date is not a plain JSON object
+ * // store dates as numbers or ISO strings: since: Date.now()
+ * ```
  */
 export class SessionInvalidError extends SessionError {
   static override code = 'ERR_SESSION_INVALID'
@@ -75,7 +119,14 @@ export class SessionInvalidError extends SessionError {
   }
 }
 
-/** The sealed session would exceed `maxBytes`. Nothing was written; the previous session is kept. */
+/**
+ * The sealed session would exceed `maxBytes`. Nothing was written; the previous session is kept.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SessionTooLargeError) console.warn(`session needs ${err.bytes} of ${err.limit} bytes`)
+ * ```
+ */
 export class SessionTooLargeError extends SessionError {
   static override code = 'ERR_SESSION_TOO_LARGE'
   override readonly code = 'ERR_SESSION_TOO_LARGE'
@@ -91,7 +142,16 @@ export class SessionTooLargeError extends SessionError {
   }
 }
 
-/** The response was already sent (for example from inside a streaming body): the change cannot reach the browser. */
+/**
+ * The response was already sent (for example from inside a streaming body): the change cannot reach the browser.
+ *
+ * @example
+ * ```ts
+ * // Update first, then stream:
+ * await updateSession(c, (s) => ({ ...s, seenIntro: true }))
+ * return streamText(c, async (stream) => { await stream.write('...') })
+ * ```
+ */
 export class SessionCommittedError extends SessionError {
   static override code = 'ERR_SESSION_COMMITTED'
   override readonly code = 'ERR_SESSION_COMMITTED'
@@ -103,13 +163,28 @@ export class SessionCommittedError extends SessionError {
   }
 }
 
-/** The session store failed or timed out while writing. The previous session is kept. */
+/**
+ * The session store failed or timed out while writing (`err.cause` says why). The previous
+ * session is kept, except at sign-in once the old record was deleted: that request is then signed out.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SessionStoreError) return c.text('Please try again', 503)
+ * ```
+ */
 export class SessionStoreError extends SessionError {
   static override code = 'ERR_SESSION_STORE'
   override readonly code = 'ERR_SESSION_STORE'
 }
 
-/** The configured store cannot do what was asked (for example ending all sessions of a user). */
+/**
+ * The configured store cannot do what was asked (for example ending all sessions of a user).
+ *
+ * @example
+ * ```ts
+ * await destroyUserSessions(c, sub) // throws with kvStore() or cookie-only sessions: use durableObjectStore() or d1Store()
+ * ```
+ */
 export class SessionUnsupportedError extends SessionError {
   static override code = 'ERR_SESSION_UNSUPPORTED'
   override readonly code = 'ERR_SESSION_UNSUPPORTED'

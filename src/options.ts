@@ -106,7 +106,8 @@ function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: Cook
   const keyringFor = createKeyringCache({ session: names.main, activity: names.activity })
   if (typeof secret === 'function') {
     // Only known per request (Workers secrets live in c.env); the cache keeps derivation to once.
-    return async (c) => keyringFor(secret(c))
+    // Not async: a throw still rejects the middleware's promise, without a wrapper promise per request.
+    return (c) => keyringFor(secret(c))
   }
   const secrets = checkSecrets(secret as SecretInput)
   return () => keyringFor(secrets)

@@ -4,7 +4,15 @@
  */
 import type { Context } from 'hono'
 import { getSessionState } from './state/registry'
+import type { SessionState } from './state/session-state'
 import type { SessionClaims, SessionData, SessionInput } from './types'
+
+/**
+ * Once `SessionClaims` is augmented, written claims are checked against it (or an explicit type
+ * argument) instead of inferred from the argument, which would accept `onboardingStep: 'DONE'`.
+ * Until then any claims are accepted, as there is nothing to check them against.
+ */
+type Checked<T> = [keyof SessionClaims] extends [never] ? T : NoInfer<T>
 
 /**
  * The current session, or `null` when nobody is signed in. Shows every change made earlier in
@@ -38,9 +46,9 @@ export function getSession<Claims extends object = SessionClaims>(c: Context): S
  * })
  * ```
  */
-export function createSession<const Claims extends object = SessionClaims>(
+export function createSession<Claims extends object = SessionClaims>(
   c: Context,
-  data: SessionInput<Claims>,
+  data: Checked<SessionInput<Claims>>,
 ): Promise<SessionData<Claims>> {
   return getSessionState(c).create(data as SessionInput<object>, Date.now()) as Promise<SessionData<Claims>>
 }
@@ -49,8 +57,9 @@ export function createSession<const Claims extends object = SessionClaims>(
  * Changes the session: pass the whole new session, or a function of the current one. `internal`
  * (id, creation time, absolute expiry) is kept whatever you pass. The change is visible to
  * `getSession(c)` and to the request's Cookie header at once, and the response carries one
- * Set-Cookie however many times you call it. Only server code decides what goes in: never copy
- * session fields from the request body.
+ * Set-Cookie however many times you call it; without a store, none when the user and claims come
+ * out the same (`updatedAt` is then kept). A function gets a deep copy to change. Only server
+ * code decides what goes in: never copy session fields from the request body.
  *
  * @throws {SessionMissingError} nobody is signed in
  * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
@@ -65,13 +74,11 @@ export function createSession<const Claims extends object = SessionClaims>(
  * })
  * ```
  */
-export function updateSession<const Claims extends object = SessionClaims>(
+export function updateSession<Claims extends object = SessionClaims>(
   c: Context,
-  next: SessionInput<Claims> | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>),
+  next: Checked<SessionInput<Claims> | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>)>,
 ): Promise<SessionData<Claims>> {
-  return getSessionState(c).update(next as Parameters<ReturnType<typeof getSessionState>['update']>[0], Date.now()) as Promise<
-    SessionData<Claims>
-  >
+  return getSessionState(c).update(next as Parameters<SessionState['update']>[0], Date.now()) as Promise<SessionData<Claims>>
 }
 
 /**

@@ -6,16 +6,38 @@ import type { Context } from 'hono'
 import type { StandardSchemaV1 } from './schema'
 import type { SessionStore } from './stores/types'
 
-/** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
+/**
+ * A value that survives `JSON.stringify` / `JSON.parse` unchanged: what session claims may hold.
+ *
+ * @example
+ * ```ts
+ * const ok: JsonValue = { plan: 'pro', seats: 3, tags: ['a'], trialEndsAt: 1767225600000 }
+ * ```
+ */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
-/** The signed-in user. `sub` is the stable user id; add what your pages need (name, email). */
+/**
+ * The signed-in user. `sub` is the stable user id; add what your pages need (name, email).
+ *
+ * @example
+ * ```ts
+ * await createSession(c, { user: { sub: account.id, name: account.name } })
+ * ```
+ */
 export interface SessionUser {
   sub: string
   [key: string]: JsonValue
 }
 
-/** Fields the middleware owns. Callers cannot change them: an update never extends `expiresAt`. */
+/**
+ * Fields the middleware owns. Callers cannot change them: an update never extends `expiresAt`.
+ *
+ * @example
+ * ```ts
+ * const { createdAt } = getSession(c)!.internal
+ * if (Date.now() - createdAt > 5 * 60_000) return c.redirect('/reauth', 303) // recent sign-in for a sensitive action
+ * ```
+ */
 export interface SessionInternal {
   /** Random session id, 128 bits, base64url. New at every `createSession`. */
   readonly sid: string
@@ -43,7 +65,15 @@ export interface SessionInternal {
 // biome-ignore lint/suspicious/noEmptyInterface: meant to be augmented by users
 export interface SessionClaims {}
 
-/** The session as handlers see it: user, internal fields, activity and your claims. */
+/**
+ * The session as handlers see it: user, internal fields, activity and your claims.
+ *
+ * @example
+ * ```ts
+ * const session: SessionData | null = getSession(c)
+ * if (session?.lastPath) return c.redirect(session.lastPath, 303) // resume where the user left off
+ * ```
+ */
 export type SessionData<Claims extends object = SessionClaims> = Claims & {
   user: SessionUser
   readonly internal: SessionInternal
@@ -56,6 +86,12 @@ export type SessionData<Claims extends object = SessionClaims> = Claims & {
 /**
  * What `createSession` and `updateSession` accept: a user and your claims. Fields the middleware
  * owns (`internal`, `lastPath`, `lastVisit`) may be present (so `{ ...session, x }` works) and are ignored.
+ *
+ * @example
+ * ```ts
+ * const input: SessionInput = { user: { sub: 'u1' }, onboardingStep: 'PROFILE' }
+ * await createSession(c, input)
+ * ```
  */
 export type SessionInput<Claims extends object = SessionClaims> = Claims & {
   user: SessionUser
@@ -64,10 +100,24 @@ export type SessionInput<Claims extends object = SessionClaims> = Claims & {
   lastVisit?: unknown
 }
 
-/** One secret, or several for rotation: the first seals, all open. At least 32 bytes each. */
+/**
+ * One secret, or several for rotation: the first seals, all open. At least 32 bytes each.
+ *
+ * @example
+ * ```ts
+ * edgeSession({ secret: (c) => [c.env.SESSION_SECRET, c.env.SESSION_SECRET_OLD] }) // rotating: new first
+ * ```
+ */
 export type SecretInput = string | readonly string[]
 
-/** Cookie settings. Defaults are the secure ones; change them only with a reason. */
+/**
+ * Cookie settings. Defaults are the secure ones; change them only with a reason.
+ *
+ * @example
+ * ```ts
+ * edgeSession({ secret, cookie: { domain: 'example.com' } }) // shared with subdomains: __Secure-session
+ * ```
+ */
 export interface SessionCookieOptions {
   /** Base name. Default `'session'`, sent as `__Host-session` while `secure` is on. */
   name?: string
@@ -85,7 +135,14 @@ export interface SessionCookieOptions {
   domain?: string
 }
 
-/** Lifetimes, in seconds. */
+/**
+ * Lifetimes, in seconds.
+ *
+ * @example
+ * ```ts
+ * edgeSession({ secret, duration: { absolute: 12 * 60 * 60, inactivity: 15 * 60 } })
+ * ```
+ */
 export interface SessionDurationOptions {
   /** Hard limit from sign-in, never extended by activity or updates. Default 8 hours (28 800). */
   absolute?: number
@@ -93,10 +150,24 @@ export interface SessionDurationOptions {
   inactivity?: number
 }
 
-/** A path rule: an exact path (`'/login'`), a prefix (`'/static/*'`), a RegExp, or a predicate. */
+/**
+ * A path rule: an exact path (`'/login'`), a prefix (`'/static/*'`), a RegExp, or a predicate.
+ *
+ * @example
+ * ```ts
+ * const allow: PathRule[] = ['/pricing', '/docs/*', /^\/share\/[\w-]+$/, (path, c) => c.req.method === 'OPTIONS']
+ * ```
+ */
 export type PathRule = string | RegExp | ((path: string, c: Context) => boolean)
 
-/** Settings of the onboarding gate. */
+/**
+ * Settings of the onboarding gate.
+ *
+ * @example
+ * ```ts
+ * edgeSession({ secret, onboarding: { path: '/welcome', allow: ['/pricing'], protect: ['/app/*'] } })
+ * ```
+ */
 export interface OnboardingOptions<Claims extends object = SessionClaims> {
   /** Whether the user is done. Default: `session.onboardingStep === 'COMPLETED'`. */
   isComplete?: (session: SessionData<Claims>) => boolean
@@ -121,7 +192,14 @@ export interface OnboardingOptions<Claims extends object = SessionClaims> {
   loginPath?: string
 }
 
-/** Settings of the activity tracker (`lastPath`, `lastVisit`, rolling expiry). */
+/**
+ * Settings of the activity tracker (`lastPath`, `lastVisit`, rolling expiry).
+ *
+ * @example
+ * ```ts
+ * edgeSession({ secret, activity: { touchInterval: 300 } }) // fewer activity cookie writes
+ * ```
+ */
 export interface ActivityOptions {
   /** Seconds between activity writes when nothing else changed. Default 60. */
   touchInterval?: number
@@ -133,7 +211,14 @@ export interface ActivityOptions {
   isPageView?: (c: Context) => boolean
 }
 
-/** Why a cookie was refused; passed to `onInvalid`. */
+/**
+ * Why a cookie was refused; passed to `onInvalid`.
+ *
+ * @example
+ * ```ts
+ * edgeSession({ secret, onInvalid: (reason) => { if (reason === 'undecryptable') console.warn('forged or foreign session cookie') } })
+ * ```
+ */
 export type InvalidReason =
   | 'malformed'
   | 'undecryptable'
@@ -146,20 +231,34 @@ export type InvalidReason =
   | 'revoked'
   | 'store-failed'
 
-/** Options of {@link edgeSession}. */
+/**
+ * Options of {@link edgeSession}. Only `secret` is required.
+ *
+ * @example
+ * ```ts
+ * const options: EdgeSessionOptions = {
+ *   secret: (c) => c.env.SESSION_SECRET,
+ *   duration: { inactivity: 15 * 60 },
+ *   onboarding: {},
+ * }
+ * app.use(edgeSession(options))
+ * ```
+ */
 export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   /**
    * Secret(s) of at least 32 bytes, or a function of the context (for `c.env.SESSION_SECRET`).
    * Make one with `openssl rand -base64 32`. With several, the first seals and all open.
    */
   secret: SecretInput | ((c: Context) => SecretInput)
+  /** Cookie name and attributes. Default: `__Host-session`, Secure, HttpOnly, SameSite=Lax, Path=/. */
   cookie?: SessionCookieOptions
+  /** Lifetimes. Default: 8 hours absolute, 30 minutes of inactivity. */
   duration?: SessionDurationOptions
-  /** A Standard Schema v1 validator (zod, valibot, arktype) for `{ user, ...claims }`, checked on read and write. */
+  /** A Standard Schema v1 validator (zod, valibot, arktype) for `{ user, ...claims }`, checked on read and write. Default: none. */
   schema?: StandardSchemaV1
   /** Most bytes of session cookies (all chunks, names included). Default 10 240. */
   maxBytes?: number
-  /** Keep the session data in a store; the cookie then holds only the encrypted session id. */
+  /** Keep the session data in a store; the cookie then holds only the encrypted session id. Default: none (data in the cookie). */
   store?: SessionStore
   /** Milliseconds a store call may take before it counts as failed. Default 5 000. */
   storeTimeout?: number

@@ -135,6 +135,8 @@ export function rewriteCookieHeader(
       const trimmed = pair.trim()
       if (trimmed === '') continue
       const eq = trimmed.indexOf('=')
+      // String#trim here, unlike the reader: a look-alike such as `\u2000__Host-session` is dropped
+      // as well, so no downstream parser that trims more than RFC 6265 takes it for ours.
       const name = (eq === -1 ? trimmed : trimmed.slice(0, eq)).trim()
       if (!managed(name)) kept.push(trimmed)
     }

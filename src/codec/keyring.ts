@@ -41,7 +41,7 @@ export function checkSecrets(input: unknown): readonly string[] {
     if (encoder.encode(secret).length < MIN_SECRET_BYTES)
       throw new SessionConfigError(`${label} is shorter than ${MIN_SECRET_BYTES} bytes. ${HOW_TO_MAKE}`)
   })
-  if (new Set(list).size !== list.length) throw new SessionConfigError('The same secret is listed twice.')
+  if (new Set(list).size !== list.length) throw new SessionConfigError('The same secret is listed twice: list each secret once, the current one first.')
   return list as string[]
 }
 

@@ -98,6 +98,7 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
   const split = sealed.length - TAG_BYTES
   const token = `${header.encoded}..${encode(iv)}.${encode(sealed.subarray(0, split))}.${encode(sealed.subarray(split))}`
   // The browser sends it back on its next request: known already, it opens without decrypting.
+  // (Built here from fresh strings: nothing else is kept alive by it.)
   remember(openedCacheOf(keys, purpose), token, text)
   return token
 }
@@ -126,14 +127,17 @@ export async function openToken<P extends object>(
   const dot = token.indexOf('.')
   const ours = dot > 0 ? knownHeadersOf(keyring).get(token.slice(0, dot)) : undefined
   const cache = ours ? openedCacheOf(ours, purpose) : undefined
-  let text = cache?.get(token)
+  const hit = cache?.get(token)
+  let text: string
   let keys: SecretKeys
-  if (text !== undefined && cache && ours) {
-    // Most recently used last, so the oldest entry is the first to go.
+  if (hit && cache && ours) {
+    // Most recently used last, so the oldest entry is the first to go. Re-keyed with the stored
+    // copy: `token` is a slice of this request's Cookie header and would keep all of it alive.
     cache.delete(token)
-    cache.set(token, text)
+    cache.set(hit.token, hit)
+    text = hit.text
     keys = ours
-  } else ({ text, keys } = await decryptToken(token, keyring, purpose))
+  } else ({ text, keys } = await decryptToken(token, keyring, purpose, ours))
   let payload: unknown
   try {
     // Parsed on every call, cached or not: each caller gets its own objects to change.
@@ -144,8 +148,8 @@ export async function openToken<P extends object>(
   if (!isTokenPayload(payload)) throw new TokenRefused('malformed')
   const now = nowMs / 1000
   if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
-  // Only tokens that open go in.
-  if (cache) remember(cache, token, text)
+  // Only tokens that open go in, as a copy (see above).
+  if (cache && !hit) remember(cache, copyOf(token), text)
   return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
@@ -161,13 +165,20 @@ interface Decrypted {
  * the decoding and the decryption. Sound because the key is the whole token: a hit means exactly
  * this string was sealed here or authenticated under these keys; claims and expiry are still
  * checked on every call, and key sets live and go with their keyring. Bounded in entries and in
- * size (single-cookie tokens only): at most about CACHED_TOKENS x 2 x 7 KB per key set.
+ * size (single-cookie tokens only): at most about CACHED_TOKENS x 7 KB per key set and purpose.
  */
 const CACHED_TOKENS = 256
 const CACHED_TOKEN_CHARS = 4096
-const openedCaches = new WeakMap<SecretKeys, Record<KeyPurpose, Map<string, string>>>()
 
-function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, string> {
+interface Remembered {
+  /** The token, as a string of its own (the Map key). */
+  readonly token: string
+  readonly text: string
+}
+
+const openedCaches = new WeakMap<SecretKeys, Record<KeyPurpose, Map<string, Remembered>>>()
+
+function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, Remembered> {
   let caches = openedCaches.get(keys)
   if (!caches) {
     caches = { session: new Map(), activity: new Map() }
@@ -176,14 +187,25 @@ function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, strin
   return caches[purpose]
 }
 
-function remember(cache: Map<string, string>, token: string, text: string): void {
+function remember(cache: Map<string, Remembered>, token: string, text: string): void {
   if (token.length > CACHED_TOKEN_CHARS || cache.has(token)) return
   if (cache.size >= CACHED_TOKENS) cache.delete(cache.keys().next().value as string)
-  cache.set(token, text)
+  cache.set(token, { token, text })
 }
 
-/** Checks the structure, finds the keys by `kid`, decrypts. Throws {@link TokenRefused}, nothing else. */
-async function decryptToken(token: string, keyring: Keyring, purpose: KeyPurpose): Promise<Decrypted> {
+/**
+ * A copy of a string that shares no memory with it. A token sliced out of a Cookie header can be
+ * stored by the engine as a view of the whole header; the cache must not hold headers.
+ */
+function copyOf(ascii: string): string {
+  return decoder.decode(encoder.encode(ascii))
+}
+
+/**
+ * Checks the structure, finds the keys by `kid` (`ours` when the header is one of ours byte for
+ * byte), decrypts. Throws {@link TokenRefused}, nothing else.
+ */
+async function decryptToken(token: string, keyring: Keyring, purpose: KeyPurpose, ours: SecretKeys | undefined): Promise<Decrypted> {
   let plaintext: Uint8Array
   let keys: SecretKeys
   try {
@@ -197,13 +219,12 @@ async function decryptToken(token: string, keyring: Keyring, purpose: KeyPurpose
       throw new TokenRefused('undecryptable')
     if (token.length - c - 1 !== TAG_CHARS) throw new TokenRefused('undecryptable')
 
-    const encodedHeader = token.slice(0, h)
     let aad: Uint8Array<ArrayBuffer>
-    const known = knownHeadersOf(keyring).get(encodedHeader)
-    if (known) {
-      keys = known
-      aad = sealedHeaderOf(known).aad
+    if (ours) {
+      keys = ours
+      aad = sealedHeaderOf(ours).aad
     } else {
+      const encodedHeader = token.slice(0, h)
       const found = keysFromHeader(encodedHeader, keyring)
       if (!found) throw new TokenRefused('undecryptable')
       keys = found

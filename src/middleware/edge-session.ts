@@ -37,10 +37,12 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
   const gate = options.onboarding ? createGate(options.onboarding) : undefined
   const activity = createActivityTracker(options.activity)
   const { names } = resolved
+  // Built once: no closure per request.
+  const mergeCookies = (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => mergeRequestCookies(c, names, cookies)
 
   return async function edgeSessionMiddleware(c, next) {
     const keyring = await resolved.keyring(c)
-    const state = new SessionState(resolved, keyring, c, (s) => mergeRequestCookies(c, names, s.visibleCookies))
+    const state = new SessionState(resolved, keyring, c, mergeCookies)
     attachSessionState(c, state)
     await state.load(Date.now())
 
@@ -56,6 +58,7 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
     if (failed(c)) {
       // A failed request keeps the session as it was (see README: "When a handler throws").
       state.discardWrites()
+      // Only to mark it committed: a later updateSession (in a stream) must throw, not vanish.
       state.commit(Date.now())
       return
     }

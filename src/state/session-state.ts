@@ -12,10 +12,10 @@
  */
 import type { Context } from 'hono'
 import { serialize } from 'hono/utils/cookie'
-import { base64url } from 'jose'
+import { encode as base64url } from '../codec/base64url'
 import { type IncomingCookies, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar'
 import type { Keyring } from '../codec/keyring'
-import { TokenRefused, openToken, sealToken } from '../codec/token'
+import { type OpenedToken, TokenRefused, openToken, sealToken } from '../codec/token'
 import {
   SessionCommittedError,
   SessionError,
@@ -53,6 +53,8 @@ type Pending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; token: st
 
 const NONE: Pending = { kind: 'none' }
 const CLEAR: Pending = { kind: 'clear' }
+// What most responses carry; shared, so they allocate nothing.
+const NO_LINES: readonly string[] = Object.freeze([])
 const SESSION_ID_BYTES = 16
 // A lastPath longer than this keeps only its pathname, and is not recorded if that is too long.
 const MAX_LAST_PATH = 1024
@@ -68,8 +70,6 @@ export class SessionState {
   #main: Pending = NONE
   #activityWrite: Pending = NONE
   #incoming: IncomingCookies = { present: new Set() }
-  /** Cookies of ours that downstream handlers should see, in the order they were written. */
-  #visible: Array<[string, string]> = []
   #activityToken: string | undefined
   /** The activity cookie was sealed with an older secret: re-seal it at the next touch. */
   #activityStale = false
@@ -78,14 +78,12 @@ export class SessionState {
     private readonly options: ResolvedOptions,
     private readonly keyring: Keyring,
     private readonly c: Context,
-    /** Called whenever the cookies downstream handlers should see have changed. */
-    private readonly onVisibleChange: (state: SessionState) => void,
+    /**
+     * Called with the cookies of ours (name, value) that downstream handlers should see, whenever
+     * they differ from what the request carried.
+     */
+    private readonly onVisibleChange: (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => void,
   ) {}
-
-  /** The cookies of ours that the request should carry from now on (name, value). */
-  get visibleCookies(): ReadonlyArray<readonly [string, string]> {
-    return this.#visible
-  }
 
   /** Reads and checks the session the request carried. Never throws for bad input: it becomes "no session". */
   async load(now: number): Promise<void> {
@@ -100,7 +98,7 @@ export class SessionState {
       return
     }
 
-    let opened: Awaited<ReturnType<typeof openToken<MainPayload>>>
+    let opened: OpenedToken<MainPayload>
     try {
       opened = await openToken<MainPayload>(incoming.token, this.keyring, 'session', now)
     } catch (error) {
@@ -117,25 +115,32 @@ export class SessionState {
         return this.#refuse('store-failed', error)
       }
       if (record === null) return this.#refuse('revoked')
-      if (!isSessionRecord(record) || (record.internal as unknown as SessionInternal).sid !== sid) return this.#refuse('malformed')
+      if (!isSessionRecord(record) || internalOf(record).sid !== sid) return this.#refuse('malformed')
     } else if ('s' in opened.payload && !this.options.store) {
       record = opened.payload.s
       if (!isSessionRecord(record)) return this.#refuse('malformed')
     } else return this.#refuse('malformed')
 
-    const internal = record.internal as unknown as SessionInternal
+    const internal = internalOf(record)
     if (internal.expiresAt <= now) return this.#refuse('expired')
     const activity = await this.#openActivity(incoming.activity, internal.sid, now)
     const seen = Math.max(internal.updatedAt, activity?.seen ?? 0)
     // Ends at seen + inactivity, as the absolute lifetime ends at expiresAt (and the activity token's exp).
     if (now - seen >= this.options.inactivityMs) return this.#refuse('inactive')
-    if (this.options.schema && !(await passesSchema(record, this.options.schema))) return this.#refuse('schema')
+    if (this.options.schema) {
+      let passes: boolean
+      try {
+        passes = await passesSchema(record, this.options.schema)
+      } catch (error) {
+        // A validator that throws on an old cookie's data must not turn every request of that user into a 500.
+        return this.#refuse('schema', error)
+      }
+      if (!passes) return this.#refuse('schema')
+    }
 
     this.#record = record
     this.#activity = activity
     this.#compose()
-    // What the request already carries; a change from here on is merged into the request.
-    this.#visible = this.#visibleWith(incoming.token)
     if (opened.stale || this.#activityWrite.kind === 'clear') {
       // Sealed with an older secret: re-seal with the current one in this same response.
       if (opened.stale) this.#main = { kind: 'write', token: await this.#sealMain(record, now) }
@@ -148,7 +153,7 @@ export class SessionState {
     this.#assertOpen()
     const fields = await toSessionRecord(input, this.options.schema)
     const internal: SessionInternal = {
-      sid: base64url.encode(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))),
+      sid: base64url(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))),
       createdAt: now,
       updatedAt: now,
       expiresAt: now + this.options.absoluteMs,
@@ -160,18 +165,30 @@ export class SessionState {
     this.#assertOpen()
     const store = this.options.store
     if (store) {
-      // The old record goes first: a session id must never outlive a new sign-in (session fixation).
-      await this.#storeWrite(async (signal) => {
-        const previous = this.#record?.internal as SessionInternal | undefined
-        if (previous) await store.delete(previous.sid)
-        signal.throwIfAborted()
-        await store.set(internal.sid, record, { expiresAt: internal.expiresAt, sub: userSub(record), signal })
-      })
+      let previousDeleted = false
+      try {
+        // The old record goes first: a session id must never outlive a new sign-in (session fixation).
+        await this.#storeWrite(async (signal) => {
+          const previous = this.#record
+          if (previous) {
+            await store.delete(internalOf(previous).sid)
+            previousDeleted = true
+          }
+          signal.throwIfAborted()
+          await store.set(internal.sid, record, { expiresAt: internal.expiresAt, sub: userSub(record), signal })
+        })
+      } catch (error) {
+        // The old session is gone from the store: this request must not go on showing it.
+        if (previousDeleted) this.#forget()
+        throw error
+      }
+      this.#assertOpen()
     }
     this.#record = record
     this.#activity = null
     this.#main = { kind: 'write', token }
-    this.#activityWrite = this.#incoming.activity !== undefined || this.#activityToken !== undefined ? CLEAR : NONE
+    // The old activity belongs to the old session id; commit clears it only if the browser has one.
+    this.#activityWrite = CLEAR
     this.#activityToken = undefined
     this.#compose()
     this.#setVisible(token)
@@ -186,16 +203,20 @@ export class SessionState {
     this.#assertOpen()
     const current = this.#record
     if (!current || !this.data) throw new SessionMissingError()
-    const internal = current.internal as unknown as SessionInternal
+    const internal = internalOf(current)
     const store = this.options.store
     const apply = async (base: StoredSession): Promise<StoredSession> => {
-      const input = typeof next === 'function' ? await next(this.#composeFrom(base)) : next
+      // A deep copy: a function that mutates nested values (`s.user.name = x`) and then fails
+      // validation or the size limit must not have changed the session this request goes on with.
+      const input = typeof next === 'function' ? await next(structuredClone(this.#composeFrom(base))) : next
       const fields = await toSessionRecord(input, this.options.schema)
       return { ...fields, internal: { ...(base.internal as object), updatedAt: now } } as StoredSession
     }
 
     if (!store) {
       const record = await apply(current)
+      // Same user and claims (an idempotent "mark as done" on every visit): no write, no Set-Cookie.
+      if (sameFields(record, current)) return this.data
       const token = await this.#sealMain(record, now)
       this.#assertFits(token)
       this.#assertOpen()
@@ -230,7 +251,7 @@ export class SessionState {
   /** Ends the session: clears every cookie of it and, with a store, deletes the record. */
   async destroy(): Promise<void> {
     this.#assertOpen()
-    const sid = (this.#record?.internal as SessionInternal | undefined)?.sid
+    const sid = this.#record && internalOf(this.#record).sid
     const store = this.options.store
     // Record first: if it cannot be deleted, the session stays whole (cookie and record) rather
     // than half-ended with a replayable record behind a cleared cookie.
@@ -261,7 +282,7 @@ export class SessionState {
   async touch(now: number, pageView: string | null, touchMs: number): Promise<void> {
     const record = this.#record
     if (!record || this.committed) return
-    const internal = record.internal as unknown as SessionInternal
+    const internal = internalOf(record)
     const previous = this.#activity
     const seen = Math.max(internal.updatedAt, previous?.seen ?? 0)
     const path = pageView !== null && pageView.length > MAX_LAST_PATH ? shortenPath(pageView) : pageView
@@ -289,17 +310,17 @@ export class SessionState {
   }
 
   /** The Set-Cookie lines this response must carry, and marks the state committed. */
-  commit(now: number): string[] {
+  commit(now: number): readonly string[] {
     this.committed = true
-    if (this.#main.kind === 'none' && this.#activityWrite.kind === 'none') return []
+    if (this.#main.kind === 'none' && this.#activityWrite.kind === 'none') return NO_LINES
     const { names, attributes } = this.options
     const out: string[] = []
     const present = this.#incoming.present
     const written = new Set<string>()
+    const expiresAt = this.#record ? internalOf(this.#record).expiresAt : now
 
     const main = this.#main
     if (main.kind === 'write') {
-      const expiresAt = (this.#record?.internal as SessionInternal | undefined)?.expiresAt ?? now
       const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
       for (const [name, value] of splitIntoCookies(names.main, main.token)) {
         out.push(serialize(name, value, { ...attributes, maxAge }))
@@ -314,7 +335,6 @@ export class SessionState {
     const activity = this.#activityWrite
     if (activity.kind === 'write') {
       const seen = this.#activity?.seen ?? now
-      const expiresAt = (this.#record?.internal as SessionInternal | undefined)?.expiresAt ?? now
       const maxAge = Math.max(0, Math.ceil((Math.min(seen + this.options.inactivityMs, expiresAt) - now) / 1000))
       out.push(serialize(names.activity, activity.token, { ...attributes, maxAge }))
     } else if (activity.kind === 'clear' && present.has(names.activity)) {
@@ -362,7 +382,7 @@ export class SessionState {
   }
 
   #sealMain(record: StoredSession, now: number): Promise<string> {
-    const internal = record.internal as unknown as SessionInternal
+    const internal = internalOf(record)
     const payload: MainPayload = this.options.store ? { sid: internal.sid } : { s: record }
     return sealToken({ iat: seconds(now), exp: secondsUp(internal.expiresAt), ...payload }, this.keyring.current, 'session')
   }
@@ -391,7 +411,8 @@ export class SessionState {
   }
 
   #withTimeout<T>(promise: Promise<T>, controller?: AbortController): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined
+    // Assigned synchronously by the executor below. Not `| undefined`: workers-types' clearTimeout refuses it.
+    let timer!: ReturnType<typeof setTimeout>
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const error = new Error(`store call timed out after ${this.options.storeTimeoutMs} ms`)
@@ -416,17 +437,24 @@ export class SessionState {
     this.data = this.#record ? this.#composeFrom(this.#record) : null
   }
 
-  #visibleWith(mainToken: string | undefined): Array<[string, string]> {
+  /** Tells the middleware which cookies of ours downstream should now see. */
+  #setVisible(mainToken?: string): void {
     const visible: Array<[string, string]> = mainToken === undefined ? [] : splitIntoCookies(this.options.names.main, mainToken)
     if (this.#activityToken !== undefined && this.#activityWrite.kind !== 'clear') visible.push([this.options.names.activity, this.#activityToken])
-    return visible
+    this.onVisibleChange(this.c, visible)
   }
+}
 
-  /** Records which cookies downstream should see, and tells the middleware. */
-  #setVisible(mainToken?: string): void {
-    this.#visible = this.#visibleWith(mainToken)
-    this.onVisibleChange(this)
-  }
+/** The middleware's fields of a record that passed {@link isSessionRecord} or was built here. */
+function internalOf(record: StoredSession): SessionInternal {
+  return record.internal as unknown as SessionInternal
+}
+
+/** Whether two records hold the same user and claims (`internal` aside). Key order counts: a false "different" only costs a write. */
+function sameFields(a: StoredSession, b: StoredSession): boolean {
+  const { internal: _a, ...left } = a
+  const { internal: _b, ...right } = b
+  return JSON.stringify(left) === JSON.stringify(right)
 }
 
 function userSub(record: StoredSession): string {

@@ -7,6 +7,7 @@
 import type { Context } from 'hono'
 import { SessionConfigError } from '../../errors'
 import type { ActivityOptions } from '../../types'
+import { pathAndQuery } from '../request-url'
 
 /** Resolved activity settings. */
 export interface ActivityTracker {
@@ -51,13 +52,6 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
     },
     isActive,
   }
-}
-
-function pathAndQuery(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  if (start === -1) return '/'
-  const hash = url.indexOf('#', start)
-  return hash === -1 ? url.slice(start) : url.slice(start, hash)
 }
 
 /** A request that finished well and was not a prefetch (a prefetch is the browser's guess, not the user). */

@@ -8,9 +8,18 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { SessionConfigError } from '../../errors'
 import { getSessionState } from '../../state/registry'
 import type { OnboardingOptions, SessionClaims, SessionData } from '../../types'
+import { pathAndQuery } from '../request-url'
 import { compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './paths'
 
-/** Decides one request: a response that stops it, or `undefined` to let it through. */
+/**
+ * Decides one request: a response that stops it, or `undefined` to let it through.
+ *
+ * @example
+ * ```ts
+ * const decide: GateDecision = createGate({ path: '/welcome' })
+ * app.use('/app/*', async (c, next) => decide(c, getSession(c)) ?? next())
+ * ```
+ */
 export type GateDecision = (c: Context, session: SessionData<object> | null) => Response | undefined
 
 const DEFAULT_ALLOW = [
@@ -114,10 +123,7 @@ function isNavigation(c: Context): boolean {
 
 /** `base?returnTo=<path and query of this request>`, or `base` alone when that is too long to carry. */
 function withReturnTo(base: string, c: Context): string {
-  const url = c.req.url
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  const hash = url.indexOf('#')
-  const target = start === -1 ? '/' : url.slice(start, hash === -1 ? undefined : hash)
+  const target = pathAndQuery(c.req.url)
   return target.length > MAX_RETURN_TO ? base : `${base}?returnTo=${encodeURIComponent(target)}`
 }
 
@@ -125,4 +131,4 @@ function redirect(location: string): Response {
   return new Response(null, { status: 303, headers: { Location: location, ...NO_STORE } })
 }
 
-export { normalizePath, safeRedirectPath }
+export { safeRedirectPath }

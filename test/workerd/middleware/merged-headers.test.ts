@@ -163,7 +163,7 @@ describe('merged headers: downstream sees the session as it is now', () => {
     const big = 'x'.repeat(5000)
     const app = createMergeApp(async (c) => {
       const mode = c.req.query('mode')
-      if (mode === 'grow') await createSession(c, { user: { sub: 'u' }, big })
+      if (mode === 'grow') await createSession<{ big: string }>(c, { user: { sub: 'u' }, big })
       if (mode === 'shrink') await updateSession(c, (s) => ({ user: s.user }))
     })
     const grown = await app.request('/see?mode=grow', { headers: { cookie: OTHERS_HEADER } })

@@ -275,7 +275,7 @@ describe('attack matrix', () => {
     let seen: AnySession | null = null
     app.use(edgeSession({ secret: SECRET }))
     app.post('/login', async (c) => {
-      await createSession(c, { user: { sub: evil, [evil]: evil }, note: evil, list: [evil, { [evil]: evil }] })
+      await createSession<Record<string, unknown>>(c, { user: { sub: evil, [evil]: evil }, note: evil, list: [evil, { [evil]: evil }] })
       return c.body(null, 204)
     })
     app.get('*', (c) => {

@@ -71,11 +71,11 @@ function valuesApp() {
     }
   }
   app.post('/login', async (c) => {
-    await run(() => createSession(c, input as SessionInput) as Promise<AnySession>)
+    await run(() => createSession(c, input as SessionInput<Record<string, unknown>>) as Promise<AnySession>)
     return c.body(null, 204)
   })
   app.post('/update', async (c) => {
-    await run(() => updateSession(c, input as SessionInput) as Promise<AnySession>)
+    await run(() => updateSession(c, input as SessionInput<Record<string, unknown>>) as Promise<AnySession>)
     return c.body(null, 204)
   })
   app.get('/session', (c) => {

@@ -117,7 +117,7 @@ describe('store timeouts abort retrying writes', () => {
     const app = new Hono()
     app.use(edgeSession({ secret: SECRET, store: inner, storeTimeout: 20 }))
     app.post('/login', async (c) => {
-      await createSession(c, { user: { sub: 'timeout-user' }, step: 1 })
+      await createSession<{ step: number }>(c, { user: { sub: 'timeout-user' }, step: 1 })
       return c.json(getSession(c))
     })
     app.post('/slow-update', async (c) => {

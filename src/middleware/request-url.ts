@@ -1,0 +1,20 @@
+/**
+ * The part of a request URL that `lastPath` and `returnTo` carry, cut from the string without
+ * parsing a URL (it runs on page views, the hot path).
+ * @module
+ */
+
+/**
+ * Path and query of an absolute URL, without the fragment; `'/'` when it has no path.
+ *
+ * @example
+ * ```ts
+ * pathAndQuery('https://app.example/explore?tab=1#top') // '/explore?tab=1'
+ * ```
+ */
+export function pathAndQuery(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const hash = url.indexOf('#', start)
+  return hash === -1 ? url.slice(start) : url.slice(start, hash)
+}
