@@ -12,7 +12,7 @@ const packageAliases = {
 
 // The runtime-neutral suites: the same files that run in workerd, run again on Node through
 // app.request, to prove the package needs nothing but Web standards.
-const SHARED_SUITES = ['test/workerd/core', 'test/workerd/middleware', 'test/workerd/security']
+const SHARED_SUITES = ['test/workerd/core', 'test/workerd/middleware', 'test/workerd/security', 'test/workerd/codec']
 
 /** Shared test files that need workerd itself (they import a `cloudflare:*` module): left out here. */
 function workerdOnly(): string[] {

@@ -16,11 +16,11 @@
  * ```
  * @module
  */
-export { edgeSession } from './middleware/edge-session'
-export { onboardingGate, createGate, safeRedirectPath } from './middleware/gate'
-export type { GateDecision } from './middleware/gate'
-export { isHtmlNavigation } from './middleware/activity'
-export { getSession, createSession, updateSession, destroySession, destroyUserSessions } from './session'
+export { edgeSession } from './middleware/edge-session.js'
+export { onboardingGate, createGate, safeRedirectPath } from './middleware/gate/index.js'
+export type { GateDecision } from './middleware/gate/index.js'
+export { isHtmlNavigation } from './middleware/activity/index.js'
+export { getSession, createSession, updateSession, destroySession, destroyUserSessions } from './session.js'
 export {
   SessionError,
   SessionConfigError,
@@ -31,8 +31,8 @@ export {
   SessionCommittedError,
   SessionStoreError,
   SessionUnsupportedError,
-} from './errors'
-export type { SessionIssue } from './errors'
+} from './errors.js'
+export type { SessionIssue } from './errors.js'
 export type {
   JsonValue,
   SessionUser,
@@ -48,7 +48,7 @@ export type {
   ActivityOptions,
   InvalidReason,
   EdgeSessionOptions,
-} from './types'
-export type { StandardSchemaV1 } from './schema'
-export type { SessionStore, StoredSession, StoreWriteOptions } from './stores/types'
-export * from './stores'
+} from './types.js'
+export type { StandardSchemaV1 } from './schema.js'
+export type { SessionStore, StoredSession, StoreWriteOptions } from './stores/types.js'
+export * from './stores/index.js'

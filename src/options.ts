@@ -4,12 +4,12 @@
  * @module
  */
 import type { Context } from 'hono'
-import type { CookieNames } from './codec/cookie-jar'
-import { checkSecrets, createKeyringCache, type Keyring } from './codec/keyring'
-import { SessionConfigError } from './errors'
-import type { StandardSchemaV1 } from './schema'
-import type { SessionStore } from './stores/types'
-import type { EdgeSessionOptions, InvalidReason, SecretInput } from './types'
+import type { CookieNames } from './codec/cookie-jar.js'
+import { checkSecrets, createKeyringCache, type Keyring } from './codec/keyring.js'
+import { SessionConfigError } from './errors.js'
+import type { StandardSchemaV1 } from './schema.js'
+import type { SessionStore } from './stores/types.js'
+import type { EdgeSessionOptions, InvalidReason, SecretInput } from './types.js'
 
 /** Cookie attributes every write uses. */
 export interface CookieAttributes {

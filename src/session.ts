@@ -3,9 +3,9 @@
  * @module
  */
 import type { Context } from 'hono'
-import { getSessionState } from './state/registry'
-import type { SessionState } from './state/session-state'
-import type { SessionClaims, SessionData, SessionInput } from './types'
+import { getSessionState } from './state/registry.js'
+import type { SessionState } from './state/session-state.js'
+import type { SessionClaims, SessionData, SessionInput } from './types.js'
 
 /**
  * Once `SessionClaims` is augmented, written claims are checked against it (or an explicit type

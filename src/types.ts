@@ -3,8 +3,8 @@
  * @module
  */
 import type { Context } from 'hono'
-import type { StandardSchemaV1 } from './schema'
-import type { SessionStore } from './stores/types'
+import type { StandardSchemaV1 } from './schema.js'
+import type { SessionStore } from './stores/types.js'
 
 /**
  * A value that survives `JSON.stringify` / `JSON.parse` unchanged: what session claims may hold.

@@ -4,8 +4,8 @@
  * never opens as another (next-auth CVE-2023-48309). Derivation runs once per secret per isolate.
  * @module
  */
-import { SessionConfigError } from '../errors'
-import { encode as base64url } from './base64url'
+import { SessionConfigError } from '../errors.js'
+import { encode as base64url } from './base64url.js'
 
 /** What a key is for. Part of the derivation: keys of different purposes are unrelated. */
 export type KeyPurpose = 'session' | 'activity'

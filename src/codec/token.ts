@@ -13,8 +13,8 @@
  * of their plaintext (see `openedCacheOf`), since a browser repeats its cookies on every request.
  * @module
  */
-import { decode, encode } from './base64url'
-import type { KeyPurpose, Keyring, SecretKeys } from './keyring'
+import { decode, encode } from './base64url.js'
+import type { KeyPurpose, Keyring, SecretKeys } from './keyring.js'
 
 /** Every token carries its issue and expiry time, in seconds since the epoch like JWT's. */
 export interface TokenClaims {

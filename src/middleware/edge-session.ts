@@ -5,13 +5,13 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { resolveOptions } from '../options'
-import { attachSessionState } from '../state/registry'
-import { SessionState } from '../state/session-state'
-import type { EdgeSessionOptions, SessionClaims } from '../types'
-import { createActivityTracker } from './activity'
-import { createGate } from './gate'
-import { mergeRequestCookies } from './header-merge'
+import { resolveOptions } from '../options.js'
+import { attachSessionState } from '../state/registry.js'
+import { SessionState } from '../state/session-state.js'
+import type { EdgeSessionOptions, SessionClaims } from '../types.js'
+import { createActivityTracker } from './activity/index.js'
+import { createGate } from './gate/index.js'
+import { mergeRequestCookies } from './header-merge/index.js'
 
 const NO_STORE = 'private, no-store'
 

@@ -4,8 +4,8 @@
  * @module
  */
 import type { Context } from 'hono'
-import { SessionNotMountedError } from '../errors'
-import type { SessionState } from './session-state'
+import { SessionNotMountedError } from '../errors.js'
+import type { SessionState } from './session-state.js'
 
 const states = new WeakMap<Context, SessionState>()
 

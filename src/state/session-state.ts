@@ -12,10 +12,10 @@
  */
 import type { Context } from 'hono'
 import { serialize } from 'hono/utils/cookie'
-import { encode as base64url } from '../codec/base64url'
-import { type IncomingCookies, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar'
-import type { Keyring } from '../codec/keyring'
-import { type OpenedToken, TokenRefused, openToken, sealToken } from '../codec/token'
+import { encode as base64url } from '../codec/base64url.js'
+import { type IncomingCookies, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar.js'
+import type { Keyring } from '../codec/keyring.js'
+import { type OpenedToken, TokenRefused, openToken, sealToken } from '../codec/token.js'
 import {
   SessionCommittedError,
   SessionError,
@@ -23,11 +23,11 @@ import {
   SessionStoreError,
   SessionTooLargeError,
   SessionUnsupportedError,
-} from '../errors'
-import type { ResolvedOptions } from '../options'
-import type { StoredSession } from '../stores/types'
-import type { InvalidReason, SessionData, SessionInput, SessionInternal } from '../types'
-import { isSessionRecord, passesSchema, toSessionRecord } from './validate'
+} from '../errors.js'
+import type { ResolvedOptions } from '../options.js'
+import type { StoredSession } from '../stores/types.js'
+import type { InvalidReason, SessionData, SessionInput, SessionInternal } from '../types.js'
+import { isSessionRecord, passesSchema, toSessionRecord } from './validate.js'
 
 /** The session cookie's payload: the record itself, or with a store only its id. */
 type MainPayload = { s: StoredSession } | { sid: string }

@@ -3,10 +3,10 @@
  * what the next request decrypts. This check runs on every write (and the schema on reads too).
  * @module
  */
-import { type SessionIssue, SessionInvalidError } from '../errors'
-import type { StandardSchemaV1 } from '../schema'
-import type { StoredSession } from '../stores/types'
-import type { JsonValue } from '../types'
+import { type SessionIssue, SessionInvalidError } from '../errors.js'
+import type { StandardSchemaV1 } from '../schema.js'
+import type { StoredSession } from '../stores/types.js'
+import type { JsonValue } from '../types.js'
 
 /** Keys the middleware owns; a caller's values for them are dropped. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['internal', 'lastPath', 'lastVisit'])

@@ -2,9 +2,9 @@
  * Sessions in a D1 (SQLite) database.
  * @module
  */
-import { SessionConfigError } from '../errors'
-import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal'
-import type { SessionStore } from './types'
+import { SessionConfigError } from '../errors.js'
+import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal.js'
+import type { SessionStore } from './types.js'
 
 /** The part of a D1 prepared statement this store uses. */
 export interface D1StatementLike {

@@ -4,9 +4,9 @@
  * entry does not import `cloudflare:workers` and stays runtime-neutral.
  * @module
  */
-import { SessionConfigError } from '../errors'
-import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal'
-import type { SessionStore } from './types'
+import { SessionConfigError } from '../errors.js'
+import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal.js'
+import type { SessionStore } from './types.js'
 
 /** A session record as the object hands it out: the JSON text and its version. */
 export interface SessionSnapshot {

@@ -20,10 +20,10 @@
  * @module
  */
 import { DurableObject } from 'cloudflare:workers'
-import type { IndexedSession, ReplaceOutcome, SessionObjectRpc, SessionSnapshot } from './durable-object-store'
+import type { IndexedSession, ReplaceOutcome, SessionObjectRpc, SessionSnapshot } from './durable-object-store.js'
 
-export { durableObjectStore } from './durable-object-store'
-export type { DurableObjectNamespaceLike, DurableObjectStoreOptions } from './durable-object-store'
+export { durableObjectStore } from './durable-object-store.js'
+export type { DurableObjectNamespaceLike, DurableObjectStoreOptions } from './durable-object-store.js'
 
 interface Row {
   json: string

@@ -2,7 +2,7 @@
  * Helpers shared by the built-in stores (not exported from the package).
  * @module
  */
-import type { StoredSession } from './types'
+import type { StoredSession } from './types.js'
 
 /** Compare-and-set attempts before an update gives up (the middleware then throws SessionStoreError). */
 export const MAX_UPDATE_ATTEMPTS = 100

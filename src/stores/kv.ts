@@ -2,8 +2,8 @@
  * Sessions in Workers KV.
  * @module
  */
-import { SessionConfigError } from '../errors'
-import type { SessionStore, StoredSession } from './types'
+import { SessionConfigError } from '../errors.js'
+import type { SessionStore, StoredSession } from './types.js'
 
 /** The part of a Workers KV binding (`KVNamespace`) this store uses. */
 export interface KVNamespaceLike {

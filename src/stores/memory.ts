@@ -2,8 +2,8 @@
  * An in-memory store for tests and local development only.
  * @module
  */
-import { MAX_UPDATE_ATTEMPTS, parseRecord, subOf } from './internal'
-import type { SessionStore, StoredSession, StoreWriteOptions } from './types'
+import { MAX_UPDATE_ATTEMPTS, parseRecord, subOf } from './internal.js'
+import type { SessionStore, StoredSession, StoreWriteOptions } from './types.js'
 
 interface Entry {
   readonly json: string

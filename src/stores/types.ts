@@ -3,7 +3,7 @@
  * sessions in Redis, Postgres or anything else; the built-in stores are examples of it.
  * @module
  */
-import type { JsonValue } from '../types'
+import type { JsonValue } from '../types.js'
 
 /** What a store keeps under a session id: the session as a JSON object (user, internal, claims). */
 export type StoredSession = { [key: string]: JsonValue }

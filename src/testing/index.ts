@@ -4,9 +4,9 @@
  * @module
  */
 import { Hono } from 'hono'
-import { edgeSession } from '../middleware/edge-session'
-import { createSession } from '../session'
-import type { EdgeSessionOptions, SessionClaims, SessionData, SessionInput } from '../types'
+import { edgeSession } from '../middleware/edge-session.js'
+import { createSession } from '../session.js'
+import type { EdgeSessionOptions, SessionClaims, SessionData, SessionInput } from '../types.js'
 
 /** What {@link mintSessionCookie} needs: the same options as the app's middleware, plus the data. */
 export type MintOptions<Claims extends object = SessionClaims> = Omit<EdgeSessionOptions<Claims>, 'onboarding'> & {

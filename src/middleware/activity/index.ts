@@ -5,9 +5,9 @@
  * @module
  */
 import type { Context } from 'hono'
-import { SessionConfigError } from '../../errors'
-import type { ActivityOptions } from '../../types'
-import { pathAndQuery } from '../request-url'
+import { SessionConfigError } from '../../errors.js'
+import type { ActivityOptions } from '../../types.js'
+import { pathAndQuery } from '../request-url.js'
 
 /** Resolved activity settings. */
 export interface ActivityTracker {

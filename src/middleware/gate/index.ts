@@ -5,11 +5,11 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { SessionConfigError } from '../../errors'
-import { getSessionState } from '../../state/registry'
-import type { OnboardingOptions, SessionClaims, SessionData } from '../../types'
-import { pathAndQuery } from '../request-url'
-import { compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './paths'
+import { SessionConfigError } from '../../errors.js'
+import { getSessionState } from '../../state/registry.js'
+import type { OnboardingOptions, SessionClaims, SessionData } from '../../types.js'
+import { pathAndQuery } from '../request-url.js'
+import { compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './paths.js'
 
 /**
  * Decides one request: a response that stops it, or `undefined` to let it through.

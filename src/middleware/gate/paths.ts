@@ -9,8 +9,8 @@
  * @module
  */
 import type { Context } from 'hono'
-import { SessionConfigError } from '../../errors'
-import type { PathRule } from '../../types'
+import { SessionConfigError } from '../../errors.js'
+import type { PathRule } from '../../types.js'
 
 /** A compiled list of rules, called with the path as Hono routes it (`c.req.path`). */
 export type PathMatcher = (path: string, c: Context) => boolean

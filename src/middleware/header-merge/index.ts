@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context } from 'hono'
-import { type CookieNames, isSessionCookieName, rewriteCookieHeader } from '../../codec/cookie-jar'
+import { type CookieNames, isSessionCookieName, rewriteCookieHeader } from '../../codec/cookie-jar.js'
 
 /** What Hono's `c.req.bodyCache` really holds: promises, keyed by the method that read the body. */
 type BodyCache = Partial<Record<'arrayBuffer' | 'text' | 'blob' | 'json' | 'formData', Promise<unknown>>>
