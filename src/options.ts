@@ -24,7 +24,8 @@ export interface CookieAttributes {
 export interface ResolvedOptions {
   readonly names: CookieNames
   readonly attributes: CookieAttributes
-  readonly keyring: (c: Context) => Promise<Keyring>
+  /** The keyring itself once derived (no await per request), a promise of it before. */
+  readonly keyring: (c: Context) => Keyring | Promise<Keyring>
   readonly absoluteMs: number
   readonly inactivityMs: number
   readonly maxBytes: number
@@ -102,13 +103,26 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   }
 }
 
-function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: CookieNames): (c: Context) => Promise<Keyring> {
+function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: CookieNames): (c: Context) => Keyring | Promise<Keyring> {
   const keyringFor = createKeyringCache({ session: names.main, activity: names.activity })
+  // The last input that derived, and its keyring: the same secret on the next request answers
+  // synchronously, so the middleware skips an await (each costs in workerd). Any other input goes
+  // through the cache and its checks, as before.
+  let lastInput: unknown
+  let lastKeyring: Keyring | undefined
+  const resolve = (input: string | readonly string[]): Keyring | Promise<Keyring> => {
+    if (lastKeyring !== undefined && input === lastInput) return lastKeyring
+    return keyringFor(input).then((keyring) => {
+      lastInput = input
+      lastKeyring = keyring
+      return keyring
+    })
+  }
   if (typeof secret === 'function') {
     // Only known per request (Workers secrets live in c.env); the cache keeps derivation to once.
     // Not async: a throw still rejects the middleware's promise, without a wrapper promise per request.
-    return (c) => keyringFor(secret(c))
+    return (c) => resolve(secret(c))
   }
   const secrets = checkSecrets(secret as SecretInput)
-  return () => keyringFor(secrets)
+  return () => resolve(secrets)
 }

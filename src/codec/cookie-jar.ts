@@ -52,12 +52,20 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
   const chunks: string[] = []
   let problem: IncomingCookies['problem']
 
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=')
-    if (eq === -1) continue
-    const name = pair.slice(0, eq).replace(OWS_EDGES, '')
-    if (!name.startsWith(names.main)) continue
-    let value = pair.slice(eq + 1).replace(OWS_EDGES, '')
+  // Walked by index, not split: the header holds the site's other cookies too, and a pair that is
+  // not ours is skipped before anything is sliced or trimmed (this runs on every request).
+  for (let start = 0; start < header.length; ) {
+    const from = start
+    let end = header.indexOf(';', from)
+    if (end === -1) end = header.length
+    start = end + 1
+    const eq = header.indexOf('=', from)
+    if (eq === -1 || eq > end) continue
+    let at = from
+    while (at < eq && isOws(header.charCodeAt(at))) at++
+    if (!header.startsWith(names.main, at)) continue
+    const name = header.slice(at, eq).replace(OWS_EDGES, '')
+    let value = header.slice(eq + 1, end).replace(OWS_EDGES, '')
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
 
     let slot: 'single' | 'activity' | number
@@ -90,6 +98,11 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
   const token = chunks.join('')
   if (token.length > maxChars) return { problem: 'oversized', activity, present }
   return { token, activity, present }
+}
+
+/** SP or HTAB: the only whitespace RFC 6265 allows around a pair (see OWS_EDGES). */
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09
 }
 
 function hasGap(list: readonly (string | undefined)[]): boolean {

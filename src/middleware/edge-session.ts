@@ -41,7 +41,9 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
   const mergeCookies = (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => mergeRequestCookies(c, names, cookies)
 
   return async function edgeSessionMiddleware(c, next) {
-    const keyring = await resolved.keyring(c)
+    const pending = resolved.keyring(c)
+    // Derived already on every request but the first few: no await then.
+    const keyring = pending instanceof Promise ? await pending : pending
     const state = new SessionState(resolved, keyring, c, mergeCookies)
     attachSessionState(c, state)
     await state.load(Date.now())
@@ -64,7 +66,10 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
     }
     const now = Date.now()
     // Anonymous requests (the common case for assets and bots) have nothing to record.
-    if (state.data !== null && activity.isActive(c)) await state.touch(now, activity.pageView(c), activity.touchMs)
+    if (state.data !== null && activity.isActive(c)) {
+      const touched = state.touch(now, activity.pageView(c), activity.touchMs)
+      if (touched) await touched
+    }
     const lines = state.commit(now)
     if (lines.length === 0) return
     try {

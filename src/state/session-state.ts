@@ -277,17 +277,22 @@ export class SessionState {
   /**
    * Records activity after a successful response: `pageView` is the path of a page view, or
    * `null` for any other request. Writes only when the path changed or the last write is older
-   * than `touchMs`, so a stream of API calls writes nothing.
+   * than `touchMs`, so a stream of API calls writes nothing. Returns a promise only when it
+   * writes: most requests write nothing and then cost the caller no await.
    */
-  async touch(now: number, pageView: string | null, touchMs: number): Promise<void> {
+  touch(now: number, pageView: string | null, touchMs: number): Promise<void> | undefined {
     const record = this.#record
-    if (!record || this.committed) return
+    if (!record || this.committed) return undefined
     const internal = internalOf(record)
     const previous = this.#activity
     const seen = Math.max(internal.updatedAt, previous?.seen ?? 0)
     const path = pageView !== null && pageView.length > MAX_LAST_PATH ? shortenPath(pageView) : pageView
     const newPath = path !== null && path !== previous?.lastPath
-    if (!newPath && now - seen < touchMs && !this.#activityStale) return
+    if (!newPath && now - seen < touchMs && !this.#activityStale) return undefined
+    return this.#writeActivity(now, path, previous, internal)
+  }
+
+  async #writeActivity(now: number, path: string | null, previous: Activity | null, internal: SessionInternal): Promise<void> {
     const activity: Activity = {
       lastPath: path ?? previous?.lastPath,
       lastVisit: path !== null ? now : previous?.lastVisit,
@@ -369,11 +374,11 @@ export class SessionState {
       if (payload.sid !== sid || typeof payload.t !== 'number') throw new TokenRefused('malformed')
       this.#activityToken = token
       this.#activityStale = stale
-      return {
-        seen: payload.t,
-        ...(typeof payload.p === 'string' ? { lastPath: payload.p } : {}),
-        ...(typeof payload.v === 'number' ? { lastVisit: payload.v } : {}),
-      }
+      // Filled in place, not with conditional spreads: no throwaway objects per request.
+      const activity: { seen: number; lastPath?: string; lastVisit?: number } = { seen: payload.t }
+      if (typeof payload.p === 'string') activity.lastPath = payload.p
+      if (typeof payload.v === 'number') activity.lastVisit = payload.v
+      return activity
     } catch {
       // Another session's, expired or forged: ignore it and clear it.
       this.#activityWrite = CLEAR

@@ -276,6 +276,22 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
     expect(second.payload).toEqual(payload())
   })
 
+  it('hands out copies equal to what JSON.parse builds, own "__proto__" keys included', async () => {
+    const text = '{"iat":0,"exp":0,"s":{"__proto__":{"admin":true},"2":[1,{"a":null}],"b":-0,"a":"x"}}'
+    const claims = Object.assign(JSON.parse(text) as object, { iat: NOW_S, exp: NOW_S + 60 })
+    const token = await sealToken(claims, keyring.current, 'session')
+    for (let i = 0; i < 3; i++) {
+      const { payload: opened } = await openToken<{ s: Record<string, unknown> }>(token, keyring, 'session', NOW)
+      expect(JSON.stringify(opened)).toBe(JSON.stringify(claims))
+      expect(Object.getPrototypeOf(opened.s)).toBe(Object.prototype)
+      expect(Object.keys(opened.s)).toEqual(['2', '__proto__', 'b', 'a'])
+      expect((opened.s as { admin?: unknown }).admin).toBeUndefined()
+      // Changes to one caller's copy never reach the next one.
+      ;(opened.s['2'] as unknown[]).push('changed')
+      opened.s.a = 'changed'
+    }
+  })
+
   it('is per keyring and per purpose', async () => {
     const token = await sealToken(payload(), keyring.current, 'session')
     await openToken(token, keyring, 'session', NOW)

@@ -135,7 +135,7 @@ describe('multibyte text', () => {
     emoji: '😀👩‍👩‍👧‍👦🇯🇵',
     cjk: '漢字かなカナ한국어',
     mixed: 'Ünïcödé ✓ — “quotes” ; = , \\ " \n\t',
-    loneSurrogate: '\ud800x\udfff',
+    surrogatePair: '\ud83d\ude00x\ud800\udfff',
   }
   it('round-trips exactly in one cookie', async () => {
     const { app } = coreApp()
