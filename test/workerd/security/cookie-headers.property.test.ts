@@ -11,20 +11,10 @@ import fc from 'fast-check'
 import { base64url } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { splitIntoCookies } from '../../../src/codec/cookie-jar'
-import { type AnySession, badSetCookieLines, core, flipSegmentBit, issue, probeApp } from './support'
+import { type AnySession, PROPERTY_TIMEOUT_MS, badSetCookieLines, core, flipSegmentBit, issue, params, probeApp } from './support'
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'
-const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
-// FC_SCALE=10 runs ten times as many cases (a deeper search than CI's). FC_SEED and FC_SCALE are
-// read from the environment on Node (`npm run test:node`); inside workerd the environment is empty.
-// Node's WebCrypto runs on a thread pool and is slower, hence a generous timeout per property.
-const PROPERTY_TIMEOUT_MS = 120_000
-const scale = Number(process.env.FC_SCALE ?? 1)
-const params = (runs: number) => {
-  const numRuns = Math.max(1, Math.round(runs * scale))
-  return seed === undefined ? { numRuns } : { numRuns, seed }
-}
 
 // Big enough for three chunks (maxBytes raised so it fits).
 const CHUNKED_OPTIONS = { maxBytes: 16 * 1024 }

@@ -15,18 +15,8 @@ import { describe, expect, it } from 'vitest'
 import { SessionInvalidError, SessionTooLargeError, createSession, edgeSession, getSession, updateSession } from '../../../src'
 import type { SessionInput } from '../../../src'
 import { CookieJar } from '../../helpers/app'
-import { type AnySession, SECRET, badSetCookieLines } from './support'
+import { type AnySession, PROPERTY_TIMEOUT_MS, SECRET, badSetCookieLines, params } from './support'
 
-const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
-// FC_SCALE=10 runs ten times as many cases (a deeper search than CI's). FC_SEED and FC_SCALE are
-// read from the environment on Node (`npm run test:node`); inside workerd the environment is empty.
-// Node's WebCrypto runs on a thread pool and is slower, hence a generous timeout per property.
-const PROPERTY_TIMEOUT_MS = 120_000
-const scale = Number(process.env.FC_SCALE ?? 1)
-const params = (runs: number) => {
-  const numRuns = Math.max(1, Math.round(runs * scale))
-  return seed === undefined ? { numRuns } : { numRuns, seed }
-}
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
 /**

@@ -139,3 +139,15 @@ export function flipSegmentBit(token: string, segment: number, bit: number, extr
   }
   return parts.join('.')
 }
+
+/** fast-check run counts and seed. FC_SCALE=10 runs ten times as many cases (a deeper search than CI's).
+ * FC_SEED and FC_SCALE are read from the environment on Node (`npm run test:node`); inside workerd
+ * the environment is empty. Node's WebCrypto runs on a thread pool and is slower, hence a generous
+ * timeout per property. */
+const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
+const scale = Number(process.env.FC_SCALE ?? 1)
+export const PROPERTY_TIMEOUT_MS = 120_000
+export const params = (runs: number) => {
+  const numRuns = Math.max(1, Math.round(runs * scale))
+  return seed === undefined ? { numRuns } : { numRuns, seed }
+}
