@@ -1,23 +1,13 @@
 /**
- * The jose-based token codec that src/codec/token.ts replaced (kept verbatim, with the zip fix),
+ * The jose-based token codec that src/codec/token.ts replaced (kept as it was, with the zip fix),
  * so every bench run shows before and after side by side. Not used by the package.
  * @module
  */
 import { CompactEncrypt, compactDecrypt } from 'jose'
 import type { JWEHeaderParameters } from 'jose'
 import type { KeyPurpose, Keyring, SecretKeys } from '../../src/codec/keyring'
-
-/** Every token carries its issue and expiry time, in seconds since the epoch like JWT's. */
-export interface TokenClaims {
-  iat: number
-  exp: number
-}
-
-/** An opened token and whether it was sealed with an older secret (then it should be re-sealed). */
-export interface OpenedToken<P> {
-  readonly payload: P & TokenClaims
-  readonly stale: boolean
-}
+// The contract (claims, result, refusal) is the package's own; only the implementation differs.
+import { type OpenedToken, type TokenClaims, TokenRefused } from '../../src/codec/token'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -34,13 +24,6 @@ export function sealToken(payload: TokenClaims & object, keys: SecretKeys, purpo
   return new CompactEncrypt(encoder.encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keys.kid })
     .encrypt(keys[purpose])
-}
-
-/** Thrown inside `openToken` when the token is not ours or not valid now; never leaves this package. */
-export class TokenRefused extends Error {
-  constructor(readonly reason: 'malformed' | 'undecryptable' | 'expired') {
-    super(reason)
-  }
 }
 
 /**

@@ -59,9 +59,7 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
 
     if (failed(c)) {
       // A failed request keeps the session as it was (see README: "When a handler throws").
-      state.discardWrites()
-      // Only to mark it committed: a later updateSession (in a stream) must throw, not vanish.
-      state.commit(Date.now())
+      state.abandon()
       return
     }
     const now = Date.now()

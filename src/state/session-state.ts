@@ -50,9 +50,11 @@ interface Activity {
 }
 
 type Pending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; token: string }
+/** The session cookie's pending write, already split into the cookies (chunks) it takes. */
+type MainPending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; cookies: Array<[string, string]> }
 
-const NONE: Pending = { kind: 'none' }
-const CLEAR: Pending = { kind: 'clear' }
+const NONE = { kind: 'none' } as const
+const CLEAR = { kind: 'clear' } as const
 // What most responses carry; shared, so they allocate nothing.
 const NO_LINES: readonly string[] = Object.freeze([])
 const SESSION_ID_BYTES = 16
@@ -67,7 +69,7 @@ export class SessionState {
 
   #record: StoredSession | null = null
   #activity: Activity | null = null
-  #main: Pending = NONE
+  #main: MainPending = NONE
   #activityWrite: Pending = NONE
   #incoming: IncomingCookies = { present: new Set() }
   #activityToken: string | undefined
@@ -143,8 +145,8 @@ export class SessionState {
     this.#compose()
     if (opened.stale || this.#activityWrite.kind === 'clear') {
       // Sealed with an older secret: re-seal with the current one in this same response.
-      if (opened.stale) this.#main = { kind: 'write', token: await this.#sealMain(record, now) }
-      this.#setVisible(this.#main.kind === 'write' ? this.#main.token : incoming.token)
+      if (opened.stale) this.#main = this.#mainWrite(await this.#sealMain(record, now))
+      this.#setVisible(this.#main.kind === 'write' ? this.#main.cookies : this.#cookiesOf(incoming.token))
     }
   }
 
@@ -159,8 +161,7 @@ export class SessionState {
       expiresAt: now + this.options.absoluteMs,
     }
     const record: StoredSession = { ...fields, internal: { ...internal } }
-    const token = await this.#sealMain(record, now)
-    this.#assertFits(token)
+    const main = this.#mainWrite(await this.#sealMain(record, now))
     // The response may have been committed while this awaited: fail loudly, never drop the change.
     this.#assertOpen()
     const store = this.options.store
@@ -186,12 +187,12 @@ export class SessionState {
     }
     this.#record = record
     this.#activity = null
-    this.#main = { kind: 'write', token }
+    this.#main = main
     // The old activity belongs to the old session id; commit clears it only if the browser has one.
     this.#activityWrite = CLEAR
     this.#activityToken = undefined
     this.#compose()
-    this.#setVisible(token)
+    this.#setVisible(main.cookies)
     return this.data as SessionData<object>
   }
 
@@ -217,13 +218,12 @@ export class SessionState {
       const record = await apply(current)
       // Same user and claims (an idempotent "mark as done" on every visit): no write, no Set-Cookie.
       if (sameFields(record, current)) return this.data
-      const token = await this.#sealMain(record, now)
-      this.#assertFits(token)
+      const main = this.#mainWrite(await this.#sealMain(record, now))
       this.#assertOpen()
       this.#record = record
-      this.#main = { kind: 'write', token }
+      this.#main = main
       this.#compose()
-      this.#setVisible(token)
+      this.#setVisible(main.cookies)
       return this.data
     }
 
@@ -308,10 +308,14 @@ export class SessionState {
     this.#compose()
   }
 
-  /** Drops every pending cookie write (used when the response is a server error). */
-  discardWrites(): void {
+  /**
+   * Ends a failed request (a server error) without writing: the browser keeps the session it had.
+   * Marked committed all the same, so a later `updateSession` (in a stream) throws instead of vanishing.
+   */
+  abandon(): void {
     this.#main = NONE
     this.#activityWrite = NONE
+    this.committed = true
   }
 
   /** The Set-Cookie lines this response must carry, and marks the state committed. */
@@ -327,7 +331,7 @@ export class SessionState {
     const main = this.#main
     if (main.kind === 'write') {
       const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
-      for (const [name, value] of splitIntoCookies(names.main, main.token)) {
+      for (const [name, value] of main.cookies) {
         out.push(serialize(name, value, { ...attributes, maxAge }))
         written.add(name)
       }
@@ -392,9 +396,19 @@ export class SessionState {
     return sealToken({ iat: seconds(now), exp: secondsUp(internal.expiresAt), ...payload }, this.keyring.current, 'session')
   }
 
-  #assertFits(token: string): void {
-    const bytes = cookieBytes(splitIntoCookies(this.options.names.main, token))
+  /**
+   * A session-cookie write of `token`, split into cookies once for the size check, the request
+   * merge and the Set-Cookie lines. Throws {@link SessionTooLargeError} past `maxBytes`.
+   */
+  #mainWrite(token: string): { kind: 'write'; cookies: Array<[string, string]> } {
+    const cookies = this.#cookiesOf(token)
+    const bytes = cookieBytes(cookies)
     if (bytes > this.options.maxBytes) throw new SessionTooLargeError(bytes, this.options.maxBytes)
+    return { kind: 'write', cookies }
+  }
+
+  #cookiesOf(token: string): Array<[string, string]> {
+    return splitIntoCookies(this.options.names.main, token)
   }
 
   #assertOpen(): void {
@@ -443,8 +457,8 @@ export class SessionState {
   }
 
   /** Tells the middleware which cookies of ours downstream should now see. */
-  #setVisible(mainToken?: string): void {
-    const visible: Array<[string, string]> = mainToken === undefined ? [] : splitIntoCookies(this.options.names.main, mainToken)
+  #setVisible(mainCookies: ReadonlyArray<[string, string]> = []): void {
+    const visible: Array<[string, string]> = [...mainCookies]
     if (this.#activityToken !== undefined && this.#activityWrite.kind !== 'clear') visible.push([this.options.names.activity, this.#activityToken])
     this.onVisibleChange(this.c, visible)
   }
