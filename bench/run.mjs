@@ -34,7 +34,7 @@ const flag = (name) => args.has(`--${name}`)
 const only = [...args].find((a) => a.startsWith('--only='))?.slice(7)
 const QUICK = flag('quick')
 const batchesArg = [...args].find((a) => a.startsWith('--batches='))?.slice(10)
-const BATCHES = batchesArg ? Math.max(1, Number(batchesArg)) : QUICK ? 3 : 7
+const BATCHES = batchesArg ? Math.max(1, Number(batchesArg)) : QUICK ? 3 : 9
 // workerd's clock is coarse (1 ms, and in production it moves only on I/O): its batches need many
 // operations. Node's clock is fine-grained, so fewer suffice there (and keep the run short).
 const MIN_OPS = { workerd: QUICK ? 500 : 2000, node: QUICK ? 200 : 500 }
@@ -115,20 +115,31 @@ const noTokenCache = {
 }
 
 // --- runtimes: each gives batch(id, iterations) -> { ms, ops, info } --------------------------
-async function startWorkerd(script = 'worker.mjs', name = 'workerd') {
+/**
+ * One Miniflare (one workerd process) with one isolate per case: in production a worker runs one
+ * app, so no case may run on JIT state that other cases' code left behind (shared Hono code
+ * called by six apps, our functions called by codec loops and by apps with other options).
+ */
+async function startWorkerd(ids, script = 'worker.mjs', name = 'workerd') {
   const { Miniflare } = await import('miniflare')
+  const isolates = new Map(ids.map((id, i) => [id, `case-${i}`]))
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(OUT, script),
-    compatibilityDate: COMPAT_DATE,
-    compatibilityFlags: ['nodejs_compat'],
+    workers: [...isolates.values()].map((worker) => ({
+      name: worker,
+      modules: true,
+      scriptPath: join(OUT, script),
+      compatibilityDate: COMPAT_DATE,
+      compatibilityFlags: ['nodejs_compat'],
+    })),
   })
   await mf.ready
+  const fetchers = new Map()
+  for (const [id, worker] of isolates) fetchers.set(id, await mf.getWorker(worker))
   return {
     name,
     minOps: MIN_OPS.workerd,
     async batch(id, iterations) {
-      const res = await mf.dispatchFetch(`http://bench.local/batch?case=${encodeURIComponent(id)}&iterations=${iterations}`)
+      const res = await fetchers.get(id).fetch(`http://bench.local/batch?case=${encodeURIComponent(id)}&iterations=${iterations}`)
       const body = await res.json()
       if (body.error) throw new Error(`workerd ${id}: ${body.error}`)
       return body
@@ -242,6 +253,8 @@ const MIDDLEWARE = [
   ['mw:read-no-gate', '- same, onboarding gate off'],
   ['mw:read-session-cookie-only', '- same, no activity cookie (one decryption)'],
   ['mw:open-both', 'openToken x2 alone (session + activity)'],
+  ['mw:step-cookie-header', "Headers.get('cookie') alone"],
+  ['mw:step-read-cookies', 'readIncomingCookies alone (finding our two cookies)'],
   ['mw:write', 'edgeSession, signed in, POST /api/write (updateSession)'],
 ]
 
@@ -405,7 +418,7 @@ function render({ w, n, w0, sizeRows, v }) {
   out.push(`- Machine: ${cpu[0]?.model?.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${os.platform()} ${os.release()}`)
   out.push(`- Node ${process.version}; workerd ${v.workerd}; miniflare ${v.miniflare}; hono ${v.hono}; jose ${v.jose}`)
   out.push(`- Load average (1 min): ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, on ${cpu.length} cores${os.loadavg()[0] > cpu.length || loadAtStart > cpu.length ? ' (busy machine: other processes shared the CPU; ratios within one run are more reliable than absolute times)' : ''}`)
-  out.push(`- Method: median of ${BATCHES} batches per cell (each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly. Lower is better; no pass/fail.`)
+  out.push(`- Method: median of ${BATCHES} batches per cell (each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly; in workerd each case has an isolate of its own, as a deployed worker runs one app. \"+µs\" columns are the median of per-round differences between a case and its baseline, whose batches run side by side. Lower is better; no pass/fail.`)
   out.push('- Rerun: `npm run bench` (writes this file). Suites, wiring and caveats: bench/NOTES.md.', '')
 
   if (suites.codec) {
@@ -424,7 +437,15 @@ function render({ w, n, w0, sizeRows, v }) {
     out.push('')
   }
 
-  const added = (r, base) => (r && base && !r.error && !base.error ? r.us - base.us : undefined)
+  // Paired: each round ran the library's batch right beside its baseline's, so the median of the
+  // per-round differences cancels load that drifts between rounds (a difference of two medians
+  // would not).
+  const added = (r, base) => {
+    if (!r || !base || r.error || base.error) return undefined
+    const n = Math.min(r.samples.length, base.samples.length)
+    if (n === 0) return r.us - base.us
+    return median(Array.from({ length: n }, (_, i) => r.samples[i] - base.samples[i]))
+  }
   /** Time `lib` adds to bare Hono answering the same requests (same Cookie header). */
   const over = (results, prefix, lib) => added(results[`${prefix}:${lib}`], results[`${prefix}:bare@${lib}`])
   if (suites.request) {
@@ -542,7 +563,7 @@ async function main() {
   let n = {}
   if (ids.length > 0 && !flag('no-workerd')) {
     log(`bench: workerd (Miniflare), ${ids.length} cases`)
-    const runtime = await startWorkerd()
+    const runtime = await startWorkerd(ids)
     try {
       w = await runAll(runtime, ids)
     } finally {
@@ -553,7 +574,7 @@ async function main() {
   const cold = ids.filter((id) => /^(req-read|req-write|trace):(bare@)?edge-session$/.test(id))
   if (cold.length > 0 && !flag('no-workerd')) {
     log(`bench: workerd, token cache off, ${cold.length} cases`)
-    const runtime = await startWorkerd('worker-nocache.mjs', 'nocache')
+    const runtime = await startWorkerd(cold, 'worker-nocache.mjs', 'nocache')
     try {
       w0 = await runAll(runtime, cold)
     } finally {

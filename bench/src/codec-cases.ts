@@ -220,7 +220,7 @@ export const codecCases: Record<string, CaseFactory> = {
     const keyring = await ourKeyring()
     return rotate(
       () => ourInitial(keyring),
-      (value) => openToken<OurPayload>(value, keyring, 'session', clock.now()),
+      async (value) => openToken<OurPayload>(value, keyring, 'session', clock.now()),
     )
   },
 
@@ -228,7 +228,7 @@ export const codecCases: Record<string, CaseFactory> = {
     // The same token again and again, as one browser sends it: the isolate cache answers.
     clock.set(T0)
     const keyring = await ourKeyring()
-    return repeat(await ourInitial(keyring), (value) => openToken<OurPayload>(value, keyring, 'session', clock.now()))
+    return repeat(await ourInitial(keyring), async (value) => openToken<OurPayload>(value, keyring, 'session', clock.now()))
   },
 
   async 'edge-session-jose'() {

@@ -6,11 +6,12 @@
 import type { Hono } from 'hono'
 import { Hono as HonoApp } from 'hono'
 import { createKeyringCache } from '../../src/codec/keyring'
+import { readIncomingCookies } from '../../src/codec/cookie-jar'
 import { openToken } from '../../src/codec/token'
 import { buildApp, edgeApp } from './apps'
 import { SECRET } from './fixtures'
 import { type CaseFactory, type Prepared, clock } from './harness'
-import { API_HEADERS, returningUser } from './request-cases'
+import { API_HEADERS, NAV_HEADERS, returningUser } from './request-cases'
 
 const URL_READ = 'https://bench.example/api/read'
 
@@ -65,9 +66,54 @@ export const middlewareCases: Record<string, CaseFactory> = {
     const app = edgeApp()
     return loopRequests(app, await withCookies(app, (name) => !name.endsWith('-activity')))
   },
+  async 'mw:page-view'() {
+    // A page view of a new path (two paths in turn): the activity cookie is sealed and set each time.
+    const app = edgeApp()
+    const headers = { ...(await withCookies(app, () => true)), ...NAV_HEADERS }
+    const urls = ['https://bench.example/projects', 'https://bench.example/team']
+    return {
+      async run(iterations) {
+        for (let i = 0; i < iterations; i++) {
+          const res = await app.fetch(new Request(urls[i & 1] as string, { headers }))
+          await res.arrayBuffer()
+        }
+      },
+    }
+  },
+  async 'mw:page-view-bare'() {
+    const headers = { ...(await withCookies(edgeApp(), () => true)), ...NAV_HEADERS }
+    const app = buildApp('bare')
+    const urls = ['https://bench.example/projects', 'https://bench.example/team']
+    return {
+      async run(iterations) {
+        for (let i = 0; i < iterations; i++) {
+          const res = await app.fetch(new Request(urls[i & 1] as string, { headers }))
+          await res.arrayBuffer()
+        }
+      },
+    }
+  },
   async 'mw:write'() {
     const app = edgeApp()
     return loopRequests(app, await withCookies(app, () => true), 'POST', 'https://bench.example/api/write')
+  },
+  async 'mw:step-cookie-header'() {
+    // Headers.get('cookie') of a signed-in request: the runtime copies the header into a string.
+    const headers = new Headers(await withCookies(edgeApp(), () => true))
+    return {
+      async run(iterations) {
+        for (let i = 0; i < iterations; i++) headers.get('cookie')
+      },
+    }
+  },
+  async 'mw:step-read-cookies'() {
+    const header = (await withCookies(edgeApp(), () => true)).cookie ?? ''
+    const names = { main: '__Host-session', activity: '__Host-session-activity' }
+    return {
+      async run(iterations) {
+        for (let i = 0; i < iterations; i++) readIncomingCookies(header, names, 10240)
+      },
+    }
   },
   async 'mw:open-both'() {
     // The two openToken calls of a read, alone.

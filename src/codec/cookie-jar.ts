@@ -5,7 +5,8 @@
  *
  * Hono's cookie parser keeps only the first of duplicate names and cannot tell us that a name
  * appeared twice (a planted cookie), so the header is split here; values are never decoded:
- * a session token is plain base64url, and anything else in our cookies is refused.
+ * a session token is plain base64url, and the codec refuses anything else in our cookies (it
+ * checks a value only when it is not a token it knows already: this runs on every request).
  * @module
  */
 
@@ -25,14 +26,13 @@ export interface IncomingCookies {
   /** The session token, joined from chunks when chunked. */
   readonly token?: string
   /** Why the session cookies cannot be used, when they cannot. */
-  readonly problem?: 'duplicate' | 'incomplete' | 'oversized' | 'malformed'
+  readonly problem?: 'duplicate' | 'incomplete' | 'oversized'
   readonly activity?: string
   /** Every name of ours that was present, so a write can sweep the ones no longer used. */
   readonly present: ReadonlySet<string>
 }
 
 const NONE: IncomingCookies = { present: new Set() }
-const TOKEN_CHARS = /^[A-Za-z0-9_\-.]*$/
 const CHUNK_SUFFIX = /^\.(0|[1-9][0-9]{0,2})$/
 // Only SP and HTAB around a pair (RFC 6265). String#trim also strips Unicode spaces (U+2000,
 // U+FEFF, ...), which browsers keep in a name: `\u2000__Host-session` escapes the prefix rules
@@ -64,8 +64,12 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
     let at = from
     while (at < eq && isOws(header.charCodeAt(at))) at++
     if (!header.startsWith(names.main, at)) continue
-    const name = header.slice(at, eq).replace(OWS_EDGES, '')
-    let value = header.slice(eq + 1, end).replace(OWS_EDGES, '')
+    let nameEnd = eq
+    while (nameEnd > at && isOws(header.charCodeAt(nameEnd - 1))) nameEnd--
+    const name = header.slice(at, nameEnd)
+    let value = header.slice(eq + 1, end)
+    // Tokens are long: trim only when an edge is whitespace (a regex pass costs per character).
+    if (value.length > 0 && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(value.length - 1)))) value = value.replace(OWS_EDGES, '')
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
 
     let slot: 'single' | 'activity' | number
@@ -78,10 +82,6 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
     }
     if (present.has(name)) problem = 'duplicate'
     present.add(name)
-    if (!TOKEN_CHARS.test(value)) {
-      if (slot !== 'activity') problem ??= 'malformed'
-      continue
-    }
     if (slot === 'single') single = value
     else if (slot === 'activity') activity = value
     else chunks[slot] = value

@@ -14,6 +14,7 @@
  * @module
  */
 import { decode, encode } from './base64url.js'
+import { deepFreeze } from './frozen-json.js'
 import type { KeyPurpose, Keyring, SecretKeys } from './keyring.js'
 
 /** Every token carries its issue and expiry time, in seconds since the epoch like JWT's. */
@@ -22,7 +23,11 @@ export interface TokenClaims {
   exp: number
 }
 
-/** An opened token and whether it was sealed with an older secret (then it should be re-sealed). */
+/**
+ * An opened token and whether it was sealed with an older secret (then it should be re-sealed).
+ * The payload is deeply frozen: it may be the very object the isolate cache holds for this token.
+ * Copy it (`copyJson`) before handing it to anyone who may change it.
+ */
 export interface OpenedToken<P> {
   readonly payload: P & TokenClaims
   readonly stale: boolean
@@ -46,6 +51,7 @@ const TAG_CHARS = 22
 const MAX_TOKEN_CHARS = 64 * 1024
 // Tokens issued by another edge location may carry an `iat` slightly ahead of this clock.
 const CLOCK_SKEW_SECONDS = 30
+const TOKEN_CHARS = /^[A-Za-z0-9_\-.]*$/
 
 /** A secret's protected header, base64url-encoded, and its ASCII bytes (the AAD). */
 interface SealedHeader {
@@ -105,7 +111,11 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
 
 /**
  * Opens a token. The key is looked up by `kid` in the fixed keyring only; the header is
- * unverified input, so nothing is ever derived from it. Throws {@link TokenRefused}, nothing else.
+ * unverified input, so nothing is ever derived from it. Throws (or rejects with)
+ * {@link TokenRefused}, nothing else.
+ *
+ * Answers synchronously when the token is in the isolate cache (see `openedCacheOf`): a browser
+ * repeats its cookies on every request, and the caller then skips an await. Otherwise a promise.
  *
  * @example
  * ```ts
@@ -116,45 +126,69 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
  * }
  * ```
  */
-export async function openToken<P extends object>(
+export function openToken<P extends object>(
   token: string,
   keyring: Keyring,
   purpose: KeyPurpose,
   nowMs: number,
-): Promise<OpenedToken<P>> {
+): OpenedToken<P> | Promise<OpenedToken<P>> {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
-  // Our own header, byte for byte, names keys of this keyring: only then may the cache answer.
+  const ours = ownKeysOf(token, keyring)
+  if (!ours) return openUncached<P>(token, keyring, purpose, nowMs, undefined)
+  const cache = openedCacheOf(ours, purpose)
+  const hit = cache.get(token.slice(-TAG_CHARS))
+  // The tag only finds the entry; the whole token must match, or it is a different token.
+  if (!hit || hit.token !== token) return openUncached<P>(token, keyring, purpose, nowMs, ours)
+  hit.used = true
+  // Parsed once per token, then shared: frozen, so no caller can change it for the next.
+  hit.parsed ??= deepFreeze(parsePayload(hit.text))
+  const payload = hit.parsed
+  return checked<P>(payload, ours, keyring, nowMs)
+}
+
+/**
+ * The keys of one of our own headers, byte for byte (only then may the cache answer): the
+ * current secret's is checked in place, without slicing or hashing the header.
+ */
+function ownKeysOf(token: string, keyring: Keyring): SecretKeys | undefined {
+  const current = sealedHeaderOf(keyring.current).encoded
+  if (token.startsWith(current) && token.charCodeAt(current.length) === 46) return keyring.current
   const dot = token.indexOf('.')
-  const ours = dot > 0 ? knownHeadersOf(keyring).get(token.slice(0, dot)) : undefined
-  const cache = ours ? openedCacheOf(ours, purpose) : undefined
-  const hit = cache?.get(token)
-  let text: string
-  let keys: SecretKeys
-  let payload: unknown
-  if (hit && cache && ours) {
-    // Most recently used last, so the oldest entry is the first to go. Re-keyed with the stored
-    // copy: `token` is a slice of this request's Cookie header and would keep all of it alive.
-    cache.delete(token)
-    cache.set(hit.token, hit)
-    text = hit.text
-    keys = ours
-    // Each caller gets its own objects to change: a copy of the parsed value, ~4x cheaper than
-    // JSON.parse in workerd. The cached value itself is never handed out.
-    if (hit.parsed !== undefined) payload = copyJson(hit.parsed)
-  } else ({ text, keys } = await decryptToken(token, keyring, purpose, ours))
-  if (payload === undefined) {
-    try {
-      payload = JSON.parse(text)
-    } catch {
-      throw new TokenRefused('malformed')
-    }
-    if (hit && isTokenPayload(payload)) hit.parsed = copyJson(payload)
+  return dot > 0 ? knownHeadersOf(keyring).get(token.slice(0, dot)) : undefined
+}
+
+async function openUncached<P extends object>(
+  token: string,
+  keyring: Keyring,
+  purpose: KeyPurpose,
+  nowMs: number,
+  ours: SecretKeys | undefined,
+): Promise<OpenedToken<P>> {
+  // Cookie values are not checked on the way in (a cached token needs no check): a value with
+  // characters no token has is refused here, as malformed rather than undecryptable.
+  if (!TOKEN_CHARS.test(token)) throw new TokenRefused('malformed')
+  const { text, keys } = await decryptToken(token, keyring, purpose, ours)
+  const payload = deepFreeze(parsePayload(text))
+  const opened = checked<P>(payload, keys, keyring, nowMs)
+  // Only tokens that open go in, as a copy: a token sliced out of a Cookie header can be a view
+  // of the whole header, which the cache must not keep alive.
+  if (ours) remember(openedCacheOf(ours, purpose), copyOf(token), text, payload)
+  return opened
+}
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new TokenRefused('malformed')
   }
+}
+
+/** The claims every token carries, checked on every open (cached or not). */
+function checked<P>(payload: unknown, keys: SecretKeys, keyring: Keyring, nowMs: number): OpenedToken<P> {
   if (!isTokenPayload(payload)) throw new TokenRefused('malformed')
   const now = nowMs / 1000
   if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
-  // Only tokens that open go in, as a copy (see above).
-  if (cache && !hit) remember(cache, copyOf(token), text)
   return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
@@ -167,8 +201,8 @@ interface Decrypted {
 /**
  * Tokens of this isolate, sealed or opened recently, per key set and purpose, with their
  * plaintext: a browser sends the same cookie on every request until it changes, and a hit skips
- * the decoding and the decryption. Sound because the key is the whole token: a hit means exactly
- * this string was sealed here or authenticated under these keys; claims and expiry are still
+ * the decoding and the decryption. Found by the token's tag, and a hit only when the whole token
+ * matches: it means exactly this string was sealed here or authenticated under these keys; claims and expiry are still
  * checked on every call, and key sets live and go with their keyring. Bounded in entries and in
  * size (single-cookie tokens only): at most about CACHED_TOKENS x 7 KB per key set and purpose.
  */
@@ -176,13 +210,16 @@ const CACHED_TOKENS = 256
 const CACHED_TOKEN_CHARS = 4096
 
 interface Remembered {
-  /** The token, as a string of its own (the Map key). */
+  /** The whole token, as a string of its own: a hit must match it exactly. */
   readonly token: string
   readonly text: string
-  /** `text` parsed, filled on the first hit (a payload that passed isTokenPayload); only copies leave. */
+  /** `text` parsed and deeply frozen: when opened, or on the first hit of a token sealed here. */
   parsed?: unknown
+  /** Hit since it was last passed over for eviction (a second chance, without reordering on every hit). */
+  used?: boolean
 }
 
+/** Keyed by the token's last part, its authentication tag: short to hash, unlike the whole token. */
 const openedCaches = new WeakMap<SecretKeys, Record<KeyPurpose, Map<string, Remembered>>>()
 
 function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, Remembered> {
@@ -194,29 +231,22 @@ function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, Remem
   return caches[purpose]
 }
 
-function remember(cache: Map<string, Remembered>, token: string, text: string): void {
-  if (token.length > CACHED_TOKEN_CHARS || cache.has(token)) return
-  if (cache.size >= CACHED_TOKENS) cache.delete(cache.keys().next().value as string)
-  cache.set(token, { token, text })
+function remember(cache: Map<string, Remembered>, token: string, text: string, parsed?: unknown): void {
+  if (token.length > CACHED_TOKEN_CHARS) return
+  const tag = token.slice(-TAG_CHARS)
+  if (cache.has(tag)) return
+  if (cache.size >= CACHED_TOKENS) evictOne(cache)
+  cache.set(tag, { token, text, parsed })
 }
 
-/** A deep copy of a value JSON.parse made (plain objects, arrays, primitives), as JSON.parse would build it again. */
-function copyJson(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value
-  if (Array.isArray(value)) {
-    const list = new Array<unknown>(value.length)
-    for (let i = 0; i < value.length; i++) list[i] = copyJson(value[i])
-    return list
+/** Drops the oldest entry not hit since it was last looked at; hit ones go to the back once. */
+function evictOne(cache: Map<string, Remembered>): void {
+  for (const [tag, entry] of cache) {
+    cache.delete(tag)
+    if (!entry.used) return
+    entry.used = false
+    cache.set(tag, entry)
   }
-  const source = value as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(source)) {
-    const item = copyJson(source[key])
-    // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the prototype.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true })
-    else out[key] = item
-  }
-  return out
 }
 
 /**

@@ -46,7 +46,8 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
     const keyring = pending instanceof Promise ? await pending : pending
     const state = new SessionState(resolved, keyring, c, mergeCookies)
     attachSessionState(c, state)
-    await state.load(Date.now())
+    const loading = state.load(Date.now())
+    if (loading) await loading
 
     const blocked = gate?.(c, state.data)
     if (blocked) {
@@ -63,10 +64,11 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
       return
     }
     const now = Date.now()
-    // Anonymous requests (the common case for assets and bots) have nothing to record.
-    if (state.data !== null && activity.isActive(c)) {
-      const touched = state.touch(now, activity.pageView(c), activity.touchMs)
-      if (touched) await touched
+    // Anonymous requests (the common case for assets and bots) have nothing to record; most
+    // signed-in ones have nothing new (an API call, the same page again), checked first.
+    if (state.signedIn) {
+      const due = state.activityDue(now, activity.pageView(c), activity.touchMs)
+      if (due && activity.isActive(c)) await state.touch(now, due)
     }
     const lines = state.commit(now)
     if (lines.length === 0) return

@@ -11,8 +11,8 @@
  * @module
  */
 import type { Context } from 'hono'
-import { serialize } from 'hono/utils/cookie'
 import { encode as base64url } from '../codec/base64url.js'
+import { copyJson } from '../codec/frozen-json.js'
 import { type IncomingCookies, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar.js'
 import type { Keyring } from '../codec/keyring.js'
 import { type OpenedToken, TokenRefused, openToken, sealToken } from '../codec/token.js'
@@ -54,6 +54,7 @@ type Pending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; token: st
 type MainPending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; cookies: Array<[string, string]> }
 
 const NONE = { kind: 'none' } as const
+const NO_COOKIES: IncomingCookies = Object.freeze({ present: new Set<string>() })
 const CLEAR = { kind: 'clear' } as const
 // What most responses carry; shared, so they allocate nothing.
 const NO_LINES: readonly string[] = Object.freeze([])
@@ -62,16 +63,17 @@ const SESSION_ID_BYTES = 16
 const MAX_LAST_PATH = 1024
 
 export class SessionState {
-  /** The merged session that `getSession` returns, or `null` when nobody is signed in. */
-  data: SessionData<object> | null = null
   /** Set once the response is on its way; later changes cannot reach the browser. */
   committed = false
 
+  /** What the request carried or a handler wrote. May be shared with the token cache: never changed in place, never handed out. */
   #record: StoredSession | null = null
+  /** `data`, composed on first use after each change: a request nobody reads the session in copies nothing. */
+  #data: SessionData<object> | null | undefined = null
   #activity: Activity | null = null
   #main: MainPending = NONE
   #activityWrite: Pending = NONE
-  #incoming: IncomingCookies = { present: new Set() }
+  #incoming: IncomingCookies = NO_COOKIES
   #activityToken: string | undefined
   /** The activity cookie was sealed with an older secret: re-seal it at the next touch. */
   #activityStale = false
@@ -87,67 +89,123 @@ export class SessionState {
     private readonly onVisibleChange: (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => void,
   ) {}
 
-  /** Reads and checks the session the request carried. Never throws for bad input: it becomes "no session". */
-  async load(now: number): Promise<void> {
+  /** The merged session that `getSession` returns (the handler's own copy), or `null` when nobody is signed in. */
+  get data(): SessionData<object> | null {
+    if (this.#data === undefined) this.#data = this.#record ? this.#composeFrom(this.#record) : null
+    return this.#data
+  }
+
+  /** Whether someone is signed in, without composing {@link SessionState.data}. */
+  get signedIn(): boolean {
+    return this.#record !== null
+  }
+
+  /**
+   * Reads and checks the session the request carried. Never throws for bad input: it becomes "no
+   * session". Returns a promise only when it has to wait (a token new to the isolate, a store, a
+   * schema, a re-seal); the usual signed-in request, whose cookies the isolate has seen, is read
+   * without one.
+   */
+  load(now: number): Promise<void> | undefined {
     const { names, maxBytes } = this.options
     const incoming = readIncomingCookies(this.c.req.raw.headers.get('cookie'), names, maxBytes)
     this.#incoming = incoming
     if (incoming.present.size === 0) return
     if (incoming.problem) return this.#refuse(incoming.problem)
-    if (incoming.token === undefined) {
+    const token = incoming.token
+    if (token === undefined) {
       // An activity cookie without a session: left over, clear it.
       if (incoming.activity !== undefined) this.#forget()
       return
     }
-
-    let opened: OpenedToken<MainPayload>
+    let opened: OpenedToken<MainPayload> | Promise<OpenedToken<MainPayload>>
     try {
-      opened = await openToken<MainPayload>(incoming.token, this.keyring, 'session', now)
+      opened = openToken<MainPayload>(token, this.keyring, 'session', now)
     } catch (error) {
-      return this.#refuse(error instanceof TokenRefused ? error.reason : 'malformed', error)
+      return this.#refuseToken(error)
     }
+    if (opened instanceof Promise)
+      return opened.then(
+        (result) => this.#loadRecord(result, token, now),
+        (error: unknown) => this.#refuseToken(error),
+      )
+    return this.#loadRecord(opened, token, now)
+  }
 
-    let record: StoredSession | null
-    if ('sid' in opened.payload && typeof opened.payload.sid === 'string') {
-      if (!this.options.store) return this.#refuse('malformed')
-      const sid = opened.payload.sid
-      try {
-        record = await this.#withTimeout(this.options.store.get(sid))
-      } catch (error) {
-        return this.#refuse('store-failed', error)
-      }
-      if (record === null) return this.#refuse('revoked')
-      if (!isSessionRecord(record) || internalOf(record).sid !== sid) return this.#refuse('malformed')
-    } else if ('s' in opened.payload && !this.options.store) {
-      record = opened.payload.s
-      if (!isSessionRecord(record)) return this.#refuse('malformed')
-    } else return this.#refuse('malformed')
+  /** The session record an opened session cookie names: in the cookie, or in the store. */
+  #loadRecord(opened: OpenedToken<MainPayload>, token: string, now: number): Promise<void> | undefined {
+    const payload = opened.payload
+    const store = this.options.store
+    if ('sid' in payload && typeof payload.sid === 'string') {
+      if (!store) return this.#refuse('malformed')
+      const sid = payload.sid
+      return this.#withTimeout(store.get(sid)).then(
+        (record) => {
+          if (record === null) return this.#refuse('revoked')
+          if (!isSessionRecord(record) || internalOf(record).sid !== sid) return this.#refuse('malformed')
+          return this.#loadActivity(record, opened.stale, token, now)
+        },
+        (error: unknown) => this.#refuse('store-failed', error),
+      )
+    }
+    if (!('s' in payload) || store) return this.#refuse('malformed')
+    const record = payload.s
+    if (!isSessionRecord(record)) return this.#refuse('malformed')
+    return this.#loadActivity(record, opened.stale, token, now)
+  }
 
+  /** Checks the record's lifetime and opens the activity cookie beside it. */
+  #loadActivity(record: StoredSession, stale: boolean, token: string, now: number): Promise<void> | undefined {
     const internal = internalOf(record)
     if (internal.expiresAt <= now) return this.#refuse('expired')
-    const activity = await this.#openActivity(incoming.activity, internal.sid, now)
-    const seen = Math.max(internal.updatedAt, activity?.seen ?? 0)
+    const activityToken = this.#incoming.activity
+    if (activityToken === undefined) return this.#accept(record, null, stale, token, now)
+    let opened: OpenedToken<ActivityPayload> | Promise<OpenedToken<ActivityPayload>>
+    try {
+      opened = openToken<ActivityPayload>(activityToken, this.keyring, 'activity', now)
+    } catch {
+      return this.#accept(record, this.#activityRefused(), stale, token, now)
+    }
+    if (opened instanceof Promise)
+      return opened.then(
+        (result) => this.#accept(record, this.#activityOf(result, activityToken, internal.sid), stale, token, now),
+        () => this.#accept(record, this.#activityRefused(), stale, token, now),
+      )
+    return this.#accept(record, this.#activityOf(opened, activityToken, internal.sid), stale, token, now)
+  }
+
+  /** The last checks (inactivity, schema); then the session is this request's. */
+  #accept(record: StoredSession, activity: Activity | null, stale: boolean, token: string, now: number): Promise<void> | undefined {
+    const seen = Math.max(internalOf(record).updatedAt, activity?.seen ?? 0)
     // Ends at seen + inactivity, as the absolute lifetime ends at expiresAt (and the activity token's exp).
     if (now - seen >= this.options.inactivityMs) return this.#refuse('inactive')
-    if (this.options.schema) {
-      let passes: boolean
-      try {
-        passes = await passesSchema(record, this.options.schema)
-      } catch (error) {
-        // A validator that throws on an old cookie's data must not turn every request of that user into a 500.
-        return this.#refuse('schema', error)
-      }
-      if (!passes) return this.#refuse('schema')
-    }
+    const schema = this.options.schema
+    if (!schema) return this.#use(record, activity, stale, token, now)
+    return passesSchema(record, schema).then(
+      (passes) => (passes ? this.#use(record, activity, stale, token, now) : this.#refuse('schema')),
+      // A validator that throws on an old cookie's data must not turn every request of that user into a 500.
+      (error: unknown) => this.#refuse('schema', error),
+    )
+  }
 
+  #use(record: StoredSession, activity: Activity | null, stale: boolean, token: string, now: number): Promise<void> | undefined {
     this.#record = record
     this.#activity = activity
-    this.#compose()
-    if (opened.stale || this.#activityWrite.kind === 'clear') {
-      // Sealed with an older secret: re-seal with the current one in this same response.
-      if (opened.stale) this.#main = this.#mainWrite(await this.#sealMain(record, now))
-      this.#setVisible(this.#main.kind === 'write' ? this.#main.cookies : this.#cookiesOf(incoming.token))
+    this.#dataChanged()
+    if (!stale && this.#activityWrite.kind !== 'clear') return
+    if (!stale) {
+      this.#setVisible(this.#cookiesOf(token))
+      return
     }
+    // Sealed with an older secret: re-seal with the current one in this same response.
+    return this.#sealMain(record, now).then((sealed) => {
+      this.#main = this.#mainWrite(sealed)
+      this.#setVisible((this.#main as { cookies: Array<[string, string]> }).cookies)
+    })
+  }
+
+  #refuseToken(error: unknown): undefined {
+    return this.#refuse(error instanceof TokenRefused ? error.reason : 'malformed', error)
   }
 
   /** Starts a new session: new id, new `createdAt`, whatever was there before is gone. */
@@ -191,7 +249,7 @@ export class SessionState {
     // The old activity belongs to the old session id; commit clears it only if the browser has one.
     this.#activityWrite = CLEAR
     this.#activityToken = undefined
-    this.#compose()
+    this.#dataChanged()
     this.#setVisible(main.cookies)
     return this.data as SessionData<object>
   }
@@ -203,13 +261,13 @@ export class SessionState {
   ): Promise<SessionData<object>> {
     this.#assertOpen()
     const current = this.#record
-    if (!current || !this.data) throw new SessionMissingError()
+    if (!current) throw new SessionMissingError()
     const internal = internalOf(current)
     const store = this.options.store
     const apply = async (base: StoredSession): Promise<StoredSession> => {
-      // A deep copy: a function that mutates nested values (`s.user.name = x`) and then fails
+      // A deep copy (composeFrom): a function that mutates nested values (`s.user.name = x`) and then fails
       // validation or the size limit must not have changed the session this request goes on with.
-      const input = typeof next === 'function' ? await next(structuredClone(this.#composeFrom(base))) : next
+      const input = typeof next === 'function' ? await next(this.#composeFrom(base)) : next
       const fields = await toSessionRecord(input, this.options.schema)
       return { ...fields, internal: { ...(base.internal as object), updatedAt: now } } as StoredSession
     }
@@ -217,14 +275,14 @@ export class SessionState {
     if (!store) {
       const record = await apply(current)
       // Same user and claims (an idempotent "mark as done" on every visit): no write, no Set-Cookie.
-      if (sameFields(record, current)) return this.data
+      if (sameFields(record, current)) return this.data as SessionData<object>
       const main = this.#mainWrite(await this.#sealMain(record, now))
       this.#assertOpen()
       this.#record = record
       this.#main = main
-      this.#compose()
+      this.#dataChanged()
       this.#setVisible(main.cookies)
-      return this.data
+      return this.data as SessionData<object>
     }
 
     // With a store the cookie keeps the same id; only the record changes.
@@ -244,8 +302,8 @@ export class SessionState {
       throw new SessionMissingError()
     }
     this.#record = record
-    this.#compose()
-    return this.data
+    this.#dataChanged()
+    return this.data as SessionData<object>
   }
 
   /** Ends the session: clears every cookie of it and, with a store, deletes the record. */
@@ -275,21 +333,28 @@ export class SessionState {
   }
 
   /**
-   * Records activity after a successful response: `pageView` is the path of a page view, or
-   * `null` for any other request. Writes only when the path changed or the last write is older
-   * than `touchMs`, so a stream of API calls writes nothing. Returns a promise only when it
-   * writes: most requests write nothing and then cost the caller no await.
+   * The path to record after a successful response, or `undefined` when there is nothing to
+   * write: `pageView` is the path of a page view, or `null` for any other request. Due only when
+   * the path changed or the last write is older than `touchMs`, so a stream of API calls writes
+   * nothing. Cheap: it runs on every signed-in request, before the costlier checks of whether
+   * the request counts as activity at all.
    */
-  touch(now: number, pageView: string | null, touchMs: number): Promise<void> | undefined {
+  activityDue(now: number, pageView: string | null, touchMs: number): { path: string | null } | undefined {
     const record = this.#record
     if (!record || this.committed) return undefined
-    const internal = internalOf(record)
     const previous = this.#activity
-    const seen = Math.max(internal.updatedAt, previous?.seen ?? 0)
+    const seen = Math.max(internalOf(record).updatedAt, previous?.seen ?? 0)
     const path = pageView !== null && pageView.length > MAX_LAST_PATH ? shortenPath(pageView) : pageView
     const newPath = path !== null && path !== previous?.lastPath
     if (!newPath && now - seen < touchMs && !this.#activityStale) return undefined
-    return this.#writeActivity(now, path, previous, internal)
+    return { path }
+  }
+
+  /** Records activity (see {@link SessionState.activityDue}): seals a new activity cookie. */
+  async touch(now: number, due: { path: string | null }): Promise<void> {
+    const record = this.#record
+    if (!record || this.committed) return
+    await this.#writeActivity(now, due.path, this.#activity, internalOf(record))
   }
 
   async #writeActivity(now: number, path: string | null, previous: Activity | null, internal: SessionInternal): Promise<void> {
@@ -305,7 +370,7 @@ export class SessionState {
     const token = await sealToken({ iat: seconds(now), exp: secondsUp(exp), ...payload }, this.keyring.current, 'activity')
     this.#activity = activity
     this.#activityWrite = { kind: 'write', token }
-    this.#compose()
+    this.#dataChanged()
   }
 
   /**
@@ -322,7 +387,7 @@ export class SessionState {
   commit(now: number): readonly string[] {
     this.committed = true
     if (this.#main.kind === 'none' && this.#activityWrite.kind === 'none') return NO_LINES
-    const { names, attributes } = this.options
+    const { names, setCookie } = this.options
     const out: string[] = []
     const present = this.#incoming.present
     const written = new Set<string>()
@@ -332,22 +397,23 @@ export class SessionState {
     if (main.kind === 'write') {
       const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
       for (const [name, value] of main.cookies) {
-        out.push(serialize(name, value, { ...attributes, maxAge }))
+        out.push(setCookie(name, value, maxAge))
         written.add(name)
       }
     }
     if (main.kind !== 'none') {
       // Sweep every chunk (or the unchunked cookie) the browser has that this write did not replace.
-      for (const name of present) if (name !== names.activity && !written.has(name)) out.push(expire(name, attributes))
+      for (const name of present) if (name !== names.activity && !written.has(name)) out.push(setCookie(name, '', 0))
     }
 
     const activity = this.#activityWrite
     if (activity.kind === 'write') {
       const seen = this.#activity?.seen ?? now
       const maxAge = Math.max(0, Math.ceil((Math.min(seen + this.options.inactivityMs, expiresAt) - now) / 1000))
-      out.push(serialize(names.activity, activity.token, { ...attributes, maxAge }))
+      out.push(setCookie(names.activity, activity.token, maxAge))
     } else if (activity.kind === 'clear' && present.has(names.activity)) {
-      out.push(expire(names.activity, attributes))
+      // Same Path/Domain/Secure/SameSite as when set, or Chromium keeps the cookie.
+      out.push(setCookie(names.activity, '', 0))
     }
     return out
   }
@@ -355,14 +421,14 @@ export class SessionState {
   #forget(): void {
     this.#record = null
     this.#activity = null
-    this.data = null
+    this.#data = null
     this.#main = CLEAR
     this.#activityWrite = CLEAR
     this.#activityToken = undefined
     this.#setVisible()
   }
 
-  #refuse(reason: InvalidReason, error?: unknown): void {
+  #refuse(reason: InvalidReason, error?: unknown): undefined {
     try {
       this.options.onInvalid?.(reason, this.c, error)
     } catch {
@@ -371,23 +437,23 @@ export class SessionState {
     this.#forget()
   }
 
-  async #openActivity(token: string | undefined, sid: string, now: number): Promise<Activity | null> {
-    if (token === undefined) return null
-    try {
-      const { payload, stale } = await openToken<ActivityPayload>(token, this.keyring, 'activity', now)
-      if (payload.sid !== sid || typeof payload.t !== 'number') throw new TokenRefused('malformed')
-      this.#activityToken = token
-      this.#activityStale = stale
-      // Filled in place, not with conditional spreads: no throwaway objects per request.
-      const activity: { seen: number; lastPath?: string; lastVisit?: number } = { seen: payload.t }
-      if (typeof payload.p === 'string') activity.lastPath = payload.p
-      if (typeof payload.v === 'number') activity.lastVisit = payload.v
-      return activity
-    } catch {
-      // Another session's, expired or forged: ignore it and clear it.
-      this.#activityWrite = CLEAR
-      return null
-    }
+  /** The activity an opened activity cookie holds, if it belongs to this session. */
+  #activityOf(opened: OpenedToken<ActivityPayload>, token: string, sid: string): Activity | null {
+    const { payload, stale } = opened
+    if (payload.sid !== sid || typeof payload.t !== 'number') return this.#activityRefused()
+    this.#activityToken = token
+    this.#activityStale = stale
+    // Filled in place, not with conditional spreads: no throwaway objects per request.
+    const activity: { seen: number; lastPath?: string; lastVisit?: number } = { seen: payload.t }
+    if (typeof payload.p === 'string') activity.lastPath = payload.p
+    if (typeof payload.v === 'number') activity.lastVisit = payload.v
+    return activity
+  }
+
+  /** Another session's activity cookie, an expired or a forged one: ignored, and cleared. */
+  #activityRefused(): null {
+    this.#activityWrite = CLEAR
+    return null
   }
 
   #sealMain(record: StoredSession, now: number): Promise<string> {
@@ -443,17 +509,18 @@ export class SessionState {
   }
 
   #composeFrom(record: StoredSession): SessionData<object> {
+    // A deep copy: the record may be the token cache's frozen object, and a caller changing
+    // getSession(c).internal (or the session passed to an update function) must not reach the
+    // record, or an update could extend expiresAt.
+    const data = copyJson(record) as Record<string, unknown>
     const activity = this.#activity
-    // A copy of internal: a caller mutating getSession(c).internal (or the session passed to an
-    // update function) must not reach the record, or an update could extend expiresAt.
-    const data: Record<string, unknown> = { ...record, internal: { ...(record.internal as object) } }
     if (activity?.lastPath !== undefined) data.lastPath = activity.lastPath
     if (activity?.lastVisit !== undefined) data.lastVisit = activity.lastVisit
     return data as SessionData<object>
   }
 
-  #compose(): void {
-    this.data = this.#record ? this.#composeFrom(this.#record) : null
+  #dataChanged(): void {
+    this.#data = undefined
   }
 
   /** Tells the middleware which cookies of ours downstream should now see. */
@@ -493,9 +560,4 @@ function shortenPath(path: string): string | null {
   const q = path.indexOf('?')
   const pathname = q === -1 ? path : path.slice(0, q)
   return pathname.length > MAX_LAST_PATH ? null : pathname
-}
-
-function expire(name: string, attributes: ResolvedOptions['attributes']): string {
-  // Same Path/Domain/Secure/SameSite as when set, or Chromium keeps the cookie.
-  return serialize(name, '', { ...attributes, maxAge: 0 })
 }

@@ -7,6 +7,7 @@ import { CompactEncrypt, EncryptJWT, compactDecrypt, decodeProtectedHeader, jwtD
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Keyring, createKeyringCache } from '../../../src/codec/keyring'
 import { TokenRefused, openToken, sealToken } from '../../../src/codec/token'
+import { copyJson } from '../../../src/codec/frozen-json'
 
 const SECRET = 'interop-secret-0123456789-abcdefghijklmnop'
 const OLD_SECRET = 'interop-old-secret-0123456789-abcdefghijk'
@@ -217,14 +218,18 @@ describe('refusals hold whoever made the token', () => {
       `${h}..${iv.slice(1)}.${ct}.${tag}`, // short IV
       `${h}..${iv}A.${ct}.${tag}`, // long IV
       `${h}..${iv}.${ct}.${tag.slice(1)}`, // short tag
+      `${h}..${iv}.${ct}.${lastBitsFlipped}`, // non-canonical last character: the same bytes to a lenient decoder
+    ]
+    for (const bad of cases) expect(await outcome(bad, keyring), bad).toBe('undecryptable')
+    // Characters no token has: refused before any decoding.
+    const foreign = [
       `${h}..${iv}.${ct}.${tag}=`, // padding
       `${h}..${iv}.${ct.slice(0, 10)} ${ct.slice(10)}.${tag}`, // whitespace, which lenient decoders skip
       `${h}..${iv}.${ct.replace(/[-_]/, '+')}.${tag}`, // standard base64 alphabet
-      `${h}..${iv}.${ct}.${lastBitsFlipped}`, // non-canonical last character: the same bytes to a lenient decoder
       `${h}=..${iv}.${ct}.${tag}`,
       `${h}..${iv}.${ct}é.${tag}`,
     ]
-    for (const bad of cases) expect(await outcome(bad, keyring), bad).toBe('undecryptable')
+    for (const bad of foreign) expect(await outcome(bad, keyring), bad).toBe('malformed')
     expect(await outcome(token, keyring)).toBe('opened')
   })
 
@@ -263,25 +268,34 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
     const token = await sealToken({ iat: NOW_S, exp: NOW_S + 60 }, keyring.current, 'session')
     expect((await openToken(token, keyring, 'session', NOW)).payload.exp).toBe(NOW_S + 60)
     expect((await openToken(token, keyring, 'session', NOW)).payload.exp).toBe(NOW_S + 60)
-    await expect(openToken(token, keyring, 'session', NOW + 61_000)).rejects.toMatchObject({ reason: 'expired' })
-    await expect(openToken(token, keyring, 'session', NOW - 3_600_000)).rejects.toMatchObject({ reason: 'expired' })
+    // A cached token is answered synchronously, so the refusal is a throw rather than a rejection.
+    expect(() => openToken(token, keyring, 'session', NOW + 61_000)).toThrow(expect.objectContaining({ reason: 'expired' }))
+    expect(() => openToken(token, keyring, 'session', NOW - 3_600_000)).toThrow(expect.objectContaining({ reason: 'expired' }))
   })
 
-  it('gives every caller its own objects', async () => {
+  it('shares one deeply frozen payload: no caller can change it for the next', async () => {
     const token = await sealToken(payload(), keyring.current, 'session')
     const first = await openToken<ReturnType<typeof payload>>(token, keyring, 'session', NOW)
-    first.payload.s.user.sub = 'attacker'
-    first.payload.s.n.push(4)
+    expect(Object.isFrozen(first.payload)).toBe(true)
+    expect(Object.isFrozen(first.payload.s.user)).toBe(true)
+    expect(() => {
+      first.payload.s.user.sub = 'attacker'
+    }).toThrow(TypeError)
+    expect(() => first.payload.s.n.push(4)).toThrow(TypeError)
     const second = await openToken<ReturnType<typeof payload>>(token, keyring, 'session', NOW)
     expect(second.payload).toEqual(payload())
+    // A token new to the isolate (decrypted) is frozen as well.
+    const fresh = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid }, key)
+    expect(Object.isFrozen((await openToken<ReturnType<typeof payload>>(fresh, keyring, 'session', NOW)).payload.s)).toBe(true)
   })
 
-  it('hands out copies equal to what JSON.parse builds, own "__proto__" keys included', async () => {
+  it('copyJson gives copies equal to what JSON.parse builds, own "__proto__" keys included', async () => {
     const text = '{"iat":0,"exp":0,"s":{"__proto__":{"admin":true},"2":[1,{"a":null}],"b":-0,"a":"x"}}'
     const claims = Object.assign(JSON.parse(text) as object, { iat: NOW_S, exp: NOW_S + 60 })
     const token = await sealToken(claims, keyring.current, 'session')
     for (let i = 0; i < 3; i++) {
-      const { payload: opened } = await openToken<{ s: Record<string, unknown> }>(token, keyring, 'session', NOW)
+      const { payload: shared } = await openToken<{ s: Record<string, unknown> }>(token, keyring, 'session', NOW)
+      const opened = copyJson(shared)
       expect(JSON.stringify(opened)).toBe(JSON.stringify(claims))
       expect(Object.getPrototypeOf(opened.s)).toBe(Object.prototype)
       expect(Object.keys(opened.s)).toEqual(['2', '__proto__', 'b', 'a'])
@@ -312,6 +326,33 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
     const tokens = await Promise.all(Array.from({ length: 300 }, (_, i) => sealToken(Object.assign(payload(), { i }), keyring.current, 'session')))
     for (const token of tokens) await openToken(token, keyring, 'session', NOW)
     for (const [i, token] of tokens.entries()) expect((await openToken<{ i: number }>(token, keyring, 'session', NOW)).payload.i).toBe(i)
+  })
+
+  it('answers a token it knows without a promise; a token that only shares its tag is decrypted, and refused', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    expect(openToken(token, keyring, 'session', NOW)).not.toBeInstanceOf(Promise)
+    // Same tag (the cache's lookup key), one other ciphertext character: must not be taken for the cached one.
+    const at = token.lastIndexOf('.') - 5
+    const twin = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1)
+    expect(twin.slice(-22)).toBe(token.slice(-22))
+    const opening = openToken(twin, keyring, 'session', NOW)
+    expect(opening).toBeInstanceOf(Promise)
+    await expect(opening).rejects.toMatchObject({ reason: 'undecryptable' })
+    // And the twin's refusal did not disturb the cached token.
+    expect(openToken(token, keyring, 'session', NOW)).not.toBeInstanceOf(Promise)
+  })
+
+  it('keeps the tokens in use when full: a token hit since the last eviction pass survives 300 newer ones', async () => {
+    const kept = await sealToken(Object.assign(payload(), { i: -1 }), keyring.current, 'session')
+    const idle = await sealToken(Object.assign(payload(), { i: -2 }), keyring.current, 'session')
+    for (let i = 0; i < 300; i++) {
+      await sealToken(Object.assign(payload(), { i }), keyring.current, 'session')
+      // The browser that keeps coming back.
+      expect(openToken(kept, keyring, 'session', NOW)).not.toBeInstanceOf(Promise)
+    }
+    const reopened = openToken<{ i: number }>(idle, keyring, 'session', NOW)
+    expect(reopened).toBeInstanceOf(Promise)
+    expect((await reopened).payload.i).toBe(-2)
   })
 
   it('a refused token is refused again (refusals are not cached as successes)', async () => {

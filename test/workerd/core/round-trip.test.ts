@@ -1,6 +1,7 @@
 import { base64url } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CookieJar } from '../../helpers/app'
+import { getSession } from '../../../src'
 import { type AnySession, HOUR, MINUTE, T0, call, coreApp, readSession, restoreClock, setCookies, useClock, written } from '../../helpers/core'
 
 afterEach(restoreClock)
@@ -32,6 +33,30 @@ describe('round trip', () => {
     read = await readSession(app, { jar })
     expect(read.session).toBeNull()
     expect(errors).toEqual([])
+  })
+
+  it("a handler's changes to getSession(c) stay in its request (the next one opens the same cookie from the isolate cache)", async () => {
+    const { app } = coreApp({}, (a) =>
+      a.get('/scribble', (c) => {
+        const s = getSession(c) as AnySession & { tags: string[] }
+        s.user.name = 'Mallory'
+        s.tags.push('admin')
+        s.role = 'owner'
+        return c.json({ mine: s, again: getSession(c) })
+      }),
+    )
+    const jar = new CookieJar()
+    await call(app, '/login', { body: { user: { sub: 'u1', name: 'Ada' }, role: 'member', tags: ['a'] }, jar })
+    for (let i = 0; i < 2; i++) {
+      const res = await call(app, '/scribble', { jar })
+      const body = (await res.json()) as { mine: AnySession; again: AnySession }
+      // Within the request, getSession(c) is one object: the handler sees what it changed.
+      expect(body.again).toEqual(body.mine)
+      expect(body.mine).toMatchObject({ user: { name: 'Mallory' }, role: 'owner', tags: ['a', 'admin'] })
+      expect(setCookies(res)).toEqual([])
+    }
+    const read = await readSession(app, { jar })
+    expect(read.session).toMatchObject({ user: { sub: 'u1', name: 'Ada' }, role: 'member', tags: ['a'] })
   })
 
   it('an anonymous request has no session and gets no Set-Cookie', async () => {
