@@ -271,6 +271,17 @@ function planIds() {
   return ids
 }
 
+/** Case ids by suite (the part before ':', codec cases have none), in plan order. */
+function suiteGroups(ids) {
+  const groups = new Map()
+  for (const id of ids) {
+    const suite = id.includes(':') ? id.slice(0, id.indexOf(':')).replace(/^req-(read|write)$/, 'request') : 'codec'
+    if (!groups.has(suite)) groups.set(suite, [])
+    groups.get(suite).push(id)
+  }
+  return [...groups.values()]
+}
+
 /**
  * Calibrates every case, then runs BATCHES rounds, one batch of every case per round: load from
  * anything else on the machine then falls on all cases alike instead of on whichever ran last.
@@ -294,6 +305,7 @@ async function runAll(runtime, ids) {
     for (const id of Object.keys(sizes)) {
       if (results[id]) continue
       try {
+        if (process.env.BENCH_VERBOSE) log(`    ${runtime.name} ${id} x${sizes[id]}`)
         const r = await runtime.batch(id, sizes[id])
         samples[id].push((r.ms * 1000) / r.ops)
         last[id] = r
@@ -562,12 +574,16 @@ async function main() {
   let w = {}
   let n = {}
   if (ids.length > 0 && !flag('no-workerd')) {
-    log(`bench: workerd (Miniflare), ${ids.length} cases`)
-    const runtime = await startWorkerd(ids)
-    try {
-      w = await runAll(runtime, ids)
-    } finally {
-      await runtime.close()
+    // One workerd process per suite: with every case of every suite in one process (~70
+    // isolates, 2 GB) a full run once stalled for minutes; a suite's cases only run beside each other.
+    for (const group of suiteGroups(ids)) {
+      log(`bench: workerd (Miniflare), ${group.length} cases`)
+      const runtime = await startWorkerd(group)
+      try {
+        Object.assign(w, await runAll(runtime, group))
+      } finally {
+        await runtime.close()
+      }
     }
   }
   let w0 = {}

@@ -10,7 +10,7 @@ import { attachSessionState } from '../state/registry.js'
 import { SessionState } from '../state/session-state.js'
 import type { EdgeSessionOptions, SessionClaims } from '../types.js'
 import { createActivityTracker } from './activity/index.js'
-import { createGate } from './gate/index.js'
+import { createLazyGate } from './gate/index.js'
 import { mergeRequestCookies } from './header-merge/index.js'
 
 const NO_STORE = 'private, no-store'
@@ -34,7 +34,7 @@ const NO_STORE = 'private, no-store'
  */
 export function edgeSession<Claims extends object = SessionClaims>(options: EdgeSessionOptions<Claims>): MiddlewareHandler {
   const resolved = resolveOptions(options as EdgeSessionOptions<object>)
-  const gate = options.onboarding ? createGate(options.onboarding) : undefined
+  const gate = options.onboarding ? createLazyGate(options.onboarding) : undefined
   const activity = createActivityTracker(options.activity)
   const { names } = resolved
   // Built once: no closure per request.
@@ -49,7 +49,7 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
     const loading = state.load(Date.now())
     if (loading) await loading
 
-    const blocked = gate?.(c, state.data)
+    const blocked = gate?.(c, state)
     if (blocked) {
       // Built just above, so its headers are mutable.
       appendCookies(blocked.headers, state.commit(Date.now()))

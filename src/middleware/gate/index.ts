@@ -50,6 +50,24 @@ const MAX_RETURN_TO = 2048
  * ```
  */
 export function createGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): GateDecision {
+  const decide = createLazyGate(options)
+  return function onboardingGate(c, session) {
+    return decide(c, { signedIn: session !== null, data: session })
+  }
+}
+
+/** Who is asking: whether someone is signed in, and their session, read only when a path needs it. */
+export interface GateSubject {
+  readonly signedIn: boolean
+  /** Read by the gate only when the path needs it: the session state composes its copy on first use. */
+  readonly data: SessionData<object> | null
+}
+
+/** The gate's decision for a {@link GateSubject}; what {@link edgeSession} and {@link onboardingGate} use. */
+export type LazyGateDecision = (c: Context, subject: GateSubject) => Response | undefined
+
+/** {@link createGate}, deciding with a {@link LazyGateDecision}. Throws {@link SessionConfigError} for a wrong option. */
+export function createLazyGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): LazyGateDecision {
   if (typeof options !== 'object' || options === null) throw new SessionConfigError('onboarding must be an options object ({} for the defaults).')
   const entry = options.path ?? '/onboarding'
   const home = options.home ?? '/'
@@ -71,25 +89,31 @@ export function createGate<Claims extends object = SessionClaims>(options: Onboa
   const protect = options.protect?.length ? compileProtectRules(options.protect, 'onboarding.protect') : undefined
   const isLogin = compileAllowRules([loginPath], 'onboarding.loginPath')
 
-  return function onboardingGate(c, session) {
+  const decide: LazyGateDecision = (c, subject) => {
     const path = c.req.path
-    if (session === null) {
+    if (!subject.signedIn) {
       if (!protect || isLogin(path, c) || !protect(path, c)) return undefined
       return isNavigation(c)
         ? redirect(withReturnTo(loginPath, c))
         : Response.json({ error: 'login_required', login: loginPath }, { status: 401, headers: NO_STORE })
     }
-    if (isComplete(session as SessionData<Claims>)) {
+    // Allowed paths (assets, auth, the onboarding pages below the entry) pass whether or not
+    // onboarding is done: no need to look at the session (which would copy it) for them.
+    const allowed = allow(path, c)
+    const onEntry = normalizePath(path) === entryKey
+    if (allowed && !onEntry) return undefined
+    if (isComplete(subject.data as SessionData<Claims>)) {
       // Finished users have nothing to do on the entry page: send them on.
-      if (normalizePath(path) !== entryKey || !isNavigation(c)) return undefined
+      if (!onEntry || !isNavigation(c)) return undefined
       const back = safeRedirectPath(c.req.query('returnTo'), new URL(c.req.url).origin)
       return redirect(back !== undefined && !isUnderEntry(back.split(/[?#]/, 1)[0] as string) ? back : home)
     }
-    if (allow(path, c)) return undefined
+    if (allowed) return undefined
     return isNavigation(c)
       ? redirect(withReturnTo(entry, c))
       : Response.json({ error: 'onboarding_required', onboarding: entry }, { status: 403, headers: NO_STORE })
   }
+  return decide
 }
 
 /**
@@ -103,9 +127,9 @@ export function createGate<Claims extends object = SessionClaims>(options: Onboa
  * ```
  */
 export function onboardingGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): MiddlewareHandler {
-  const decide = createGate(options)
+  const decide = createLazyGate(options)
   return async function onboardingGateMiddleware(c, next) {
-    const blocked = decide(c, getSessionState(c).data)
+    const blocked = decide(c, getSessionState(c))
     if (blocked) return blocked
     await next()
   }

@@ -317,3 +317,28 @@ describe('gate options are checked when the app starts', () => {
     expect(() => edgeSession({ secret: SECRET, onboarding: options })).toThrow(SessionConfigError)
   })
 })
+
+describe('gate: reads the session only where the path needs it', () => {
+  it('consults isComplete for gated paths and the entry page, not for allowed ones (assets, auth)', async () => {
+    const asked: string[] = []
+    const { app } = createOnboardingApp({
+      onboarding: {
+        isComplete: (s) => {
+          asked.push((s as { onboardingStep?: string }).onboardingStep ?? '')
+          return (s as { onboardingStep?: string }).onboardingStep === 'COMPLETED'
+        },
+      },
+    })
+    for (const step of ['PROFILE', 'COMPLETED']) {
+      const jar = await jarWith({ onboardingStep: step })
+      asked.length = 0
+      await app.request('/assets/app.css', { headers: { cookie: jar.header } })
+      await app.request('/static/logo.svg', { headers: { cookie: jar.header } })
+      await app.request('/onboarding/step-2', { headers: navigation(jar.header) })
+      expect(asked, step).toEqual([])
+      await app.request('/explore', { headers: navigation(jar.header) })
+      await app.request('/onboarding', { headers: navigation(jar.header) })
+      expect(asked, step).toEqual([step, step])
+    }
+  })
+})
