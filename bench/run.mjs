@@ -255,6 +255,8 @@ const MIDDLEWARE = [
   ['mw:open-both', 'openToken x2 alone (session + activity)'],
   ['mw:step-cookie-header', "Headers.get('cookie') alone"],
   ['mw:step-read-cookies', 'readIncomingCookies alone (finding our two cookies)'],
+  ['mw:page-view-bare', 'bare Hono, page views of two paths in turn'],
+  ['mw:page-view', 'edgeSession, same page views (each seals and sets the activity cookie)'],
   ['mw:write', 'edgeSession, signed in, POST /api/write (updateSession)'],
 ]
 
@@ -558,7 +560,7 @@ function render({ w, n, w0, sizeRows, v }) {
     out.push('', '## Profile: where a request spends it in the middleware', '')
     out.push('| Request | workerd µs | + vs bare | Node µs |')
     out.push('|---|---:|---:|---:|')
-    for (const [id, label] of MIDDLEWARE) out.push(`| ${label} | ${cell(w[id])} | ${id.startsWith('mw:open') ? '' : fmt(added(w[id], w['mw:bare']))} | ${cell(n[id])} |`)
+    for (const [id, label] of MIDDLEWARE) out.push(`| ${label} | ${cell(w[id])} | ${id.startsWith('mw:open') || id.startsWith('mw:step') ? '' : fmt(added(w[id], w[id === 'mw:page-view' ? 'mw:page-view-bare' : 'mw:bare']))} | ${cell(n[id])} |`)
     out.push('')
   }
   out.push(`_Run took ${Math.round((Date.now() - started) / 1000)} s._`)
