@@ -329,7 +329,7 @@ describe('gate: reads the session only where the path needs it', () => {
         },
       },
     })
-    for (const step of ['PROFILE', 'COMPLETED']) {
+    for (const step of ['PROFILE', 'COMPLETED'] as const) {
       const jar = await jarWith({ onboardingStep: step })
       asked.length = 0
       await app.request('/assets/app.css', { headers: { cookie: jar.header } })
