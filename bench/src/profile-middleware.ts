@@ -27,6 +27,20 @@ function loopRequests(app: Hono, headers: Record<string, string>, method = 'GET'
   }
 }
 
+/** Navigations to two paths in turn, with the given cookies. */
+function loopPageViews(app: Hono, cookies: Record<string, string>): Prepared {
+  const headers = { ...cookies, ...NAV_HEADERS }
+  const urls = ['https://bench.example/projects', 'https://bench.example/team']
+  return {
+    async run(iterations) {
+      for (let i = 0; i < iterations; i++) {
+        const res = await app.fetch(new Request(urls[i & 1] as string, { headers }))
+        await res.arrayBuffer()
+      }
+    },
+  }
+}
+
 async function withCookies(app: Hono, keep: (name: string) => boolean): Promise<Record<string, string>> {
   const jar = await returningUser(app)
   const cookie = jar.header
@@ -69,29 +83,10 @@ export const middlewareCases: Record<string, CaseFactory> = {
   async 'mw:page-view'() {
     // A page view of a new path (two paths in turn): the activity cookie is sealed and set each time.
     const app = edgeApp()
-    const headers = { ...(await withCookies(app, () => true)), ...NAV_HEADERS }
-    const urls = ['https://bench.example/projects', 'https://bench.example/team']
-    return {
-      async run(iterations) {
-        for (let i = 0; i < iterations; i++) {
-          const res = await app.fetch(new Request(urls[i & 1] as string, { headers }))
-          await res.arrayBuffer()
-        }
-      },
-    }
+    return loopPageViews(app, await withCookies(app, () => true))
   },
   async 'mw:page-view-bare'() {
-    const headers = { ...(await withCookies(edgeApp(), () => true)), ...NAV_HEADERS }
-    const app = buildApp('bare')
-    const urls = ['https://bench.example/projects', 'https://bench.example/team']
-    return {
-      async run(iterations) {
-        for (let i = 0; i < iterations; i++) {
-          const res = await app.fetch(new Request(urls[i & 1] as string, { headers }))
-          await res.arrayBuffer()
-        }
-      },
-    }
+    return loopPageViews(buildApp('bare'), await withCookies(edgeApp(), () => true))
   },
   async 'mw:write'() {
     const app = edgeApp()

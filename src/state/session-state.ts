@@ -138,20 +138,25 @@ export class SessionState {
     const store = this.options.store
     if ('sid' in payload && typeof payload.sid === 'string') {
       if (!store) return this.#refuse('malformed')
-      const sid = payload.sid
-      return this.#withTimeout(store.get(sid)).then(
-        (record) => {
-          if (record === null) return this.#refuse('revoked')
-          if (!isSessionRecord(record) || internalOf(record).sid !== sid) return this.#refuse('malformed')
-          return this.#loadActivity(record, opened.stale, token, now)
-        },
-        (error: unknown) => this.#refuse('store-failed', error),
-      )
+      return this.#loadStored(store, payload.sid, opened.stale, token, now)
     }
     if (!('s' in payload) || store) return this.#refuse('malformed')
     const record = payload.s
     if (!isSessionRecord(record)) return this.#refuse('malformed')
     return this.#loadActivity(record, opened.stale, token, now)
+  }
+
+  async #loadStored(store: NonNullable<ResolvedOptions['store']>, sid: string, stale: boolean, token: string, now: number): Promise<void> {
+    let record: StoredSession | null
+    try {
+      // Inside the try: a store that throws instead of rejecting is a failed read too, never a 500.
+      record = await this.#withTimeout(store.get(sid))
+    } catch (error) {
+      return this.#refuse('store-failed', error)
+    }
+    if (record === null) return this.#refuse('revoked')
+    if (!isSessionRecord(record) || internalOf(record).sid !== sid) return this.#refuse('malformed')
+    return this.#loadActivity(record, stale, token, now)
   }
 
   /** Checks the record's lifetime and opens the activity cookie beside it. */

@@ -8,7 +8,7 @@ import { type SessionStore, createSession, destroySession, edgeSession, getSessi
 import { CookieJar, SECRET } from '../../helpers/app'
 import { type AnySession, storeApp, uniqueSub } from './support'
 
-type Mode = 'ok' | 'throw' | 'hang'
+type Mode = 'ok' | 'throw' | 'throw-sync' | 'hang'
 
 /** A memory store whose methods can be switched to throwing or never answering. */
 function faultyStore() {
@@ -16,6 +16,8 @@ function faultyStore() {
   const modes: Record<'get' | 'set' | 'update' | 'delete', Mode> = { get: 'ok', set: 'ok', update: 'ok', delete: 'ok' }
   const run = <T>(method: keyof typeof modes, call: () => Promise<T>): Promise<T> => {
     if (modes[method] === 'throw') return Promise.reject(new Error(`${method} failed`))
+    // A store that throws instead of returning a rejected promise.
+    if (modes[method] === 'throw-sync') throw new Error(`${method} failed at once`)
     if (modes[method] === 'hang') return new Promise<T>(() => {})
     return call()
   }
@@ -46,7 +48,7 @@ function setup() {
 }
 
 describe('store failures', () => {
-  for (const mode of ['throw', 'hang'] as const) {
+  for (const mode of ['throw', 'throw-sync', 'hang'] as const) {
     it(`a read that fails (${mode}) means no session: 200, cookies cleared, reported as store-failed`, async () => {
       const { modes, invalid, request } = setup()
       const jar = new CookieJar()
