@@ -13,7 +13,7 @@ import type { SessionStore } from './stores/types.js'
 import type { EdgeSessionOptions, InvalidReason, SecretInput } from './types.js'
 
 /** Cookie attributes every write uses. */
-export interface CookieAttributes {
+interface CookieAttributes {
   readonly path: '/'
   readonly httpOnly: true
   readonly secure: boolean
@@ -24,8 +24,7 @@ export interface CookieAttributes {
 /** The options every request reads, resolved once. */
 export interface ResolvedOptions {
   readonly names: CookieNames
-  readonly attributes: CookieAttributes
-  /** A Set-Cookie line of ours: `name=value; Max-Age=n` and the attributes above. */
+  /** A Set-Cookie line of ours: `name=value; Max-Age=n` and the cookie attributes (Path, HttpOnly, Secure, SameSite, Domain). */
   readonly setCookie: (name: string, value: string, maxAgeSeconds: number) => string
   /** The keyring itself once derived (no await per request), a promise of it before. */
   readonly keyring: (c: Context) => Keyring | Promise<Keyring>
@@ -92,11 +91,9 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
     throw new SessionConfigError('onInvalid must be a function.')
 
-  const attributes: CookieAttributes = { path: '/', httpOnly: true, secure, sameSite, ...(domain ? { domain } : {}) }
   return {
     names,
-    attributes,
-    setCookie: cookieWriter(names, attributes),
+    setCookie: cookieWriter(main, { path: '/', httpOnly: true, secure, sameSite, ...(domain ? { domain } : {}) }),
     keyring: resolveSecret(options.secret, names),
     absoluteMs: absoluteSeconds * 1000,
     inactivityMs: inactivitySeconds * 1000,
@@ -115,9 +112,9 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
  * lines are the ones Hono would write (test/node/set-cookie-lines.test.ts), at a fraction of the
  * cost per write.
  */
-function cookieWriter(names: CookieNames, attributes: CookieAttributes): ResolvedOptions['setCookie'] {
-  serialize(names.activity, '', attributes)
-  const tail = serialize(names.main, '', attributes).slice(names.main.length + 1)
+function cookieWriter(main: string, attributes: CookieAttributes): ResolvedOptions['setCookie'] {
+  // Every name of ours starts with `main`, so its prefix rules (__Host-, __Secure-) hold for all.
+  const tail = serialize(main, '', attributes).slice(main.length + 1)
   return (name, value, maxAgeSeconds) => `${name}=${value}; Max-Age=${maxAgeSeconds}${tail}`
 }
 

@@ -170,51 +170,101 @@ function Steps(props: { current: (typeof STEPS)[number][0] }) {
   )
 }
 
-export function ProfileStep(props: { session: Session; error?: string; returnTo?: string }) {
-  const profile = props.session.profile
+/** The profile's form fields (onboarding step 1 and settings). */
+function ProfileFields(props: { profile: Session['profile'] }) {
+  const { profile } = props
   return (
-    <Layout title="Your profile" session={props.session}>
-      <Steps current="PROFILE" />
-      <h1>Tell us about you</h1>
-      <p class="lead">You can use the app once onboarding is finished. Step 1 of 2.</p>
+    <>
+      <label for="displayName">Display name</label>
+      <input id="displayName" name="displayName" type="text" required maxlength={40} value={profile?.displayName ?? ''} />
+      <label for="purpose">What brings you here?</label>
+      <select id="purpose" name="purpose">
+        <Options values={PURPOSES} selected={profile?.purpose} labels={PURPOSE_LABELS} />
+      </select>
+    </>
+  )
+}
+
+/** The preferences' form fields (onboarding step 2 and settings). */
+function PreferenceFields(props: { theme?: Theme; digest?: Digest }) {
+  return (
+    <>
+      <label for="theme">Theme</label>
+      <select id="theme" name="theme">
+        <Options values={THEMES} selected={props.theme} labels={THEME_LABELS} />
+      </select>
+      <label for="digest">Email digest</label>
+      <select id="digest" name="digest">
+        <Options values={DIGESTS} selected={props.digest} labels={DIGEST_LABELS} />
+      </select>
+    </>
+  )
+}
+
+/** An onboarding step: its place in the steps, a heading, the form that posts the step. */
+function StepForm(props: {
+  session: Session
+  title: string
+  step: (typeof STEPS)[number][0]
+  heading: string
+  lead: Child
+  action: string
+  error?: string
+  returnTo?: string
+  submit: string
+  children: Child
+}) {
+  return (
+    <Layout title={props.title} session={props.session}>
+      <Steps current={props.step} />
+      <h1>{props.heading}</h1>
+      <p class="lead">{props.lead}</p>
       <ErrorLine error={props.error} />
-      <form method="post" action="/onboarding/profile">
+      <form method="post" action={props.action}>
         <ReturnTo value={props.returnTo} />
-        <label for="displayName">Display name</label>
-        <input id="displayName" name="displayName" type="text" required maxlength={40} value={profile?.displayName ?? ''} />
-        <label for="purpose">What brings you here?</label>
-        <select id="purpose" name="purpose">
-          <Options values={PURPOSES} selected={profile?.purpose} labels={PURPOSE_LABELS} />
-        </select>
-        <button type="submit">Continue</button>
+        {props.children}
+        <button type="submit">{props.submit}</button>
       </form>
     </Layout>
   )
 }
 
+export function ProfileStep(props: { session: Session; error?: string; returnTo?: string }) {
+  const profile = props.session.profile
+  return (
+    <StepForm
+      {...props}
+      title="Your profile"
+      step="PROFILE"
+      heading="Tell us about you"
+      lead="You can use the app once onboarding is finished. Step 1 of 2."
+      action="/onboarding/profile"
+      submit="Continue"
+    >
+      <ProfileFields profile={profile} />
+    </StepForm>
+  )
+}
+
 export function PreferencesStep(props: { session: Session; error?: string; returnTo?: string }) {
   const prefs = props.session.preferences
+  const back = `/onboarding/profile${props.returnTo ? `?returnTo=${encodeURIComponent(props.returnTo)}` : ''}`
   return (
-    <Layout title="Preferences" session={props.session}>
-      <Steps current="PREFERENCES" />
-      <h1>Your preferences</h1>
-      <p class="lead">
-        Step 2 of 2. <a href={`/onboarding/profile${props.returnTo ? `?returnTo=${encodeURIComponent(props.returnTo)}` : ''}`}>Back to profile</a>
-      </p>
-      <ErrorLine error={props.error} />
-      <form method="post" action="/onboarding/preferences">
-        <ReturnTo value={props.returnTo} />
-        <label for="theme">Theme</label>
-        <select id="theme" name="theme">
-          <Options values={THEMES} selected={prefs?.theme} labels={THEME_LABELS} />
-        </select>
-        <label for="digest">Email digest</label>
-        <select id="digest" name="digest">
-          <Options values={DIGESTS} selected={prefs?.digest ?? 'weekly'} labels={DIGEST_LABELS} />
-        </select>
-        <button type="submit">Finish onboarding</button>
-      </form>
-    </Layout>
+    <StepForm
+      {...props}
+      title="Preferences"
+      step="PREFERENCES"
+      heading="Your preferences"
+      lead={
+        <>
+          Step 2 of 2. <a href={back}>Back to profile</a>
+        </>
+      }
+      action="/onboarding/preferences"
+      submit="Finish onboarding"
+    >
+      <PreferenceFields theme={prefs?.theme} digest={prefs?.digest ?? 'weekly'} />
+    </StepForm>
   )
 }
 
@@ -258,20 +308,8 @@ export function SettingsPage(props: { session: Session; error?: string; saved?: 
       {props.saved ? <p class="notice">Saved.</p> : null}
       <ErrorLine error={props.error} />
       <form method="post" action="/settings">
-        <label for="displayName">Display name</label>
-        <input id="displayName" name="displayName" type="text" required maxlength={40} value={profile?.displayName ?? ''} />
-        <label for="purpose">What brings you here?</label>
-        <select id="purpose" name="purpose">
-          <Options values={PURPOSES} selected={profile?.purpose} labels={PURPOSE_LABELS} />
-        </select>
-        <label for="theme">Theme</label>
-        <select id="theme" name="theme">
-          <Options values={THEMES} selected={preferences?.theme} labels={THEME_LABELS} />
-        </select>
-        <label for="digest">Email digest</label>
-        <select id="digest" name="digest">
-          <Options values={DIGESTS} selected={preferences?.digest} labels={DIGEST_LABELS} />
-        </select>
+        <ProfileFields profile={profile} />
+        <PreferenceFields theme={preferences?.theme} digest={preferences?.digest} />
         <button type="submit">Save</button>
       </form>
       <h2>Session</h2>

@@ -32,7 +32,8 @@ export interface IncomingCookies {
   readonly present: ReadonlySet<string>
 }
 
-const NONE: IncomingCookies = { present: new Set() }
+/** What a request without any cookie of ours carries: one shared, empty answer. */
+export const NO_COOKIES: IncomingCookies = Object.freeze({ present: new Set<string>() })
 const CHUNK_SUFFIX = /^\.(0|[1-9][0-9]{0,2})$/
 // Only SP and HTAB around a pair (RFC 6265). String#trim also strips Unicode spaces (U+2000,
 // U+FEFF, ...), which browsers keep in a name: `\u2000__Host-session` escapes the prefix rules
@@ -42,7 +43,7 @@ const OWS_EDGES = /^[ \t]+|[ \t]+$/g
 /** Reads our cookies from a Cookie header. Anything of ours that is ambiguous is reported, not guessed. */
 export function readIncomingCookies(header: string | null | undefined, names: CookieNames, maxChars: number): IncomingCookies {
   // Fast path: most anonymous requests carry no cookie of ours at all.
-  if (!header || header.indexOf(names.main) === -1) return NONE
+  if (!header || header.indexOf(names.main) === -1) return NO_COOKIES
   // No cap on the whole header: other cookies of the site may be large, and that must not cost
   // the user the session. Our own values are capped below; the platform caps the header.
 

@@ -19,8 +19,9 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
- * A deep, unfrozen copy of a value JSON.parse built (plain objects, arrays, primitives), as
- * JSON.parse would build it again, about 3x faster than parsing.
+ * A deep, unfrozen copy of JSON data (plain objects, arrays, strings, finite numbers, booleans,
+ * null), as `JSON.parse(JSON.stringify(value))` would build it, about 3x faster: undefined members
+ * are dropped and undefined array items become null, as JSON.stringify writes them.
  *
  * @example
  * ```ts
@@ -31,13 +32,14 @@ export function copyJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value
   if (Array.isArray(value)) {
     const list = new Array<unknown>(value.length)
-    for (let i = 0; i < value.length; i++) list[i] = copyJson(value[i])
+    for (let i = 0; i < value.length; i++) list[i] = copyJson(value[i]) ?? null
     return list as T
   }
   const source = value as Record<string, unknown>
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(source)) {
     const item = copyJson(source[key])
+    if (item === undefined) continue
     // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the prototype.
     if (key === '__proto__') Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true })
     else out[key] = item

@@ -104,10 +104,9 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
   // WebCrypto appends the tag to the ciphertext; JWE carries them as two parts.
   const split = sealed.length - TAG_BYTES
   const token = `${header.encoded}..${encode(iv)}.${encode(sealed.subarray(0, split))}.${encode(sealed.subarray(split))}`
-  // The browser sends it back on its next request: known already, it opens without decrypting.
-  // (Built here from fresh strings: nothing else is kept alive by it.)
-  // Its parsed form too, as the next request's open would build it (a copy: `payload` is the caller's).
-  remember(openedCacheOf(keys, purpose), token, text, copyJson(payload))
+  // The browser sends it back on its next request: known already, it opens without decrypting or
+  // parsing. Cached as the next open would parse it; a copy, since `payload` is the caller's.
+  remember(openedCacheOf(keys, purpose), token, copyJson(payload))
   return token
 }
 
@@ -142,10 +141,8 @@ export function openToken<P extends object>(
   // The tag only finds the entry; the whole token must match, or it is a different token.
   if (!hit || hit.token !== token) return openUncached<P>(token, keyring, purpose, nowMs, ours)
   hit.used = true
-  // Parsed once per token, then shared: frozen (once, on its first shared use), so no caller can
-  // change it for the next.
-  const payload = deepFreeze((hit.parsed ??= parsePayload(hit.text)))
-  return checked<P>(payload, ours, keyring, nowMs)
+  // Shared from now on: frozen (once, on its first shared use), so no caller can change it for the next.
+  return checked<P>(deepFreeze(hit.payload), ours, keyring, nowMs)
 }
 
 /**
@@ -182,7 +179,7 @@ async function openUncached<P extends object>(
   const opened = checked<P>(payload, keys, keyring, nowMs)
   // Only tokens that open go in, as a copy: a token sliced out of a Cookie header can be a view
   // of the whole header, which the cache must not keep alive.
-  if (ours) remember(openedCacheOf(ours, purpose), copyOf(token), text, payload)
+  if (ours) remember(openedCacheOf(ours, purpose), copyOf(token), payload)
   return opened
 }
 
@@ -209,12 +206,13 @@ interface Decrypted {
 }
 
 /**
- * Tokens of this isolate, sealed or opened recently, per key set and purpose, with their
- * plaintext: a browser sends the same cookie on every request until it changes, and a hit skips
- * the decoding and the decryption. Found by the token's tag, and a hit only when the whole token
- * matches: it means exactly this string was sealed here or authenticated under these keys; claims and expiry are still
- * checked on every call, and key sets live and go with their keyring. Bounded in entries and in
- * size (single-cookie tokens only): at most about CACHED_TOKENS x 7 KB per key set and purpose.
+ * Tokens of this isolate, sealed or opened recently, per key set and purpose, with their parsed
+ * payload: a browser sends the same cookie on every request until it changes, and a hit skips the
+ * decoding, the decryption and the parsing. Found by the token's tag, and a hit only when the
+ * whole token matches: it means exactly this string was sealed here or authenticated under these
+ * keys; claims and expiry are still checked on every call, and key sets live and go with their
+ * keyring. Bounded in entries and in size (single-cookie tokens only): at most about
+ * CACHED_TOKENS x 7 KB per key set and purpose.
  */
 const CACHED_TOKENS = 256
 const CACHED_TOKEN_CHARS = 4096
@@ -222,11 +220,10 @@ const CACHED_TOKEN_CHARS = 4096
 interface Remembered {
   /** The whole token, as a string of its own: a hit must match it exactly. */
   readonly token: string
-  readonly text: string
-  /** `text` parsed: when opened or sealed, else on the first hit; deeply frozen from its first hit on. */
-  parsed?: unknown
+  /** The payload as JSON.parse builds it from the plaintext; deeply frozen from its first hit on. */
+  readonly payload: unknown
   /** Hit since it was last passed over for eviction (a second chance, without reordering on every hit). */
-  used?: boolean
+  used: boolean
 }
 
 /** Keyed by the token's last part, its authentication tag: short to hash, unlike the whole token. */
@@ -241,12 +238,12 @@ function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, Remem
   return caches[purpose]
 }
 
-function remember(cache: Map<string, Remembered>, token: string, text: string, parsed?: unknown): void {
+function remember(cache: Map<string, Remembered>, token: string, payload: unknown): void {
   if (token.length > CACHED_TOKEN_CHARS) return
   const tag = token.slice(-TAG_CHARS)
   if (cache.has(tag)) return
   if (cache.size >= CACHED_TOKENS) evictOne(cache)
-  cache.set(tag, { token, text, parsed })
+  cache.set(tag, { token, payload, used: false })
 }
 
 /** Drops the oldest entry not hit since it was last looked at; hit ones go to the back once. */

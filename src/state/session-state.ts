@@ -13,7 +13,7 @@
 import type { Context } from 'hono'
 import { encode as base64url } from '../codec/base64url.js'
 import { copyJson } from '../codec/frozen-json.js'
-import { type IncomingCookies, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar.js'
+import { type IncomingCookies, NO_COOKIES, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar.js'
 import type { Keyring } from '../codec/keyring.js'
 import { type OpenedToken, TokenRefused, openToken, sealToken } from '../codec/token.js'
 import {
@@ -54,7 +54,6 @@ type Pending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; token: st
 type MainPending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; cookies: Array<[string, string]> }
 
 const NONE = { kind: 'none' } as const
-const NO_COOKIES: IncomingCookies = Object.freeze({ present: new Set<string>() })
 const CLEAR = { kind: 'clear' } as const
 // What most responses carry; shared, so they allocate nothing.
 const NO_LINES: readonly string[] = Object.freeze([])
@@ -204,8 +203,9 @@ export class SessionState {
     }
     // Sealed with an older secret: re-seal with the current one in this same response.
     return this.#sealMain(record, now).then((sealed) => {
-      this.#main = this.#mainWrite(sealed)
-      this.#setVisible((this.#main as { cookies: Array<[string, string]> }).cookies)
+      const main = this.#mainWrite(sealed)
+      this.#main = main
+      this.#setVisible(main.cookies)
     })
   }
 
@@ -359,10 +359,9 @@ export class SessionState {
   async touch(now: number, due: { path: string | null }): Promise<void> {
     const record = this.#record
     if (!record || this.committed) return
-    await this.#writeActivity(now, due.path, this.#activity, internalOf(record))
-  }
-
-  async #writeActivity(now: number, path: string | null, previous: Activity | null, internal: SessionInternal): Promise<void> {
+    const internal = internalOf(record)
+    const { path } = due
+    const previous = this.#activity
     const activity: Activity = {
       lastPath: path ?? previous?.lastPath,
       lastVisit: path !== null ? now : previous?.lastVisit,

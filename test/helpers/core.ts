@@ -2,7 +2,7 @@
  * Helpers for the core suite (test/workerd/core): an app with catch-all session routes, Set-Cookie
  * parsing, a fake clock and token-size tools. Runtime-neutral: only `app.request`, no workerd APIs.
  */
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { decodeProtectedHeader } from 'jose'
 import { type MockInstance, expect, vi } from 'vitest'
 import { SessionError, SessionInvalidError, SessionTooLargeError, createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
@@ -37,13 +37,17 @@ export interface CoreApp {
  * catch SessionError and answer 422 (a non-5xx response, so pending writes are NOT discarded by
  * the middleware: a refused change must leave nothing behind on its own).
  */
-export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app: Hono<{ Bindings: Env }>) => void): CoreApp {
+/**
+ * A Hono app with `edgeSession` mounted that records what must be looked at after a request:
+ * every error a handler threw (then answered by `answer`) and every refused cookie's reason.
+ */
+export function recordingApp(options: Partial<EdgeSessionOptions>, answer: (err: Error, c: Context) => Response | Promise<Response>) {
   const errors: unknown[] = []
   const invalid: InvalidReason[] = []
   const app = new Hono<{ Bindings: Env }>()
   app.onError((err, c) => {
     errors.push(err)
-    return c.json({ error: err.name, code: (err as { code?: string }).code ?? null, message: err.message }, 500)
+    return answer(err, c)
   })
   app.use(
     edgeSession({
@@ -54,6 +58,13 @@ export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app
       ...options,
     }),
   )
+  return { app, errors, invalid }
+}
+
+export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app: Hono<{ Bindings: Env }>) => void): CoreApp {
+  const { app, errors, invalid } = recordingApp(options, (err, c) =>
+    c.json({ error: err.name, code: (err as { code?: string }).code ?? null, message: err.message }, 500),
+  )
   const refused = (err: unknown) => {
     if (!(err instanceof SessionError)) throw err
     const body: ErrorBody = { error: err.name, code: err.code }
@@ -61,31 +72,21 @@ export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app
     if (err instanceof SessionTooLargeError) Object.assign(body, { bytes: err.bytes, limit: err.limit })
     return Response.json(body, { status: 422 })
   }
-  app.post('/login', async (c) => {
+  /** Runs a session change; answers the session after it, or 422 with the refusal. */
+  const changed = async (c: Context, change: () => Promise<unknown>) => {
     try {
-      await createSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)
+      await change()
     } catch (err) {
       return refused(err)
     }
     return c.json(getSession(c))
-  })
+  }
+  app.post('/login', async (c) => changed(c, async () => createSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)))
   app.post('/update', async (c) => {
     const patch = (await c.req.json()) as Record<string, unknown>
-    try {
-      await updateSession<Loose>(c, (s) => ({ ...s, ...patch }))
-    } catch (err) {
-      return refused(err)
-    }
-    return c.json(getSession(c))
+    return changed(c, () => updateSession<Loose>(c, (s) => ({ ...s, ...patch })))
   })
-  app.post('/replace', async (c) => {
-    try {
-      await updateSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)
-    } catch (err) {
-      return refused(err)
-    }
-    return c.json(getSession(c))
-  })
+  app.post('/replace', async (c) => changed(c, async () => updateSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)))
   app.post('/logout', async (c) => {
     await destroySession(c)
     return c.json({ ok: true })

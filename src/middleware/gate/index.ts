@@ -89,7 +89,7 @@ export function createLazyGate<Claims extends object = SessionClaims>(options: O
   const protect = options.protect?.length ? compileProtectRules(options.protect, 'onboarding.protect') : undefined
   const isLogin = compileAllowRules([loginPath], 'onboarding.loginPath')
 
-  const decide: LazyGateDecision = (c, subject) => {
+  return function decideGate(c, subject) {
     const path = c.req.path
     if (!subject.signedIn) {
       if (!protect || isLogin(path, c) || !protect(path, c)) return undefined
@@ -113,7 +113,6 @@ export function createLazyGate<Claims extends object = SessionClaims>(options: O
       ? redirect(withReturnTo(entry, c))
       : Response.json({ error: 'onboarding_required', onboarding: entry }, { status: 403, headers: NO_STORE })
   }
-  return decide
 }
 
 /**

@@ -4,12 +4,12 @@
  * who knows the secret could make them, and a refusal proves a check, not a wrong key), and
  * Set-Cookie checks. Runtime-neutral: WebCrypto, jose and app.request only.
  */
-import { Hono } from 'hono'
 import { CompactEncrypt, base64url } from 'jose'
-import { edgeSession, getSession } from '../../../src'
-import type { EdgeSessionOptions, InvalidReason, SessionData } from '../../../src'
+import { getSession } from '../../../src'
+import type { EdgeSessionOptions, SessionData } from '../../../src'
 import { mintSessionCookie } from '../../../src/testing'
 import { SECRET } from '../../helpers/app'
+import { recordingApp } from '../../helpers/core'
 
 export { SECRET }
 export type AnySession = SessionData<Record<string, unknown>>
@@ -62,23 +62,8 @@ export function rawJwe(header: object, parts: { encryptedKey?: Uint8Array; iv?: 
 
 /** A probe app: every path answers 200 after recording the session the handler saw. */
 export function probeApp(options: Partial<EdgeSessionOptions> = {}) {
-  const errors: unknown[] = []
-  const invalid: InvalidReason[] = []
   let seen: AnySession | null | undefined
-  const app = new Hono()
-  app.onError((err, c) => {
-    errors.push(err)
-    return c.text('error', 500)
-  })
-  app.use(
-    edgeSession({
-      secret: SECRET,
-      onInvalid: (reason) => {
-        invalid.push(reason)
-      },
-      ...options,
-    }),
-  )
+  const { app, errors, invalid } = recordingApp(options, (_err, c) => c.text('error', 500))
   app.all('*', (c) => {
     seen = getSession(c) as AnySession | null
     return c.text('ok')
