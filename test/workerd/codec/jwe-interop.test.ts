@@ -227,7 +227,7 @@ describe('refusals hold whoever made the token', () => {
     const foreign = [
       `${h}..${iv}.${ct}.${tag}=`, // padding
       `${h}..${iv}.${ct.slice(0, 10)} ${ct.slice(10)}.${tag}`, // whitespace, which lenient decoders skip
-      `${h}..${iv}.${ct.replace(/[-_]/, '+')}.${tag}`, // standard base64 alphabet
+      `${h}..${iv}.+${ct.slice(1)}.${tag}`, // a character of the standard base64 alphabet (always present: not left to the random ciphertext)
       `${h}=..${iv}.${ct}.${tag}`,
       `${h}..${iv}.${ct}é.${tag}`,
     ]
