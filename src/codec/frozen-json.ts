@@ -46,3 +46,42 @@ export function copyJson<T>(value: T): T {
   }
   return out as T
 }
+
+/**
+ * Whether two JSON values are equal: the same members with equal values, whatever their order.
+ * Stops at the first difference.
+ *
+ * @example
+ * ```ts
+ * equalJson({ a: 1, b: [2] }, { b: [2], a: 1 }) // true
+ * ```
+ */
+export function equalJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!equalJson(a[i], b[i])) return false
+    return true
+  }
+  return !Array.isArray(b) && equalMembers(a as Record<string, unknown>, b as Record<string, unknown>, undefined)
+}
+
+/**
+ * Whether two JSON objects have equal members, `except` one key (compared by neither side).
+ *
+ * @example
+ * ```ts
+ * equalMembers({ a: 1, id: 'x' }, { a: 1, id: 'y' }, 'id') // true
+ * ```
+ */
+export function equalMembers(a: Record<string, unknown>, b: Record<string, unknown>, except: string | undefined): boolean {
+  const keys = Object.keys(a)
+  let count = 0
+  for (const key of keys) {
+    if (key === except) continue
+    if (!Object.hasOwn(b, key) || !equalJson(a[key], b[key])) return false
+    count++
+  }
+  return count === Object.keys(b).length - (except !== undefined && Object.hasOwn(b, except) ? 1 : 0)
+}

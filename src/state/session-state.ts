@@ -12,7 +12,7 @@
  */
 import type { Context } from 'hono'
 import { encode as base64url } from '../codec/base64url.js'
-import { copyJson } from '../codec/frozen-json.js'
+import { copyJson, equalMembers } from '../codec/frozen-json.js'
 import { type IncomingCookies, NO_COOKIES, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar.js'
 import type { Keyring } from '../codec/keyring.js'
 import { type OpenedToken, TokenRefused, openToken, sealToken } from '../codec/token.js'
@@ -540,11 +540,9 @@ function internalOf(record: StoredSession): SessionInternal {
   return record.internal as unknown as SessionInternal
 }
 
-/** Whether two records hold the same user and claims (`internal` aside). Key order counts: a false "different" only costs a write. */
+/** Whether two records hold the same user and claims (`internal` aside), in whatever member order. */
 function sameFields(a: StoredSession, b: StoredSession): boolean {
-  const { internal: _a, ...left } = a
-  const { internal: _b, ...right } = b
-  return JSON.stringify(left) === JSON.stringify(right)
+  return equalMembers(a, b, 'internal')
 }
 
 function userSub(record: StoredSession): string {

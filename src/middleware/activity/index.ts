@@ -7,6 +7,7 @@
 import type { Context } from 'hono'
 import { SessionConfigError } from '../../errors.js'
 import type { ActivityOptions } from '../../types.js'
+import { peekRequest } from '../header-merge/index.js'
 import { pathAndQuery } from '../request-url.js'
 
 /** Resolved activity settings. */
@@ -47,8 +48,11 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
     touchMs: touchSeconds * 1000,
     pageView(c) {
       // Whatever the filter says, only a successful GET is a visit: never a redirect, an error or a form post.
-      if (!recordPages || c.req.method !== 'GET' || c.res.status < 200 || c.res.status >= 300 || !isPageView(c)) return null
-      return pathAndQuery(c.req.url)
+      // Read from the request as it arrived: a session change earlier in this request must not
+      // build its merged copy just for this.
+      const raw = peekRequest(c)
+      if (!recordPages || raw.method !== 'GET' || !isSuccess(c.res.status) || !isPageView(c)) return null
+      return pathAndQuery(raw.url)
     },
     isActive,
   }
@@ -57,7 +61,7 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
 /** A request that finished well and was not a prefetch (a prefetch is the browser's guess, not the user). */
 function isActive(c: Context): boolean {
   if (c.res.status >= 400) return false
-  const headers = c.req.raw.headers
+  const headers = peekRequest(c).headers
   const purpose = headers.get('sec-purpose') ?? headers.get('purpose') ?? headers.get('x-purpose')
   return purpose === null || !PREFETCH.test(purpose)
 }
@@ -72,8 +76,9 @@ function isActive(c: Context): boolean {
  * ```
  */
 export function isHtmlNavigation(c: Context): boolean {
-  if (c.req.method !== 'GET' || c.res.status < 200 || c.res.status >= 300) return false
-  const headers = c.req.raw.headers
+  const raw = peekRequest(c)
+  if (raw.method !== 'GET' || !isSuccess(c.res.status)) return false
+  const headers = raw.headers
   const mode = headers.get('sec-fetch-mode')
   if (mode !== null) {
     if (mode !== 'navigate') return false
@@ -81,4 +86,8 @@ export function isHtmlNavigation(c: Context): boolean {
     if (dest !== null && dest !== 'document') return false
   } else if (!(headers.get('accept') ?? '').includes('text/html')) return false
   return (c.res.headers.get('content-type') ?? '').startsWith('text/html')
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300
 }

@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { SessionConfigError } from '../../errors.js'
 import { getSessionState } from '../../state/registry.js'
 import type { OnboardingOptions, SessionClaims, SessionData } from '../../types.js'
+import { peekRequest } from '../header-merge/index.js'
 import { pathAndQuery } from '../request-url.js'
 import { compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './paths.js'
 
@@ -136,9 +137,10 @@ export function onboardingGate<Claims extends object = SessionClaims>(options: O
 
 /** A page navigation (GET/HEAD wanting HTML), as opposed to fetch/XHR or a form post. Fetch Metadata wins when sent. */
 function isNavigation(c: Context): boolean {
-  const method = c.req.method
+  const raw = peekRequest(c)
+  const method = raw.method
   if (method !== 'GET' && method !== 'HEAD') return false
-  const headers = c.req.raw.headers
+  const headers = raw.headers
   const mode = headers.get('sec-fetch-mode')
   if (mode !== null) return mode === 'navigate'
   return (headers.get('accept') ?? '').includes('text/html')
@@ -146,7 +148,7 @@ function isNavigation(c: Context): boolean {
 
 /** `base?returnTo=<path and query of this request>`, or `base` alone when that is too long to carry. */
 function withReturnTo(base: string, c: Context): string {
-  const target = pathAndQuery(c.req.url)
+  const target = pathAndQuery(peekRequest(c).url)
   return target.length > MAX_RETURN_TO ? base : `${base}?returnTo=${encodeURIComponent(target)}`
 }
 

@@ -5,7 +5,7 @@
  * values. This is Auth0's "combine the headers" recipe, done once, here.
  * @module
  */
-import type { Context } from 'hono'
+import type { Context, HonoRequest } from 'hono'
 import { type CookieNames, isSessionCookieName, rewriteCookieHeader } from '../../codec/cookie-jar.js'
 
 /** What Hono's `c.req.bodyCache` really holds: promises, keyed by the method that read the body. */
@@ -13,10 +13,24 @@ type BodyCache = Partial<Record<'arrayBuffer' | 'text' | 'blob' | 'json' | 'form
 
 const BOUNDARY = /boundary=(?:"([^"]+)"|([^;\s]+))/i
 
+/** A merge decided but not built yet: what `c.req.raw` will be made from on its first read. */
+interface PendingMerge {
+  /** `c.req.raw` when the merge was decided: same method, URL, headers and body, the old Cookie header. */
+  readonly original: Request
+  readonly names: CookieNames
+  /** The latest cookies of ours: a second change in the same request replaces them, nothing is built twice. */
+  cookies: ReadonlyArray<readonly [string, string]>
+}
+
+const PENDING = Symbol('hono-edge-session.pending-merge')
+type MergingRequest = HonoRequest & { [PENDING]?: PendingMerge | undefined }
+
 /**
- * Replaces `c.req.raw` with a copy whose Cookie header carries `cookies` instead of the
- * session's old ones, other cookies kept as they were. Incoming requests have immutable headers
- * on Workers, hence the copy; it runs only when the session's cookies change.
+ * Makes `c.req.raw` a copy whose Cookie header carries `cookies` instead of the session's old
+ * ones, other cookies kept as they were. Incoming requests have immutable headers on Workers,
+ * hence a copy; building a `Request` costs more than sealing the cookie, so it is built on the
+ * first read of `c.req.raw` (by `c.req.header()`, `getCookie(c)`, `fetch(c.req.raw)`, ...), and
+ * not at all when nothing downstream looks. Whoever reads it sees the merged request.
  *
  * @example
  * ```ts
@@ -25,26 +39,60 @@ const BOUNDARY = /boundary=(?:"([^"]+)"|([^;\s]+))/i
  * ```
  */
 export function mergeRequestCookies(c: Context, names: CookieNames, cookies: ReadonlyArray<readonly [string, string]>): void {
-  const raw = c.req.raw
+  const req = c.req as MergingRequest
+  const pending = req[PENDING]
+  if (pending) {
+    pending.cookies = cookies
+    return
+  }
+  req[PENDING] = { original: req.raw, names, cookies }
+  Object.defineProperty(req, 'raw', { configurable: true, enumerable: true, get: buildOnFirstRead, set: settle })
+}
+
+/**
+ * The request to read anything but the Cookie header from (method, URL, other headers) without
+ * building a pending merge: `c.req.raw`, or what it will be built from.
+ *
+ * @example
+ * ```ts
+ * peekRequest(c).headers.get('sec-fetch-mode')
+ * ```
+ */
+export function peekRequest(c: Context): Request {
+  const req = c.req as MergingRequest
+  return req[PENDING]?.original ?? req.raw
+}
+
+function buildOnFirstRead(this: MergingRequest): Request {
+  const pending = this[PENDING] as PendingMerge
+  const merged = buildMerged(this, pending)
+  settle.call(this, merged)
+  return merged
+}
+
+/** Makes `raw` a plain property again: built, or replaced by the app (its request wins). */
+function settle(this: MergingRequest, raw: Request): void {
+  this[PENDING] = undefined
+  Object.defineProperty(this, 'raw', { configurable: true, enumerable: true, writable: true, value: raw })
+}
+
+function buildMerged(req: HonoRequest, { original: raw, names, cookies }: PendingMerge): Request {
   const headers = new Headers(raw.headers)
   const cookie = rewriteCookieHeader(raw.headers.get('cookie'), (name) => isSessionCookieName(name, names), cookies)
   if (cookie === '') headers.delete('cookie')
   else headers.set('cookie', cookie)
-  if (!raw.bodyUsed) {
-    c.req.raw = new Request(raw, { headers })
-    return
-  }
+  if (!raw.bodyUsed) return new Request(raw, { headers })
   // Read through c.req.json() & co.: the raw stream is spent but Hono cached the body. Hand the
   // cached body on, so c.req.raw.text() and fetch(c.req.raw) still carry it.
   const init: RequestInit & { cf?: unknown; duplex?: 'half' } = { method: raw.method, headers, redirect: raw.redirect, signal: raw.signal }
   const cf = (raw as Request & { cf?: unknown }).cf
   if (cf !== undefined) init.cf = cf
-  const body = raw.method === 'GET' || raw.method === 'HEAD' ? undefined : replayBody(c.req.bodyCache as BodyCache, headers)
+  const body = raw.method === 'GET' || raw.method === 'HEAD' ? undefined : replayBody(req.bodyCache as BodyCache, headers)
   if (body) {
     init.body = body
     init.duplex = 'half'
   }
-  c.req.raw = new Request(raw.url, init)
+  return new Request(raw.url, init)
 }
 
 /** A stream of the cached body; adjusts `headers` when the body has to be encoded again. */

@@ -38,6 +38,26 @@ describe('updateSession: no change, no write', () => {
   })
 })
 
+describe('updateSession: no change, no write, whatever the member order', () => {
+  it('the same claims rebuilt in another order write nothing; a nested change writes', async () => {
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET }))
+    app.post('/reorder', async (c) => {
+      await updateSession<Loose>(c, (s) => Object.fromEntries(Object.entries(s).reverse()) as typeof s)
+      return c.json({})
+    })
+    app.post('/nested', async (c) => {
+      await updateSession<Loose>(c, (s) => ({ ...s, user: { ...(s.user as Loose), name: 'Ada' } }))
+      return c.json({})
+    })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const same = await app.request('/reorder', { method: 'POST', headers: apiCall(jar.header) })
+    expect(same.headers.getSetCookie()).toEqual([])
+    const nested = await app.request('/nested', { method: 'POST', headers: apiCall(jar.header) })
+    expect(nested.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=[^;]+; Max-Age=\d+;/)])
+  })
+})
+
 describe('a refused update leaves the request on the previous session', () => {
   it('an update function that mutates nested values, then exceeds maxBytes', async () => {
     let after: unknown

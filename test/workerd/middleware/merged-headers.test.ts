@@ -185,6 +185,43 @@ describe('merged headers: downstream sees the session as it is now', () => {
   })
 })
 
+describe('merged headers: the merged request is built once, when downstream looks', () => {
+  it('two changes in one request: one request, carrying the last cookie, with the body intact', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const body = JSON.stringify({ note: 'twice' })
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET }))
+    app.post('/twice', async (c) => {
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'STEP_2' }))
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+      const first = c.req.raw
+      return c.json({ same: c.req.raw === first, cookie: first.headers.get('cookie'), json: await c.req.json() })
+    })
+    const res = await app.request('/twice', { method: 'POST', headers: { cookie: jar.header, 'content-type': 'application/json' }, body })
+    const seen = (await res.json()) as { same: boolean; cookie: string; json: unknown }
+    expect(seen.same).toBe(true)
+    expect(seen.cookie).toBe(`${SESSION}=${setCookieValue(res, SESSION)}`)
+    expect(seen.json).toEqual({ note: 'twice' })
+  })
+
+  it('a request the app puts in c.req.raw after a change wins, and a later change merges into it', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET }))
+    app.get('/replace', async (c) => {
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'STEP_2' }))
+      const mine = new Request('https://app.example/replaced', { headers: { cookie: 'a=1', 'x-mine': 'yes' } })
+      c.req.raw = mine
+      const kept = c.req.raw === mine
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+      return c.json({ kept, url: c.req.url, mine: c.req.header('x-mine'), cookie: c.req.header('cookie') })
+    })
+    const res = await app.request('/replace', { headers: { cookie: jar.header } })
+    const seen = (await res.json()) as { kept: boolean; url: string; mine: string; cookie: string }
+    expect(seen).toEqual({ kept: true, url: 'https://app.example/replaced', mine: 'yes', cookie: `a=1; ${SESSION}=${setCookieValue(res, SESSION)}` })
+  })
+})
+
 describe('merged headers: request bodies survive the merge', () => {
   const payload = JSON.stringify({ note: 'héllo', n: [1, 2, 3] }, null, 2)
 
