@@ -192,7 +192,7 @@ describe('merged headers: the merged request is built once, when downstream look
     const app = new Hono()
     app.use(edgeSession({ secret: SECRET }))
     app.post('/twice', async (c) => {
-      await updateSession(c, (s) => ({ ...s, onboardingStep: 'STEP_2' }))
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'PREFERENCES' }))
       await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
       const first = c.req.raw
       return c.json({ same: c.req.raw === first, cookie: first.headers.get('cookie'), json: await c.req.json() })
@@ -209,7 +209,7 @@ describe('merged headers: the merged request is built once, when downstream look
     const app = new Hono()
     app.use(edgeSession({ secret: SECRET }))
     app.get('/replace', async (c) => {
-      await updateSession(c, (s) => ({ ...s, onboardingStep: 'STEP_2' }))
+      await updateSession(c, (s) => ({ ...s, onboardingStep: 'PREFERENCES' }))
       const mine = new Request('https://app.example/replaced', { headers: { cookie: 'a=1', 'x-mine': 'yes' } })
       c.req.raw = mine
       const kept = c.req.raw === mine
