@@ -14,7 +14,7 @@
  * @module
  */
 import { decode, encode } from './base64url.js'
-import { copyJson, deepFreeze } from './frozen-json.js'
+import { deepFreeze } from './frozen-json.js'
 import type { KeyPurpose, Keyring, SecretKeys } from './keyring.js'
 
 /** Every token carries its issue and expiry time, in seconds since the epoch like JWT's. */
@@ -88,6 +88,11 @@ function knownHeadersOf(keyring: Keyring): ReadonlyMap<string, SecretKeys> {
 /**
  * Seals `payload` (its `iat` and `exp` included) with the current secret's key for `purpose`.
  *
+ * The payload is handed over: the isolate cache keeps this very object for the next open of the
+ * token (and freezes it on its first shared use), so it must be plain JSON data (no undefined
+ * members, as JSON.parse would build it) that the caller does not change afterwards. The session
+ * state seals records it never changes in place; copying them here would cost a deep copy per write.
+ *
  * @example
  * ```ts
  * const token = await sealToken({ iat: 1767225600, exp: 1767254400, sid: 'abc' }, keyring.current, 'session')
@@ -105,8 +110,8 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
   const split = sealed.length - TAG_BYTES
   const token = `${header.encoded}..${encode(iv)}.${encode(sealed.subarray(0, split))}.${encode(sealed.subarray(split))}`
   // The browser sends it back on its next request: known already, it opens without decrypting or
-  // parsing. Cached as the next open would parse it; a copy, since `payload` is the caller's.
-  remember(openedCacheOf(keys, purpose), token, copyJson(payload))
+  // parsing (the payload is handed over, see above).
+  remember(openedCacheOf(keys, purpose), token, payload)
   return token
 }
 

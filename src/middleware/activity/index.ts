@@ -47,11 +47,14 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
   return {
     touchMs: touchSeconds * 1000,
     pageView(c) {
-      // Whatever the filter says, only a successful GET is a visit: never a redirect, an error or a form post.
-      // Read from the request as it arrived: a session change earlier in this request must not
-      // build its merged copy just for this.
+      // Whatever the filter says, only a successful GET is a visit: never a redirect, an error or a
+      // form post. Read from the request as it arrived: a session change earlier in this request
+      // must not build its merged copy just for this.
+      if (!recordPages) return null
       const raw = peekRequest(c)
-      if (!recordPages || raw.method !== 'GET' || !isSuccess(c.res.status) || !isPageView(c)) return null
+      if (raw.method !== 'GET' || !isSuccess(c.res.status)) return null
+      // The default filter would repeat the two checks just made.
+      if (isPageView === isHtmlNavigation ? !isHtmlExchange(raw.headers, c.res) : !isPageView(c)) return null
       return pathAndQuery(raw.url)
     },
     isActive,
@@ -77,15 +80,18 @@ function isActive(c: Context): boolean {
  */
 export function isHtmlNavigation(c: Context): boolean {
   const raw = peekRequest(c)
-  if (raw.method !== 'GET' || !isSuccess(c.res.status)) return false
-  const headers = raw.headers
+  return raw.method === 'GET' && isSuccess(c.res.status) && isHtmlExchange(raw.headers, c.res)
+}
+
+/** A navigation to a document (Fetch Metadata, else `Accept`) answered with HTML. */
+function isHtmlExchange(headers: Headers, res: Response): boolean {
   const mode = headers.get('sec-fetch-mode')
   if (mode !== null) {
     if (mode !== 'navigate') return false
     const dest = headers.get('sec-fetch-dest')
     if (dest !== null && dest !== 'document') return false
   } else if (!(headers.get('accept') ?? '').includes('text/html')) return false
-  return (c.res.headers.get('content-type') ?? '').startsWith('text/html')
+  return (res.headers.get('content-type') ?? '').startsWith('text/html')
 }
 
 function isSuccess(status: number): boolean {

@@ -293,12 +293,16 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
     expect(again).not.toBeInstanceOf(Promise)
     expect(Object.isFrozen((again as Awaited<typeof again>).payload.s.user)).toBe(true)
     expect((again as Awaited<typeof again>).payload).toEqual(payload())
-    // A token sealed here is cached parsed, from a copy: the caller's object stays its own.
-    const mine = payload()
-    const sealed = await sealToken(mine, keyring.current, 'session')
-    expect(Object.isFrozen(mine.s)).toBe(false)
-    mine.s.user.sub = 'changed after sealing'
-    expect((await openToken<ReturnType<typeof payload>>(sealed, keyring, 'session', NOW)).payload).toEqual(payload())
+    // A token sealed here is cached as the very payload it was sealed from (handed over, see
+    // sealToken), frozen from its first shared use on: equal to what decrypting it would give.
+    const handed = payload()
+    const sealed = await sealToken(handed, keyring.current, 'session')
+    const reopened = openToken<ReturnType<typeof payload>>(sealed, keyring, 'session', NOW)
+    expect(reopened).not.toBeInstanceOf(Promise)
+    expect((reopened as Awaited<typeof reopened>).payload).toBe(handed)
+    expect(Object.isFrozen(handed.s.user)).toBe(true)
+    const decrypted = await openToken<ReturnType<typeof payload>>(sealed, await createKeyringCache(NAMES)(SECRET), 'session', NOW)
+    expect(decrypted.payload).toEqual(handed)
   })
 
   it('copyJson gives copies equal to what JSON.parse builds, own "__proto__" keys included', async () => {
