@@ -15,19 +15,23 @@ import { type Context, Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import type { CookieOptions } from 'hono/utils/cookie'
 import { CookieStore, type Session as HonoSessionsSession, sessionMiddleware } from 'hono-sessions'
+import { CompactEncrypt, compactDecrypt } from 'jose'
 import { type IronSession, getIronSession } from 'iron-session'
 import { type EdgeSessionOptions, createSession, edgeSession, getSession, updateSession } from '../../src'
-import { SECRET, type UserSession, userSession } from './fixtures'
+import { SECRET, type UserSession, aesKey, floorAesOpen, floorAesSeal, fromUtf8, userSession, utf8 } from './fixtures'
 
-export type LibraryId = 'bare' | 'edge-session' | 'hono-session' | 'hono-sessions' | 'iron-session' | 'authjs'
+export type LibraryId = 'bare' | 'edge-session' | 'hono-session' | 'hono-sessions' | 'iron-session' | 'authjs' | 'ref-aes' | 'ref-jose'
 
-export const LIBRARIES: ReadonlyArray<{ id: LibraryId; label: string }> = [
+/** `reference`: not a session library but the yardstick of issue 7's request targets (suite 2 only). */
+export const LIBRARIES: ReadonlyArray<{ id: LibraryId; label: string; reference?: true }> = [
   { id: 'bare', label: 'bare Hono (no session)' },
   { id: 'edge-session', label: 'hono-edge-session' },
   { id: 'hono-session', label: '@hono/session' },
   { id: 'hono-sessions', label: 'hono-sessions' },
   { id: 'iron-session', label: 'iron-session' },
   { id: 'authjs', label: '@auth/core/jwt' },
+  { id: 'ref-aes', label: 'reference: raw AES-256-GCM cookie, cached key', reference: true },
+  { id: 'ref-jose', label: 'reference: jose compact JWE cookie, cached key', reference: true },
 ]
 
 const HOUR = 3600
@@ -274,6 +278,77 @@ function authjs(): Hono {
   })
 }
 
+// --- references: the least a cookie session can do, as the yardsticks of issue 7 -------------
+// A middleware that opens one cookie per request with a cached CryptoKey (a decrypt and a
+// JSON.parse: "decrypt-only") and seals it again only when a handler changed it. No lifetimes,
+// no activity, no gate, no header merge: the floor under any real session library.
+interface CookieCodec {
+  open(value: string): Promise<UserSession & { iat: number; exp: number }>
+  seal(data: UserSession & { iat: number; exp: number }): Promise<string>
+}
+
+function referenceApp(codec: () => Promise<CookieCodec>): Hono {
+  type Vars = { Variables: { data: (UserSession & { iat: number; exp: number }) | null; dirty: boolean } }
+  const app = new Hono<Vars>()
+  const name = '__Host-ref'
+  let ready: CookieCodec | undefined
+  const pending = codec().then((built) => {
+    ready = built
+    return built
+  })
+  app.use(async (c, next) => {
+    const cookies = ready ?? (await pending)
+    const value = getCookie(c, name)
+    let data: Vars['Variables']['data'] = null
+    if (value) {
+      try {
+        data = await cookies.open(value)
+      } catch {
+        data = null
+      }
+    }
+    c.set('data', data)
+    c.set('dirty', false)
+    await next()
+    const changed = c.get('data')
+    if (c.get('dirty') && changed) setCookie(c, name, await cookies.seal(changed), { path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 8 * HOUR })
+  })
+  const vars = (c: Context) => c as unknown as Context<Vars>
+  return routes(app as unknown as Hono, {
+    read: async (c) => fromUser(vars(c).var.data),
+    pageView: async () => {},
+    change: async (c, patch, bump) => {
+      const data = vars(c).var.data
+      if (!data) return
+      vars(c).set('data', { ...data, ...patch, counter: bump ? data.counter + 1 : data.counter })
+      vars(c).set('dirty', true)
+    },
+    login: async (c) => {
+      const now = Math.floor(Date.now() / 1000)
+      vars(c).set('data', { ...userSession('PROFILE'), iat: now, exp: now + 8 * HOUR })
+      vars(c).set('dirty', true)
+    },
+  })
+}
+
+const JOSE_PINNED = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
+
+const referenceCodecs = {
+  aes: async (): Promise<CookieCodec> => {
+    // From the secret: the bench signs in through one app and times another.
+    const key = await aesKey(SECRET)
+    return { open: (value) => floorAesOpen(key, value), seal: (data) => floorAesSeal(key, data) }
+  },
+  jose: async (): Promise<CookieCodec> => {
+    // From the secret: the bench signs in through one app and times another.
+    const key = await aesKey(SECRET)
+    return {
+      open: async (value) => JSON.parse(fromUtf8((await compactDecrypt(value, key, JOSE_PINNED)).plaintext)),
+      seal: (data) => new CompactEncrypt(utf8(JSON.stringify(data))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'AbCdEfGhIjKl' }).encrypt(key),
+    }
+  },
+}
+
 const builders: Record<LibraryId, () => Hono> = {
   bare,
   'edge-session': () => edgeApp(),
@@ -281,6 +356,8 @@ const builders: Record<LibraryId, () => Hono> = {
   'hono-sessions': honoSessions,
   'iron-session': ironSession,
   authjs,
+  'ref-aes': () => referenceApp(referenceCodecs.aes),
+  'ref-jose': () => referenceApp(referenceCodecs.jose),
 }
 
 export function buildApp(id: LibraryId): Hono {

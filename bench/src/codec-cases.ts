@@ -14,7 +14,7 @@ import { openToken, sealToken } from '../../src/codec/token'
 import * as viaJose from './token-jose'
 import type { CaseFactory, Prepared } from './harness'
 import { clock } from './harness'
-import { SECRET, T0, type UserSession, b64uDecode, b64uEncode, fromUtf8, userSession, utf8 } from './fixtures'
+import { SECRET, T0, type UserSession, aesKey, b64uDecode, b64uEncode, floorAesOpen, floorAesSeal, fromUtf8, userSession, utf8 } from './fixtures'
 
 const HOUR = 3600
 const AUTH_SALT = '__Secure-authjs.session-token'
@@ -81,26 +81,6 @@ function repeat(value: string, read: (value: string) => Promise<unknown>): Prepa
     },
     info: { cookieChars: value.length },
   }
-}
-
-async function aesKey(): Promise<CryptoKey> {
-  const raw = crypto.getRandomValues(new Uint8Array(32))
-  return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
-}
-
-// --- floors -------------------------------------------------------------------------------
-
-async function floorAesSeal(key: CryptoKey, data: object): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12))
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, utf8(JSON.stringify(data))))
-  return `${b64uEncode(iv)}.${b64uEncode(sealed)}`
-}
-
-async function floorAesOpen<T>(key: CryptoKey, value: string): Promise<T> {
-  const dot = value.indexOf('.')
-  const iv = b64uDecode(value.slice(0, dot))
-  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, b64uDecode(value.slice(dot + 1)))
-  return JSON.parse(fromUtf8(new Uint8Array(plain))) as T
 }
 
 // --- this package ---------------------------------------------------------------------------

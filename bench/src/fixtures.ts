@@ -74,6 +74,30 @@ export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes)
 }
 
+/**
+ * An AES-256-GCM key, imported once and then reused (a "cached CryptoKey"): random, or the
+ * SHA-256 of `secret` when two apps must read each other's cookies.
+ */
+export async function aesKey(secret?: string): Promise<CryptoKey> {
+  const raw = secret === undefined ? crypto.getRandomValues(new Uint8Array(32)) : await crypto.subtle.digest('SHA-256', utf8(secret))
+  return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
+}
+
+/** The floor's sealing: JSON, AES-256-GCM with a random IV, `iv.ciphertext` in base64url. */
+export async function floorAesSeal(key: CryptoKey, data: object): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, utf8(JSON.stringify(data))))
+  return `${b64uEncode(iv)}.${b64uEncode(sealed)}`
+}
+
+/** The floor's opening: the reverse of {@link floorAesSeal}. */
+export async function floorAesOpen<T>(key: CryptoKey, value: string): Promise<T> {
+  const dot = value.indexOf('.')
+  const iv = b64uDecode(value.slice(0, dot))
+  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, b64uDecode(value.slice(dot + 1)))
+  return JSON.parse(fromUtf8(new Uint8Array(plain))) as T
+}
+
 /** A deterministic PRNG (mulberry32), so every run browses the same trace. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0

@@ -128,7 +128,7 @@ function traceCase(id: LibraryId, baseline = false): CaseFactory {
 }
 
 export const traceCases: Record<string, CaseFactory> = Object.fromEntries(
-  LIBRARIES.flatMap(({ id }) => [
+  LIBRARIES.filter((library) => !library.reference).flatMap(({ id }) => [
     [`trace:${id}`, traceCase(id)],
     [`trace:bare@${id}`, traceCase(id, true)],
   ]),
