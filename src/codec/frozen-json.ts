@@ -1,6 +1,7 @@
 /**
- * Values parsed from a token are shared through the isolate cache (src/codec/token.ts), so they
- * are frozen; whoever hands them out gives a copy.
+ * JSON values as the session keeps them. Values parsed from a token are shared through the
+ * isolate cache (src/codec/token.ts), so they are frozen; whoever hands them out gives a copy;
+ * and an update is compared with what it replaces member by member, never by serializing both.
  * @module
  */
 

@@ -279,8 +279,9 @@ export class SessionState {
 
     if (!store) {
       const record = await apply(current)
-      // Same user and claims (an idempotent "mark as done" on every visit): no write, no Set-Cookie.
-      if (sameFields(record, current)) return this.data as SessionData<object>
+      // Same user and claims, in whatever member order (an idempotent "mark as done" on every
+      // visit): no write, no Set-Cookie. `internal` moves with every update, so it is left out.
+      if (equalMembers(record, current, 'internal')) return this.data as SessionData<object>
       const main = this.#mainWrite(await this.#sealMain(record, now))
       this.#assertOpen()
       this.#record = record
@@ -538,11 +539,6 @@ export class SessionState {
 /** The middleware's fields of a record that passed {@link isSessionRecord} or was built here. */
 function internalOf(record: StoredSession): SessionInternal {
   return record.internal as unknown as SessionInternal
-}
-
-/** Whether two records hold the same user and claims (`internal` aside), in whatever member order. */
-function sameFields(a: StoredSession, b: StoredSession): boolean {
-  return equalMembers(a, b, 'internal')
 }
 
 function userSub(record: StoredSession): string {

@@ -1,6 +1,6 @@
 /**
- * Downstream handlers must see the session as it is now, not as the browser sent it: the
- * request's own Cookie header is rewritten whenever the session's cookies change, so
+ * Downstream handlers must see the session as it is now, not as the browser sent it: once the
+ * session's cookies change, the request's own Cookie header reads rewritten from then on, so
  * `c.req.header('cookie')`, `getCookie(c)` and `fetch(c.req.raw)` to an origin all carry the new
  * values. This is Auth0's "combine the headers" recipe, done once, here.
  * @module
