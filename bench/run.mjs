@@ -237,6 +237,8 @@ const REFERENCES = [
   ['ref-aes', 'reference: raw AES-256-GCM cookie, cached key²'],
   ['ref-jose', 'reference: jose compact JWE cookie, cached key²'],
 ]
+/** Suite 2's rows: the libraries, then the references. */
+const REQUEST_LIBS = [...LIBS, ...REFERENCES]
 const PROFILE = [
   ['profile:decrypt-full', 'compactDecrypt, whole (key resolver, pinned algs)'],
   ['profile:decrypt-subtle', '- crypto.subtle.decrypt alone'],
@@ -273,7 +275,7 @@ function planIds() {
   if (suites.codec) ids.push(...CODEC.map(([id]) => id), ...OPEN.map(([id]) => id))
   // Each library beside bare Hono answering the very same requests (`bare@lib`: same cookies).
   const withBaseline = (prefix, libs) => libs.flatMap(([lib]) => (lib === 'bare' ? [`${prefix}:bare`] : [`${prefix}:${lib}`, `${prefix}:bare@${lib}`]))
-  if (suites.request) ids.push(...withBaseline('req-read', [...LIBS, ...REFERENCES]), ...withBaseline('req-write', [...LIBS, ...REFERENCES]))
+  if (suites.request) ids.push(...withBaseline('req-read', REQUEST_LIBS), ...withBaseline('req-write', REQUEST_LIBS))
   if (suites.trace) ids.push(...withBaseline('trace', LIBS))
   if (suites.profile) ids.push(...PROFILE.map(([id]) => id), ...MIDDLEWARE.map(([id]) => id))
   return ids
@@ -473,7 +475,7 @@ function render({ w, n, w0, sizeRows, v }) {
     out.push('Read: `GET /api/read` reads the session. Write: `POST /api/write` changes one field. "+µs" is the time added to bare Hono answering the same requests (same Cookie header, so the runtime\'s cost of bigger cookies is not counted). The bare row carries no cookies.', '')
     out.push('| Library | read, workerd µs | +µs | write, workerd µs | +µs | read, Node +µs | write, Node +µs | Set-Cookie (read / write) |')
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|')
-    for (const [lib, label] of [...LIBS, ...REFERENCES]) {
+    for (const [lib, label] of REQUEST_LIBS) {
       const rr = w[`req-read:${lib}`]
       const ww = w[`req-write:${lib}`]
       const base = lib === 'bare'

@@ -15,10 +15,9 @@ import { type Context, Hono } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import type { CookieOptions } from 'hono/utils/cookie'
 import { CookieStore, type Session as HonoSessionsSession, sessionMiddleware } from 'hono-sessions'
-import { CompactEncrypt, compactDecrypt } from 'jose'
 import { type IronSession, getIronSession } from 'iron-session'
 import { type EdgeSessionOptions, createSession, edgeSession, getSession, updateSession } from '../../src'
-import { SECRET, type UserSession, aesKey, floorAesOpen, floorAesSeal, fromUtf8, userSession, utf8 } from './fixtures'
+import { SECRET, type UserSession, aesKey, floorAesOpen, floorAesSeal, joseOpen, joseSeal, userSession } from './fixtures'
 
 export type LibraryId = 'bare' | 'edge-session' | 'hono-session' | 'hono-sessions' | 'iron-session' | 'authjs' | 'ref-aes' | 'ref-jose'
 
@@ -282,27 +281,28 @@ function authjs(): Hono {
 // A middleware that opens one cookie per request with a cached CryptoKey (a decrypt and a
 // JSON.parse: "decrypt-only") and seals it again only when a handler changed it. No lifetimes,
 // no activity, no gate, no header merge: the floor under any real session library.
-interface CookieCodec {
-  open(value: string): Promise<UserSession & { iat: number; exp: number }>
-  seal(data: UserSession & { iat: number; exp: number }): Promise<string>
-}
+type ReferenceData = UserSession & { iat: number; exp: number }
 
-function referenceApp(codec: () => Promise<CookieCodec>): Hono {
-  type Vars = { Variables: { data: (UserSession & { iat: number; exp: number }) | null; dirty: boolean } }
+/** `open` and `seal` get the key, made once from the secret: the bench signs in through one app and times another. */
+function referenceApp(
+  open: (key: CryptoKey, value: string) => Promise<ReferenceData>,
+  seal: (key: CryptoKey, data: ReferenceData) => Promise<string>,
+): Hono {
+  type Vars = { Variables: { data: ReferenceData | null; dirty: boolean } }
   const app = new Hono<Vars>()
   const name = '__Host-ref'
-  let ready: CookieCodec | undefined
-  const pending = codec().then((built) => {
-    ready = built
-    return built
+  let key: CryptoKey | undefined
+  const pending = aesKey(SECRET).then((made) => {
+    key = made
+    return made
   })
   app.use(async (c, next) => {
-    const cookies = ready ?? (await pending)
+    const cached = key ?? (await pending)
     const value = getCookie(c, name)
-    let data: Vars['Variables']['data'] = null
+    let data: ReferenceData | null = null
     if (value) {
       try {
-        data = await cookies.open(value)
+        data = await open(cached, value)
       } catch {
         data = null
       }
@@ -311,7 +311,7 @@ function referenceApp(codec: () => Promise<CookieCodec>): Hono {
     c.set('dirty', false)
     await next()
     const changed = c.get('data')
-    if (c.get('dirty') && changed) setCookie(c, name, await cookies.seal(changed), { path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 8 * HOUR })
+    if (c.get('dirty') && changed) setCookie(c, name, await seal(cached, changed), { path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 8 * HOUR })
   })
   const vars = (c: Context) => c as unknown as Context<Vars>
   return routes(app as unknown as Hono, {
@@ -331,24 +331,6 @@ function referenceApp(codec: () => Promise<CookieCodec>): Hono {
   })
 }
 
-const JOSE_PINNED = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
-
-const referenceCodecs = {
-  aes: async (): Promise<CookieCodec> => {
-    // From the secret: the bench signs in through one app and times another.
-    const key = await aesKey(SECRET)
-    return { open: (value) => floorAesOpen(key, value), seal: (data) => floorAesSeal(key, data) }
-  },
-  jose: async (): Promise<CookieCodec> => {
-    // From the secret: the bench signs in through one app and times another.
-    const key = await aesKey(SECRET)
-    return {
-      open: async (value) => JSON.parse(fromUtf8((await compactDecrypt(value, key, JOSE_PINNED)).plaintext)),
-      seal: (data) => new CompactEncrypt(utf8(JSON.stringify(data))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'AbCdEfGhIjKl' }).encrypt(key),
-    }
-  },
-}
-
 const builders: Record<LibraryId, () => Hono> = {
   bare,
   'edge-session': () => edgeApp(),
@@ -356,8 +338,8 @@ const builders: Record<LibraryId, () => Hono> = {
   'hono-sessions': honoSessions,
   'iron-session': ironSession,
   authjs,
-  'ref-aes': () => referenceApp(referenceCodecs.aes),
-  'ref-jose': () => referenceApp(referenceCodecs.jose),
+  'ref-aes': () => referenceApp(floorAesOpen, floorAesSeal),
+  'ref-jose': () => referenceApp(joseOpen, joseSeal),
 }
 
 export function buildApp(id: LibraryId): Hono {

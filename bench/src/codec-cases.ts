@@ -8,13 +8,13 @@ import { decode as authDecode, encode as authEncode } from '@auth/core/jwt'
 import { createEncryptionKey, jweDecrypt, jweEncrypt } from '@hono/session/cookies'
 import { decrypt as honoSessionsDecrypt, encrypt as honoSessionsEncrypt } from 'hono-sessions'
 import { sealData, unsealData } from 'iron-session'
-import { CompactEncrypt, EncryptJWT, compactDecrypt, jwtDecrypt } from 'jose'
+import { EncryptJWT, jwtDecrypt } from 'jose'
 import { createKeyringCache } from '../../src/codec/keyring'
 import { openToken, sealToken } from '../../src/codec/token'
 import * as viaJose from './token-jose'
 import type { CaseFactory, Prepared } from './harness'
 import { clock } from './harness'
-import { SECRET, T0, type UserSession, aesKey, b64uDecode, b64uEncode, floorAesOpen, floorAesSeal, fromUtf8, userSession, utf8 } from './fixtures'
+import { JOSE_PINNED, SECRET, T0, type UserSession, aesKey, b64uDecode, b64uEncode, floorAesOpen, floorAesSeal, fromUtf8, joseOpen, joseSeal, userSession, utf8 } from './fixtures'
 
 const HOUR = 3600
 const AUTH_SALT = '__Secure-authjs.session-token'
@@ -33,10 +33,16 @@ function ourRecord(): Record_ {
  */
 const ROTATION = 600
 
-/** ROTATION independent cookies in turn, each read, changed and written back by `step`. */
-async function chains(make: () => Promise<string>, step: (value: string) => Promise<string>): Promise<Prepared> {
+/** ROTATION cookies made by `make`. */
+async function manyCookies(make: () => Promise<string>): Promise<string[]> {
   const values: string[] = []
   for (let i = 0; i < ROTATION; i++) values.push(await make())
+  return values
+}
+
+/** ROTATION independent cookies in turn, each read, changed and written back by `step`. */
+async function chains(make: () => Promise<string>, step: (value: string) => Promise<string>): Promise<Prepared> {
+  const values = await manyCookies(make)
   let n = 0
   return {
     async run(iterations) {
@@ -51,8 +57,7 @@ async function chains(make: () => Promise<string>, step: (value: string) => Prom
 
 /** ROTATION cookies in turn, each only read (the request that writes nothing). */
 async function rotate(make: () => Promise<string>, read: (value: string) => Promise<unknown>): Promise<Prepared> {
-  const values: string[] = []
-  for (let i = 0; i < ROTATION; i++) values.push(await make())
+  const values = await manyCookies(make)
   let n = 0
   return {
     async run(iterations) {
@@ -97,9 +102,8 @@ async function ourInitial(keyring: Awaited<ReturnType<typeof ourKeyring>>): Prom
   return sealToken(payload, keyring.current, 'session')
 }
 
-// --- jose, the way a careful user would call it (cached CryptoKey, pinned algorithms) -------
+// --- jose, the way a careful user would call it (cached CryptoKey, pinned algorithms: fixtures) --
 
-const JOSE_PINNED = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
 
 /**
  * The exact plaintext this package seals (`{ iat, exp, s: record }`): jose and the floors carry it
@@ -139,21 +143,17 @@ export const codecCases: Record<string, CaseFactory> = {
   async 'jose-compact'() {
     clock.set(T0)
     const key = await aesKey()
-    const seal = (data: object) =>
-      new CompactEncrypt(utf8(JSON.stringify(data))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'AbCdEfGhIjKl' }).encrypt(key)
-    return chains(() => seal(samePayload()), async (value) => {
-      const { plaintext } = await compactDecrypt(value, key, JOSE_PINNED)
-      const data = JSON.parse(fromUtf8(plaintext)) as OurPayload
+    return chains(() => joseSeal(key, samePayload()), async (value) => {
+      const data = await joseOpen<OurPayload>(key, value)
       data.s.counter++
-      return seal(data)
+      return joseSeal(key, data)
     })
   },
 
   async 'jose-compact-open'() {
     clock.set(T0)
     const key = await aesKey()
-    const seal = () => new CompactEncrypt(utf8(JSON.stringify(samePayload()))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'AbCdEfGhIjKl' }).encrypt(key)
-    return rotate(seal, async (value) => JSON.parse(fromUtf8((await compactDecrypt(value, key, JOSE_PINNED)).plaintext)))
+    return rotate(() => joseSeal(key, samePayload()), (value) => joseOpen(key, value))
   },
 
   async 'jose-jwt'() {

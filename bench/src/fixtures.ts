@@ -1,7 +1,8 @@
 /**
- * Shared inputs: secrets, the session every library carries, and small helpers the floors use.
+ * Shared inputs: secrets, the session every library carries, and the floors' and jose's codec calls.
  * @module
  */
+import { CompactEncrypt, compactDecrypt } from 'jose'
 
 /** One secret per library, each long enough for every library's minimum. */
 export const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
@@ -96,6 +97,19 @@ export async function floorAesOpen<T>(key: CryptoKey, value: string): Promise<T>
   const iv = b64uDecode(value.slice(0, dot))
   const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, b64uDecode(value.slice(dot + 1)))
   return JSON.parse(fromUtf8(new Uint8Array(plain))) as T
+}
+
+/** jose called as a careful user would: algorithms pinned on open. */
+export const JOSE_PINNED = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
+
+/** jose's compact JWE (dir + A256GCM) of `data` as JSON, with a cached key. */
+export function joseSeal(key: CryptoKey, data: object): Promise<string> {
+  return new CompactEncrypt(utf8(JSON.stringify(data))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'AbCdEfGhIjKl' }).encrypt(key)
+}
+
+/** The reverse of {@link joseSeal}. */
+export async function joseOpen<T>(key: CryptoKey, value: string): Promise<T> {
+  return JSON.parse(fromUtf8((await compactDecrypt(value, key, JOSE_PINNED)).plaintext)) as T
 }
 
 /** A deterministic PRNG (mulberry32), so every run browses the same trace. */

@@ -10,7 +10,7 @@
  * WebCrypto's. On opening, only the exact header `{alg:'dir', enc:'A256GCM', kid}` is accepted: no
  * `zip`, no `crit`, no other member; the key comes from the fixed keyring by `kid`, never from
  * header content. Tokens this isolate sealed or opened recently open again from a bounded cache
- * of their plaintext (see `openedCacheOf`), since a browser repeats its cookies on every request.
+ * of their parsed payload (see `openedCacheOf`), since a browser repeats its cookies on every request.
  * @module
  */
 import { decode, encode } from './base64url.js'
@@ -26,7 +26,7 @@ export interface TokenClaims {
 /**
  * An opened token and whether it was sealed with an older secret (then it should be re-sealed).
  * The payload is read-only: it may be the very object the isolate cache holds for this token
- * (deeply frozen from its second use on). Copy it (`copyJson`) before handing it to anyone who
+ * (deeply frozen from its first shared use on). Copy it (`copyJson`) before handing it to anyone who
  * may change it.
  */
 export interface OpenedToken<P> {

@@ -395,18 +395,19 @@ export class SessionState {
     const { names, setCookie } = this.options
     const out: string[] = []
     const present = this.#incoming.present
-    const written = new Set<string>()
     const expiresAt = this.#record ? internalOf(this.#record).expiresAt : now
 
     const main = this.#main
-    if (main.kind === 'write') {
-      const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
-      for (const [name, value] of main.cookies) {
-        out.push(setCookie(name, value, maxAge))
-        written.add(name)
-      }
-    }
     if (main.kind !== 'none') {
+      // Page views only write the activity cookie: this set is made for session-cookie writes only.
+      const written = new Set<string>()
+      if (main.kind === 'write') {
+        const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
+        for (const [name, value] of main.cookies) {
+          out.push(setCookie(name, value, maxAge))
+          written.add(name)
+        }
+      }
       // Sweep every chunk (or the unchunked cookie) the browser has that this write did not replace.
       for (const name of present) if (name !== names.activity && !written.has(name)) out.push(setCookie(name, '', 0))
     }
