@@ -142,10 +142,9 @@ export function openToken<P extends object>(
   const ours = ownKeysOf(token, keyring)
   if (!ours) return openUncached<P>(token, keyring, purpose, nowMs, undefined)
   const cache = openedCacheOf(ours, purpose)
-  const hit = cache.get(token.slice(-TAG_CHARS))
+  const hit = lookup(cache, token.slice(-TAG_CHARS))
   // The tag only finds the entry; the whole token must match, or it is a different token.
   if (!hit || hit.token !== token) return openUncached<P>(token, keyring, purpose, nowMs, ours)
-  hit.used = true
   // Shared from now on: frozen (once, on its first shared use), so no caller can change it for the next.
   return checked<P>(deepFreeze(hit.payload), ours, keyring, nowMs)
 }
@@ -168,17 +167,22 @@ async function openUncached<P extends object>(
   nowMs: number,
   ours: SecretKeys | undefined,
 ): Promise<OpenedToken<P>> {
-  let decrypted: Decrypted
+  const parts = sealedPartsOf(token, keyring, ours)
+  if (!parts) throw refusalOf(token)
+  const { keys, iv, aad, sealed } = parts
+  let plaintext: ArrayBuffer
   try {
-    decrypted = await decryptToken(token, keyring, purpose, ours)
-  } catch (error) {
-    // Cookie values are not checked on the way in (a cached token needs no check), and every
-    // part is decoded strictly, so characters no token has always end here: called malformed
-    // rather than undecryptable. Checked only now: the regex costs per character.
-    if (error instanceof TokenRefused && error.reason === 'undecryptable' && !TOKEN_CHARS.test(token)) throw new TokenRefused('malformed')
-    throw error
+    plaintext = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 }, keys[purpose], sealed)
+  } catch {
+    throw refusalOf(token)
   }
-  const { text, keys } = decrypted
+  let text: string
+  try {
+    text = decoder.decode(plaintext)
+  } catch {
+    // Not UTF-8.
+    throw new TokenRefused('malformed')
+  }
   // Not frozen yet: many tokens are seen once (an isolate busy with many users); a hit freezes it.
   const payload = parsePayload(text)
   const opened = checked<P>(payload, keys, keyring, nowMs)
@@ -186,6 +190,16 @@ async function openUncached<P extends object>(
   // of the whole header, which the cache must not keep alive.
   if (ours) remember(openedCacheOf(ours, purpose), copyOf(token), payload)
   return opened
+}
+
+/**
+ * Why a token that did not decrypt is refused. Cookie values are not checked on the way in (a
+ * cached token needs no check), and every part is decoded strictly, so characters no token has
+ * always end here: called malformed rather than undecryptable. Checked only now: the regex costs
+ * per character.
+ */
+function refusalOf(token: string): TokenRefused {
+  return new TokenRefused(TOKEN_CHARS.test(token) ? 'undecryptable' : 'malformed')
 }
 
 function parsePayload(text: string): unknown {
@@ -204,10 +218,13 @@ function checked<P>(payload: unknown, keys: SecretKeys, keyring: Keyring, nowMs:
   return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
-/** A token that decrypted: its plaintext and the keys that opened it. */
-interface Decrypted {
-  readonly text: string
+/** What AES-GCM needs to open a token: the keys its header names, and its parts as bytes. */
+interface SealedParts {
   readonly keys: SecretKeys
+  readonly iv: Uint8Array<ArrayBuffer>
+  readonly aad: Uint8Array<ArrayBuffer>
+  /** The ciphertext with the tag after it, as WebCrypto takes them. */
+  readonly sealed: Uint8Array<ArrayBuffer>
 }
 
 /**
@@ -216,10 +233,15 @@ interface Decrypted {
  * decoding, the decryption and the parsing. Found by the token's tag, and a hit only when the
  * whole token matches: it means exactly this string was sealed here or authenticated under these
  * keys; claims and expiry are still checked on every call, and key sets live and go with their
- * keyring. Bounded in entries and in size (single-cookie tokens only): at most about
- * CACHED_TOKENS x 7 KB per key set and purpose.
+ * keyring.
+ *
+ * Two generations: a token goes into the young map; a full young map becomes the old one and the
+ * old one is dropped whole; a hit in the old map moves the token back into the young one. So a
+ * token that keeps coming back stays, one seen once leaves after at most 2 x GENERATION newer
+ * ones, and no call walks the map or does bookkeeping per hit. Bounded in entries and in size
+ * (single-cookie tokens only): at most about 2 x GENERATION x 7 KB per key set and purpose.
  */
-const CACHED_TOKENS = 256
+const GENERATION = 128
 const CACHED_TOKEN_CHARS = 4096
 
 interface Remembered {
@@ -227,38 +249,45 @@ interface Remembered {
   readonly token: string
   /** The payload as JSON.parse builds it from the plaintext; deeply frozen from its first hit on. */
   readonly payload: unknown
-  /** Hit since it was last passed over for eviction (a second chance, without reordering on every hit). */
-  used: boolean
+}
+
+interface TokenCache {
+  young: Map<string, Remembered>
+  old: Map<string, Remembered>
 }
 
 /** Keyed by the token's last part, its authentication tag: short to hash, unlike the whole token. */
-const openedCaches = new WeakMap<SecretKeys, Record<KeyPurpose, Map<string, Remembered>>>()
+const openedCaches = new WeakMap<SecretKeys, Record<KeyPurpose, TokenCache>>()
 
-function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): Map<string, Remembered> {
+function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): TokenCache {
   let caches = openedCaches.get(keys)
   if (!caches) {
-    caches = { session: new Map(), activity: new Map() }
+    caches = { session: { young: new Map(), old: new Map() }, activity: { young: new Map(), old: new Map() } }
     openedCaches.set(keys, caches)
   }
   return caches[purpose]
 }
 
-function remember(cache: Map<string, Remembered>, token: string, payload: unknown): void {
-  if (token.length > CACHED_TOKEN_CHARS) return
-  const tag = token.slice(-TAG_CHARS)
-  if (cache.has(tag)) return
-  if (cache.size >= CACHED_TOKENS) evictOne(cache)
-  cache.set(tag, { token, payload, used: false })
+function lookup(cache: TokenCache, tag: string): Remembered | undefined {
+  const young = cache.young.get(tag)
+  if (young) return young
+  const old = cache.old.get(tag)
+  if (old) keep(cache, tag, old)
+  return old
 }
 
-/** Drops the oldest entry not hit since it was last looked at; hit ones go to the back once. */
-function evictOne(cache: Map<string, Remembered>): void {
-  for (const [tag, entry] of cache) {
-    cache.delete(tag)
-    if (!entry.used) return
-    entry.used = false
-    cache.set(tag, entry)
+function remember(cache: TokenCache, token: string, payload: unknown): void {
+  if (token.length > CACHED_TOKEN_CHARS) return
+  const tag = token.slice(-TAG_CHARS)
+  if (!cache.young.has(tag)) keep(cache, tag, { token, payload })
+}
+
+function keep(cache: TokenCache, tag: string, entry: Remembered): void {
+  if (cache.young.size >= GENERATION) {
+    cache.old = cache.young
+    cache.young = new Map()
   }
+  cache.young.set(tag, entry)
 }
 
 /**
@@ -274,54 +303,40 @@ function copyOf(ascii: string): string {
 
 /**
  * Checks the structure, finds the keys by `kid` (`ours` when the header is one of ours byte for
- * byte), decrypts. Throws {@link TokenRefused}, nothing else.
+ * byte) and decodes the parts; `undefined` when the token cannot be one of ours.
  */
-async function decryptToken(token: string, keyring: Keyring, purpose: KeyPurpose, ours: SecretKeys | undefined): Promise<Decrypted> {
-  let plaintext: Uint8Array
+function sealedPartsOf(token: string, keyring: Keyring, ours: SecretKeys | undefined): SealedParts | undefined {
+  // header . (empty encrypted key) . iv . ciphertext . tag: exactly four dots, at positions
+  // h, k = h + 1, i = k + 1 + IV_CHARS and c, with the tag TAG_CHARS long after the last.
+  const h = token.indexOf('.')
+  const k = h + 1
+  const i = token.indexOf('.', k + 1)
+  const c = i === -1 ? -1 : token.indexOf('.', i + 1)
+  if (h <= 0 || token.charCodeAt(k) !== 46 || i !== k + 1 + IV_CHARS || c <= i + 1 || token.indexOf('.', c + 1) !== -1) return undefined
+  if (token.length - c - 1 !== TAG_CHARS) return undefined
+
   let keys: SecretKeys
-  try {
-    // header . (empty encrypted key) . iv . ciphertext . tag: exactly four dots, at positions
-    // h, k = h + 1, i = k + 1 + IV_CHARS and c, with the tag TAG_CHARS long after the last.
-    const h = token.indexOf('.')
-    const k = h + 1
-    const i = token.indexOf('.', k + 1)
-    const c = i === -1 ? -1 : token.indexOf('.', i + 1)
-    if (h <= 0 || token.charCodeAt(k) !== 46 || i !== k + 1 + IV_CHARS || c <= i + 1 || token.indexOf('.', c + 1) !== -1)
-      throw new TokenRefused('undecryptable')
-    if (token.length - c - 1 !== TAG_CHARS) throw new TokenRefused('undecryptable')
-
-    let aad: Uint8Array<ArrayBuffer>
-    if (ours) {
-      keys = ours
-      aad = sealedHeaderOf(ours).aad
-    } else {
-      const encodedHeader = token.slice(0, h)
-      const found = keysFromHeader(encodedHeader, keyring)
-      if (!found) throw new TokenRefused('undecryptable')
-      keys = found
-      // A header that decoded is base64url, so its characters are ASCII: these are its bytes.
-      aad = encoder.encode(encodedHeader) as Uint8Array<ArrayBuffer>
-    }
-
-    const iv = decode(token.slice(k + 1, i))
-    const ciphertext = decode(token.slice(i + 1, c))
-    const tag = decode(token.slice(c + 1))
-    if (!iv || !ciphertext || !tag) throw new TokenRefused('undecryptable')
-    const sealed = new Uint8Array(ciphertext.length + TAG_BYTES)
-    sealed.set(ciphertext)
-    sealed.set(tag, ciphertext.length)
-    plaintext = new Uint8Array(
-      await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 }, keys[purpose], sealed),
-    )
-  } catch (error) {
-    throw error instanceof TokenRefused ? error : new TokenRefused('undecryptable')
+  let aad: Uint8Array<ArrayBuffer>
+  if (ours) {
+    keys = ours
+    aad = sealedHeaderOf(ours).aad
+  } else {
+    const encodedHeader = token.slice(0, h)
+    const found = keysFromHeader(encodedHeader, keyring)
+    if (!found) return undefined
+    keys = found
+    // A header that decoded is base64url, so its characters are ASCII: these are its bytes.
+    aad = encoder.encode(encodedHeader) as Uint8Array<ArrayBuffer>
   }
-  try {
-    return { text: decoder.decode(plaintext), keys }
-  } catch {
-    // Not UTF-8.
-    throw new TokenRefused('malformed')
-  }
+
+  const iv = decode(token.slice(k + 1, i))
+  const ciphertext = decode(token.slice(i + 1, c))
+  const tag = decode(token.slice(c + 1))
+  if (!iv || !ciphertext || !tag) return undefined
+  const sealed = new Uint8Array(ciphertext.length + TAG_BYTES)
+  sealed.set(ciphertext)
+  sealed.set(tag, ciphertext.length)
+  return { keys, iv, aad, sealed }
 }
 
 /**

@@ -16,6 +16,11 @@ const MAX_DEPTH = 32
 // generated run in six), so a session would come back changed. In `u` mode a pair matches as one
 // code point, so this matches unpaired surrogates only.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed
+/** `String.prototype.isWellFormed` where the runtime has it (O(1) for the usual one-byte string), else the regex. */
+const isWellFormed: (text: string) => boolean = nativeIsWellFormed
+  ? (text) => nativeIsWellFormed.call(text)
+  : (text) => !LONE_SURROGATE.test(text)
 const MAX_NODES = 100_000
 
 /**
@@ -25,14 +30,14 @@ const MAX_NODES = 100_000
 export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 | undefined): Promise<StoredSession> {
   if (!isPlainObject(input)) throw new SessionInvalidError([{ message: 'session data must be a plain object: { user: { sub }, ...claims }' }])
   const issues: SessionIssue[] = []
-  let record = copyJson(input, [], issues, true)
+  let record = copyRecord(input, issues)
   if (issues.length === 0) checkUser(record, issues)
   if (issues.length > 0) throw new SessionInvalidError(issues)
   if (schema) {
     const result = await schema['~standard'].validate(record)
     if (result.issues) throw new SessionInvalidError(result.issues.map(toIssue))
     // The schema may transform; its output must be JSON as well.
-    record = copyJson(result.value, [], issues, true)
+    record = copyRecord(result.value, issues)
     if (issues.length === 0) checkUser(record, issues)
     if (issues.length > 0) throw new SessionInvalidError(issues)
   }
@@ -81,64 +86,66 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-function copyJson(
-  value: unknown,
-  path: PropertyKey[],
-  issues: SessionIssue[],
-  top = false,
-  // Objects on the current path (a cycle) and a count of nodes visited: shared references
-  // would otherwise make the walk exponential (`a.l = a.r = a`) and hang the isolate.
-  walk: { ancestors: Set<object>; nodes: number } = { ancestors: new Set(), nodes: 0 },
-): JsonValue | undefined {
-  if (++walk.nodes > MAX_NODES) {
-    if (walk.nodes === MAX_NODES + 1) issues.push({ message: `has more than ${MAX_NODES} values`, path })
-    return undefined
-  }
-  if (typeof value === 'object' && value !== null && walk.ancestors.has(value)) {
-    issues.push({ message: 'is a circular reference', path })
-    return undefined
-  }
-  if (path.length > MAX_DEPTH) {
-    issues.push({ message: `nests deeper than ${MAX_DEPTH} levels`, path })
-    return undefined
-  }
+/**
+ * One walk over a caller's value: the path to the value being copied (a stack, copied only into
+ * an issue), the objects on it (a cycle), a count of values visited (shared references would
+ * otherwise make the walk exponential, `a.l = a.r = a`, and hang the isolate), and what is wrong.
+ * Nothing is allocated per value but the copy itself: this runs on every update.
+ */
+interface Walk {
+  readonly path: PropertyKey[]
+  readonly ancestors: object[]
+  nodes: number
+  readonly issues: SessionIssue[]
+}
+
+/** A deep JSON copy of a record's fields (reserved keys dropped), and every problem in `issues`. */
+function copyRecord(input: unknown, issues: SessionIssue[]): JsonValue | undefined {
+  return copyJson(input, { path: [], ancestors: [], nodes: 0, issues }, true)
+}
+
+function report(walk: Walk, message: string, key?: PropertyKey): undefined {
+  walk.issues.push({ message, path: key === undefined ? [...walk.path] : [...walk.path, key] })
+  return undefined
+}
+
+function copyJson(value: unknown, walk: Walk, top = false): JsonValue | undefined {
+  if (++walk.nodes > MAX_NODES) return walk.nodes === MAX_NODES + 1 ? report(walk, `has more than ${MAX_NODES} values`) : undefined
+  // The ancestors are at most MAX_DEPTH: a scan is cheaper than hashing into a Set.
+  if (typeof value === 'object' && value !== null && walk.ancestors.includes(value)) return report(walk, 'is a circular reference')
+  if (walk.path.length > MAX_DEPTH) return report(walk, `nests deeper than ${MAX_DEPTH} levels`)
   switch (typeof value) {
     case 'string':
-      if (LONE_SURROGATE.test(value)) {
-        issues.push({ message: 'is not well-formed Unicode (a lone surrogate)', path })
-        return undefined
-      }
-      return value
+      return isWellFormed(value) ? value : report(walk, 'is not well-formed Unicode (a lone surrogate)')
     case 'boolean':
       return value
     case 'number':
       // -0 is written as 0 in JSON: show 0 now, as the next request will.
       if (Number.isFinite(value)) return value === 0 ? 0 : value
-      issues.push({ message: `${value} is not a JSON number`, path })
-      return undefined
+      return report(walk, `${value} is not a JSON number`)
     case 'object': {
       if (value === null) return null
+      const { path, ancestors } = walk
       if (Array.isArray(value)) {
         const out: JsonValue[] = []
-        walk.ancestors.add(value)
+        ancestors.push(value)
         for (let i = 0; i < value.length; i++) {
-          const item = copyJson(value[i], [...path, i], issues, false, walk)
-          if (item === undefined && value[i] === undefined) issues.push({ message: 'undefined is not JSON', path: [...path, i] })
+          path.push(i)
+          const item = copyJson(value[i], walk)
+          if (item === undefined && value[i] === undefined) report(walk, 'undefined is not JSON')
+          path.pop()
           out.push(item ?? null)
         }
-        walk.ancestors.delete(value)
+        ancestors.pop()
         return out
       }
-      if (!isPlainObject(value)) {
-        issues.push({ message: `${value.constructor?.name ?? 'this object'} is not a plain JSON object`, path })
-        return undefined
-      }
+      if (!isPlainObject(value)) return report(walk, `${value.constructor?.name ?? 'this object'} is not a plain JSON object`)
       const out: { [key: string]: JsonValue } = {}
-      walk.ancestors.add(value)
+      ancestors.push(value)
       for (const key of Object.keys(value)) {
         if (top && RESERVED_KEYS.has(key)) continue
-        if (LONE_SURROGATE.test(key)) {
-          issues.push({ message: 'this key is not well-formed Unicode (a lone surrogate)', path: [...path, key] })
+        if (!isWellFormed(key)) {
+          report(walk, 'this key is not well-formed Unicode (a lone surrogate)', key)
           continue
         }
         const item = value[key]
@@ -146,17 +153,18 @@ function copyJson(
         if (item === undefined) continue
         // Assigning it would set the copy's prototype instead of a key: refuse rather than lose it.
         if (key === '__proto__') {
-          issues.push({ message: '"__proto__" is not allowed as a key', path: [...path, key] })
+          report(walk, '"__proto__" is not allowed as a key', key)
           continue
         }
-        const copied = copyJson(item, [...path, key], issues, false, walk)
+        path.push(key)
+        const copied = copyJson(item, walk)
+        path.pop()
         if (copied !== undefined) out[key] = copied
       }
-      walk.ancestors.delete(value)
+      ancestors.pop()
       return out
     }
     default:
-      issues.push({ message: `a ${typeof value} is not JSON`, path })
-      return undefined
+      return report(walk, `a ${typeof value} is not JSON`)
   }
 }

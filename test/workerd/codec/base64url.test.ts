@@ -68,12 +68,20 @@ describe('base64url', () => {
         fc.uint8Array({ minLength: 40, maxLength: 160 }),
         fc.nat(),
         fc.constantFrom(...alphabet),
-        fc.constantFrom('replace', 'insert', 'append', 'none'),
+        fc.constantFrom('replace', 'insert', 'insert twice', 'append', 'none'),
         (bytes, at, char, edit) => {
           const text = encodeWithTable(bytes)
           const i = at % text.length
           const edited =
-            edit === 'replace' ? text.slice(0, i) + char + text.slice(i + 1) : edit === 'insert' ? text.slice(0, i) + char + text.slice(i) : edit === 'append' ? text + char : text
+            edit === 'replace'
+              ? text.slice(0, i) + char + text.slice(i + 1)
+              : edit === 'insert'
+                ? text.slice(0, i) + char + text.slice(i)
+                : edit === 'insert twice'
+                  ? text.slice(0, i) + char + char + text.slice(i)
+                  : edit === 'append'
+                    ? text + char
+                    : text
           agree(edited)
         },
       ),

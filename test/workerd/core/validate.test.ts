@@ -1,0 +1,85 @@
+/**
+ * toSessionRecord: the copy every write makes of the caller's data. The middleware tests check
+ * that bad data is refused and the old session kept; these pin down what the copy is and exactly
+ * where each issue points, since the walk keeps its path on a stack of its own.
+ */
+import { describe, expect, it } from 'vitest'
+import { SessionInvalidError } from '../../../src'
+import { toSessionRecord } from '../../../src/state/validate'
+
+async function issuesOf(input: unknown): Promise<Array<{ message: string; path?: PropertyKey[] }>> {
+  const error = await toSessionRecord(input, undefined).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  )
+  expect(error).toBeInstanceOf(SessionInvalidError)
+  return (error as SessionInvalidError).issues as Array<{ message: string; path?: PropertyKey[] }>
+}
+
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: 'x' }
+  for (let i = 1; i < depth; i++) value = { a: value }
+  return value
+}
+
+describe('toSessionRecord', () => {
+  it('returns a deep copy without the reserved keys; -0 becomes 0, undefined members go', async () => {
+    const input = { user: { sub: 'u1', tags: ['a', { b: -0 }] }, internal: { sid: 'x' }, lastPath: '/x', lastVisit: 1, gone: undefined, n: 1.5 }
+    const record = await toSessionRecord(input, undefined)
+    expect(record).toEqual({ user: { sub: 'u1', tags: ['a', { b: 0 }] }, n: 1.5 })
+    expect(Object.is((record.user as { tags: [string, { b: number }] }).tags[1].b, 0)).toBe(true)
+    expect(record.user).not.toBe(input.user)
+    expect((record.user as { tags: unknown }).tags).not.toBe(input.user.tags)
+    // Reserved keys are dropped at the top only: a nested `internal` is the caller's data.
+    expect(await toSessionRecord({ user: { sub: 'u1' }, deep: { internal: 1 } }, undefined)).toEqual({ user: { sub: 'u1' }, deep: { internal: 1 } })
+  })
+
+  it('names the exact path of every problem, in order', async () => {
+    const loop: Record<string, unknown> = {}
+    loop.self = { again: loop }
+    const issues = await issuesOf({
+      user: { sub: 'u1' },
+      list: [1, { at: new Date(0) }, undefined],
+      deep: { n: Number.NaN, ['bad\uD800']: 1, s: 'ok\uDC00' },
+      loop,
+    })
+    expect(issues.map((i) => i.path)).toEqual([
+      ['list', 1, 'at'],
+      ['list', 2],
+      ['list', 2],
+      ['deep', 'n'],
+      ['deep', 'bad\uD800'],
+      ['deep', 's'],
+      ['loop', 'self', 'again'],
+    ])
+    expect(issues.map((i) => i.message)).toEqual([
+      'Date is not a plain JSON object',
+      'a undefined is not JSON',
+      'undefined is not JSON',
+      'NaN is not a JSON number',
+      'this key is not well-formed Unicode (a lone surrogate)',
+      'is not well-formed Unicode (a lone surrogate)',
+      'is a circular reference',
+    ])
+  })
+
+  it('keeps a shared (not circular) object twice, and a surrogate pair as it is', async () => {
+    const shared = { x: 1 }
+    const record = await toSessionRecord({ user: { sub: 'u1' }, l: shared, r: shared, emoji: '\uD83D\uDE00' }, undefined)
+    expect(record).toEqual({ user: { sub: 'u1' }, l: { x: 1 }, r: { x: 1 }, emoji: '\uD83D\uDE00' })
+    expect(record.l).not.toBe(record.r)
+  })
+
+  it('allows a value 32 keys deep and refuses one 33 keys deep, at its path', async () => {
+    // nested(n) puts its leaf n + 1 keys below the top: d, then n - 1 times a, then leaf.
+    await expect(toSessionRecord({ user: { sub: 'u1' }, d: nested(31) }, undefined)).resolves.toBeDefined()
+    const issues = await issuesOf({ user: { sub: 'u1' }, d: nested(32) })
+    expect(issues).toEqual([{ message: 'nests deeper than 32 levels', path: ['d', ...Array<string>(31).fill('a'), 'leaf'] }])
+  })
+
+  it('refuses a missing or empty user.sub at its path', async () => {
+    expect(await issuesOf({ name: 'x' })).toEqual([{ message: 'is required: { sub: string, ... }', path: ['user'] }])
+    expect((await issuesOf({ user: { name: 'x' } })).map((i) => i.path)).toEqual([['user', 'sub']])
+    expect((await issuesOf({ user: { sub: '' } })).map((i) => i.path)).toEqual([['user', 'sub']])
+  })
+})
