@@ -272,7 +272,8 @@ function lookup(cache: TokenCache, tag: string): Remembered | undefined {
   const young = cache.young.get(tag)
   if (young) return young
   const old = cache.old.get(tag)
-  if (old) keep(cache, tag, old)
+  // Keyed again by a slice of its own token: `tag` may be a view of the request's Cookie header.
+  if (old) keep(cache, old.token.slice(-TAG_CHARS), old)
   return old
 }
 
