@@ -90,7 +90,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * One walk over a caller's value: the path to the value being copied (a stack, copied only into
  * an issue), the objects on it (a cycle), a count of values visited (shared references would
  * otherwise make the walk exponential, `a.l = a.r = a`, and hang the isolate), and what is wrong.
- * Nothing is allocated per value but the copy itself: this runs on every update.
+ * Nothing is allocated per value but the copy (and each object's key list): this runs on every update.
  */
 interface Walk {
   readonly path: PropertyKey[]
