@@ -101,7 +101,7 @@ interface Walk {
 
 /** A deep JSON copy of a record's fields (reserved keys dropped), and every problem in `issues`. */
 function copyRecord(input: unknown, issues: SessionIssue[]): JsonValue | undefined {
-  return copyJson(input, { path: [], ancestors: [], nodes: 0, issues }, true)
+  return checkedCopy(input, { path: [], ancestors: [], nodes: 0, issues }, true)
 }
 
 function report(walk: Walk, message: string, key?: PropertyKey): undefined {
@@ -109,7 +109,7 @@ function report(walk: Walk, message: string, key?: PropertyKey): undefined {
   return undefined
 }
 
-function copyJson(value: unknown, walk: Walk, top = false): JsonValue | undefined {
+function checkedCopy(value: unknown, walk: Walk, top = false): JsonValue | undefined {
   if (++walk.nodes > MAX_NODES) return walk.nodes === MAX_NODES + 1 ? report(walk, `has more than ${MAX_NODES} values`) : undefined
   // The ancestors are at most MAX_DEPTH: a scan is cheaper than hashing into a Set.
   if (typeof value === 'object' && value !== null && walk.ancestors.includes(value)) return report(walk, 'is a circular reference')
@@ -131,7 +131,7 @@ function copyJson(value: unknown, walk: Walk, top = false): JsonValue | undefine
         ancestors.push(value)
         for (let i = 0; i < value.length; i++) {
           path.push(i)
-          const item = copyJson(value[i], walk)
+          const item = checkedCopy(value[i], walk)
           if (item === undefined && value[i] === undefined) report(walk, 'undefined is not JSON')
           path.pop()
           out.push(item ?? null)
@@ -157,7 +157,7 @@ function copyJson(value: unknown, walk: Walk, top = false): JsonValue | undefine
           continue
         }
         path.push(key)
-        const copied = copyJson(item, walk)
+        const copied = checkedCopy(item, walk)
         path.pop()
         if (copied !== undefined) out[key] = copied
       }

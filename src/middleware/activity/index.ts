@@ -14,8 +14,8 @@ import { pathAndQuery } from '../request-url.js'
 export interface ActivityTracker {
   readonly touchMs: number
   /**
-   * `path?query` of a page view to record, or `null`. Called after the handler ran, and only for
-   * requests {@link ActivityTracker.isActive} accepted.
+   * `path?query` of a page view to record, or `null`. Called after the handler ran, on every
+   * signed-in request; {@link ActivityTracker.isActive} is asked afterwards, only when a write is due.
    */
   pageView(c: Context): string | null
   /** Whether the finished request shows the user is active (refreshes the inactivity timeout). */
@@ -40,8 +40,10 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
   const touchSeconds = settings.touchInterval ?? DEFAULT_TOUCH_SECONDS
   if (typeof touchSeconds !== 'number' || !Number.isFinite(touchSeconds) || touchSeconds < 0)
     throw new SessionConfigError(`activity.touchInterval must be a number of seconds, 0 or more; got ${String(touchSeconds)}.`)
-  const isPageView = settings.isPageView ?? isHtmlNavigation
-  if (typeof isPageView !== 'function') throw new SessionConfigError('activity.isPageView must be a function.')
+  const custom = settings.isPageView
+  if (custom != null && typeof custom !== 'function') throw new SessionConfigError('activity.isPageView must be a function.')
+  // The default filter is isHtmlNavigation, minus the method and status checks pageView makes first.
+  const isPage: (c: Context, raw: Request) => boolean = custom ? (c) => custom(c) : (c, raw) => isHtmlExchange(raw.headers, c.res)
   const recordPages = options !== false
 
   return {
@@ -53,8 +55,7 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
       if (!recordPages) return null
       const raw = peekRequest(c)
       if (raw.method !== 'GET' || !isSuccess(c.res.status)) return null
-      // The default filter would repeat the two checks just made.
-      if (isPageView === isHtmlNavigation ? !isHtmlExchange(raw.headers, c.res) : !isPageView(c)) return null
+      if (!isPage(c, raw)) return null
       return pathAndQuery(raw.url)
     },
     isActive,
