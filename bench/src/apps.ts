@@ -352,7 +352,10 @@ export class Jar {
   #header = ''
   /** Applies a response's Set-Cookie lines; returns how many there were. */
   apply(res: Response): number {
-    const lines = res.headers.getSetCookie()
+    return this.applyLines(res.headers.getSetCookie())
+  }
+  /** Applies Set-Cookie lines (a response's, or ones recorded from it); returns how many there were. */
+  applyLines(lines: readonly string[]): number {
     if (lines.length === 0) return 0
     for (const line of lines) {
       const semi = line.indexOf(';')

@@ -3,7 +3,7 @@
  * that bad data is refused and the old session kept; these pin down what the copy is and exactly
  * where each issue points, since the walk keeps its path on a stack of its own.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SessionInvalidError } from '../../../src'
 import { toSessionRecord } from '../../../src/state/validate'
 
@@ -81,5 +81,36 @@ describe('toSessionRecord', () => {
     expect(await issuesOf({ name: 'x' })).toEqual([{ message: 'is required: { sub: string, ... }', path: ['user'] }])
     expect((await issuesOf({ user: { name: 'x' } })).map((i) => i.path)).toEqual([['user', 'sub']])
     expect((await issuesOf({ user: { sub: '' } })).map((i) => i.path)).toEqual([['user', 'sub']])
+  })
+})
+
+describe('toSessionRecord on a runtime without String.prototype.isWellFormed', () => {
+  it('refuses lone surrogates in values and keys with its regex fallback, and keeps pairs', async () => {
+    const native = Object.getOwnPropertyDescriptor(String.prototype, 'isWellFormed')
+    expect(native).toBeDefined()
+    // The module picks the native check or the fallback when it loads: load a fresh copy without it.
+    delete (String.prototype as { isWellFormed?: unknown }).isWellFormed
+    try {
+      vi.resetModules()
+      const fresh = await import('../../../src/state/validate')
+      expect(fresh.toSessionRecord).not.toBe(toSessionRecord)
+      const refused = await fresh.toSessionRecord({ user: { sub: 'u1' }, s: 'ok\uDC00', deep: { ['bad\uD800']: 1 } }, undefined).then(
+        () => undefined,
+        (thrown: unknown) => thrown as { code?: string; issues?: Array<{ message: string; path?: PropertyKey[] }> },
+      )
+      expect(refused?.code).toBe('ERR_SESSION_INVALID')
+      // Compared as JSON (which escapes lone surrogates): a failure report must be valid UTF-8 to reach the runner.
+      expect(JSON.stringify(refused?.issues)).toBe(
+        JSON.stringify([
+          { message: 'is not well-formed Unicode (a lone surrogate)', path: ['s'] },
+          { message: 'this key is not well-formed Unicode (a lone surrogate)', path: ['deep', 'bad\uD800'] },
+        ]),
+      )
+      const kept = await fresh.toSessionRecord({ user: { sub: 'u1' }, emoji: '\uD83D\uDE00', ['\uD83D\uDE00']: 'key' }, undefined)
+      expect(kept).toEqual({ user: { sub: 'u1' }, emoji: '\uD83D\uDE00', ['\uD83D\uDE00']: 'key' })
+    } finally {
+      Object.defineProperty(String.prototype, 'isWellFormed', native as PropertyDescriptor)
+      vi.resetModules()
+    }
   })
 })
