@@ -131,8 +131,8 @@ function checkedCopy(value: unknown, walk: Walk, top = false): JsonValue | undef
         ancestors.push(value)
         for (let i = 0; i < value.length; i++) {
           path.push(i)
-          const item = checkedCopy(value[i], walk)
-          if (item === undefined && value[i] === undefined) report(walk, 'undefined is not JSON')
+          // JSON.stringify would write null here; refused instead, so nothing changes silently.
+          const item = value[i] === undefined ? report(walk, 'undefined is not JSON') : checkedCopy(value[i], walk)
           path.pop()
           out.push(item ?? null)
         }
