@@ -212,7 +212,9 @@ export interface ActivityOptions {
 }
 
 /**
- * Why a cookie was refused; passed to `onInvalid`.
+ * Why a request's session could not be used; passed to `onInvalid`. Every reason but
+ * `'store-failed'` refuses the cookie, and the response clears it; `'store-failed'` (the store did
+ * not answer the read in time, or failed) leaves the cookie in place for the next request.
  *
  * @example
  * ```ts
@@ -267,8 +269,9 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   /** Record `lastPath` / `lastVisit`. Default: on with its defaults. */
   activity?: ActivityOptions | false
   /**
-   * Called when a request carried a session cookie that was refused. Default: nothing. What it
-   * throws is ignored, so that a bad cookie can never cause a 500.
+   * Called when a request carried a session cookie that was refused, or whose record the store
+   * could not read (`'store-failed'`). Default: nothing. What it throws is ignored, so that a bad
+   * cookie can never cause a 500.
    */
   onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
 }

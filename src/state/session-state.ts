@@ -76,6 +76,8 @@ export class SessionState {
   #activityToken: string | undefined
   /** The activity cookie was sealed with an older secret: re-seal it at the next touch. */
   #activityStale = false
+  /** The id the session cookie named when the store could not read its record: still ended by a sign-in or sign-out. */
+  #unreadSid: string | undefined
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -151,7 +153,11 @@ export class SessionState {
       // Inside the try: a store that throws instead of rejecting is a failed read too, never a 500.
       record = await this.#withTimeout(store.get(sid))
     } catch (error) {
-      return this.#refuse('store-failed', error)
+      // Nothing is wrong with the cookie: no session for this request, but the cookies stay, so
+      // a store that is down for a while does not sign out everyone who came by meanwhile.
+      this.#unreadSid = sid
+      this.#report('store-failed', error)
+      return
     }
     if (record === null) return this.#refuse('revoked')
     if (!isSessionRecord(record) || internalOf(record).sid !== sid) return this.#refuse('malformed')
@@ -233,9 +239,9 @@ export class SessionState {
       try {
         // The old record goes first: a session id must never outlive a new sign-in (session fixation).
         await this.#storeWrite(async (signal) => {
-          const previous = this.#record
-          if (previous) {
-            await store.delete(internalOf(previous).sid)
+          const previous = this.#storedSid()
+          if (previous !== undefined) {
+            await store.delete(previous)
             previousDeleted = true
           }
           signal.throwIfAborted()
@@ -315,11 +321,11 @@ export class SessionState {
   /** Ends the session: clears every cookie of it and, with a store, deletes the record. */
   async destroy(): Promise<void> {
     this.#assertOpen()
-    const sid = this.#record && internalOf(this.#record).sid
+    const sid = this.#storedSid()
     const store = this.options.store
     // Record first: if it cannot be deleted, the session stays whole (cookie and record) rather
     // than half-ended with a replayable record behind a cleared cookie.
-    if (store && sid) await this.#storeWrite(() => store.delete(sid))
+    if (store && sid !== undefined) await this.#storeWrite(() => store.delete(sid))
     this.#forget()
   }
 
@@ -424,7 +430,13 @@ export class SessionState {
     return out
   }
 
+  /** With a store: the id of the record this request's session cookie names, read or not. */
+  #storedSid(): string | undefined {
+    return this.#record ? internalOf(this.#record).sid : this.#unreadSid
+  }
+
   #forget(): void {
+    this.#unreadSid = undefined
     this.#record = null
     this.#activity = null
     this.#data = null
@@ -434,13 +446,18 @@ export class SessionState {
     this.#setVisible()
   }
 
+  /** A refused cookie: reported, and cleared from the browser. */
   #refuse(reason: InvalidReason, error?: unknown): undefined {
+    this.#report(reason, error)
+    this.#forget()
+  }
+
+  #report(reason: InvalidReason, error?: unknown): void {
     try {
       this.options.onInvalid?.(reason, this.c, error)
     } catch {
       // A throwing hook must not turn an attacker's garbage cookie into a 500 on demand.
     }
-    this.#forget()
   }
 
   /** The activity an opened activity cookie holds, if it belongs to this session. */

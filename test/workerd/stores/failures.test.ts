@@ -1,6 +1,7 @@
 /**
- * A store that fails or hangs: reads fail closed ("no session", a clean response, cookies
- * cleared), writes throw SessionStoreError and leave the previous data in place.
+ * A store that fails or hangs: reads fail closed ("no session", a clean response) but keep the
+ * cookies for when the store answers again; writes throw SessionStoreError and leave the
+ * previous data in place.
  */
 import { describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
@@ -49,15 +50,24 @@ function setup() {
 
 describe('store failures', () => {
   for (const mode of ['throw', 'throw-sync', 'hang'] as const) {
-    it(`a read that fails (${mode}) means no session: 200, cookies cleared, reported as store-failed`, async () => {
-      const { modes, invalid, request } = setup()
+    it(`a read that fails (${mode}) means no session for that request, reported as store-failed; the cookie stays and works once the store answers`, async () => {
+      const { modes, invalid, request, readSession } = setup()
       const jar = new CookieJar()
-      jar.apply(await request('/login', jar, { sub: uniqueSub('read') }))
+      const login = await request('/login', jar, { sub: uniqueSub('read') })
+      const sid = ((await login.json()) as { session: AnySession }).session.internal.sid
+      jar.apply(login)
+      const cookies = jar.header
       modes.get = mode
       const res = await request('/session', jar)
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ session: null })
-      expect(res.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=; Max-Age=0;/)])
+      expect(res.headers.getSetCookie()).toEqual([])
+      expect(res.headers.get('cache-control')).toBeNull()
+      expect(invalid).toEqual(['store-failed'])
+      jar.apply(res)
+      expect(jar.header).toBe(cookies)
+      modes.get = 'ok'
+      expect((await readSession(jar))?.internal.sid).toBe(sid)
       expect(invalid).toEqual(['store-failed'])
     })
 
@@ -84,6 +94,47 @@ describe('store failures', () => {
       expect((await readSession(jar))?.role).toBe('member')
     })
   }
+
+  it('a sign-out while the store cannot read still deletes the record the cookie names, or keeps all for a retry when the delete fails too', async () => {
+    const { modes, inner, request, readSession } = setup()
+    const jar = new CookieJar()
+    const login = await request('/login', jar, { sub: uniqueSub('logout-unread') })
+    const sid = ((await login.json()) as { session: AnySession }).session.internal.sid
+    jar.apply(login)
+    modes.get = 'throw'
+    modes.delete = 'throw'
+    const failed = await request('/logout-caught', jar, {})
+    expect(failed.status).toBe(409)
+    expect(await failed.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    expect(failed.headers.getSetCookie()).toEqual([])
+    expect(await inner.get(sid)).not.toBeNull()
+    modes.delete = 'ok'
+    const res = await request('/logout-caught', jar, {})
+    expect(res.status).toBe(200)
+    const copy = new CookieJar()
+    copy.apply(login)
+    jar.apply(res)
+    expect(jar.header).toBe('')
+    expect(await inner.get(sid)).toBeNull()
+    // A copy of the old cookie is refused once the store answers again.
+    modes.get = 'ok'
+    expect(await readSession(copy)).toBeNull()
+  })
+
+  it('a sign-in while the store cannot read deletes the record the old cookie names before writing the new one', async () => {
+    const { modes, inner, request } = setup()
+    const jar = new CookieJar()
+    const first = await request('/login', jar, { sub: uniqueSub('relogin-a') })
+    const oldSid = ((await first.json()) as { session: AnySession }).session.internal.sid
+    jar.apply(first)
+    modes.get = 'throw'
+    const second = await request('/login', jar, { sub: uniqueSub('relogin-b') })
+    expect(second.status).toBe(200)
+    const newSid = ((await second.json()) as { session: AnySession }).session.internal.sid
+    expect(newSid).not.toBe(oldSid)
+    expect(await inner.get(oldSid)).toBeNull()
+    expect(await inner.get(newSid)).not.toBeNull()
+  })
 
   it('a sign-out whose delete fails throws SessionStoreError and keeps the session whole (cookie and record), so it can be retried', async () => {
     const { modes, inner, request } = setup()
