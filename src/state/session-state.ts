@@ -255,6 +255,7 @@ export class SessionState {
       this.#assertOpen()
     }
     this.#record = record
+    this.#unreadSid = undefined
     this.#activity = null
     this.#main = main
     // The old activity belongs to the old session id; commit clears it only if the browser has one.

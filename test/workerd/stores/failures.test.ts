@@ -45,17 +45,22 @@ function setup() {
   const request = (path: string, jar: CookieJar, body?: unknown) =>
     app.request(path, body === undefined ? { headers: { cookie: jar.header } } : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body) })
   const readSession = async (jar: CookieJar) => ((await (await request('/session', jar)).json()) as { session: AnySession | null }).session
-  return { ...faulty, app, invalid, request, readSession }
+  /** Signs `sub` in through the app into `jar`; the new record's id and the sign-in response. */
+  const signIn = async (jar: CookieJar, sub: string) => {
+    const response = await request('/login', jar, { sub })
+    const sid = ((await response.json()) as { session: AnySession }).session.internal.sid
+    jar.apply(response)
+    return { sid, response }
+  }
+  return { ...faulty, app, invalid, request, readSession, signIn }
 }
 
 describe('store failures', () => {
   for (const mode of ['throw', 'throw-sync', 'hang'] as const) {
     it(`a read that fails (${mode}) means no session for that request, reported as store-failed; the cookie stays and works once the store answers`, async () => {
-      const { modes, invalid, request, readSession } = setup()
+      const { modes, invalid, request, readSession, signIn } = setup()
       const jar = new CookieJar()
-      const login = await request('/login', jar, { sub: uniqueSub('read') })
-      const sid = ((await login.json()) as { session: AnySession }).session.internal.sid
-      jar.apply(login)
+      const { sid } = await signIn(jar, uniqueSub('read'))
       const cookies = jar.header
       modes.get = mode
       const res = await request('/session', jar)
@@ -96,11 +101,9 @@ describe('store failures', () => {
   }
 
   it('a sign-out while the store cannot read still deletes the record the cookie names, or keeps all for a retry when the delete fails too', async () => {
-    const { modes, inner, request, readSession } = setup()
+    const { modes, inner, request, readSession, signIn } = setup()
     const jar = new CookieJar()
-    const login = await request('/login', jar, { sub: uniqueSub('logout-unread') })
-    const sid = ((await login.json()) as { session: AnySession }).session.internal.sid
-    jar.apply(login)
+    const { sid, response: login } = await signIn(jar, uniqueSub('logout-unread'))
     modes.get = 'throw'
     modes.delete = 'throw'
     const failed = await request('/logout-caught', jar, {})
@@ -122,11 +125,9 @@ describe('store failures', () => {
   })
 
   it('a sign-in while the store cannot read deletes the record the old cookie names before writing the new one', async () => {
-    const { modes, inner, request } = setup()
+    const { modes, inner, request, signIn } = setup()
     const jar = new CookieJar()
-    const first = await request('/login', jar, { sub: uniqueSub('relogin-a') })
-    const oldSid = ((await first.json()) as { session: AnySession }).session.internal.sid
-    jar.apply(first)
+    const { sid: oldSid } = await signIn(jar, uniqueSub('relogin-a'))
     modes.get = 'throw'
     const second = await request('/login', jar, { sub: uniqueSub('relogin-b') })
     expect(second.status).toBe(200)
@@ -137,11 +138,9 @@ describe('store failures', () => {
   })
 
   it('a sign-out whose delete fails throws SessionStoreError and keeps the session whole (cookie and record), so it can be retried', async () => {
-    const { modes, inner, request } = setup()
+    const { modes, inner, request, signIn } = setup()
     const jar = new CookieJar()
-    const login = await request('/login', jar, { sub: uniqueSub('logout') })
-    const sid = ((await login.json()) as { session: AnySession }).session.internal.sid
-    jar.apply(login)
+    const { sid } = await signIn(jar, uniqueSub('logout'))
     modes.delete = 'throw'
     const res = await request('/logout-caught', jar, {})
     expect(res.status).toBe(409)
