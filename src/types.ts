@@ -155,7 +155,7 @@ export interface SessionDurationOptions {
  *
  * @example
  * ```ts
- * const allow: PathRule[] = ['/pricing', '/docs/*', /^\/share\/[\w-]+$/, (path, c) => c.req.method === 'OPTIONS']
+ * const allow: PathRule[] = ['/pricing', '/docs/*', /^\/share\/[\w-]+$/, (path) => path === '/health']
  * ```
  */
 export type PathRule = string | RegExp | ((path: string, c: Context) => boolean)
@@ -213,8 +213,10 @@ export interface ActivityOptions {
 
 /**
  * Why a request's session could not be used; passed to `onInvalid`. Every reason but
- * `'store-failed'` refuses the cookie, and the response clears it; `'store-failed'` (the store did
- * not answer the read in time, or failed) leaves the cookie in place for the next request.
+ * `'store-failed'` and `'store-pending'` refuses the cookie, and the response clears it; those two
+ * leave the cookie in place for the next request: `'store-failed'` when the store did not answer
+ * the read in time, or failed; `'store-pending'` when an eventually consistent store (KV) had no
+ * record yet for a cookie issued within its `settleMs`.
  *
  * @example
  * ```ts
@@ -232,6 +234,7 @@ export type InvalidReason =
   | 'schema'
   | 'revoked'
   | 'store-failed'
+  | 'store-pending'
 
 /**
  * Options of {@link edgeSession}. Only `secret` is required.
@@ -270,7 +273,7 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   activity?: ActivityOptions | false
   /**
    * Called when a request carried a session cookie that was refused, or whose record the store
-   * could not read (`'store-failed'`). Default: nothing. What it throws is ignored, so that a bad
+   * could not read (`'store-failed'`, `'store-pending'`). Default: nothing. What it throws is ignored, so that a bad
    * cookie can never cause a 500.
    */
   onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void

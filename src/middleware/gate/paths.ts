@@ -3,9 +3,9 @@
  * - what stays reachable (`allow`, the login path) must match both the path as Hono routes it
  *   and its canonical form (decoded, dot segments resolved, slashes collapsed), so
  *   `/static/..%2Fexplore` is not let through to a handler or an origin that decodes it;
- * - what needs a sign-in (`protect`) matches if the routed path, its canonical form or its
- *   lower-cased canonical form does, so `/%65xplore`, `//explore`, `/explore/` and `/EXPLORE`
- *   are all caught.
+ * - what needs a sign-in (`protect`) matches if the routed path or its canonical form does, each
+ *   as is or lower-cased, so `/%65xplore`, `//explore`, `/explore/` and `/EXPLORE` are caught, and
+ *   so is `/admin/..%2f`, which Hono routes to `/admin/*` though its canonical form is `/`.
  * @module
  */
 import type { Context } from 'hono'
@@ -19,6 +19,9 @@ const MAX_DECODE_ROUNDS = 3
 const MAX_REDIRECT_CHARS = 2048
 // Anything that can make the canonical form differ from the routed path; most paths have none.
 const NEEDS_CANONICAL = /%|\\|\/\/|\/\.|.\/$/
+// Decoded run by run (as Hono does), so one bad escape such as `%zz` leaves the others decoded.
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g
+const ASCII_ESCAPE = /%[0-7][0-9A-Fa-f]/g
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
 const UNSAFE_CHARS = /[\u0000-\u001f\u007f\\]/
 
@@ -37,8 +40,8 @@ export function compileAllowRules(rules: readonly PathRule[], label: string): Pa
 }
 
 /**
- * Block-list rules (`protect`): a path is caught if its routed, canonical or lower-cased
- * canonical form matches. String rules are compared lower-cased.
+ * Block-list rules (`protect`): a path is caught if its routed or canonical form, as is or
+ * lower-cased, matches. String rules are compared lower-cased.
  */
 export function compileProtectRules(rules: readonly PathRule[], label: string): PathMatcher {
   const strings = compileEach(
@@ -52,10 +55,13 @@ export function compileProtectRules(rules: readonly PathRule[], label: string): 
     false,
   )
   return (path, c) => {
+    // Handlers see the routed path, a decoding origin the canonical one: catching either is the safe side.
     const canonical = canonicalPath(path)
-    const lower = canonical.toLowerCase()
-    if (strings(lower, c)) return true
-    return others(path, c) || (canonical !== path && others(canonical, c)) || (lower !== canonical && others(lower, c))
+    const lowerPath = path.toLowerCase()
+    const lowerCanonical = canonical.toLowerCase()
+    if (strings(lowerPath, c) || (lowerCanonical !== lowerPath && strings(lowerCanonical, c))) return true
+    for (const form of new Set([path, canonical, lowerPath, lowerCanonical])) if (others(form, c)) return true
+    return false
   }
 }
 
@@ -88,18 +94,16 @@ function compileEach(rules: readonly PathRule[], label: string, lowerCase: boole
 
 /**
  * The path as a server that decodes everything would see it: percent-decoded (a few rounds, for
- * double encoding), `\` read as `/`, dot segments resolved, repeated slashes collapsed, no
- * trailing slash. Case is kept.
+ * double encoding; a malformed escape stops nothing else), `\` read as `/`, dot segments
+ * resolved, repeated slashes collapsed, no trailing slash. Case is kept.
  */
 export function canonicalPath(path: string): string {
   if (!NEEDS_CANONICAL.test(path)) return path
   let p = path
   for (let i = 0; i < MAX_DECODE_ROUNDS && p.includes('%'); i++) {
-    try {
-      p = decodeURIComponent(p)
-    } catch {
-      break
-    }
+    const next = p.replace(ESCAPE_RUN, decodeRun)
+    if (next === p) break
+    p = next
   }
   const out: string[] = []
   for (const segment of p.replace(/\\/g, '/').split('/')) {
@@ -108,6 +112,18 @@ export function canonicalPath(path: string): string {
     else out.push(segment)
   }
   return `/${out.join('/')}`
+}
+
+/**
+ * One run of escapes, decoded as UTF-8; if it is not valid UTF-8, its ASCII escapes alone (`%2e`,
+ * `%2f`), as a server decoding byte by byte still sees those dots and slashes.
+ */
+function decodeRun(run: string): string {
+  try {
+    return decodeURIComponent(run)
+  } catch {
+    return run.replace(ASCII_ESCAPE, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)))
+  }
 }
 
 /** {@link canonicalPath}, lower-cased: the key two paths are compared by when case must not matter. */

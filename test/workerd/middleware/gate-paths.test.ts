@@ -37,6 +37,12 @@ const EXPLORE_VARIANTS = [
   '/static/%2e%2e%2fexplore',
   '/auth/..%2F..%2Fexplore',
   '/onboarding%2F..%2F..%2Fexplore%3Fx=1',
+  // A malformed escape elsewhere in the path must not stop the rest from being decoded.
+  '/static/..%2Fexplore%zz',
+  '/static/%zz/..%2F..%2Fexplore',
+  '/onboarding/%zz%2F..%2F..%2Fexplore',
+  // Invalid UTF-8 in the same run as `../`: an origin decoding byte by byte (nginx) still sees the dots.
+  '/static/%2e%2e%2f%ff/..%2fexplore',
 ]
 
 describe('gate paths: a mid-onboarding user cannot reach a protected handler by any spelling', () => {
@@ -58,12 +64,13 @@ describe('gate paths: a mid-onboarding user cannot reach a protected handler by 
   }
 
   it('blocks variants that an allowed handler would forward to an origin that decodes paths', async () => {
-    // The origin decodes and resolves the path the way many servers do, and counts what reaches /explore.
+    // The origin decodes and resolves the path the way many servers do (byte by byte, like nginx,
+    // so a malformed escape stops nothing), and counts what reaches /explore.
     let originHits = 0
     const origin = new Hono()
     origin.all('*', (c) => {
       let path = new URL(c.req.url).pathname
-      for (let i = 0; i < 3; i++) path = decodeURIComponent(path)
+      for (let i = 0; i < 3; i++) path = path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
       const resolved = new URL(path.replace(/\\/g, '/').replace(/\/{2,}/g, '/'), 'http://origin').pathname.toLowerCase()
       if (resolved.replace(/\/$/, '') === '/explore') originHits++
       return c.text(resolved)
@@ -109,6 +116,7 @@ describe('gate paths: protect catches every spelling for anonymous requests', ()
     '/x/..%2Fadmin/users',
     '/login/..%2Fadmin',
     '/login%2F..%2Fexplore',
+    '/x%zz/..%2F..%2Fadmin',
   ]
 
   for (const strict of [true, false]) {
@@ -126,6 +134,40 @@ describe('gate paths: protect catches every spelling for anonymous requests', ()
       expect(hits.paths).toEqual([])
     })
   }
+
+  it('catches a path Hono routes under a protected prefix even when its canonical form leaves it', async () => {
+    // `/admin/..%2f` routes to `/admin/*` (Hono keeps %2F encoded) while its canonical form is `/`.
+    const reached: string[] = []
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, onboarding: { protect: ['/admin/*', /^\/reports\//, (path) => path.startsWith('/billing/')] } }))
+    app.get('/admin/*', (c) => {
+      reached.push(c.req.path)
+      return c.text('admin')
+    })
+    app.all('*', (c) => {
+      reached.push(c.req.path)
+      return c.text('other')
+    })
+    const paths = [
+      '/admin/..%2f',
+      '/admin/..%2Fpublic',
+      '/admin/x/..%2F..%2F',
+      '/admin/%2e%2e%2F',
+      '/ADMIN/..%2f',
+      '/reports/..%2fpublic',
+      '/Reports/..%2fpublic',
+      '/billing/..%2fpublic',
+      '/BILLING/..%2fpublic',
+    ]
+    for (const path of paths) {
+      const res = await app.request(path, { headers: apiCall() })
+      expect(res.status, path).toBe(401)
+    }
+    expect(reached).toEqual([])
+    // Control: paths outside the protected prefixes still pass.
+    expect((await app.request('/public', { headers: apiCall() })).status).toBe(200)
+    expect((await app.request('/administrator', { headers: apiCall() })).status).toBe(200)
+  })
 
   it('with protect: ["/*"], only the exact login path is exempt', async () => {
     const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/*'] } })

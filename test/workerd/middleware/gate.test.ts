@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { cors } from 'hono/cors'
 import { describe, expect, it } from 'vitest'
 import { SessionConfigError, SessionNotMountedError, createGate, edgeSession, getSession, onboardingGate } from '../../../src'
 import {
@@ -340,5 +341,59 @@ describe('gate: reads the session only where the path needs it', () => {
       await app.request('/onboarding', { headers: navigation(jar.header) })
       expect(asked, step).toEqual([step, step])
     }
+  })
+})
+
+describe('gate: CORS preflights', () => {
+  const PREFLIGHT = { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' }
+
+  it('blocks an OPTIONS carrying Access-Control-Request-Method: any client can send it, and an app.all() handler would answer it', async () => {
+    // Letting "preflights" through would run catch-alls, proxies and app.all() handlers for a
+    // forged OPTIONS, signed out on a protected path or mid-onboarding with the session attached.
+    const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/admin/*'] } })
+    const mid = await jarWith({ onboardingStep: 'PROFILE' })
+    expect((await app.request('/admin/users', { method: 'OPTIONS', headers: apiCall('', PREFLIGHT) })).status).toBe(401)
+    expect((await app.request('/explore', { method: 'OPTIONS', headers: apiCall(mid.header, PREFLIGHT) })).status).toBe(403)
+    expect(hits.paths).toEqual([])
+  })
+
+  it('with cors() mounted before edgeSession, preflights succeed and the credentialed call is still gated', async () => {
+    const reached: string[] = []
+    const app = new Hono()
+    app.use(cors({ origin: 'https://app.example', credentials: true }))
+    app.use(edgeSession({ secret: SECRET, onboarding: { protect: ['/api/*'] } }))
+    app.all('*', (c) => {
+      reached.push(`${c.req.method} ${c.req.path}`)
+      return c.json({ ok: true })
+    })
+    const preflight = await app.request('/api/x', { method: 'OPTIONS', headers: PREFLIGHT })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(preflight.headers.get('access-control-allow-credentials')).toBe('true')
+    const anonymous = await app.request('/api/x', { method: 'POST', headers: apiCall('', { origin: 'https://app.example' }) })
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    const done = await jarWith({ onboardingStep: 'COMPLETED' })
+    const signedIn = await app.request('/api/x', { method: 'POST', headers: apiCall(done.header, { origin: 'https://app.example' }) })
+    expect(signedIn.status).toBe(200)
+    expect(reached).toEqual(['POST /api/x'])
+  })
+})
+
+describe('gate: under basePath', () => {
+  it('matches full request paths: the root defaults do not cover /app/logout; passing the prefixed paths does', async () => {
+    const build = (onboarding: Parameters<typeof edgeSession>[0]['onboarding']) => {
+      const app = new Hono().basePath('/app')
+      app.use(edgeSession({ secret: SECRET, onboarding }))
+      app.post('/logout', (c) => c.json({ out: true }))
+      app.get('/onboarding', (c) => c.text('onboarding'))
+      return app
+    }
+    const mid = await jarWith({ onboardingStep: 'PROFILE' })
+    const defaults = build({ path: '/app/onboarding' })
+    expect((await defaults.request('/app/logout', { method: 'POST', headers: apiCall(mid.header) })).status).toBe(403)
+    expect((await defaults.request('/app/onboarding', { headers: navigation(mid.header) })).status).toBe(200)
+    const prefixed = build({ path: '/app/onboarding', allow: ['/app/logout'] })
+    expect((await prefixed.request('/app/logout', { method: 'POST', headers: apiCall(mid.header) })).status).toBe(200)
   })
 })
