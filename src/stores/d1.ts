@@ -16,7 +16,8 @@ export interface D1StatementLike {
 /** The part of a D1 binding (`D1Database`) this store uses. */
 export interface D1DatabaseLike {
   prepare(query: string): D1StatementLike
-  batch(statements: D1StatementLike[]): Promise<unknown[]>
+  /** Runs the statements in one transaction; one result per statement, in order. */
+  batch(statements: D1StatementLike[]): Promise<Array<{ meta: { changes: number } }>>
 }
 
 /** Options of {@link d1Store}. */
@@ -67,6 +68,7 @@ const OPPORTUNISTIC_CLEANUP_ROWS = 100
  *   A row deleted meanwhile (sign-out in another tab) stays deleted.
  * - Pass the database binding itself, not a `withSession()` session: a read replica may return
  *   a session that was already signed out or changed.
+ * - `deleteByUser` deletes every row of the user and returns how many of them had not expired.
  * - D1 runs one query at a time per database (about 1,000 queries/s at 1 ms each); every request
  *   with a session reads one row. Beyond that, use {@link durableObjectStore}.
  *
@@ -97,6 +99,7 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
     'ON CONFLICT (sid) DO UPDATE SET sub = excluded.sub, data = excluded.data, expires_at = excluded.expires_at, version = version + 1'
   const replace = `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = ?3, version = version + 1 WHERE sid = ?4 AND version = ?5`
   const remove = `DELETE FROM ${table} WHERE sid = ?1`
+  const removeLiveOfUser = `DELETE FROM ${table} WHERE sub = ?1 AND expires_at > ?2`
   const removeUser = `DELETE FROM ${table} WHERE sub = ?1`
   const sweep = expiredDelete(table, OPPORTUNISTIC_CLEANUP_ROWS)
 
@@ -134,8 +137,13 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
     },
 
     async deleteByUser(sub) {
-      const result = await database.prepare(removeUser).bind(sub).run()
-      return result.meta.changes
+      // Only live sessions count as ended (like the other stores); expired rows not swept yet go
+      // too, in the same transaction, so the count and the deletion agree.
+      const [live] = await database.batch([
+        database.prepare(removeLiveOfUser).bind(sub, Date.now()),
+        database.prepare(removeUser).bind(sub),
+      ])
+      return live?.meta.changes ?? 0
     },
   }
 }

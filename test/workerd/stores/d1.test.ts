@@ -54,6 +54,16 @@ describe('d1Store', () => {
     expect(await rowCount('sid = ?', 'd1-fresh')).toBe(1)
   })
 
+  it('counts only live sessions when ending a user\'s sessions, and deletes the expired rows as well', async () => {
+    const store = d1Store(env.SESSION_DB, { cleanupRate: 0 })
+    await store.set('d1-by-user-expired', record('d1-by-user'), { expiresAt: Date.now() - 1, sub: 'd1-by-user' })
+    await store.set('d1-by-user-live', record('d1-by-user'), { expiresAt: Date.now() + HOUR, sub: 'd1-by-user' })
+    await store.set('d1-by-user-other', record('d1-other'), { expiresAt: Date.now() + HOUR, sub: 'd1-other' })
+    expect(await store.deleteByUser?.('d1-by-user')).toBe(1)
+    expect(await rowCount('sub = ?', 'd1-by-user')).toBe(0)
+    expect(await store.get('d1-by-user-other')).toEqual(record('d1-other'))
+  })
+
   it('retries an update whose row changed while `change` ran (version check), so no write is lost', async () => {
     const store = d1Store(env.SESSION_DB)
     const options = { expiresAt: Date.now() + HOUR, sub: 'd1-cas' }

@@ -1,10 +1,11 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { SessionConfigError, durableObjectStore } from '../../../src'
+import { type DurableObjectNamespaceLike, SessionConfigError, destroyUserSessions, durableObjectStore } from '../../../src'
+import { CookieJar } from '../../helpers/app'
 import { SessionDurableObject, durableObjectStore as fromSubpath } from 'hono-edge-session/durable-object'
 import { describeStoreBehaviour } from './behaviour'
-import { deferred, uniqueSub } from './support'
+import { type AnySession, deferred, storeApp, uniqueSub } from './support'
 
 describeStoreBehaviour('durable-object', () => durableObjectStore(env.SESSION_DO))
 
@@ -14,6 +15,33 @@ const stub = (name: string) => env.SESSION_DO.get(env.SESSION_DO.idFromName(name
 const sessionObject = (sid: string) => stub(`session:sid:${sid}`)
 const userObject = (sub: string) => stub(`session:user:${sub}`)
 const storedKeys = (name: string) => runInDurableObject(stub(name), (_, state) => [...state.storage.kv.list()].map(([key]) => key))
+
+/** An object name with its id, so the wrappers below can pick objects by name. */
+interface NamedId {
+  name: string
+  id: DurableObjectId
+}
+
+/**
+ * env.SESSION_DO, but `deleteSession` goes through `deleteSession` below: a store built on it
+ * shares the real objects with `durableObjectStore(env.SESSION_DO)` and only that call differs.
+ */
+function wrappedNamespace(
+  deleteSession: (name: string, real: () => Promise<string | null>) => Promise<string | null>,
+): DurableObjectNamespaceLike<NamedId> {
+  return {
+    idFromName: (name) => ({ name, id: env.SESSION_DO.idFromName(name) }),
+    get: ({ name, id }) => {
+      const real = env.SESSION_DO.get(id)
+      // deleteByUser calls only deleteSession on session objects and these methods on user objects.
+      return {
+        deleteSession: (expiresAt?: number) => deleteSession(name, () => real.deleteSession(expiresAt)),
+        listSessions: () => real.listSessions(),
+        unindexSessions: (sids: string[]) => real.unindexSessions(sids),
+      }
+    },
+  }
+}
 
 describe('durableObjectStore', () => {
   it('is exported from hono-edge-session/durable-object with its class', () => {
@@ -84,6 +112,73 @@ describe('durableObjectStore', () => {
     await store.update?.('moved', (current) => ({ ...current, user: { sub: b } }), { expiresAt: Date.now() + HOUR, sub: a })
     expect(await store.deleteByUser?.(b)).toBe(1)
     expect(await store.get('moved')).toBeNull()
+  })
+
+  it('ends a user\'s sessions in bounded chunks, so one call stays under the subrequest limit per step', async () => {
+    const store = durableObjectStore(env.SESSION_DO)
+    const sub = uniqueSub('many')
+    const options = { expiresAt: Date.now() + HOUR, sub }
+    const sids = Array.from({ length: 60 }, (_, i) => `many-${sub}-${i}`)
+    await Promise.all(sids.map((sid) => store.set(sid, record(sub), options)))
+    let inFlight = 0
+    let most = 0
+    const counted = durableObjectStore(
+      wrappedNamespace(async (_, real) => {
+        most = Math.max(most, ++inFlight)
+        try {
+          return await real()
+        } finally {
+          inFlight--
+        }
+      }),
+    )
+    expect(await counted.deleteByUser?.(sub)).toBe(60)
+    expect(most).toBeLessThanOrEqual(50)
+    expect(most).toBeGreaterThan(1)
+    expect(await userObject(sub).listSessions()).toEqual([])
+    expect(await Promise.all(sids.map((sid) => store.get(sid)))).toEqual(Array(60).fill(null))
+  })
+
+  it('keeps the progress of a "sign out everywhere" that failed part-way: a retry ends only the rest', async () => {
+    const store = durableObjectStore(env.SESSION_DO)
+    const sub = uniqueSub('partial')
+    const options = { expiresAt: Date.now() + HOUR, sub }
+    const [first, broken, last] = [`partial-1-${sub}`, `partial-2-${sub}`, `partial-3-${sub}`] as const
+    for (const sid of [first, broken, last]) await store.set(sid, record(sub), options)
+    const failing = new Set([`session:sid:${broken}`])
+    const flaky = durableObjectStore(
+      wrappedNamespace((name, real) => (failing.has(name) ? Promise.reject(new Error('object unreachable')) : real())),
+    )
+    await expect(flaky.deleteByUser?.(sub)).rejects.toThrow(/1 of 3/)
+    expect(await userObject(sub).listSessions()).toEqual([{ sid: broken, expiresAt: options.expiresAt }])
+    expect(await store.get(first)).toBeNull()
+    expect(await store.get(last)).toBeNull()
+    expect(await store.get(broken)).toEqual(record(sub))
+    failing.clear()
+    expect(await flaky.deleteByUser?.(sub)).toBe(1)
+    expect(await store.get(broken)).toBeNull()
+    expect(await userObject(sub).listSessions()).toEqual([])
+  })
+
+  it('an update that moves a session to another user takes it out of the old user\'s sessions', async () => {
+    const { app } = storeApp(durableObjectStore(env.SESSION_DO))
+    app.post('/end-user', async (c) => c.json({ ended: await destroyUserSessions(c, ((await c.req.json()) as { sub: string }).sub) }))
+    const post = (jar: CookieJar, path: string, body: unknown) =>
+      app.request(path, { method: 'POST', headers: { cookie: jar.header, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const current = async (jar: CookieJar) =>
+      ((await (await app.request('/session', { headers: { cookie: jar.header } })).json()) as { session: AnySession | null }).session
+    const [a, b] = [uniqueSub('old-owner'), uniqueSub('new-owner')]
+    const jar = new CookieJar()
+    jar.apply(await post(jar, '/login', { sub: a }))
+    const updated = await post(jar, '/update', { user: { sub: b } })
+    expect(updated.status).toBe(200)
+    jar.apply(updated)
+    const fromA = await post(jar, '/end-user', { sub: a })
+    expect(await fromA.json()).toEqual({ ended: 0 })
+    jar.apply(fromA)
+    expect((await current(jar))?.user.sub).toBe(b)
+    expect(await (await post(jar, '/end-user', { sub: b })).json()).toEqual({ ended: 1 })
+    expect(await current(jar)).toBeNull()
   })
 
   it('refuses expired records on read, and the alarm deletes them and the index entries', async () => {
