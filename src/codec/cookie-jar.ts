@@ -35,10 +35,6 @@ export interface IncomingCookies {
 /** What a request without any cookie of ours carries: one shared, empty answer. */
 export const NO_COOKIES: IncomingCookies = Object.freeze({ present: new Set<string>() })
 const CHUNK_SUFFIX = /^\.(0|[1-9][0-9]{0,2})$/
-// Only SP and HTAB around a pair (RFC 6265). String#trim also strips Unicode spaces (U+2000,
-// U+FEFF, ...), which browsers keep in a name: `\u2000__Host-session` escapes the prefix rules
-// in the browser, so it must not become `__Host-session` here (the "cookie prefix bypass").
-const OWS_EDGES = /^[ \t]+|[ \t]+$/g
 
 /** Reads our cookies from a Cookie header. Anything of ours that is ambiguous is reported, not guessed. */
 export function readIncomingCookies(header: string | null | undefined, names: CookieNames, maxChars: number): IncomingCookies {
@@ -55,22 +51,31 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
 
   // Walked by index, not split: the header holds the site's other cookies too, and a pair that is
   // not ours is skipped before anything is sliced or trimmed (this runs on every request).
+  // The next '=' at or after the current pair, found once and reused by the pairs it lies beyond:
+  // searching again from every pair would be quadratic in a header of many pairs without one.
+  let eq = -1
   for (let start = 0; start < header.length; ) {
     const from = start
     let end = header.indexOf(';', from)
     if (end === -1) end = header.length
     start = end + 1
-    const eq = header.indexOf('=', from)
-    if (eq === -1 || eq > end) continue
+    if (eq < from) {
+      eq = header.indexOf('=', from)
+      if (eq === -1) break
+    }
+    if (eq > end) continue
     let at = from
     while (at < eq && isOws(header.charCodeAt(at))) at++
     if (!header.startsWith(names.main, at)) continue
     let nameEnd = eq
     while (nameEnd > at && isOws(header.charCodeAt(nameEnd - 1))) nameEnd--
     const name = header.slice(at, nameEnd)
-    let value = header.slice(eq + 1, end)
-    // Tokens are long: trim only when an edge is whitespace (a regex pass costs per character).
-    if (value.length > 0 && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(value.length - 1)))) value = value.replace(OWS_EDGES, '')
+    // Trimmed by index, like the name: linear however many spaces an attacker puts in a value.
+    let valueStart = eq + 1
+    let valueEnd = end
+    while (valueStart < valueEnd && isOws(header.charCodeAt(valueStart))) valueStart++
+    while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
+    let value = header.slice(valueStart, valueEnd)
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
 
     let slot: 'single' | 'activity' | number
@@ -101,7 +106,11 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
   return { token, activity, present }
 }
 
-/** SP or HTAB: the only whitespace RFC 6265 allows around a pair (see OWS_EDGES). */
+/**
+ * SP or HTAB: the only whitespace RFC 6265 allows around a pair. String#trim also strips Unicode
+ * spaces (U+2000, U+FEFF, ...), which browsers keep in a name: `\u2000__Host-session` escapes the
+ * prefix rules in the browser, so it must not become `__Host-session` here (the "cookie prefix bypass").
+ */
 function isOws(code: number): boolean {
   return code === 0x20 || code === 0x09
 }

@@ -345,6 +345,23 @@ describe('attack matrix', () => {
     expect((await probeApp({ cookie: { secure: false } }).send(`session=${plainAttacker.token}`)).session?.user.sub).toBe('attacker')
   })
 
+  it('reads our value between SP/HTAB but not other spaces, and skips pairs without "=" however many', async () => {
+    const victim = await issue({ user: { sub: 'victim' } })
+    const probe = probeApp()
+    for (const header of [
+      `${MAIN}= ${victim.token}\t`,
+      `${MAIN}=\t ${victim.token}  `,
+      `x; y; ${MAIN} = ${victim.token} ; z`,
+      `${'a;'.repeat(5000)}${MAIN}=${victim.token}`,
+      `${'a=b'.repeat(50)}; ${MAIN}=${victim.token}; c=${'d'.repeat(100)}`,
+    ])
+      expect((await probe.send(header)).session?.user.sub, header.slice(0, 40)).toBe('victim')
+    for (const header of [`${MAIN}=\u00a0${victim.token}`, `${MAIN}=${victim.token}\u00a0`]) expect((await probe.send(header)).session).toBeNull()
+    // Thousands of spaces inside a value: just a bad value (trimmed by index, so read in linear time).
+    expect((await probe.send(`${MAIN}= a${' '.repeat(20000)}b`)).session).toBeNull()
+    expect((await probe.send(`${ACTIVITY}= a${' '.repeat(20000)}b; ${MAIN}=${victim.token}`)).session?.user.sub).toBe('victim')
+  })
+
   it('duplicate __Host-session names are ambiguous: no session, whichever comes first', async () => {
     const victim = await issue({ user: { sub: 'victim' } })
     const attacker = await issue({ user: { sub: 'attacker' } })
