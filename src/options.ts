@@ -88,6 +88,9 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   const store = options.store
   if (store !== undefined && (typeof store?.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function'))
     throw new SessionConfigError('store must have get, set and delete methods (see SessionStore).')
+  const settleMs = store?.settleMs
+  if (settleMs !== undefined && (typeof settleMs !== 'number' || !Number.isInteger(settleMs) || settleMs < 0))
+    throw new SessionConfigError(`store.settleMs must be a whole number of milliseconds, 0 or more; got ${String(settleMs)}.`)
   if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
     throw new SessionConfigError('onInvalid must be a function.')
 

@@ -59,8 +59,9 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
     await next()
 
     if (failed(c)) {
-      // A failed request keeps the session as it was (see README: "When a handler throws").
-      state.abandon()
+      // A failed request writes no cookies (see README: "When a handler throws").
+      const cleanup = state.abandon()
+      if (cleanup) await cleanup
       return
     }
     const now = Date.now()

@@ -32,6 +32,9 @@ import { isSessionRecord, passesSchema, toSessionRecord } from './validate.js'
 /** The session cookie's payload: the record itself, or with a store only its id. */
 type MainPayload = { s: StoredSession } | { sid: string }
 
+/** A pending session-cookie write, split into cookies. */
+type MainWrite = { kind: 'write'; cookies: Array<[string, string]> }
+
 /** The activity cookie's payload. */
 interface ActivityPayload {
   sid: string
@@ -78,6 +81,8 @@ export class SessionState {
   #activityStale = false
   /** The id the session cookie named when the store could not read its record: still ended by a sign-in or sign-out. */
   #unreadSid: string | undefined
+  /** With a store: the record this request's sign-in wrote, deleted again if the request fails. */
+  #createdSid: string | undefined
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -139,7 +144,7 @@ export class SessionState {
     const store = this.options.store
     if ('sid' in payload && typeof payload.sid === 'string') {
       if (!store) return this.#refuse('malformed')
-      return this.#loadStored(store, payload.sid, opened.stale, token, now)
+      return this.#loadStored(store, payload.sid, opened.payload.iat, opened.stale, token, now)
     }
     if (!('s' in payload) || store) return this.#refuse('malformed')
     const record = payload.s
@@ -147,7 +152,7 @@ export class SessionState {
     return this.#loadActivity(record, opened.stale, token, now)
   }
 
-  async #loadStored(store: NonNullable<ResolvedOptions['store']>, sid: string, stale: boolean, token: string, now: number): Promise<void> {
+  async #loadStored(store: NonNullable<ResolvedOptions['store']>, sid: string, issuedAt: number, stale: boolean, token: string, now: number): Promise<void> {
     let record: StoredSession | null
     try {
       // Inside the try: a store that throws instead of rejecting is a failed read too, never a 500.
@@ -159,7 +164,15 @@ export class SessionState {
       this.#report('store-failed', error)
       return
     }
-    if (record === null) return this.#refuse('revoked')
+    if (record === null) {
+      // An eventually consistent store may not show a sign-in's record here yet: not refused.
+      if (store.settleMs !== undefined && now - issuedAt * 1000 < store.settleMs) {
+        this.#unreadSid = sid
+        this.#report('store-pending')
+        return
+      }
+      return this.#refuse('revoked')
+    }
     if (!isSessionRecord(record) || internalOf(record).sid !== sid) return this.#refuse('malformed')
     return this.#loadActivity(record, stale, token, now)
   }
@@ -209,7 +222,13 @@ export class SessionState {
     }
     // Sealed with an older secret: re-seal with the current one in this same response.
     return this.#sealMain(record, now).then((sealed) => {
-      const main = this.#mainWrite(sealed)
+      let main: MainWrite
+      try {
+        main = this.#mainWrite(sealed)
+      } catch (error) {
+        // Past a lowered maxBytes: refused like an oversized cookie on read, never a 500 on every request.
+        return this.#refuse('oversized', error)
+      }
       this.#main = main
       this.#setVisible(main.cookies)
     })
@@ -256,6 +275,7 @@ export class SessionState {
     }
     this.#record = record
     this.#unreadSid = undefined
+    if (store) this.#createdSid = internal.sid
     this.#activity = null
     this.#main = main
     // The old activity belongs to the old session id; commit clears it only if the browser has one.
@@ -279,13 +299,19 @@ export class SessionState {
     const apply = async (base: StoredSession): Promise<StoredSession> => {
       // A deep copy (composeFrom): a function that mutates nested values (`s.user.name = x`) and then fails
       // validation or the size limit must not have changed the session this request goes on with.
-      const input = typeof next === 'function' ? await next(this.#composeFrom(base)) : next
+      let input: SessionInput<object>
+      try {
+        input = typeof next === 'function' ? await next(this.#composeFrom(base)) : next
+      } catch (error) {
+        // The caller's own error (an HTTPException, say): #storeWrite must not report it as the store's.
+        throw new CallerError(error)
+      }
       const fields = await toSessionRecord(input, this.options.schema)
       return { ...fields, internal: { ...(base.internal as object), updatedAt: now } } as StoredSession
     }
 
     if (!store) {
-      const record = await apply(current)
+      const record = await apply(current).catch(unwrapCallerError)
       // Same user and claims, in whatever member order (an idempotent "mark as done" on every
       // visit): no write, no Set-Cookie. `internal` moves with every update, so it is left out.
       if (equalMembers(record, current, 'internal')) return this.data as SessionData<object>
@@ -300,13 +326,13 @@ export class SessionState {
 
     // With a store the cookie keeps the same id; only the record changes.
     const record = await this.#storeWrite(async (signal) => {
-      const writeOptions = { expiresAt: internal.expiresAt, sub: userSub(current), signal }
-      if (store.update) return store.update(internal.sid, apply, writeOptions)
+      if (store.update) return store.update(internal.sid, apply, { expiresAt: internal.expiresAt, sub: userSub(current), signal })
       const latest = await store.get(internal.sid)
       if (latest === null) return null
       const updated = await apply(latest)
       signal.throwIfAborted()
-      await store.set(internal.sid, updated, writeOptions)
+      // The user may have changed: a store that indexes by user files the record under the new one.
+      await store.set(internal.sid, updated, { expiresAt: internal.expiresAt, sub: userSub(updated), signal })
       return updated
     })
     if (record === null) {
@@ -386,13 +412,24 @@ export class SessionState {
   }
 
   /**
-   * Ends a failed request (a server error) without writing: the browser keeps the session it had.
-   * Marked committed all the same, so a later `updateSession` (in a stream) throws instead of vanishing.
+   * Ends a failed request (a server error) without writing cookies: the browser keeps the cookies
+   * it had. Marked committed all the same, so a later `updateSession` (in a stream) throws instead
+   * of vanishing. With a store, a record this request's sign-in wrote is deleted again, since no
+   * cookie will ever name it (the previous one was ended by that sign-in all the same); returns
+   * that deletion, which never rejects.
    */
-  abandon(): void {
+  abandon(): Promise<void> | undefined {
     this.#main = NONE
     this.#activityWrite = NONE
     this.committed = true
+    const orphan = this.#createdSid
+    const store = this.options.store
+    if (orphan === undefined || !store || this.#storedSid() !== orphan) return undefined
+    return this.#storeWrite(() => store.delete(orphan)).then(
+      () => undefined,
+      // Best effort: left behind, the record only waits for its absolute end, and no cookie names it.
+      () => undefined,
+    )
   }
 
   /** The Set-Cookie lines this response must carry, and marks the state committed. */
@@ -438,6 +475,7 @@ export class SessionState {
 
   #forget(): void {
     this.#unreadSid = undefined
+    this.#createdSid = undefined
     this.#record = null
     this.#activity = null
     this.#data = null
@@ -490,7 +528,7 @@ export class SessionState {
    * A session-cookie write of `token`, split into cookies once for the size check, the request
    * merge and the Set-Cookie lines. Throws {@link SessionTooLargeError} past `maxBytes`.
    */
-  #mainWrite(token: string): { kind: 'write'; cookies: Array<[string, string]> } {
+  #mainWrite(token: string): MainWrite {
     const cookies = this.#cookiesOf(token)
     const bytes = cookieBytes(cookies)
     if (bytes > this.options.maxBytes) throw new SessionTooLargeError(bytes, this.options.maxBytes)
@@ -515,6 +553,7 @@ export class SessionState {
       return await this.#withTimeout(write(controller.signal), controller)
     } catch (error) {
       if (error instanceof SessionError) throw error
+      if (error instanceof CallerError) unwrapCallerError(error)
       throw new SessionStoreError('The session store failed; the session was not changed.', { cause: error })
     }
   }
@@ -553,6 +592,15 @@ export class SessionState {
     if (this.#activityToken !== undefined && this.#activityWrite.kind !== 'clear') visible.push([this.options.names.activity, this.#activityToken])
     this.onVisibleChange(this.c, visible)
   }
+}
+
+/** Carries an error thrown by the caller's update function through a store's `update`, unwrapped by #storeWrite. */
+class CallerError {
+  constructor(readonly error: unknown) {}
+}
+
+function unwrapCallerError(error: unknown): never {
+  throw error instanceof CallerError ? error.error : error
 }
 
 /** The middleware's fields of a record that passed {@link isSessionRecord} or was built here. */

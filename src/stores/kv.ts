@@ -20,6 +20,9 @@ export interface KvStoreOptions {
 
 // KV refuses an expiration less than 60 seconds away.
 const MIN_TTL_SECONDS = 60
+// A new key can take ~60 s to reach other locations, and a location that looked it up meanwhile
+// caches the miss for up to another 60 s (KV's default cacheTtl).
+const SETTLE_MS = 120_000
 
 /**
  * Keeps sessions in Workers KV, one JSON value per session id, each expiring with its session
@@ -29,7 +32,9 @@ const MIN_TTL_SECONDS = 60
  * Know what KV is before you pick it:
  * - **Eventually consistent.** A write is seen at once where it was made, but other locations
  *   may read the old value for 60 seconds or more. A sign-out or a changed role can take that
- *   long to reach a request served elsewhere: **revocation through KV can lag.**
+ *   long to reach a request served elsewhere: **revocation through KV can lag.** A sign-in can
+ *   too: for two minutes after it, a request that finds no record has no session but keeps its
+ *   cookie (`settleMs`), instead of signing the user out.
  * - **1 write per second per key.** The middleware writes only on sign-in, `updateSession` and
  *   sign-out, never for activity (that lives in the activity cookie), but several
  *   `updateSession` calls on one session within a second can fail with a `SessionStoreError`.
@@ -60,6 +65,7 @@ export function kvStore(namespace: KVNamespaceLike, options: KvStoreOptions = {}
   const key = (sid: string) => prefix + sid
 
   return {
+    settleMs: SETTLE_MS,
     async get(sid) {
       const value = await namespace.get(key(sid), { type: 'json' })
       return isObject(value) ? value : null

@@ -54,4 +54,12 @@ export interface SessionStore {
   ): Promise<StoredSession | null>
   /** Optional: remove every session of a user; returns how many were removed. */
   deleteByUser?(sub: string): Promise<number>
+  /**
+   * For an eventually consistent store: how many milliseconds a record just written may stay
+   * invisible to reads elsewhere. A session cookie issued less than this long ago whose record
+   * is not found is not refused: that request has no session (reported to `onInvalid` as
+   * `'store-pending'`) and the cookie is kept, so a request served at another location right
+   * after a sign-in does not sign the user out. Default 0: a missing record means the session ended.
+   */
+  readonly settleMs?: number
 }

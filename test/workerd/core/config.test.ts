@@ -86,6 +86,9 @@ describe('secret as a function of the context (c.env)', () => {
   })
 })
 
+/** A store that keeps nothing: only its shape matters to these checks. */
+const NULL_STORE = { get: async () => null, set: async () => {}, delete: async () => {} }
+
 describe('other options fail at build time with clear messages', () => {
   const cases: Array<[string, Partial<EdgeSessionOptions> & Record<string, unknown>, RegExp]> = [
     ['duration.absolute 0', { duration: { absolute: 0 } }, /duration\.absolute/],
@@ -108,6 +111,8 @@ describe('other options fail at build time with clear messages', () => {
     ['cookie.domain with a path', { cookie: { domain: 'example.com/x' } }, /cookie\.domain/],
     ['schema without ~standard', { schema: { parse: () => 1 } as never }, /Standard Schema/],
     ['onInvalid not a function', { onInvalid: 'log' as never }, /onInvalid/],
+    ['store.settleMs negative', { store: { ...NULL_STORE, settleMs: -1 } }, /store\.settleMs/],
+    ['store.settleMs as a string', { store: { ...NULL_STORE, settleMs: '60000' as never } }, /store\.settleMs/],
   ]
   for (const [label, options, message] of cases) {
     it(`refuses ${label}`, () => {

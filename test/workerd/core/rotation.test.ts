@@ -35,6 +35,20 @@ describe('secret rotation', () => {
     expect(next.res.headers.getSetCookie()).toEqual([])
   })
 
+  it('a cookie under an older secret that the re-issue could not fit in a lowered maxBytes is refused as oversized, never a 500', async () => {
+    const old = coreApp({ secret: OLD_SECRET })
+    const jar = new CookieJar()
+    await call(old.app, '/login', { body: { user: { sub: 'u1' }, pad: 'p'.repeat(1500) }, jar })
+    const token = jar.cookies.get('__Host-session') as string
+    // Read allows a token of maxBytes characters; the written cookie also counts its name.
+    const rotated = coreApp({ secret: [SECRET, OLD_SECRET], maxBytes: token.length })
+    const { res, session } = await readSession(rotated.app, { jar })
+    expect(res.status).toBe(200)
+    expect(session).toBeNull()
+    expect(rotated.invalid).toEqual(['oversized'])
+    expect(res.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=; Max-Age=0;/)])
+  })
+
   it('a cookie under the current secret is not re-issued when older secrets are listed', async () => {
     const rotated = coreApp({ secret: [SECRET, OLD_SECRET] })
     const jar = new CookieJar()

@@ -79,6 +79,23 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       if (inner) expect((await inner.get(sid))?.role).toBe('admin')
     })
 
+    it("an error the update function throws reaches the app as it was thrown, and the session stays as it was", async () => {
+      const { app, inner, counted, login, session } = setup()
+      const jar = new CookieJar()
+      const { body } = await login(jar, uniqueSub('refused'), { role: 'member' })
+      const writesBefore = counted && { set: counted.calls.set, delete: counted.calls.delete }
+      const res = await app.request('/update-refused', post(jar.header))
+      expect(res.status).toBe(403)
+      expect(await res.text()).toBe('not allowed')
+      expect(res.headers.getSetCookie()).toEqual([])
+      const next = await session(jar.header)
+      expect(next.session?.role).toBe('member')
+      expect(next.session?.internal).toEqual(body.session.internal)
+      // An atomic update does call the store's `update`, but nothing is set or deleted.
+      if (counted) expect({ set: counted.calls.set, delete: counted.calls.delete }).toEqual(writesBefore)
+      if (inner) expect((await inner.get(body.session.internal.sid))?.role).toBe('member')
+    })
+
     it('keeps the onboarding gate: redirected until the server marks it done, then let through', async () => {
       const { app, login } = setup()
       const jar = new CookieJar()
@@ -128,6 +145,27 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
         const replay = await session(firstCookie)
         expect(replay.session).toBeNull()
         expect(invalid).toContain('revoked')
+      }
+    })
+
+    it('a sign-in in a request that fails writes no cookie and leaves no record behind', async () => {
+      const { app, inner, login, session } = setup()
+      const jar = new CookieJar()
+      const { body } = await login(jar, uniqueSub('failed-sign-in'))
+      const res = await app.request('/login-then-fail', post(jar.header, { sub: uniqueSub('failed-sign-in') }))
+      expect(res.status).toBe(500)
+      expect(res.headers.getSetCookie()).toEqual([])
+      const { sid } = (await res.json()) as { sid: string }
+      expect(sid).not.toBe(body.session.internal.sid)
+      if (inner) {
+        // No cookie will ever name the new record: it is deleted again.
+        expect(await inner.get(sid)).toBeNull()
+        // The sign-in ended the previous session before writing (a session id never outlives a sign-in).
+        expect(await inner.get(body.session.internal.sid)).toBeNull()
+        expect((await session(jar.header)).session).toBeNull()
+      } else {
+        // Only cookies: the browser keeps the session it had.
+        expect((await session(jar.header)).session?.internal.sid).toBe(body.session.internal.sid)
       }
     })
 
@@ -196,6 +234,30 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
         const responses = await Promise.all(Array.from({ length: 50 }, () => app.request('/increment', post(jar.header))))
         expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200))
         expect((await session(jar.header)).session?.count).toBe(50)
+      })
+    }
+
+    if (probe) {
+      it('an update that changes the user files the record under the new user', async () => {
+        const { app, inner, counted, login, session } = setup()
+        const jar = new CookieJar()
+        const before = uniqueSub('renamed-from')
+        const after = uniqueSub('renamed-to')
+        const { body } = await login(jar, before)
+        const res = await app.request('/update', post(jar.header, { user: { sub: after } }))
+        expect(res.status).toBe(200)
+        expect((await session(jar.header)).session?.user.sub).toBe(after)
+        expect((await inner?.get(body.session.internal.sid))?.user).toEqual({ sub: after })
+        // Without an atomic update the middleware writes with `set`, and names the new user.
+        if (!atomic) expect(counted?.setSubs).toEqual([before, after])
+        if (byUser) {
+          const ended = await app.request('/logout-everywhere-of', post('', { sub: before }))
+          expect(await ended.json()).toEqual({ ended: 0 })
+          expect((await session(jar.header)).session?.user.sub).toBe(after)
+          const endedAfter = await app.request('/logout-everywhere-of', post('', { sub: after }))
+          expect(await endedAfter.json()).toEqual({ ended: 1 })
+          expect((await session(jar.header)).session).toBeNull()
+        }
       })
     }
 

@@ -55,6 +55,57 @@ function setup() {
   return { ...faulty, app, invalid, request, readSession, signIn }
 }
 
+describe('an eventually consistent store (settleMs)', () => {
+  /** A memory store whose reads can be made to miss, as a location the sign-in has not reached yet. */
+  function laggingStore() {
+    const inner = memoryStore()
+    const state = { lagging: false, settleMs: 10 ** 9 }
+    const store: SessionStore = {
+      get: (sid) => (state.lagging ? Promise.resolve(null) : inner.get(sid)),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: (sid) => inner.delete(sid),
+      get settleMs() {
+        return state.settleMs
+      },
+    }
+    return { store, state }
+  }
+
+  it('a fresh cookie whose record is not found yet: no session, reported as store-pending, the cookie kept; found later, the session is back', async () => {
+    const { store, state } = laggingStore()
+    const { app, invalid } = storeApp(store)
+    const jar = new CookieJar()
+    const login = await app.request('/login', { method: 'POST', body: JSON.stringify({ sub: uniqueSub('lag') }) })
+    jar.apply(login)
+    const cookies = jar.header
+    state.lagging = true
+    const res = await app.request('/session', { headers: { cookie: jar.header } })
+    expect(await res.json()).toEqual({ session: null })
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(invalid).toEqual(['store-pending'])
+    jar.apply(res)
+    expect(jar.header).toBe(cookies)
+    state.lagging = false
+    const back = await app.request('/session', { headers: { cookie: jar.header } })
+    expect(((await back.json()) as { session: AnySession | null }).session?.user.sub).toMatch(/^lag-/)
+  })
+
+  it('past settleMs a missing record means the session ended: refused as revoked and cleared', async () => {
+    const { store, state } = laggingStore()
+    const { app, invalid } = storeApp(store)
+    const jar = new CookieJar()
+    jar.apply(await app.request('/login', { method: 'POST', body: JSON.stringify({ sub: uniqueSub('lag') }) }))
+    state.lagging = true
+    // iat is in whole seconds, so any cookie is at least 0 ms old; wait past 1 ms.
+    state.settleMs = 1
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const res = await app.request('/session', { headers: { cookie: jar.header } })
+    expect(await res.json()).toEqual({ session: null })
+    expect(invalid).toEqual(['revoked'])
+    expect(res.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=; Max-Age=0;/)])
+  })
+})
+
 describe('store failures', () => {
   for (const mode of ['throw', 'throw-sync', 'hang'] as const) {
     it(`a read that fails (${mode}) means no session for that request, reported as store-failed; the cookie stays and works once the store answers`, async () => {

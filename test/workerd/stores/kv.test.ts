@@ -57,6 +57,10 @@ describe('kvStore', () => {
     expect(store.deleteByUser).toBeUndefined()
   })
 
+  it('gives a sign-in two minutes to reach other locations before a missing record means signed out', () => {
+    expect(kvStore(env.SESSION_KV).settleMs).toBe(120_000)
+  })
+
   it('refuses something that is not a KV binding', () => {
     expect(() => kvStore({} as KVNamespaceLike)).toThrow(SessionConfigError)
   })

@@ -1,5 +1,6 @@
 /** Helpers of the store tests: an app with every session route, a counting store, and gates to hold a request mid-way. */
 import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import {
   SessionError,
   type SessionStore,
@@ -49,18 +50,20 @@ export interface StoreCalls {
 }
 
 /** Wraps a store and counts calls; keeps the inner store's optional methods optional (KV stays without `update`). */
-export function countingStore(inner: SessionStore): { store: SessionStore; calls: StoreCalls; writes: () => number } {
+export function countingStore(inner: SessionStore): { store: SessionStore; calls: StoreCalls; setSubs: string[]; writes: () => number } {
   const calls: StoreCalls = { get: 0, set: 0, update: 0, delete: 0, deleteByUser: 0 }
+  // The user each `set` was told the record belongs to (stores that index by user rely on it).
+  const setSubs: string[] = []
   const store: SessionStore = {
     get: (sid) => (calls.get++, inner.get(sid)),
-    set: (sid, data, options) => (calls.set++, inner.set(sid, data, options)),
+    set: (sid, data, options) => (calls.set++, setSubs.push(options.sub), inner.set(sid, data, options)),
     delete: (sid) => (calls.delete++, inner.delete(sid)),
   }
   const update = inner.update?.bind(inner)
   if (update) store.update = (sid, change, options) => (calls.update++, update(sid, change, options))
   const deleteByUser = inner.deleteByUser?.bind(inner)
   if (deleteByUser) store.deleteByUser = (sub) => (calls.deleteByUser++, deleteByUser(sub))
-  return { store, calls, writes: () => calls.set + calls.update + calls.delete + calls.deleteByUser }
+  return { store, calls, setSubs, writes: () => calls.set + calls.update + calls.delete + calls.deleteByUser }
 }
 
 export interface StoreApp {
@@ -92,6 +95,7 @@ export function storeApp(store: SessionStore | undefined, options: Partial<EdgeS
   )
   app.onError((error, c) => {
     if (error instanceof SessionError) return c.json({ code: error.code }, 409)
+    if (error instanceof HTTPException) return error.getResponse()
     throw error
   })
   app.post('/login', async (c) => {
@@ -101,6 +105,12 @@ export function storeApp(store: SessionStore | undefined, options: Partial<EdgeS
     const downstream = await app.request('/session', { headers: { cookie: c.req.header('cookie') ?? '' } })
     return c.json({ session: getSession(c), downstream: ((await downstream.json()) as { session: AnySession | null }).session })
   })
+  app.post('/login-then-fail', async (c) => {
+    // A sign-in whose request then fails: a 5xx, so no cookie of it is written.
+    const { sub } = (await c.req.json()) as { sub: string }
+    const session = await createSession(c, { user: { sub }, onboardingStep: 'COMPLETED' })
+    return c.json({ sid: session.internal.sid }, 500)
+  })
   app.post('/update', async (c) => {
     const patch = (await c.req.json()) as Record<string, never>
     await updateSession(c, (s) => ({ ...s, ...patch }))
@@ -108,6 +118,13 @@ export function storeApp(store: SessionStore | undefined, options: Partial<EdgeS
   })
   app.post('/increment', async (c) => {
     await updateSession<{ count?: number }>(c, (s) => ({ ...s, count: (s.count ?? 0) + 1 }))
+    return c.json({ session: getSession(c) })
+  })
+  app.post('/update-refused', async (c) => {
+    // The app's own refusal from inside the update function: it must reach onError as thrown.
+    await updateSession(c, () => {
+      throw new HTTPException(403, { message: 'not allowed' })
+    })
     return c.json({ session: getSession(c) })
   })
   app.post('/slow-update', async (c) => {
@@ -133,6 +150,11 @@ export function storeApp(store: SessionStore | undefined, options: Partial<EdgeS
     const session = getSession(c)
     if (!session) return c.json({ error: 'signed out' }, 401)
     return c.json({ ended: await destroyUserSessions(c, session.user.sub) })
+  })
+  app.post('/logout-everywhere-of', async (c) => {
+    // An admin ending another user's sessions: this request has no session of its own.
+    const { sub } = (await c.req.json()) as { sub: string }
+    return c.json({ ended: await destroyUserSessions(c, sub) })
   })
   app.get('/session', (c) => c.json({ session: getSession(c) }))
   app.get('/explore', (c) => c.html(`<p>explore ${getSession(c)?.user.sub}</p>`))
