@@ -44,6 +44,10 @@ const DEFAULT_MAX_BYTES = 10 * 1024
 const DEFAULT_STORE_TIMEOUT_MS = 5000
 const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/
+// The middleware adds the prefix itself (from `secure` and `domain`); one in the name is a mistake.
+const PREFIXED_NAME = /^__(host|secure)-/i
+// Dot-separated labels of letters, digits and inner hyphens, an optional leading dot (browsers drop it).
+const HOST_NAME = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
 function positiveInteger(value: unknown, label: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback
@@ -59,13 +63,15 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   const baseName = cookie.name ?? DEFAULT_NAME
   if (!COOKIE_NAME.test(baseName))
     throw new SessionConfigError(`cookie.name must be 1-64 letters, digits, "_" or "-"; got ${JSON.stringify(baseName)}.`)
+  if (PREFIXED_NAME.test(baseName))
+    throw new SessionConfigError(`cookie.name must not start with __Host- or __Secure-: the prefix is added from cookie.secure and cookie.domain; got ${JSON.stringify(baseName)}.`)
   const secure = cookie.secure ?? true
   const sameSite = cookie.sameSite ?? 'Lax'
   if (!['Lax', 'Strict', 'None'].includes(sameSite))
     throw new SessionConfigError(`cookie.sameSite must be 'Lax', 'Strict' or 'None'; got ${JSON.stringify(sameSite)}.`)
   if (sameSite === 'None' && !secure) throw new SessionConfigError("cookie.sameSite 'None' needs cookie.secure: true (browsers refuse it otherwise).")
   const domain = cookie.domain
-  if (domain !== undefined && (typeof domain !== 'string' || !/^[A-Za-z0-9.-]+$/.test(domain)))
+  if (domain !== undefined && (typeof domain !== 'string' || !HOST_NAME.test(domain)))
     throw new SessionConfigError(`cookie.domain must be a plain host name; got ${JSON.stringify(domain)}.`)
   // __Host- stops sibling subdomains from planting a same-named cookie; it forbids Domain, so a
   // shared cookie falls back to __Secure-.

@@ -109,6 +109,11 @@ describe('other options fail at build time with clear messages', () => {
     ['cookie.sameSite None without secure', { cookie: { sameSite: 'None', secure: false } }, /sameSite.*secure/i],
     ['cookie.sameSite lowercase typo', { cookie: { sameSite: 'lax' as never } }, /sameSite/],
     ['cookie.domain with a path', { cookie: { domain: 'example.com/x' } }, /cookie\.domain/],
+    ['cookie.domain "."', { cookie: { domain: '.' } }, /cookie\.domain/],
+    ['cookie.domain "-"', { cookie: { domain: '-' } }, /cookie\.domain/],
+    ['cookie.domain with an empty label', { cookie: { domain: 'example..com' } }, /cookie\.domain/],
+    ['cookie.name with the __Host- prefix (added by the middleware)', { cookie: { name: '__Host-session', secure: false } }, /cookie\.name.*prefix/],
+    ['cookie.name with the __Secure- prefix in any case', { cookie: { name: '__secure-session' } }, /cookie\.name.*prefix/],
     ['schema without ~standard', { schema: { parse: () => 1 } as never }, /Standard Schema/],
     ['onInvalid not a function', { onInvalid: 'log' as never }, /onInvalid/],
     ['store.settleMs negative', { store: { ...NULL_STORE, settleMs: -1 } }, /store\.settleMs/],
@@ -131,6 +136,9 @@ describe('other options fail at build time with clear messages', () => {
       }),
     ).not.toThrow()
     expect(() => edgeSession({ secret: SECRET, cookie: { sameSite: 'None' } })).not.toThrow()
+    for (const domain of ['localhost', '.example.com', 'app-1.eu.example.co.uk', 'xn--bcher-kva.example'])
+      expect(() => edgeSession({ secret: SECRET, cookie: { domain } }), domain).not.toThrow()
+    expect(() => edgeSession({ secret: SECRET, cookie: { name: 'host_session' } })).not.toThrow()
     // inactivity defaults to min(30 min, absolute) instead of failing.
     expect(() => edgeSession({ secret: SECRET, duration: { absolute: 600 } })).not.toThrow()
   })
