@@ -273,8 +273,8 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   activity?: ActivityOptions | false
   /**
    * Called when a request carried a session cookie that was refused, or whose record the store
-   * could not read (`'store-failed'`, `'store-pending'`). Default: nothing. What it throws is ignored, so that a bad
-   * cookie can never cause a 500.
+   * could not read (`'store-failed'`, `'store-pending'`). Default: nothing. What it throws is
+   * ignored, so that a bad cookie can never cause a 500.
    */
   onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
 }

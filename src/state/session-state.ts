@@ -81,8 +81,8 @@ export class SessionState {
   #activityStale = false
   /** The id the session cookie named when the store could not read its record: still ended by a sign-in or sign-out. */
   #unreadSid: string | undefined
-  /** With a store: the record this request's sign-in wrote, deleted again if the request fails. */
-  #createdSid: string | undefined
+  /** With a store: the current record was written by this request's sign-in (deleted again if the request fails). */
+  #createdHere = false
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -275,7 +275,7 @@ export class SessionState {
     }
     this.#record = record
     this.#unreadSid = undefined
-    if (store) this.#createdSid = internal.sid
+    this.#createdHere = store !== undefined
     this.#activity = null
     this.#main = main
     // The old activity belongs to the old session id; commit clears it only if the browser has one.
@@ -422,9 +422,9 @@ export class SessionState {
     this.#main = NONE
     this.#activityWrite = NONE
     this.committed = true
-    const orphan = this.#createdSid
     const store = this.options.store
-    if (orphan === undefined || !store || this.#storedSid() !== orphan) return undefined
+    const orphan = this.#storedSid()
+    if (!this.#createdHere || !store || orphan === undefined) return undefined
     return this.#storeWrite(() => store.delete(orphan)).then(
       () => undefined,
       // Best effort: left behind, the record only waits for its absolute end, and no cookie names it.
@@ -475,7 +475,7 @@ export class SessionState {
 
   #forget(): void {
     this.#unreadSid = undefined
-    this.#createdSid = undefined
+    this.#createdHere = false
     this.#record = null
     this.#activity = null
     this.#data = null

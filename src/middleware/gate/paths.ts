@@ -60,8 +60,9 @@ export function compileProtectRules(rules: readonly PathRule[], label: string): 
     const lowerPath = path.toLowerCase()
     const lowerCanonical = canonical.toLowerCase()
     if (strings(lowerPath, c) || (lowerCanonical !== lowerPath && strings(lowerCanonical, c))) return true
-    for (const form of new Set([path, canonical, lowerPath, lowerCanonical])) if (others(form, c)) return true
-    return false
+    // Each distinct form once, without allocating: this runs on every signed-out request.
+    if (others(path, c) || (canonical !== path && others(canonical, c)) || (lowerPath !== path && others(lowerPath, c))) return true
+    return lowerCanonical !== canonical && lowerCanonical !== lowerPath && others(lowerCanonical, c)
   }
 }
 
