@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono'
 import { serialize } from 'hono/utils/cookie'
-import type { CookieNames } from './codec/cookie-jar.js'
+import { cookieBytes, splitIntoCookies, type CookieNames } from './codec/cookie-jar.js'
 import { checkSecrets, createKeyringCache, type Keyring } from './codec/keyring.js'
 import { SessionConfigError } from './errors.js'
 import type { StandardSchemaV1 } from './schema.js'
@@ -24,6 +24,8 @@ interface CookieAttributes {
 /** The options every request reads, resolved once. */
 export interface ResolvedOptions {
   readonly names: CookieNames
+  /** Every name the session cookie can take within `maxBytes`: `main`, then `main.0` ... `main.<n-1>`. */
+  readonly sessionCookieNames: readonly string[]
   /** A Set-Cookie line of ours: `name=value; Max-Age=n` and the cookie attributes (Path, HttpOnly, Secure, SameSite, Domain). */
   readonly setCookie: (name: string, value: string, maxAgeSeconds: number) => string
   /** The keyring itself once derived (no await per request), a promise of it before. */
@@ -102,6 +104,7 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
 
   return {
     names,
+    sessionCookieNames: sessionCookieNamesWithin(main, maxBytes),
     setCookie: cookieWriter(main, { path: '/', httpOnly: true, secure, sameSite, ...(domain ? { domain } : {}) }),
     keyring: resolveSecret(options.secret, names),
     absoluteMs: absoluteSeconds * 1000,
@@ -112,6 +115,24 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
     storeTimeoutMs: positiveInteger(options.storeTimeout, 'storeTimeout', DEFAULT_STORE_TIMEOUT_MS),
     onInvalid: options.onInvalid,
   }
+}
+
+/**
+ * The unchunked name and every chunk name a token within `maxBytes` can be split into. A session
+ * write clears all of them that it does not set: a concurrent request may have set any of them.
+ */
+function sessionCookieNamesWithin(main: string, maxBytes: number): string[] {
+  // The longest token that still fits splits into the most chunks; found by bisection (the size
+  // of a token's cookies grows with its length), once per middleware.
+  let fits = 0
+  let tooLong = maxBytes
+  while (tooLong - fits > 1) {
+    const length = (fits + tooLong) >>> 1
+    if (cookieBytes(splitIntoCookies(main, 'x'.repeat(length))) <= maxBytes) fits = length
+    else tooLong = length
+  }
+  const longest = splitIntoCookies(main, 'x'.repeat(fits))
+  return longest.length === 1 ? [main] : [main, ...longest.map(([name]) => name)]
 }
 
 /**
@@ -127,6 +148,14 @@ function cookieWriter(main: string, attributes: CookieAttributes): ResolvedOptio
   return (name, value, maxAgeSeconds) => `${name}=${value}; Max-Age=${maxAgeSeconds}${tail}`
 }
 
+/** Same secret, or a list (a function's fresh array per request) of the same secrets in order. */
+function sameSecrets(input: SecretInput, last: unknown): boolean {
+  if (input === last) return true
+  if (typeof input === 'string' || !Array.isArray(last) || input.length !== last.length) return false
+  for (let i = 0; i < input.length; i++) if (input[i] !== last[i]) return false
+  return true
+}
+
 function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: CookieNames): (c: Context) => Keyring | Promise<Keyring> {
   const keyringFor = createKeyringCache({ session: names.main, activity: names.activity })
   // The last input that derived, and its keyring: the same secret on the next request answers
@@ -134,8 +163,8 @@ function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: Cook
   // through the cache and its checks, as before.
   let lastInput: unknown
   let lastKeyring: Keyring | undefined
-  const resolve = (input: string | readonly string[]): Keyring | Promise<Keyring> => {
-    if (lastKeyring !== undefined && input === lastInput) return lastKeyring
+  const resolve = (input: SecretInput): Keyring | Promise<Keyring> => {
+    if (lastKeyring !== undefined && sameSecrets(input, lastInput)) return lastKeyring
     return keyringFor(input).then((keyring) => {
       lastInput = input
       lastKeyring = keyring

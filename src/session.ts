@@ -36,6 +36,7 @@ export function getSession<Claims extends object = SessionClaims>(c: Context): S
  *
  * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
  * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`
+ * @throws {SessionCommittedError} the response was already sent
  * @throws {SessionStoreError} the store could not write it
  * @example
  * ```ts
@@ -56,10 +57,12 @@ export function createSession<Claims extends object = SessionClaims>(
 /**
  * Changes the session: pass the whole new session, or a function of the current one. `internal`
  * (id, creation time, absolute expiry) is kept whatever you pass. The change is visible to
- * `getSession(c)` and to the request's Cookie header at once, and the response carries one
- * Set-Cookie however many times you call it; without a store, none when the user and claims come
- * out the same (`updatedAt` is then kept). A function gets a deep copy to change. Only server
- * code decides what goes in: never copy session fields from the request body.
+ * `getSession(c)` and to the request's Cookie header at once. Without a store, the response
+ * writes the session cookie once however many times you call it (beside Max-Age=0 lines for
+ * chunk names it does not use), and not at all when the user and claims come out the same
+ * (`updatedAt` is then kept); with a store, only the record changes and the cookie stays. A
+ * function gets a deep copy to change. Only server code decides what goes in: never copy session
+ * fields from the request body.
  *
  * @throws {SessionMissingError} nobody is signed in
  * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
@@ -85,6 +88,7 @@ export function updateSession<Claims extends object = SessionClaims>(
  * Signs out: clears the session cookie, all of its chunks and the activity cookie; with a store,
  * deletes the record so a copy of the old cookie is refused.
  *
+ * @throws {SessionCommittedError} the response was already sent
  * @throws {SessionStoreError} the store could not delete the record; the session is kept whole, try again
  * @example
  * ```ts
@@ -101,9 +105,12 @@ export function destroySession(c: Context): Promise<void> {
 /**
  * Ends every session of a user ("sign out everywhere", after a password change). Needs a store
  * with `deleteByUser` (the Durable Object and D1 stores); cookie-only sessions cannot be recalled
- * one by one: rotate the secret instead. Returns how many sessions were ended.
+ * one by one: rotate the secret instead. Returns how many sessions were ended. When the request's
+ * own session belongs to `sub`, it ends too (its cookies are cleared); call `createSession` after
+ * it to keep the user signed in.
  *
  * @throws {SessionUnsupportedError} the session is kept in the cookie, or the store cannot list by user
+ * @throws {SessionCommittedError} the response was already sent
  * @throws {SessionStoreError} the store failed
  * @example
  * ```ts

@@ -77,7 +77,10 @@ export interface SessionClaims {}
 export type SessionData<Claims extends object = SessionClaims> = Claims & {
   user: SessionUser
   readonly internal: SessionInternal
-  /** Path and query of the last page view recorded by the activity tracker. */
+  /**
+   * Path of the last page view recorded by the activity tracker (with its query only under
+   * `activity.recordQuery`). A path longer than 1 024 characters is not recorded.
+   */
   readonly lastPath?: string
   /** When `lastPath` was last visited, in milliseconds since the epoch. */
   readonly lastVisit?: number
@@ -101,14 +104,16 @@ export type SessionInput<Claims extends object = SessionClaims> = Claims & {
 }
 
 /**
- * One secret, or several for rotation: the first seals, all open. At least 32 bytes each.
+ * One secret, or several for rotation: the first seals, all open. At least 32 bytes each. In a
+ * list, later entries that are `undefined` or `''` are skipped (an old secret already removed);
+ * the first must be set.
  *
  * @example
  * ```ts
  * edgeSession({ secret: (c) => [c.env.SESSION_SECRET, c.env.SESSION_SECRET_OLD] }) // rotating: new first
  * ```
  */
-export type SecretInput = string | readonly string[]
+export type SecretInput = string | readonly (string | undefined)[]
 
 /**
  * Cookie settings. Defaults are the secure ones; change them only with a reason.
@@ -146,7 +151,13 @@ export interface SessionCookieOptions {
 export interface SessionDurationOptions {
   /** Hard limit from sign-in, never extended by activity or updates. Default 8 hours (28 800). */
   absolute?: number
-  /** Idle limit: the session ends this long after the last request. Default 30 minutes (1 800). */
+  /**
+   * Idle limit: the session ends this long after the last recorded activity. Default 30 minutes
+   * (1 800), or `absolute` if shorter. Activity is recorded at most once per
+   * `activity.touchInterval` (and on a page view of a new path), and responses of status 400 or
+   * more and prefetches are not activity: the session can end up to `touchInterval` sooner than
+   * this long after the last request.
+   */
   inactivity?: number
 }
 
@@ -201,14 +212,25 @@ export interface OnboardingOptions<Claims extends object = SessionClaims> {
  * ```
  */
 export interface ActivityOptions {
-  /** Seconds between activity writes when nothing else changed. Default 60. */
+  /**
+   * Seconds between activity writes when nothing else changed. Default 60. At most half of
+   * `duration.inactivity`: activity is recorded at most this often, so the session of an active
+   * user can end up to this long before `inactivity` has passed since the last request.
+   */
   touchInterval?: number
   /**
    * Whether the finished request was a page view to record as `lastPath`. Default: a successful
-   * (2xx) GET navigation answered with HTML, not a prefetch. Asked only about successful (2xx),
-   * non-prefetch GET requests: redirects, errors and other methods are never page views.
+   * (2xx) GET navigation answered with HTML, not a prefetch. Asked only about successful (2xx)
+   * GET requests (redirects, errors and other methods are never page views); a prefetch it
+   * accepts is still not recorded.
    */
   isPageView?: (c: Context) => boolean
+  /**
+   * Keep the query string in `lastPath` (`/search?q=shoes`). Default false: the pathname only,
+   * since a query may carry a secret (a magic link's or a password reset's token) that would
+   * then live in the session and show wherever `lastPath` is shown.
+   */
+  recordQuery?: boolean
 }
 
 /**

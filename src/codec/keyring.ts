@@ -6,6 +6,7 @@
  */
 import { SessionConfigError } from '../errors.js'
 import { encode as base64url } from './base64url.js'
+import type { SecretInput } from '../types.js'
 
 /** What a key is for. Part of the derivation: keys of different purposes are unrelated. */
 export type KeyPurpose = 'session' | 'activity'
@@ -32,7 +33,10 @@ const HOW_TO_MAKE = 'Make one with `openssl rand -base64 32` and pass it as `sec
 
 /** Checks secrets; throws a {@link SessionConfigError} that says how to fix them. */
 export function checkSecrets(input: unknown): readonly string[] {
-  const list: unknown[] = typeof input === 'string' ? [input] : Array.isArray(input) ? input : []
+  // Older secrets that are unset (undefined or '') are skipped: `[env.SECRET, env.SECRET_OLD]`
+  // keeps working once the old one is removed. The first, which seals, must be there.
+  const list: unknown[] =
+    typeof input === 'string' ? [input] : Array.isArray(input) ? input.filter((secret, i) => i === 0 || (secret !== undefined && secret !== '')) : []
   if (list.length === 0) throw new SessionConfigError(`A session secret is required. ${HOW_TO_MAKE}`)
   list.forEach((secret, i) => {
     const label = list.length > 1 ? `secret[${i}]` : 'secret'
@@ -72,7 +76,7 @@ export function createKeyringCache(cookieNames: Readonly<Record<KeyPurpose, stri
   const MAX_ENTRIES = 8
   const cache = new Map<string, Promise<Keyring>>()
 
-  return function keyringFor(input: string | readonly string[]): Promise<Keyring> {
+  return function keyringFor(input: SecretInput): Promise<Keyring> {
     // A cache hit skips every check: the same input was checked when it was first seen.
     // A secret function may return anything (a missing binding is undefined): refuse it with the
     // config message, not a TypeError from `.join`.

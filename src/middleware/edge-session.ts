@@ -35,7 +35,7 @@ const NO_STORE = 'private, no-store'
 export function edgeSession<Claims extends object = SessionClaims>(options: EdgeSessionOptions<Claims>): MiddlewareHandler {
   const resolved = resolveOptions(options as EdgeSessionOptions<object>)
   const gate = options.onboarding ? createLazyGate(options.onboarding) : undefined
-  const activity = createActivityTracker(options.activity)
+  const activity = createActivityTracker(options.activity, resolved.inactivityMs)
   const { names } = resolved
   // Built once: no closure per request.
   const mergeCookies = (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => mergeRequestCookies(c, names, cookies)

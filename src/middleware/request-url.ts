@@ -18,3 +18,19 @@ export function pathAndQuery(url: string): string {
   const hash = url.indexOf('#', start)
   return hash === -1 ? url.slice(start) : url.slice(start, hash)
 }
+
+/**
+ * Path of an absolute URL, without query and fragment; `'/'` when it has no path.
+ *
+ * @example
+ * ```ts
+ * pathOf('https://app.example/reset?token=abc#top') // '/reset'
+ * ```
+ */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  let end = url.indexOf('?', start)
+  if (end === -1) end = url.indexOf('#', start)
+  return end === -1 ? url.slice(start) : url.slice(start, end)
+}

@@ -442,7 +442,9 @@ export class SessionState {
     const expiresAt = this.#record ? internalOf(this.#record).expiresAt : now
 
     const main = this.#main
-    if (main.kind !== 'none') {
+    // A clear writes nothing to a browser that sent no session cookie (a leftover activity cookie,
+    // a sign-out while signed out).
+    if (main.kind === 'write' || (main.kind === 'clear' && present.size > (present.has(names.activity) ? 1 : 0))) {
       // Page views only write the activity cookie: this set is made for session-cookie writes only.
       const written = new Set<string>()
       if (main.kind === 'write') {
@@ -452,8 +454,14 @@ export class SessionState {
           written.add(name)
         }
       }
-      // Sweep every chunk (or the unchunked cookie) the browser has that this write did not replace.
-      for (const name of present) if (name !== names.activity && !written.has(name)) out.push(setCookie(name, '', 0))
+      // Clear every other name the session cookie can take, not only those this request carried: a
+      // concurrent request may have set others (one tab grows the session into chunks while another
+      // writes it unchunked), and the last response must leave one whole token, never a mix.
+      for (const name of this.options.sessionCookieNames) if (!written.has(name)) out.push(setCookie(name, '', 0))
+      // Chunks beyond today's maxBytes, from a token written under a larger one.
+      for (const name of present) {
+        if (name !== names.activity && !written.has(name) && !this.options.sessionCookieNames.includes(name)) out.push(setCookie(name, '', 0))
+      }
     }
 
     const activity = this.#activityWrite

@@ -40,6 +40,17 @@ export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 |
     record = copyRecord(result.value, issues)
     if (issues.length === 0) checkUser(record, issues)
     if (issues.length > 0) throw new SessionInvalidError(issues)
+    // Reads check what was written against the same schema: an output it refuses (a transform
+    // that is not idempotent, string -> array) would sign the user out on the next request.
+    const reread = await schema['~standard'].validate(record)
+    if (reread.issues)
+      throw new SessionInvalidError(
+        reread.issues.map((issue) => {
+          const { message, path } = toIssue(issue)
+          const explained = `${message} (in the schema's own output: reads check the stored session against the schema, so it must accept what it returns)`
+          return path ? { message: explained, path } : { message: explained }
+        }),
+      )
   }
   return record as StoredSession
 }

@@ -143,6 +143,12 @@ export function written(res: Response): Map<string, SetCookie> {
   return new Map([...setCookieMap(res)].filter(([, c]) => maxAge(c) > 0))
 }
 
+/**
+ * The chunk names a default session cookie can take (maxBytes 10 240: three chunks). Every write
+ * or clear of the session cookie clears those it does not set, seen in the request or not.
+ */
+export const CHUNKS = ['__Host-session.0', '__Host-session.1', '__Host-session.2']
+
 /** Names cleared (Max-Age=0) by a response. */
 export function cleared(res: Response): string[] {
   return setCookies(res)

@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { expect } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
 import type { ActivityOptions, EdgeSessionOptions, OnboardingOptions } from '../../src'
 import { mintSessionCookie } from '../../src/testing'
@@ -22,6 +23,11 @@ export interface TestClaims {
 
 export const SESSION = '__Host-session'
 export const ACTIVITY = '__Host-session-activity'
+/**
+ * The chunk names the default session cookie can take (maxBytes 10 240). Every response that
+ * writes or clears the session cookie clears those it does not set, sent by the browser or not.
+ */
+export const SESSION_CHUNKS: readonly string[] = [`${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`]
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
 /** Headers of a browser's top-level page navigation. */
@@ -48,6 +54,11 @@ export function postJson(body: unknown, cookie = '', method = 'POST'): RequestIn
 /** Names of the cookies a response sets (deletions included). */
 export function setCookieNames(res: Response): string[] {
   return res.headers.getSetCookie().map((line) => line.slice(0, line.indexOf('=')))
+}
+
+/** Matchers for Set-Cookie lines that clear `names`, in that order. */
+export function clearingLines(names: readonly string[]): unknown[] {
+  return names.map((name) => expect.stringMatching(new RegExp(`^${name.replaceAll('.', '\\.')}=; Max-Age=0;`)))
 }
 
 /** The value a response sets for `name` (undefined when it does not set it). */

@@ -8,14 +8,15 @@ import type { Context } from 'hono'
 import { SessionConfigError } from '../../errors.js'
 import type { ActivityOptions } from '../../types.js'
 import { peekRequest } from '../header-merge/index.js'
-import { pathAndQuery } from '../request-url.js'
+import { pathAndQuery, pathOf } from '../request-url.js'
 
 /** Resolved activity settings. */
 export interface ActivityTracker {
   readonly touchMs: number
   /**
-   * `path?query` of a page view to record, or `null`. Called after the handler ran, on every
-   * signed-in request; {@link ActivityTracker.isActive} is asked afterwards, only when a write is due.
+   * The path of a page view to record (with its query under `recordQuery`), or `null`. Called
+   * after the handler ran, on every signed-in request; {@link ActivityTracker.isActive} is asked
+   * afterwards, only when a write is due.
    */
   pageView(c: Context): string | null
   /** Whether the finished request shows the user is active (refreshes the inactivity timeout). */
@@ -27,24 +28,36 @@ const PREFETCH = /prefetch|prerender/i
 
 /**
  * Resolves `activity` options once. `false` keeps the rolling timeout but records no page views.
+ * `inactivityMs` is the resolved `duration.inactivity`, which bounds `touchInterval`.
  *
  * @example
  * ```ts
- * const tracker = createActivityTracker({ touchInterval: 120, isPageView: (c) => c.req.path.startsWith('/app/') })
+ * const tracker = createActivityTracker({ touchInterval: 120, isPageView: (c) => c.req.path.startsWith('/app/') }, 30 * 60_000)
  * ```
  */
-export function createActivityTracker(options: ActivityOptions | false | undefined): ActivityTracker {
+export function createActivityTracker(options: ActivityOptions | false | undefined, inactivityMs: number): ActivityTracker {
   if (options !== undefined && options !== false && (typeof options !== 'object' || options === null))
     throw new SessionConfigError('activity must be an options object, or false.')
   const settings: ActivityOptions = options || {}
-  const touchSeconds = settings.touchInterval ?? DEFAULT_TOUCH_SECONDS
+  const inactivitySeconds = inactivityMs / 1000
+  // Activity is recorded at most once per touchInterval: a user seen just after a write and then
+  // active every few seconds is seen again only a touchInterval later, so it must leave room.
+  const touchSeconds = settings.touchInterval ?? Math.min(DEFAULT_TOUCH_SECONDS, inactivitySeconds / 2)
   if (typeof touchSeconds !== 'number' || !Number.isFinite(touchSeconds) || touchSeconds < 0)
     throw new SessionConfigError(`activity.touchInterval must be a number of seconds, 0 or more; got ${String(touchSeconds)}.`)
+  if (touchSeconds > inactivitySeconds / 2)
+    throw new SessionConfigError(
+      `activity.touchInterval must be at most half of duration.inactivity (${inactivitySeconds} s); got ${touchSeconds}. Activity is recorded at most once per touchInterval, so a longer one signs out users who are active.`,
+    )
   const custom = settings.isPageView
   if (custom != null && typeof custom !== 'function') throw new SessionConfigError('activity.isPageView must be a function.')
   // The default filter is isHtmlNavigation, minus the method and status checks pageView makes first.
   const isPage: (c: Context, raw: Request) => boolean = custom ? (c) => custom(c) : (c, raw) => isHtmlExchange(raw.headers, c.res)
   const recordPages = options !== false
+  const recordQuery = settings.recordQuery ?? false
+  if (typeof recordQuery !== 'boolean') throw new SessionConfigError(`activity.recordQuery must be true or false; got ${String(recordQuery)}.`)
+  // A query may carry a secret (a magic link's or a password reset's token): kept only when asked for.
+  const pathToRecord = recordQuery ? pathAndQuery : pathOf
 
   return {
     touchMs: touchSeconds * 1000,
@@ -56,7 +69,7 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
       const raw = peekRequest(c)
       if (raw.method !== 'GET' || !isSuccess(c.res.status)) return null
       if (!isPage(c, raw)) return null
-      return pathAndQuery(raw.url)
+      return pathToRecord(raw.url)
     },
     isActive,
   }

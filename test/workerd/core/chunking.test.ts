@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CookieJar } from '../../helpers/app'
 import {
+  CHUNKS,
+  type CallOptions,
   type ErrorBody,
   T0,
   call,
@@ -108,12 +110,12 @@ describe('writes sweep chunks that are no longer used', () => {
     expect(session?.pad).toBe('small')
   })
 
-  it('shrinking from three chunks to two clears only .2', async () => {
+  it('shrinking from three chunks to two clears .2 (and the unchunked name, as every write does)', async () => {
     const { app } = coreApp()
     const { jar } = await signIn(app, { pad: 'z'.repeat(7000) })
     const res = await call(app, '/update', { body: { pad: 'z'.repeat(4000) }, jar })
     expect(writtenNames(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`])
-    expect(cleared(res)).toEqual([`${MAIN}.2`])
+    expect(cleared(res)).toEqual([MAIN, `${MAIN}.2`])
     expect((await readSession(app, { jar })).session?.pad).toBe('z'.repeat(4000))
   })
 
@@ -125,8 +127,59 @@ describe('writes sweep chunks that are no longer used', () => {
     await readSession(app, { jar })
     expect(jar.cookies.has(`${MAIN}-activity`)).toBe(true)
     const res = await call(app, '/logout', { method: 'POST', jar })
-    expect(cleared(res)).toEqual([`${MAIN}-activity`, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(cleared(res)).toEqual([MAIN, `${MAIN}-activity`, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
     expect(jar.cookies.size).toBe(0)
+  })
+})
+
+describe('concurrent writes: the response that arrives last leaves one whole session cookie', () => {
+  // Two requests sent with the same cookies (two tabs); the browser applies their responses in
+  // the order given. Each write clears every name it did not set, seen in its request or not.
+  async function race(app: ReturnType<typeof coreApp>['app'], jar: CookieJar, first: CallOptions & { path: string }, last: CallOptions & { path: string }) {
+    const cookie = jar.header
+    const a = await call(app, first.path, { ...first, cookie })
+    const b = await call(app, last.path, { ...last, cookie })
+    expect([a.status, b.status]).toEqual([200, 200])
+    jar.apply(a).apply(b)
+  }
+
+  it('one tab grows the session into chunks, the other writes it unchunked, and that answer lands last', async () => {
+    const ctx = coreApp()
+    const { jar } = await signIn(ctx.app, { a: 1 })
+    await race(ctx.app, jar, { path: '/update', body: { pad: 'g'.repeat(7000) } }, { path: '/update', body: { b: 2 } })
+    expect([...jar.cookies.keys()]).toEqual([MAIN])
+    const { session } = await readSession(ctx.app, { jar })
+    expect(session).toMatchObject({ a: 1, b: 2 })
+    expect(ctx.invalid).toEqual([])
+  })
+
+  it('one tab grows to three chunks, the other rewrites two, and that answer lands last', async () => {
+    const ctx = coreApp()
+    const { jar } = await signIn(ctx.app, { pad: 'p'.repeat(5000) })
+    expect([...jar.cookies.keys()].sort()).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    await race(ctx.app, jar, { path: '/update', body: { pad: 'q'.repeat(7000) } }, { path: '/update', body: { pad: 'r'.repeat(5000) } })
+    expect([...jar.cookies.keys()].sort()).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    expect((await readSession(ctx.app, { jar })).session?.pad).toBe('r'.repeat(5000))
+    expect(ctx.invalid).toEqual([])
+  })
+
+  it('a sign-out whose answer lands after another tab grew the session into chunks signs out', async () => {
+    const ctx = coreApp()
+    const { jar } = await signIn(ctx.app, { a: 1 })
+    await race(ctx.app, jar, { path: '/update', body: { pad: 'g'.repeat(7000) } }, { path: '/logout', method: 'POST' })
+    expect([...jar.cookies.keys()]).toEqual([])
+    expect((await readSession(ctx.app, { jar })).session).toBeNull()
+  })
+
+  it('with a larger maxBytes, every chunk name it allows is cleared', async () => {
+    const ctx = coreApp({ maxBytes: 20_000 })
+    const { res } = await signIn(ctx.app, { a: 1 })
+    expect(writtenNames(res)).toEqual([MAIN])
+    // 20 000 bytes take at most five chunks of about 4 100 bytes.
+    expect(cleared(res)).toEqual([0, 1, 2, 3, 4].map((i) => `${MAIN}.${i}`))
+    const largest = await signIn(ctx.app, { pad: 'm'.repeat(14_000) })
+    expect(writtenNames(largest.res)).toEqual([0, 1, 2, 3, 4].map((i) => `${MAIN}.${i}`))
+    expect(cleared(largest.res)).toEqual([MAIN])
   })
 })
 
@@ -194,7 +247,8 @@ describe('incoming chunk sets that cannot be trusted are "no session" and cleare
       const { session, res } = await readSession(ctx.app, { cookie: header(pairs) })
       expect(session).toBeNull()
       expect(res.status).toBe(200)
-      expect(cleared(res)).toEqual([...new Set(pairs.map(([n]) => n))].sort())
+      // Every name the session cookie can take, sent or not (see 'concurrent writes' below).
+      expect(cleared(res)).toEqual([MAIN, ...CHUNKS])
       for (const c of setCookies(res)) expect(c.attributes).toMatchObject({ ...ATTRS, 'max-age': '0' })
       expect(ctx.invalid).toEqual([reason])
       expect(ctx.errors).toEqual([])
@@ -253,7 +307,7 @@ describe('maxBytes', () => {
     expect((tokenFrom(new Map(jar.cookies)) as string).length).toBeGreaterThan(10_240)
     const { session, res } = await readSession(small.app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(cleared(res)).toEqual([MAIN, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
     expect(small.invalid).toEqual(['oversized'])
   })
 
@@ -261,7 +315,7 @@ describe('maxBytes', () => {
     const ctx = coreApp()
     const { session, res } = await readSession(ctx.app, { cookie: `${MAIN}=${'a'.repeat(11_000)}` })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN])
+    expect(cleared(res)).toEqual([MAIN, ...CHUNKS])
     expect(ctx.invalid).toEqual(['oversized'])
   })
 

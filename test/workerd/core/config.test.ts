@@ -44,6 +44,14 @@ describe('secret validation at build time', () => {
 
   it('refuses the same secret listed twice', () => {
     expect(buildError({ secret: [SECRET, SECRET] }).message).toMatch(/twice/)
+    expect(buildError({ secret: [SECRET, undefined, SECRET] }).message).toMatch(/twice/)
+  })
+
+  it('skips older secrets that are unset (undefined or empty), never the first', () => {
+    expect(() => edgeSession({ secret: [SECRET, undefined] })).not.toThrow()
+    expect(() => edgeSession({ secret: [SECRET, ''] })).not.toThrow()
+    expect(buildError({ secret: [undefined, SECRET] }).message).toMatch(/secret\[0\] is missing/)
+    expect(buildError({ secret: ['', SECRET] }).message).toMatch(/secret\[0\] is missing/)
   })
 })
 
@@ -77,6 +85,19 @@ describe('secret as a function of the context (c.env)', () => {
       expect(res.headers.getSetCookie()).toEqual([])
     })
   }
+
+  it('the rotation recipe keeps working once the old secret is removed from the environment', async () => {
+    type RotatingEnv = { SESSION_SECRET: string; SESSION_SECRET_OLD?: string }
+    const { app, errors } = coreApp({ secret: (c) => [(c.env as RotatingEnv).SESSION_SECRET, (c.env as RotatingEnv).SESSION_SECRET_OLD] })
+    const jar = new CookieJar()
+    const rotating = { SESSION_SECRET: SECRET, SESSION_SECRET_OLD: 'an-older-secret-0123456789-abcdefghij' }
+    expect((await call(app, '/login', { body: { user: { sub: 'u1' } }, jar, env: rotating })).status).toBe(200)
+    const done = { SESSION_SECRET: SECRET }
+    const { res, session } = await readSession(app, { jar, env: done })
+    expect(res.status).toBe(200)
+    expect(session?.user.sub).toBe('u1')
+    expect(errors).toEqual([])
+  })
 
   it('a bad value does not stick: the next request with a good binding works', async () => {
     const { app, errors } = coreApp({ secret: (c) => (c.env as { S?: string }).S as string })
@@ -118,6 +139,9 @@ describe('other options fail at build time with clear messages', () => {
     ['onInvalid not a function', { onInvalid: 'log' as never }, /onInvalid/],
     ['store.settleMs negative', { store: { ...NULL_STORE, settleMs: -1 } }, /store\.settleMs/],
     ['store.settleMs as a string', { store: { ...NULL_STORE, settleMs: '60000' as never } }, /store\.settleMs/],
+    ['activity.touchInterval over half of the default inactivity', { activity: { touchInterval: 901 } }, /touchInterval.*half.*1800 s/],
+    ['activity.touchInterval over half of a custom inactivity', { duration: { inactivity: 600 }, activity: { touchInterval: 301 } }, /touchInterval.*half.*600 s/],
+    ['activity.recordQuery not a boolean', { activity: { recordQuery: 'yes' as never } }, /activity\.recordQuery/],
   ]
   for (const [label, options, message] of cases) {
     it(`refuses ${label}`, () => {
@@ -136,6 +160,9 @@ describe('other options fail at build time with clear messages', () => {
       }),
     ).not.toThrow()
     expect(() => edgeSession({ secret: SECRET, cookie: { sameSite: 'None' } })).not.toThrow()
+    expect(() => edgeSession({ secret: SECRET, duration: { inactivity: 600 }, activity: { touchInterval: 300 } })).not.toThrow()
+    // The default touch interval (60 s) yields to a short inactivity instead of refusing it.
+    expect(() => edgeSession({ secret: SECRET, duration: { absolute: 60 } })).not.toThrow()
     for (const domain of ['localhost', '.example.com', 'app-1.eu.example.co.uk', 'xn--bcher-kva.example'])
       expect(() => edgeSession({ secret: SECRET, cookie: { domain } }), domain).not.toThrow()
     expect(() => edgeSession({ secret: SECRET, cookie: { name: 'host_session' } })).not.toThrow()

@@ -2,7 +2,7 @@ import { setCookie } from 'hono/cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSession } from '../../../src'
 import { CookieJar } from '../../helpers/app'
-import { T0, call, cleared, coreApp, readSession, restoreClock, setCookieMap, useClock, written } from '../../helpers/core'
+import { CHUNKS, T0, call, cleared, coreApp, readSession, restoreClock, setCookieMap, useClock, written } from '../../helpers/core'
 
 afterEach(restoreClock)
 
@@ -11,10 +11,13 @@ describe('secure defaults', () => {
     const { app } = coreApp()
     const res = await call(app, '/login', { body: { user: { sub: 'u1' } } })
     const lines = res.headers.getSetCookie()
-    expect(lines).toHaveLength(1)
+    // The session cookie, then the clearing of every chunk name it could also take (with the same attributes).
+    expect(lines).toHaveLength(4)
     expect(lines[0]).toMatch(/^__Host-session=[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; /)
     const c = setCookieMap(res).get('__Host-session')
     expect(c?.attributes).toEqual({ 'max-age': '28800', path: '/', httponly: true, secure: true, samesite: 'Lax' })
+    expect(cleared(res)).toEqual(CHUNKS)
+    for (const name of CHUNKS) expect(setCookieMap(res).get(name)?.attributes).toEqual({ ...c?.attributes, 'max-age': '0' })
     expect(res.headers.get('cache-control')).toBe('private, no-store')
   })
 
@@ -76,7 +79,7 @@ describe('Cache-Control: private, no-store on every response that sets or clears
     expect(cc((await readSession(app, { jar })).res)).toBe('private, no-store')
     expect(cc(await call(app, '/logout', { method: 'POST', jar }))).toBe('private, no-store')
     const refused = (await readSession(app, { cookie: '__Host-session=garbage' })).res
-    expect(cleared(refused)).toEqual(['__Host-session'])
+    expect(cleared(refused)).toEqual(['__Host-session', ...CHUNKS])
     expect(cc(refused)).toBe('private, no-store')
   })
 
@@ -92,7 +95,7 @@ describe('Cache-Control: private, no-store on every response that sets or clears
     const res = await call(app, '/cached-login', { method: 'POST' })
     expect(res.headers.get('cache-control')).toBe('private, no-store')
     const names = [...setCookieMap(res).keys()].sort()
-    expect(names).toEqual(['__Host-session', 'theme'])
+    expect(names).toEqual(['__Host-session', ...CHUNKS, 'theme'])
   })
 
   it('works when the handler returns a response with immutable headers (Response.redirect)', async () => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { CookieJar } from '../../helpers/app'
-import { HOUR, MINUTE, T0, call, cleared, coreApp, maxAge, readSession, restoreClock, useClock, written } from '../../helpers/core'
+import { CHUNKS, HOUR, MINUTE, T0, call, cleared, coreApp, maxAge, readSession, restoreClock, useClock, written } from '../../helpers/core'
 
 const SECOND = 1000
 const ACTIVITY = '__Host-session-activity'
@@ -125,6 +125,16 @@ describe('inactivity (default 30 min)', () => {
     clock.set(T0 + 14 * MINUTE)
     expect((await readSession(app, { jar })).session).toBeNull()
   })
+
+  it('a short inactivity shortens the default touch interval to half of it: a user active every 25 s of a 60 s window stays in', async () => {
+    const clock = useClock(T0)
+    const { app, jar, invalid } = await login({ duration: { inactivity: 60 } })
+    for (let t = 25; t <= 5 * 60; t += 25) {
+      clock.set(T0 + t * SECOND)
+      expect((await readSession(app, { jar })).session, `at +${t} s`).not.toBeNull()
+    }
+    expect(invalid).toEqual([])
+  })
 })
 
 describe('exact boundaries (the session ends at seen + inactivity, like at createdAt + absolute)', () => {
@@ -184,7 +194,7 @@ describe('absolute lifetime (default 8 h)', () => {
     clock.set(T0 + 8 * HOUR)
     const { res, session } = await readSession(app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ACTIVITY])
+    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...CHUNKS])
     expect(invalid).toEqual(['expired'])
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
-import { call, cleared, coreApp, kidOf, readSession, tokenFrom, written } from '../../helpers/core'
+import { CHUNKS, call, cleared, coreApp, kidOf, readSession, tokenFrom, written } from '../../helpers/core'
 
 const THIRD_SECRET = 'third-secret-0123456789-abcdefghijklmno'
 
@@ -80,7 +80,7 @@ describe('secret rotation', () => {
     const dropped = coreApp({ secret: [SECRET, THIRD_SECRET] })
     const { res, session } = await readSession(dropped.app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual(['__Host-session'])
+    expect(cleared(res)).toEqual(['__Host-session', ...CHUNKS])
     expect(dropped.invalid).toEqual(['undecryptable'])
     expect(dropped.errors).toEqual([])
   })

@@ -2,7 +2,7 @@ import { base64url } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CookieJar } from '../../helpers/app'
 import { getSession } from '../../../src'
-import { type AnySession, HOUR, MINUTE, T0, call, coreApp, readSession, restoreClock, setCookies, useClock, written } from '../../helpers/core'
+import { type AnySession, HOUR, MINUTE, T0, call, cleared, coreApp, readSession, restoreClock, setCookies, useClock, written } from '../../helpers/core'
 
 afterEach(restoreClock)
 
@@ -57,6 +57,20 @@ describe('round trip', () => {
     }
     const read = await readSession(app, { jar })
     expect(read.session).toMatchObject({ user: { sub: 'u1', name: 'Ada' }, role: 'member', tags: ['a'] })
+  })
+
+  it('signing in over a session with activity clears its activity cookie in the same response', async () => {
+    const clock = useClock(T0)
+    const { app } = coreApp()
+    const jar = new CookieJar()
+    await call(app, '/login', { body: { user: { sub: 'u1' } }, jar })
+    clock.advance(2 * MINUTE)
+    await readSession(app, { jar })
+    expect(jar.cookies.has('__Host-session-activity')).toBe(true)
+    const again = await call(app, '/login', { body: { user: { sub: 'u2' } }, jar })
+    expect(cleared(again)).toContain('__Host-session-activity')
+    expect(jar.cookies.has('__Host-session-activity')).toBe(false)
+    expect((await readSession(app, { jar })).session?.user.sub).toBe('u2')
   })
 
   it('an anonymous request has no session and gets no Set-Cookie', async () => {

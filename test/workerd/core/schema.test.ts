@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { StandardSchemaV1 } from '../../../src'
 import { CookieJar } from '../../helpers/app'
-import { type ConsoleSpies, type ErrorBody, call, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
+import { CHUNKS, type ConsoleSpies, type ErrorBody, call, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -65,7 +65,7 @@ for (const [vendor, schema, tighter] of vendors) {
       const { res, session } = await readSession(strict.app, { jar })
       expect(res.status).toBe(200)
       expect(session).toBeNull()
-      expect(cleared(res)).toEqual(['__Host-session'])
+      expect(cleared(res)).toEqual(['__Host-session', ...CHUNKS])
       expect(strict.invalid).toEqual(['schema'])
       consoleSpies.expectSilent()
     })
@@ -99,6 +99,21 @@ describe('schema details', () => {
     const res = await call(app, '/login', { body: { user: { sub: 'banned' } } })
     expect(res.status).toBe(422)
     expect(((await res.json()) as ErrorBody).issues?.[0]?.message).toBe('banned')
+  })
+
+  it('a schema that refuses its own output is refused at the write (not by signing the user out on the next request)', async () => {
+    // string -> array: the stored array is no string when the next request checks it.
+    const schema = z.looseObject({ user: z.looseObject({ sub: z.string() }), tags: z.string().transform((t) => t.split(',')) })
+    const { app } = coreApp({ schema })
+    const jar = new CookieJar()
+    const res = await call(app, '/login', { body: { user: { sub: 'u1' }, tags: 'a,b' }, jar })
+    expect(res.status).toBe(422)
+    const body = (await res.json()) as ErrorBody
+    expect(body.code).toBe('ERR_SESSION_INVALID')
+    expect(body.issues?.[0]?.path).toEqual(['tags'])
+    expect(body.issues?.[0]?.message).toMatch(/schema's own output/)
+    expect(res.headers.getSetCookie()).toEqual([])
+    // An idempotent transform (lower-casing, above) is fine: its output passes again.
   })
 
   it('a schema output that is not JSON is refused', async () => {

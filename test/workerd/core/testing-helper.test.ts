@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SessionConfigError, SessionInvalidError } from '../../../src'
 import { mintSessionCookie } from '../../../src/testing'
 import { OLD_SECRET, SECRET } from '../../helpers/app'
-import { type ConsoleSpies, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
+import { CHUNKS, type ConsoleSpies, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -14,7 +14,9 @@ describe('mintSessionCookie', () => {
   it('mints a cookie that an app with the same secret accepts', async () => {
     const minted = await mintSessionCookie<{ role: string }>({ secret: SECRET, data: { user: { sub: 'u1', name: 'Ada' }, role: 'admin' } })
     expect(minted.cookie).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/)
-    expect(minted.setCookie).toHaveLength(1)
+    // The cookie, then the clearing of the chunk names it did not take.
+    expect(minted.setCookie).toHaveLength(1 + CHUNKS.length)
+    expect(minted.setCookie[0]).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800;/)
     const { app } = coreApp()
     const { res, session } = await readSession(app, { cookie: minted.cookie })
     expect(session).toEqual(minted.session)
@@ -27,7 +29,7 @@ describe('mintSessionCookie', () => {
     const ctx = coreApp()
     const { res, session } = await readSession(ctx.app, { cookie: minted.cookie })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual(['__Host-session'])
+    expect(cleared(res)).toEqual(['__Host-session', ...CHUNKS])
     expect(ctx.invalid).toEqual(['undecryptable'])
   })
 

@@ -29,17 +29,49 @@ afterEach(() => {
 })
 
 describe('activity: lastPath and lastVisit', () => {
-  it('records path + query of a successful GET page navigation; lastVisit is ms since the epoch', async () => {
+  it('records the path of a successful GET page navigation, without its query; lastVisit is ms since the epoch', async () => {
     const { app } = createOnboardingApp()
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
     at(1234)
-    const res = await app.request('/explore?tab=1&q=a%20b', { headers: navigation(jar.header) })
+    const res = await app.request('/explore?token=secret-from-a-magic-link#top', { headers: navigation(jar.header) })
     expect(res.status).toBe(200)
     // Only the activity cookie: the session data is not rewritten for activity.
     expect(setCookieNames(res)).toEqual([ACTIVITY])
     jar.apply(res)
-    expect(await seen(app, jar)).toMatchObject({ lastPath: '/explore?tab=1&q=a%20b', lastVisit: T0 + 1234 })
+    const session = await seen(app, jar)
+    expect(session).toMatchObject({ lastPath: '/explore', lastVisit: T0 + 1234 })
+    expect(JSON.stringify(session)).not.toContain('secret-from-a-magic-link')
     expect(Date.now()).toBe(T0 + 1234)
+  })
+
+  it('with recordQuery, records path + query (never the fragment)', async () => {
+    const { app } = createOnboardingApp({ activity: { recordQuery: true } })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    jar.apply(await app.request('/explore?tab=1&q=a%20b#top', { headers: navigation(jar.header) }))
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/explore?tab=1&q=a%20b' })
+  })
+
+  it('the same path with another query is not a new page (no write) unless recordQuery', async () => {
+    const plain = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    jar.apply(await plain.app.request('/explore?page=1', { headers: navigation(jar.header) }))
+    at(SECOND)
+    expect((await plain.app.request('/explore?page=2', { headers: navigation(jar.header) })).headers.getSetCookie()).toEqual([])
+    const withQuery = createOnboardingApp({ activity: { recordQuery: true } })
+    expect(setCookieNames(await withQuery.app.request('/explore?page=2', { headers: navigation(jar.header) }))).toEqual([ACTIVITY])
+  })
+
+  it('a path longer than 1 024 characters is not recorded; past 1 024 with its query, the path alone is', async () => {
+    const { app } = createOnboardingApp({ activity: { recordQuery: true } })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    jar.apply(await app.request('/explore', { headers: navigation(jar.header) }))
+    at(SECOND)
+    const long = `/${'a'.repeat(1024)}`
+    jar.apply(await app.request(long, { headers: navigation(jar.header) }))
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/explore' })
+    at(2 * SECOND)
+    jar.apply(await app.request(`/short?${'q'.repeat(2000)}`, { headers: navigation(jar.header) }))
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/short' })
   })
 
   it('does not record assets, API calls, prefetches, redirects, errors, HEAD or form posts', async () => {
@@ -87,7 +119,7 @@ describe('activity: lastPath and lastVisit', () => {
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
     at(SECOND)
     jar.apply(await app.request('/app/data?x=1', { headers: apiCall(jar.header) }))
-    expect(await seen(app, jar)).toMatchObject({ lastPath: '/app/data?x=1', lastVisit: T0 + SECOND })
+    expect(await seen(app, jar)).toMatchObject({ lastPath: '/app/data', lastVisit: T0 + SECOND })
     at(2 * SECOND)
     expect((await app.request('/explore', { headers: navigation(jar.header) })).headers.getSetCookie()).toEqual([])
 

@@ -4,12 +4,13 @@ import {
   ACTIVITY,
   CookieJar,
   SESSION,
+  SESSION_CHUNKS,
   apiCall,
+  clearingLines,
   createOnboardingApp,
   jarWith,
   navigation,
   postJson,
-  setCookieNames,
 } from '../../helpers/middleware'
 
 const FORGED = { onboardingStep: 'COMPLETED', role: 'admin', user: { sub: 'someone-else' }, sub: 'someone-else', internal: { sid: 'x', expiresAt: 9e15 } }
@@ -140,8 +141,7 @@ describe('forged claims from the client change nothing', () => {
     }
     // The refused cookie is cleared, never rewritten into something valid.
     const cleared = await app.request('/auth/session', { headers: apiCall(`${SESSION}=${tampered}`) })
-    expect(setCookieNames(cleared)).toEqual([SESSION])
-    expect(cleared.headers.getSetCookie()[0]).toMatch(/^__Host-session=; Max-Age=0;/)
+    expect(cleared.headers.getSetCookie()).toEqual(clearingLines([SESSION, ...SESSION_CHUNKS]))
     expect(hits.protected).toBe(0)
   })
 

@@ -8,6 +8,7 @@ import {
   OLD_SECRET,
   SECRET,
   SESSION,
+  SESSION_CHUNKS,
   apiCall,
   createOnboardingApp,
   jarWith,
@@ -37,6 +38,17 @@ describe('gate: signed in, onboarding not complete', () => {
     expect(head.status).toBe(303)
     expect(head.headers.get('location')).toBe('/onboarding?returnTo=%2Fexplore')
     expect(hits.protected).toBe(0)
+  })
+
+  it('carries a returnTo of up to 2 048 characters; a longer one is dropped, not cut', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const at = (target: string) => app.request(target, { headers: navigation(jar.header) })
+    const longest = `/explore?q=${'a'.repeat(2048 - '/explore?q='.length)}`
+    expect((await at(longest)).headers.get('location')).toBe(`/onboarding?returnTo=${encodeURIComponent(longest)}`)
+    const tooLong = await at(`${longest}b`)
+    expect(tooLong.status).toBe(303)
+    expect(tooLong.headers.get('location')).toBe('/onboarding')
   })
 
   it('answers everything else with 403 and exactly the onboarding_required JSON', async () => {
@@ -131,7 +143,7 @@ describe('gate: signed in, onboarding not complete', () => {
     app2.all('*', (c) => c.text('protected'))
     const res = await app2.request('/explore', { headers: navigation(old.header) })
     expect(res.status).toBe(303)
-    expect(setCookieNames(res)).toEqual([SESSION])
+    expect(setCookieNames(res)).toEqual([SESSION, ...SESSION_CHUNKS])
     expect(setCookieValue(res, SESSION)).not.toBe(old.cookies.get(SESSION))
     // The re-sealed cookie opens with the new secret alone.
     const jar = new CookieJar().apply(res)
@@ -157,6 +169,14 @@ describe('gate: finished users', () => {
     // Not a navigation (a script polling the step): no redirect.
     const poll = await app.request('/onboarding', { headers: apiCall(jar.header) })
     expect(poll.status).toBe(200)
+  })
+
+  it('sends a finished user from the onboarding page to home, "/" by default', async () => {
+    const { app } = createOnboardingApp()
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const res = await app.request('/onboarding', { headers: navigation(jar.header) })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/')
   })
 
   it('uses isComplete when given', async () => {
@@ -222,7 +242,7 @@ describe('gate: finishing onboarding', () => {
     const finish = await app.request('/onboarding/finish', { method: 'POST', headers: apiCall(jar.header) })
     expect(finish.status).toBe(303)
     expect(finish.headers.get('location')).toBe('/explore')
-    expect(setCookieNames(finish)).toEqual([SESSION])
+    expect(setCookieNames(finish)).toEqual([SESSION, ...SESSION_CHUNKS])
     jar.apply(finish)
 
     const explore = await app.request('/explore', { headers: navigation(jar.header) })
@@ -283,7 +303,7 @@ describe('onboardingGate() on its own', () => {
     const old = await jarWith({ onboardingStep: 'PROFILE' }, { secret: OLD_SECRET })
     const res = await app2.request('/app/x', { headers: apiCall(old.header) })
     expect(res.status).toBe(403)
-    expect(setCookieNames(res)).toEqual([SESSION])
+    expect(setCookieNames(res)).toEqual([SESSION, ...SESSION_CHUNKS])
     expect(app).toBeDefined()
   })
 

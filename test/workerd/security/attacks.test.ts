@@ -4,7 +4,7 @@
  * forging tool, with the legitimate header, IS accepted: a refusal proves a check, not a broken forge.
  */
 import { Hono } from 'hono'
-import { generateKeyPair } from 'jose'
+import { base64url, generateKeyPair } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   SessionConfigError,
@@ -92,6 +92,32 @@ describe('attack matrix', () => {
     const b64 = (v: unknown) => btoa(JSON.stringify(v)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
     for (const token of [`${b64({ alg: 'none' })}.${b64(payload)}.`, `${b64({ alg: 'HS256', kid })}.${b64(payload)}.${b64('sig')}`, b64(payload)]) {
       expect(await accepted(token)).toBeNull()
+    }
+  })
+
+  it('the header allowlist itself: the real key and cipher (AES-256-GCM, header as AAD) under a header naming anything but dir + A256GCM is refused', async () => {
+    // Everything else about these tokens is right, so only the check of alg and enc can refuse them.
+    const key = await crypto.subtle.importKey('raw', (await deriveKeyBits(SECRET, MAIN, 'session')) as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['encrypt'])
+    const text = new TextEncoder()
+    const gcmUnder = async (header: object) => {
+      const protectedHeader = base64url.encode(text.encode(JSON.stringify(header)))
+      const iv = crypto.getRandomValues(new Uint8Array(12))
+      const plain = text.encode(JSON.stringify(sessionPayload(Date.now())))
+      const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: text.encode(protectedHeader) }, key, plain))
+      return `${protectedHeader}..${base64url.encode(iv)}.${base64url.encode(sealed.subarray(0, -16))}.${base64url.encode(sealed.subarray(-16))}`
+    }
+    const kid = await deriveKid(SECRET)
+    expect((await accepted(await gcmUnder({ alg: 'dir', enc: 'A256GCM', kid })))?.user.sub, 'control').toBe('forged-admin')
+    for (const header of [
+      { alg: 'none', enc: 'A256GCM', kid },
+      { alg: 'A256GCMKW', enc: 'A256GCM', kid },
+      { alg: 'dir', enc: 'A128GCM', kid },
+      { alg: 'DIR', enc: 'A256GCM', kid },
+      { alg: 'dir', enc: 'a256gcm', kid },
+    ]) {
+      const probe = probeApp()
+      expect(await accepted(await gcmUnder(header), probe), JSON.stringify(header)).toBeNull()
+      expect(probe.invalid, JSON.stringify(header)).toEqual(['undecryptable'])
     }
   })
 
@@ -273,7 +299,8 @@ describe('attack matrix', () => {
     const evil = 'x"; Domain=evil.example; Path=/admin\r\nSet-Cookie: admin=1; Max-Age=99999\r\n\r\n<script>'
     const app = new Hono()
     let seen: AnySession | null = null
-    app.use(edgeSession({ secret: SECRET }))
+    // recordQuery: the query reaches lastPath too.
+    app.use(edgeSession({ secret: SECRET, activity: { recordQuery: true } }))
     app.post('/login', async (c) => {
       await createSession<Record<string, unknown>>(c, { user: { sub: evil, [evil]: evil }, note: evil, list: [evil, { [evil]: evil }] })
       return c.body(null, 204)
@@ -436,7 +463,7 @@ describe('attack matrix', () => {
       return c.body(null, 204)
     })
     const res = await app.request('/logout', { method: 'POST', headers: { cookie } })
-    expect(res.headers.getSetCookie()).toEqual([`${MAIN}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`])
+    expect(res.headers.getSetCookie()).toEqual([MAIN, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`].map((name) => `${name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`))
     // The browser drops it; a stolen copy does not: documented limitation (see docs/security.md).
     expect((await probeApp().send(cookie)).session?.user.sub).toBe('u1')
   })

@@ -11,6 +11,8 @@ import { type AnySession, Gate, NAVIGATE, countingStore, storeApp, uniqueSub } f
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'
+// Cleared by every write or clear of the session cookie (maxBytes 10 240).
+const CHUNKS = [`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`]
 
 function post(cookie: string, body: unknown = {}): RequestInit & { method: string } {
   return { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }
@@ -52,7 +54,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       // The downstream request carried only the merged Cookie header: it read the new session (from the store when there is one).
       expect(body.downstream?.user.sub).toBe(sub)
       expect(body.downstream?.internal.sid).toBe(body.session.internal.sid)
-      expect(names(res)).toEqual([MAIN])
+      expect(names(res)).toEqual([MAIN, ...CHUNKS])
       if (inner) {
         expect(counted?.calls.set).toBe(1)
         expect((await inner.get(body.session.internal.sid))?.user).toEqual({ sub })
@@ -71,7 +73,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       expect(res.status).toBe(200)
       expect(((await res.json()) as { session: AnySession }).session.role).toBe('admin')
       // With a store the cookie holds only the id, which does not change: nothing to rewrite.
-      expect(names(res)).toEqual(inner ? [] : [MAIN])
+      expect(names(res)).toEqual(inner ? [] : [MAIN, ...CHUNKS])
       jar.apply(res)
       const next = await session(jar.header)
       expect(next.session?.role).toBe('admin')
@@ -125,7 +127,8 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       expect(names(res)).toEqual([ACTIVITY])
       jar.apply(res)
       res = await app.request('/page/c', { headers: { ...NAVIGATE, cookie: jar.header } })
-      expect(res.headers.get('x-last-path')).toBe('/page/b?x=1')
+      // The pathname only: a query may carry a token (activity.recordQuery keeps it).
+      expect(res.headers.get('x-last-path')).toBe('/page/b')
       if (counted) {
         expect(counted.writes()).toBe(writesAfterLogin)
         expect(counted.calls.get).toBeGreaterThanOrEqual(3)
@@ -182,7 +185,8 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
         const replay = await session(stolen)
         expect(replay.session).toBeNull()
         expect(replay.res.status).toBe(200)
-        expect(replay.res.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=; Max-Age=0;/)])
+        expect(names(replay.res)).toEqual([MAIN, ...CHUNKS])
+        expect(replay.res.headers.getSetCookie().every((line) => line.includes('=; Max-Age=0;'))).toBe(true)
         expect(invalid).toEqual(['revoked'])
       })
     }

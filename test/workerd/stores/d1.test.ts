@@ -1,6 +1,6 @@
 import { applyD1Migrations } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { SessionConfigError, cleanupExpiredSessions, d1Store } from '../../../src'
 import { describeStoreBehaviour } from './behaviour'
 import { deferred } from './support'
@@ -52,6 +52,23 @@ describe('d1Store', () => {
     await store.set('d1-fresh', record('d1-op'), { expiresAt: Date.now() + HOUR, sub: 'd1-op' })
     expect(await rowCount('sid = ?', 'd1-stale')).toBe(0)
     expect(await rowCount('sid = ?', 'd1-fresh')).toBe(1)
+  })
+
+  it('by default sweeps along with one sign-in in ten (cleanupRate 0.1)', async () => {
+    const store = d1Store(env.SESSION_DB)
+    const stale = (sid: string) => d1Store(env.SESSION_DB, { cleanupRate: 0 }).set(sid, record('d1-rate'), { expiresAt: Date.now() - 1, sub: 'd1-rate' })
+    const random = vi.spyOn(Math, 'random')
+    try {
+      await stale('d1-rate-stale-1')
+      random.mockReturnValue(0.1)
+      await store.set('d1-rate-a', record('d1-rate'), { expiresAt: Date.now() + HOUR, sub: 'd1-rate' })
+      expect(await rowCount('sid = ?', 'd1-rate-stale-1')).toBe(1)
+      random.mockReturnValue(0.099)
+      await store.set('d1-rate-b', record('d1-rate'), { expiresAt: Date.now() + HOUR, sub: 'd1-rate' })
+      expect(await rowCount('sid = ?', 'd1-rate-stale-1')).toBe(0)
+    } finally {
+      random.mockRestore()
+    }
   })
 
   it('counts only live sessions when ending a user\'s sessions, and deletes the expired rows as well', async () => {

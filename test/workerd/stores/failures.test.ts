@@ -3,10 +3,11 @@
  * cookies for when the store answers again; writes throw SessionStoreError and leave the
  * previous data in place.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Hono } from 'hono'
 import { type SessionStore, createSession, destroySession, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
+import { SESSION_CHUNKS, clearingLines } from '../../helpers/middleware'
 import { type AnySession, storeApp, uniqueSub } from './support'
 
 type Mode = 'ok' | 'throw' | 'throw-sync' | 'hang'
@@ -102,7 +103,45 @@ describe('an eventually consistent store (settleMs)', () => {
     const res = await app.request('/session', { headers: { cookie: jar.header } })
     expect(await res.json()).toEqual({ session: null })
     expect(invalid).toEqual(['revoked'])
-    expect(res.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=; Max-Age=0;/)])
+    expect(res.headers.getSetCookie()).toEqual(clearingLines(['__Host-session', ...SESSION_CHUNKS]))
+  })
+})
+
+describe('storeTimeout', () => {
+  it('a read that never answers is given up after 5 000 ms by default', async () => {
+    const inner = memoryStore()
+    let hang = false
+    const store: SessionStore = {
+      get: (sid) => (hang ? new Promise(() => {}) : inner.get(sid)),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: (sid) => inner.delete(sid),
+    }
+    const invalid: string[] = []
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store, onInvalid: (reason) => void invalid.push(reason) }))
+    app.post('/login', async (c) => {
+      await createSession(c, { user: { sub: uniqueSub('timeout') } })
+      return c.body(null, 204)
+    })
+    app.get('/session', (c) => c.json({ session: getSession(c) }))
+    const jar = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
+    hang = true
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      let answered = false
+      const pending = Promise.resolve(app.request('/session', { headers: { cookie: jar.header } })).then((res) => {
+        answered = true
+        return res
+      })
+      await vi.advanceTimersByTimeAsync(4_999)
+      expect(answered).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      const res = await pending
+      expect(await res.json()).toEqual({ session: null })
+      expect(invalid).toEqual(['store-failed'])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 
