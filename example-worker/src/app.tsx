@@ -35,7 +35,9 @@ const app = new Hono<{ Bindings: Env }>()
 app.use(csrf())
 
 // The middleware needs the bindings (the store lives in env), so it is built on the first request
-// and kept: options are checked once, keys derived once per isolate.
+// and kept: options are checked once, keys derived once per isolate. Keyed by the env object, which
+// workerd hands to every request of an isolate (so this builds once); a WeakMap, so an env the
+// runtime drops (or a test's own env) takes its middleware with it.
 const sessions = new WeakMap<Env, MiddlewareHandler>()
 app.use((c, next) => {
   let session = sessions.get(c.env)
@@ -183,9 +185,9 @@ app.onError((error, c) => {
   if (error instanceof HTTPException) return error.getResponse()
   if (error instanceof SessionConfigError) {
     console.error(error)
-    const message =
-      'SESSION_SECRET is missing or too short. Locally, `npm run dev` writes one to .dev.vars; in production run `npx wrangler secret put SESSION_SECRET`.'
-    return c.html(<ErrorPage title="Server not configured" message={message} />, 500)
+    // Its message says what to fix (a missing or short SESSION_SECRET, a missing SESSION_DO binding, ...)
+    // and never holds a secret's value.
+    return c.html(<ErrorPage title="Server not configured" message={error.message} />, 500)
   }
   console.error(error)
   return c.html(<ErrorPage title="Something went wrong" message="Please try again." />, 500)
