@@ -35,8 +35,11 @@ export interface SessionObjectRpc {
   writeSession(json: string, sub: string, expiresAt: number): Promise<boolean>
   /** Session object: write only if the record is still at `version`. */
   replaceSession(version: number, json: string, sub: string, expiresAt: number): Promise<ReplaceOutcome>
-  /** Session object: delete and remember the id as dead until it would have expired; returns the removed record's user. */
-  deleteSession(expiresAt?: number): Promise<string | null>
+  /**
+   * Session object: delete and remember the id as dead until it would have expired; returns the
+   * removed record's user. With `owner`, a live record of another user is left alone (returns `null`).
+   */
+  deleteSession(expiresAt?: number, owner?: string): Promise<string | null>
   /** User object: remember that `sid` belongs to this user. */
   indexSession(sid: string, expiresAt: number): Promise<void>
   /** User object: the user's sessions that have not expired. */
@@ -190,7 +193,7 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
         const results = await Promise.allSettled(
           sessions
             .slice(start, start + DELETE_CHUNK)
-            .map(async ({ sid, expiresAt }) => ({ sid, owner: await sessionObject(sid).deleteSession(expiresAt) })),
+            .map(async ({ sid, expiresAt }) => ({ sid, owner: await sessionObject(sid).deleteSession(expiresAt, sub) })),
         )
         const done: string[] = []
         for (const result of results) {

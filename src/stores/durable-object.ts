@@ -72,9 +72,12 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
     return 'ok'
   }
 
-  async deleteSession(expiresAt?: number): Promise<string | null> {
+  async deleteSession(expiresAt?: number, owner?: string): Promise<string | null> {
     const kv = this.ctx.storage.kv
     const row = this.#live()
+    // Listed under `owner` but since moved to another user (an update that changed user.sub and
+    // lost its race left the index entry behind): not `owner`'s to end.
+    if (owner !== undefined && row !== undefined && row.sub !== owner) return null
     const until = Math.max(kv.get<Row>(RECORD)?.expiresAt ?? 0, expiresAt ?? 0, this.#tombstone() ?? 0) || Date.now() + TOMBSTONE_FALLBACK_MS
     kv.delete(RECORD)
     kv.put(TOMBSTONE, until)

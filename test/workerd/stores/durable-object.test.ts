@@ -34,7 +34,7 @@ function wrappedNamespace(
       const real = env.SESSION_DO.get(id)
       // deleteByUser calls only deleteSession on session objects and these methods on user objects.
       return {
-        deleteSession: (expiresAt?: number) => deleteSession(name, () => real.deleteSession(expiresAt)),
+        deleteSession: (expiresAt?: number, owner?: string) => deleteSession(name, () => real.deleteSession(expiresAt, owner)),
         listSessions: () => real.listSessions(),
         unindexSessions: (sids: string[]) => real.unindexSessions(sids),
       }
@@ -111,6 +111,19 @@ describe('durableObjectStore', () => {
     await store.update?.('moved', (current) => ({ ...current, user: { sub: b } }), { expiresAt: Date.now() + HOUR, sub: a })
     expect(await store.deleteByUser?.(b)).toBe(1)
     expect(await store.get('moved')).toBeNull()
+  })
+
+  it('"sign out everywhere" leaves alone a session its index lists but that now belongs to another user', async () => {
+    const store = durableObjectStore(env.SESSION_DO)
+    const [owner, stale] = [uniqueSub('owner'), uniqueSub('stale')]
+    await store.set('moved-away', record(owner), { expiresAt: Date.now() + HOUR, sub: owner })
+    // What an update that changed user.sub to `stale` and then lost its race leaves behind.
+    await userObject(stale).indexSession('moved-away', Date.now() + HOUR)
+    expect(await store.deleteByUser?.(stale)).toBe(0)
+    expect(await store.get('moved-away')).toEqual(record(owner))
+    expect(await userObject(stale).listSessions()).toEqual([])
+    expect(await store.deleteByUser?.(owner)).toBe(1)
+    expect(await store.get('moved-away')).toBeNull()
   })
 
   it('ends a user\'s sessions in bounded chunks, so one call stays under the subrequest limit per step', async () => {
