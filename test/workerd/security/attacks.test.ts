@@ -111,7 +111,9 @@ describe('attack matrix', () => {
     for (const header of [
       { alg: 'none', enc: 'A256GCM', kid },
       { alg: 'A256GCMKW', enc: 'A256GCM', kid },
+      { alg: 'A256KW', enc: 'A256GCM', kid },
       { alg: 'dir', enc: 'A128GCM', kid },
+      { alg: 'dir', enc: 'A256CBC-HS512', kid },
       { alg: 'DIR', enc: 'A256GCM', kid },
       { alg: 'dir', enc: 'a256gcm', kid },
     ]) {
