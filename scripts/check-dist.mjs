@@ -11,10 +11,16 @@ app.post('/login', async (c) => c.json(await createSession(c, { user: { sub: 'u1
 app.post('/done', async (c) => c.json(await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))))
 app.get('/me', (c) => c.json(getSession(c)))
 
+// What a browser keeps of a response's Set-Cookie lines: the pairs, minus the deletions (Max-Age=0).
+const kept = (res) =>
+  res.headers
+    .getSetCookie()
+    .filter((line) => !/;\s*Max-Age=0(;|$)/i.test(line))
+    .map((line) => line.split(';')[0])
+    .join('; ')
 const login = await app.request('/login', { method: 'POST' })
-const cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
-const done = await app.request('/done', { method: 'POST', headers: { cookie } })
-const updated = done.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
+const done = await app.request('/done', { method: 'POST', headers: { cookie: kept(login) } })
+const updated = kept(done)
 const me = await (await app.request('/me', { headers: { cookie: updated } })).json()
 const minted = await mintSessionCookie({ secret, data: { user: { sub: 'u2' } } })
 const other = await (await app.request('/me', { headers: { cookie: minted.cookie } })).json()

@@ -151,7 +151,8 @@ function cookieWriter(main: string, attributes: CookieAttributes): ResolvedOptio
 /** Same secret, or a list (a function's fresh array per request) of the same secrets in order. */
 function sameSecrets(input: SecretInput, last: unknown): boolean {
   if (input === last) return true
-  if (typeof input === 'string' || !Array.isArray(last) || input.length !== last.length) return false
+  // A secret function may return anything (undefined when a binding is missing): checked later.
+  if (!Array.isArray(input) || !Array.isArray(last) || input.length !== last.length) return false
   for (let i = 0; i < input.length; i++) if (input[i] !== last[i]) return false
   return true
 }

@@ -81,7 +81,9 @@ export function createKeyringCache(cookieNames: Readonly<Record<KeyPurpose, stri
     // A secret function may return anything (a missing binding is undefined): refuse it with the
     // config message, not a TypeError from `.join`.
     if (typeof input !== 'string' && !Array.isArray(input)) checkSecrets(input)
-    const cacheKey = typeof input === 'string' ? input : input.join('\u0000')
+    // Entries that are not strings keep a key of their own (join() would render null and
+    // undefined as ''), so an input is never taken for another that passed the checks.
+    const cacheKey = typeof input === 'string' ? input : input.map((secret) => (typeof secret === 'string' ? secret : `\u0001${String(secret)}`)).join('\u0000')
     let keyring = cache.get(cacheKey)
     if (!keyring) {
       const secrets = checkSecrets(input)

@@ -30,7 +30,9 @@ export function pathAndQuery(url: string): string {
 export function pathOf(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2)
   if (start === -1) return '/'
-  let end = url.indexOf('?', start)
-  if (end === -1) end = url.indexOf('#', start)
+  // Whichever of '?' and '#' comes first ends the path ('#?x' is all fragment).
+  const query = url.indexOf('?', start)
+  const hash = url.indexOf('#', start)
+  const end = query === -1 ? hash : hash === -1 ? query : Math.min(query, hash)
   return end === -1 ? url.slice(start) : url.slice(start, end)
 }

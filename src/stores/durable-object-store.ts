@@ -37,7 +37,8 @@ export interface SessionObjectRpc {
   replaceSession(version: number, json: string, sub: string, expiresAt: number): Promise<ReplaceOutcome>
   /**
    * Session object: delete and remember the id as dead until it would have expired; returns the
-   * removed record's user. With `owner`, a live record of another user is left alone (returns `null`).
+   * live record's user, or `null` when there was none. With `owner`, a live record of another
+   * user is left alone (its user returned, not `owner`).
    */
   deleteSession(expiresAt?: number, owner?: string): Promise<string | null>
   /** User object: remember that `sid` belongs to this user. */
@@ -196,19 +197,25 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
             .map(async ({ sid, expiresAt }) => ({ sid, owner: await sessionObject(sid).deleteSession(expiresAt, sub) })),
         )
         const done: string[] = []
+        let answered = 0
         for (const result of results) {
           if (result.status === 'rejected') failure ??= result.reason
           else {
-            done.push(result.value.sid)
+            answered++
+            const { sid, owner } = result.value
+            // Another user's for now: an update moving it to `sub` may still be under way, and once
+            // it lands only this entry lets a later call end it. Stays listed (it expires with it).
+            if (owner !== null && owner !== sub) continue
+            done.push(sid)
             // `null`: already ended (or never written); only live sessions count.
-            if (result.value.owner !== null) ended++
+            if (owner !== null) ended++
           }
         }
-        deleted += done.length
+        deleted += answered
         // Only what was ended leaves the index: a failed one stays listed for the next call.
         if (done.length > 0) await unindex(sub, done)
         // Nothing in this chunk worked (subrequest limit, outage): the next chunks would fail too.
-        else break
+        if (answered === 0) break
       }
       if (deleted < sessions.length)
         throw new Error(

@@ -75,9 +75,9 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
   async deleteSession(expiresAt?: number, owner?: string): Promise<string | null> {
     const kv = this.ctx.storage.kv
     const row = this.#live()
-    // Listed under `owner` but since moved to another user (an update that changed user.sub and
-    // lost its race left the index entry behind): not `owner`'s to end.
-    if (owner !== undefined && row !== undefined && row.sub !== owner) return null
+    // Listed under `owner` but another user's now: an update moving it to `owner` that is still
+    // under way (or lost its race): not `owner`'s to end. Reported by its user, left as it is.
+    if (owner !== undefined && row !== undefined && row.sub !== owner) return row.sub
     const until = Math.max(kv.get<Row>(RECORD)?.expiresAt ?? 0, expiresAt ?? 0, this.#tombstone() ?? 0) || Date.now() + TOMBSTONE_FALLBACK_MS
     kv.delete(RECORD)
     kv.put(TOMBSTONE, until)

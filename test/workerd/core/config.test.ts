@@ -99,6 +99,18 @@ describe('secret as a function of the context (c.env)', () => {
     expect(errors).toEqual([])
   })
 
+  it('a list that is refused stays refused after a list that passed, whatever comes in between', async () => {
+    // [SECRET, undefined] passes (an unset old secret); [SECRET, null] and then undefined itself do not.
+    const lists: unknown[] = [[SECRET, undefined], [SECRET, null], undefined, [SECRET, undefined]]
+    let i = 0
+    const { app, errors } = coreApp({ secret: () => lists[i++] as string[] })
+    const statuses: number[] = []
+    for (let n = 0; n < lists.length; n++) statuses.push((await call(app, '/session')).status)
+    expect(statuses).toEqual([200, 500, 500, 200])
+    expect(errors).toHaveLength(2)
+    for (const error of errors) expect(error).toBeInstanceOf(SessionConfigError)
+  })
+
   it('a bad value does not stick: the next request with a good binding works', async () => {
     const { app, errors } = coreApp({ secret: (c) => (c.env as { S?: string }).S as string })
     expect((await call(app, '/session', { env: {} })).status).toBe(500)

@@ -117,13 +117,31 @@ describe('durableObjectStore', () => {
     const store = durableObjectStore(env.SESSION_DO)
     const [owner, stale] = [uniqueSub('owner'), uniqueSub('stale')]
     await store.set('moved-away', record(owner), { expiresAt: Date.now() + HOUR, sub: owner })
-    // What an update that changed user.sub to `stale` and then lost its race leaves behind.
+    // What an update changing user.sub to `stale` leaves while under way (or after losing its race).
     await userObject(stale).indexSession('moved-away', Date.now() + HOUR)
     expect(await store.deleteByUser?.(stale)).toBe(0)
     expect(await store.get('moved-away')).toEqual(record(owner))
-    expect(await userObject(stale).listSessions()).toEqual([])
+    // Still listed: should the move land after all, a later call must find it.
+    expect((await userObject(stale).listSessions()).map((s) => s.sid)).toEqual(['moved-away'])
     expect(await store.deleteByUser?.(owner)).toBe(1)
     expect(await store.get('moved-away')).toBeNull()
+  })
+
+  it('a session whose move to a user lands after that user\'s "sign out everywhere" passed it by can still be ended', async () => {
+    const store = durableObjectStore(env.SESSION_DO)
+    const [from, to] = [uniqueSub('move-from'), uniqueSub('move-to')]
+    const expiresAt = Date.now() + HOUR
+    await store.set('moving', record(from), { expiresAt, sub: from })
+    // An update giving the session to `to`, step by step as store.update does it, with
+    // "sign out everywhere" of `to` between its indexing and its write.
+    const snapshot = await sessionObject('moving').readSession()
+    await userObject(to).indexSession('moving', expiresAt)
+    expect(await store.deleteByUser?.(to)).toBe(0)
+    expect(await sessionObject('moving').replaceSession(snapshot?.version ?? -1, JSON.stringify(record(to)), to, expiresAt)).toBe('ok')
+    await userObject(from).unindexSessions(['moving'])
+    // The move landed: `to` owns it, and the next "sign out everywhere" of `to` ends it.
+    expect(await store.deleteByUser?.(to)).toBe(1)
+    expect(await store.get('moving')).toBeNull()
   })
 
   it('ends a user\'s sessions in bounded chunks, so one call stays under the subrequest limit per step', async () => {
