@@ -77,6 +77,9 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
     while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
     let value = header.slice(valueStart, valueEnd)
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+    // Empty: what a deletion (Max-Age=0) leaves in a client that sends it back instead of dropping
+    // it. It carries nothing, so it counts as absent rather than as a broken session.
+    if (value === '') continue
 
     let slot: 'single' | 'activity' | number
     if (name === names.main) slot = 'single'
