@@ -188,7 +188,7 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
     async deleteByUser(sub) {
       const sessions = await userObject(sub).listSessions()
       let ended = 0
-      let deleted = 0
+      let reached = 0
       let failure: unknown
       for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
         const results = await Promise.allSettled(
@@ -211,15 +211,15 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
             if (owner !== null) ended++
           }
         }
-        deleted += answered
+        reached += answered
         // Only what was ended leaves the index: a failed one stays listed for the next call.
         if (done.length > 0) await unindex(sub, done)
         // Nothing in this chunk worked (subrequest limit, outage): the next chunks would fail too.
         if (answered === 0) break
       }
-      if (deleted < sessions.length)
+      if (reached < sessions.length)
         throw new Error(
-          `durableObjectStore: ${sessions.length - deleted} of ${sessions.length} sessions of this user could not be ended (the others were); calling again ends the rest.`,
+          `durableObjectStore: ${sessions.length - reached} of ${sessions.length} sessions of this user could not be ended (the others were); calling again ends the rest.`,
           { cause: failure },
         )
       return ended
