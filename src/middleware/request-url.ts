@@ -28,11 +28,8 @@ export function pathAndQuery(url: string): string {
  * ```
  */
 export function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  if (start === -1) return '/'
-  // Whichever of '?' and '#' comes first ends the path ('#?x' is all fragment).
-  const query = url.indexOf('?', start)
-  const hash = url.indexOf('#', start)
-  const end = query === -1 ? hash : hash === -1 ? query : Math.min(query, hash)
-  return end === -1 ? url.slice(start) : url.slice(start, end)
+  // The fragment is gone first, so a '?' inside it ('#f?x') is never taken for the query.
+  const path = pathAndQuery(url)
+  const query = path.indexOf('?')
+  return query === -1 ? path : path.slice(0, query)
 }

@@ -442,25 +442,29 @@ export class SessionState {
     const expiresAt = this.#record ? internalOf(this.#record).expiresAt : now
 
     const main = this.#main
+    const sentSessionCookie = present.size > (present.has(names.activity) ? 1 : 0)
     // A clear writes nothing to a browser that sent no session cookie (a leftover activity cookie,
     // a sign-out while signed out).
-    if (main.kind === 'write' || (main.kind === 'clear' && present.size > (present.has(names.activity) ? 1 : 0))) {
+    if (main.kind === 'write' || (main.kind === 'clear' && sentSessionCookie)) {
       // Page views only write the activity cookie: this set is made for session-cookie writes only.
-      const written = new Set<string>()
+      const handled = new Set<string>([names.activity])
       if (main.kind === 'write') {
         const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
         for (const [name, value] of main.cookies) {
           out.push(setCookie(name, value, maxAge))
-          written.add(name)
+          handled.add(name)
         }
       }
       // Clear every other name the session cookie can take, not only those this request carried: a
       // concurrent request may have set others (one tab grows the session into chunks while another
-      // writes it unchunked), and the last response must leave one whole token, never a mix.
-      for (const name of this.options.sessionCookieNames) if (!written.has(name)) out.push(setCookie(name, '', 0))
-      // Chunks beyond today's maxBytes, from a token written under a larger one.
-      for (const name of present) {
-        if (name !== names.activity && !written.has(name) && !this.options.sessionCookieNames.includes(name)) out.push(setCookie(name, '', 0))
+      // writes it unchunked), and the last response must leave one whole token, never a mix. Then
+      // what the browser sent beyond them (chunks of a token written under a larger maxBytes).
+      for (const candidates of [this.options.sessionCookieNames, present]) {
+        for (const name of candidates) {
+          if (handled.has(name)) continue
+          out.push(setCookie(name, '', 0))
+          handled.add(name)
+        }
       }
     }
 
