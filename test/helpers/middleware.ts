@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import { expect } from 'vitest'
+import { expect, vi } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
 import type { ActivityOptions, EdgeSessionOptions, OnboardingOptions } from '../../src'
 import { mintSessionCookie } from '../../src/testing'
@@ -180,4 +180,24 @@ export function createOnboardingApp(options: OnboardingAppOptions = {}) {
   options.routes?.(app)
   app.all('*', count)
   return { app, hits }
+}
+
+/** The fake clock of the activity tests: only Date is faked, promises and crypto run normally. */
+export const T0 = 1_700_000_000_000
+export const SECOND = 1000
+export const MINUTE = 60 * SECOND
+
+/** Moves the faked clock to `ms` after {@link T0}. */
+export function at(ms: number): void {
+  vi.setSystemTime(T0 + ms)
+}
+
+/** What the onboarding app's `/auth/session` shows of the activity. */
+export interface Seen {
+  lastPath?: string
+  lastVisit?: number
+}
+
+export async function seen(app: Hono, jar: CookieJar): Promise<Seen | null> {
+  return (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as Seen | null
 }

@@ -6,25 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type ActivityOptions, SessionConfigError, edgeSession, isHtmlNavigation } from '../../../src'
 import { call, coreApp } from '../../helpers/core'
-import { ACTIVITY, CookieJar, SECRET, apiCall, createOnboardingApp, jarWith, navigation, setCookieNames } from '../../helpers/middleware'
+import { ACTIVITY, apiCall, at, CookieJar, createOnboardingApp, jarWith, MINUTE, navigation, SECOND, SECRET, seen, setCookieNames } from '../../helpers/middleware'
 
-const T0 = 1_700_000_000_000
-const SECOND = 1000
-const MINUTE = 60 * SECOND
-
-type App = ReturnType<typeof createOnboardingApp>['app']
-interface Seen {
-  lastPath?: string
-  lastVisit?: number
-}
-
-function at(ms: number): void {
-  vi.setSystemTime(T0 + ms)
-}
-
-async function seen(app: App, jar: CookieJar): Promise<Seen | null> {
-  return (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as Seen | null
-}
 
 /** The error edgeSession throws for `activity`, or undefined when it accepts it. */
 function refusal(activity: unknown): unknown {
@@ -122,7 +105,7 @@ describe('which finished requests count as activity (mutants)', () => {
 
 describe('which successful GETs are page views (mutants)', () => {
   /** lastPath after one request to `path` by a signed-in user, with `headers` on top of the cookie. */
-  async function recorded(path: string, headers: Record<string, string>, app: App = createOnboardingApp().app): Promise<string | undefined> {
+  async function recorded(path: string, headers: Record<string, string>, app: ReturnType<typeof createOnboardingApp>['app'] = createOnboardingApp().app): Promise<string | undefined> {
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
     at(10 * MINUTE)
     const res = await app.request(path, { headers: { cookie: jar.header, ...headers } })

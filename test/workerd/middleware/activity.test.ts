@@ -1,24 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ACTIVITY, CookieJar, apiCall, createOnboardingApp, jarWith, navigation, setCookieNames } from '../../helpers/middleware'
+import { ACTIVITY, apiCall, at, CookieJar, createOnboardingApp, jarWith, MINUTE, navigation, SECOND, seen, setCookieNames, T0 } from '../../helpers/middleware'
 
-const T0 = 1_700_000_000_000
-const SECOND = 1000
-const MINUTE = 60 * SECOND
-
-type App = ReturnType<typeof createOnboardingApp>['app']
-interface Seen {
-  lastPath?: string
-  lastVisit?: number
-}
-
-/** Moves the clock (only Date is faked: promises and crypto run normally). */
-function at(ms: number): void {
-  vi.setSystemTime(T0 + ms)
-}
-
-async function seen(app: App, jar: CookieJar): Promise<Seen | null> {
-  return (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as Seen | null
-}
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] })
