@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import { expect, vi } from 'vitest'
+import { afterEach, beforeEach, expect, vi } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
 import type { ActivityOptions, EdgeSessionOptions, OnboardingOptions } from '../../src'
 import { mintSessionCookie } from '../../src/testing'
@@ -186,6 +186,17 @@ export function createOnboardingApp(options: OnboardingAppOptions = {}) {
 export const T0 = 1_700_000_000_000
 export const SECOND = 1000
 export const MINUTE = 60 * SECOND
+
+/** Fakes only Date for the tests of the calling file, at {@link T0} before each. */
+export function useFakeDate(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    at(0)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+}
 
 /** Moves the faked clock to `ms` after {@link T0}. */
 export function at(ms: number): void {

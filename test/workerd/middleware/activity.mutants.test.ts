@@ -3,11 +3,10 @@
  * src/middleware/activity/index.ts): option checks, the default touch interval under a short
  * inactivity, which requests count as activity, and which are page views. Only Date is faked.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type ActivityOptions, SessionConfigError, edgeSession, isHtmlNavigation } from '../../../src'
 import { call, coreApp } from '../../helpers/core'
-import { ACTIVITY, apiCall, at, CookieJar, createOnboardingApp, jarWith, MINUTE, navigation, SECOND, SECRET, seen, setCookieNames } from '../../helpers/middleware'
-
+import { ACTIVITY, CookieJar, MINUTE, SECOND, SECRET, apiCall, at, createOnboardingApp, jarWith, navigation, seen, setCookieNames, useFakeDate } from '../../helpers/middleware'
 
 /** The error edgeSession throws for `activity`, or undefined when it accepts it. */
 function refusal(activity: unknown): unknown {
@@ -19,13 +18,7 @@ function refusal(activity: unknown): unknown {
   return undefined
 }
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  at(0)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
+useFakeDate()
 
 describe('activity options are checked when the app starts (mutants)', () => {
   it('refuses an activity value that is neither an options object nor false', () => {

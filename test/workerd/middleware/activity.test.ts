@@ -1,14 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ACTIVITY, apiCall, at, CookieJar, createOnboardingApp, jarWith, MINUTE, navigation, SECOND, seen, setCookieNames, T0 } from '../../helpers/middleware'
+import { describe, expect, it } from 'vitest'
+import { ACTIVITY, CookieJar, MINUTE, SECOND, T0, apiCall, at, createOnboardingApp, jarWith, navigation, seen, setCookieNames, useFakeDate } from '../../helpers/middleware'
 
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  at(0)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
+useFakeDate()
 
 describe('activity: lastPath and lastVisit', () => {
   it('records the path of a successful GET page navigation, without its query; lastVisit is ms since the epoch', async () => {

@@ -13,28 +13,26 @@ import { SECRET, apiCall, jarWith } from '../../helpers/middleware'
 const complete = (c: Context) => updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
 
 describe('edgeSession: what counts as a failed request (mutants)', () => {
-  it('an HTTPException of status 500 is a failure even when onError answers it below 500: nothing is written', async () => {
+  /** An app whose handler completes onboarding, then throws an HTTPException of `status`, answered 400 by onError. */
+  function throwingApp(status: 422 | 500): Hono {
     const app = new Hono()
     app.onError((error, c) => c.json({ error: error.message }, 400))
     app.use(edgeSession({ secret: SECRET }))
     app.post('/do', async (c) => {
       await complete(c)
-      throw new HTTPException(500, { message: 'server side' })
+      throw new HTTPException(status, { message: `thrown ${status}` })
     })
+    return app
+  }
+
+  it('an HTTPException of status 500 is a failure even when onError answers it below 500: nothing is written', async () => {
     const jar = await jarWith({ onboardingStep: 'PROFILE' })
-    const res = await app.request('/do', { method: 'POST', headers: apiCall(jar.header) })
+    const res = await throwingApp(500).request('/do', { method: 'POST', headers: apiCall(jar.header) })
     expect(res.status).toBe(400)
     expect(res.headers.getSetCookie()).toEqual([])
 
     // Control: the same answer to an HTTPException below 500 is a deliberate answer, and written.
-    const answered = new Hono()
-    answered.onError((error, c) => c.json({ error: error.message }, 400))
-    answered.use(edgeSession({ secret: SECRET }))
-    answered.post('/do', async (c) => {
-      await complete(c)
-      throw new HTTPException(422, { message: 'client side' })
-    })
-    const ok = await answered.request('/do', { method: 'POST', headers: apiCall(jar.header) })
+    const ok = await throwingApp(422).request('/do', { method: 'POST', headers: apiCall(jar.header) })
     expect(ok.status).toBe(400)
     expect(ok.headers.getSetCookie().length).toBeGreaterThan(0)
   })
