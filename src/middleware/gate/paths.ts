@@ -145,17 +145,7 @@ export function normalizePath(path: string): string {
  * ```
  */
 export function safeRedirectPath(value: string | null | undefined, origin = 'http://localhost'): string | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_REDIRECT_CHARS) return undefined
-  let decoded = value
-  for (let i = 0; ; i++) {
-    if (!isLocalPath(decoded)) return undefined
-    if (i === MAX_DECODE_ROUNDS || !decoded.includes('%')) break
-    try {
-      decoded = decodeURIComponent(decoded)
-    } catch {
-      return undefined
-    }
-  }
+  if (typeof value !== 'string' || !passesRedirectChecks(value)) return undefined
   let url: URL
   try {
     url = new URL(value, origin)
@@ -164,8 +154,24 @@ export function safeRedirectPath(value: string | null | undefined, origin = 'htt
   }
   if (url.origin !== new URL(origin).origin) return undefined
   const out = url.pathname + url.search + url.hash
-  // Dot segments can resolve to `//host` (`/a/..//evil.com`).
-  return isLocalPath(out) ? out : undefined
+  // What is handed on must pass the same checks again: the URL parser resolves escaped dot
+  // segments (`/%2E%2E/%2F%2Fhost` -> `/%2F%2Fhost`), and its output is what gets decoded next.
+  return out === value || passesRedirectChecks(out) ? out : undefined
+}
+
+/** Local, short enough, and still local after each of a few rounds of decoding. */
+function passesRedirectChecks(value: string): boolean {
+  if (value.length === 0 || value.length > MAX_REDIRECT_CHARS) return false
+  let decoded = value
+  for (let i = 0; ; i++) {
+    if (!isLocalPath(decoded)) return false
+    if (i === MAX_DECODE_ROUNDS || !decoded.includes('%')) return true
+    try {
+      decoded = decodeURIComponent(decoded)
+    } catch {
+      return false
+    }
+  }
 }
 
 function isLocalPath(value: string): boolean {

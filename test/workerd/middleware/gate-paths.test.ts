@@ -209,6 +209,8 @@ describe('returnTo: only same-origin relative paths', () => {
     '/a/..//evil.com',
     '/.//evil.com',
     '/x/%2e%2e//evil.com',
+    // The URL parser resolves the escaped dots, leaving /%2F%2Fevil.example: refused like that spelling.
+    '/%2E%2E/%2F%2Fevil.example',
     '',
     `/${'a'.repeat(3000)}`,
   ]
