@@ -148,27 +148,41 @@ export function cookieBytes(cookies: ReadonlyArray<readonly [string, string]>): 
 
 /**
  * Returns `header` with every cookie in `managed` removed and `next` appended, other cookies
- * left byte for byte as they were.
+ * left byte for byte as they were (only the SP and HTAB around a pair are dropped, as the reader
+ * does). A name that `managed` accepts once String#trim has stripped it (a look-alike of ours
+ * such as `\u2000__Host-session`) is removed too, so no downstream parser that trims more than
+ * RFC 6265 takes it for ours. Other names are never trimmed: `\u2000__Host-csrf` stays a
+ * look-alike, not a second `__Host-csrf` placed before the real one.
  */
 export function rewriteCookieHeader(
   header: string | null | undefined,
   managed: (name: string) => boolean,
   next: ReadonlyArray<readonly [string, string]>,
 ): string {
-  const kept: string[] = []
+  let out = ''
   if (header) {
-    for (const pair of header.split(';')) {
-      const trimmed = pair.trim()
-      if (trimmed === '') continue
-      const eq = trimmed.indexOf('=')
-      // String#trim here, unlike the reader: a look-alike such as `\u2000__Host-session` is dropped
-      // as well, so no downstream parser that trims more than RFC 6265 takes it for ours.
-      const name = (eq === -1 ? trimmed : trimmed.slice(0, eq)).trim()
-      if (!managed(name)) kept.push(trimmed)
+    // The next '=' at or after the current pair, found once and reused by the pairs before it
+    // (as in the reader): searching from every pair would be quadratic in a header without one.
+    let eq = -1
+    for (let start = 0; start <= header.length; ) {
+      let end = header.indexOf(';', start)
+      if (end === -1) end = header.length
+      let from = start
+      let to = end
+      start = end + 1
+      while (from < to && isOws(header.charCodeAt(from))) from++
+      while (to > from && isOws(header.charCodeAt(to - 1))) to--
+      if (from === to) continue
+      if (eq < from) {
+        eq = header.indexOf('=', from)
+        if (eq === -1) eq = header.length
+      }
+      if (managed(header.slice(from, eq > to ? to : eq).trim())) continue
+      out += out === '' ? header.slice(from, to) : `; ${header.slice(from, to)}`
     }
   }
-  for (const [name, value] of next) kept.push(`${name}=${value}`)
-  return kept.join('; ')
+  for (const [name, value] of next) out += out === '' ? `${name}=${value}` : `; ${name}=${value}`
+  return out
 }
 
 /** Whether `name` is one of the session's cookies (main, a chunk, activity). */

@@ -7,9 +7,10 @@
  * algorithm pair the format is fixed (protected header in base64url is the AAD, a 96-bit IV, the
  * 128-bit tag after the ciphertext), and a general library spends more time on header handling,
  * option checks and copies than the cipher takes (bench/NOTES.md). The cipher itself stays
- * WebCrypto's. On opening, only the exact header `{alg:'dir', enc:'A256GCM', kid}` is accepted: no
- * `zip`, no `crit`, no other member; the key comes from the fixed keyring by `kid`, never from
- * header content. Tokens this isolate sealed or opened recently open again from a bounded cache
+ * WebCrypto's. On opening, the protected header must be byte for byte one we write,
+ * `{"alg":"dir","enc":"A256GCM","kid":"<kid>"}` for a kid of the keyring: no `zip`, no `crit`, no
+ * other member, and no other spelling of these three (order, whitespace, escapes, a BOM, duplicate
+ * members); it is never parsed, and the key comes from the fixed keyring by `kid`. Tokens this isolate sealed or opened recently open again from a bounded cache
  * of their parsed payload (see `openedCacheOf`), since a browser repeats its cookies on every request.
  * @module
  */
@@ -140,7 +141,8 @@ export function openToken<P extends object>(
 ): OpenedToken<P> | Promise<OpenedToken<P>> {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
   const ours = ownKeysOf(token, keyring)
-  if (!ours) return openUncached<P>(token, keyring, purpose, nowMs, undefined)
+  // Not one of our headers byte for byte: nothing else is a header we accept.
+  if (!ours) throw refusalOf(token)
   const cache = openedCacheOf(ours, purpose)
   const hit = lookup(cache, token.slice(-TAG_CHARS))
   // The tag only finds the entry; the whole token must match, or it is a different token.
@@ -150,8 +152,9 @@ export function openToken<P extends object>(
 }
 
 /**
- * The keys of one of our own headers, byte for byte (only then may the cache answer): the
- * current secret's is checked in place, without slicing or hashing the header.
+ * The keys of one of our own headers, byte for byte: the current secret's is checked in place,
+ * without slicing or hashing the header, the others by a lookup. base64url decoding is strict
+ * (one spelling per byte string), so comparing the segment compares the header's bytes.
  */
 function ownKeysOf(token: string, keyring: Keyring): SecretKeys | undefined {
   const current = sealedHeaderOf(keyring.current).encoded
@@ -165,9 +168,9 @@ async function openUncached<P extends object>(
   keyring: Keyring,
   purpose: KeyPurpose,
   nowMs: number,
-  ours: SecretKeys | undefined,
+  ours: SecretKeys,
 ): Promise<OpenedToken<P>> {
-  const parts = sealedPartsOf(token, keyring, ours)
+  const parts = sealedPartsOf(token, ours)
   if (!parts) throw refusalOf(token)
   const { keys, iv, aad, sealed } = parts
   let plaintext: ArrayBuffer
@@ -188,7 +191,7 @@ async function openUncached<P extends object>(
   const opened = checked<P>(payload, keys, keyring, nowMs)
   // Only tokens that open go in, as a copy: a token sliced out of a Cookie header can be a view
   // of the whole header, which the cache must not keep alive.
-  if (ours) remember(openedCacheOf(ours, purpose), copyOf(token), payload)
+  remember(openedCacheOf(ours, purpose), copyOf(token), payload)
   return opened
 }
 
@@ -303,10 +306,10 @@ function copyOf(ascii: string): string {
 }
 
 /**
- * Checks the structure, finds the keys by `kid` (`ours` when the header is one of ours byte for
- * byte) and decodes the parts; `undefined` when the token cannot be one of ours.
+ * Checks the structure and decodes the parts of a token whose header is one of ours (`keys`);
+ * `undefined` when the rest cannot be one of ours.
  */
-function sealedPartsOf(token: string, keyring: Keyring, ours: SecretKeys | undefined): SealedParts | undefined {
+function sealedPartsOf(token: string, keys: SecretKeys): SealedParts | undefined {
   // header . (empty encrypted key) . iv . ciphertext . tag: exactly four dots, at positions
   // h, k = h + 1, i = k + 1 + IV_CHARS and c, with the tag TAG_CHARS long after the last.
   const h = token.indexOf('.')
@@ -316,20 +319,6 @@ function sealedPartsOf(token: string, keyring: Keyring, ours: SecretKeys | undef
   if (h <= 0 || token.charCodeAt(k) !== 46 || i !== k + 1 + IV_CHARS || c <= i + 1 || token.indexOf('.', c + 1) !== -1) return undefined
   if (token.length - c - 1 !== TAG_CHARS) return undefined
 
-  let keys: SecretKeys
-  let aad: Uint8Array<ArrayBuffer>
-  if (ours) {
-    keys = ours
-    aad = sealedHeaderOf(ours).aad
-  } else {
-    const encodedHeader = token.slice(0, h)
-    const found = keysFromHeader(encodedHeader, keyring)
-    if (!found) return undefined
-    keys = found
-    // A header that decoded is base64url, so its characters are ASCII: these are its bytes.
-    aad = encoder.encode(encodedHeader) as Uint8Array<ArrayBuffer>
-  }
-
   const iv = decode(token.slice(k + 1, i))
   const ciphertext = decode(token.slice(i + 1, c))
   const tag = decode(token.slice(c + 1))
@@ -337,28 +326,7 @@ function sealedPartsOf(token: string, keyring: Keyring, ours: SecretKeys | undef
   const sealed = new Uint8Array(ciphertext.length + TAG_BYTES)
   sealed.set(ciphertext)
   sealed.set(tag, ciphertext.length)
-  return { keys, iv, aad, sealed }
-}
-
-/**
- * The keys named by a header that is not one of ours byte for byte (another JOSE library may
- * order or space members differently). It must be exactly `{alg:'dir', enc:'A256GCM', kid}`.
- */
-function keysFromHeader(encoded: string, keyring: Keyring): SecretKeys | undefined {
-  const bytes = decode(encoded)
-  if (!bytes) return undefined
-  let header: unknown
-  try {
-    header = JSON.parse(decoder.decode(bytes))
-  } catch {
-    return undefined
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) return undefined
-  // Exactly three members, and these three: `zip`, `crit`, `p2c`, `epk` or anything else is refused.
-  if (Object.keys(header).length !== 3) return undefined
-  const { alg, enc, kid } = header as Record<string, unknown>
-  if (alg !== 'dir' || enc !== 'A256GCM' || typeof kid !== 'string') return undefined
-  return keyring.byKid.get(kid)
+  return { keys, iv, aad: sealedHeaderOf(keys).aad, sealed }
 }
 
 function isTokenPayload(value: unknown): value is TokenClaims {

@@ -11,7 +11,7 @@ import { SessionState } from '../state/session-state.js'
 import type { EdgeSessionOptions, SessionClaims } from '../types.js'
 import { createActivityTracker } from './activity/index.js'
 import { createLazyGate } from './gate/index.js'
-import { mergeRequestCookies } from './header-merge/index.js'
+import { keepRequestBody, mergeRequestCookies } from './header-merge/index.js'
 
 const NO_STORE = 'private, no-store'
 
@@ -41,6 +41,7 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
   const mergeCookies = (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => mergeRequestCookies(c, names, cookies)
 
   return async function edgeSessionMiddleware(c, next) {
+    keepRequestBody(c)
     const pending = resolved.keyring(c)
     // Derived already on every request but the first few: no await then.
     const keyring = pending instanceof Promise ? await pending : pending

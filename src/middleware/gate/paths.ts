@@ -1,11 +1,13 @@
 /**
  * Path matching for the gate. Two directions, two rules, so that no spelling of a path slips past:
- * - what stays reachable (`allow`, the login path) must match both the path as Hono routes it
- *   and its canonical form (decoded, dot segments resolved, slashes collapsed), so
- *   `/static/..%2Fexplore` is not let through to a handler or an origin that decodes it;
- * - what needs a sign-in (`protect`) matches if the routed path or its canonical form does, each
- *   as is or lower-cased, so `/%65xplore`, `//explore`, `/explore/` and `/EXPLORE` are caught, and
- *   so is `/admin/..%2f`, which Hono routes to `/admin/*` though its canonical form is `/`.
+ * - what stays reachable (`allow`, the login path) must match the path as Hono routes it and
+ *   every form a server may read it as (see {@link pathForms}), so `/static/..%2Fexplore`,
+ *   `/static/..;/explore` and `/static/／..／explore` are not let through to a handler or an
+ *   origin that decodes, drops `;` parameters or folds Unicode compatibility forms;
+ * - what needs a sign-in (`protect`) matches if the routed path or any of those forms does, each
+ *   as is or lower-cased, so `/%65xplore`, `//explore`, `/explore/`, `/EXPLORE`, `/explore;x` and
+ *   `/ｅｘｐｌｏｒｅ` are caught, and so is `/admin/..%2f`, which Hono routes to `/admin/*` though
+ *   its canonical form is `/`.
  * @module
  */
 import type { Context } from 'hono'
@@ -19,6 +21,11 @@ const MAX_DECODE_ROUNDS = 3
 const MAX_REDIRECT_CHARS = 2048
 // Anything that can make the canonical form differ from the routed path; most paths have none.
 const NEEDS_CANONICAL = /%|\\|\/\/|\/\.|.\/$/
+// Where a server may read the path otherwise than its canonical form: `;` path parameters, escapes
+// (which may hide either) and non-ASCII (NFKC folds `／` to `/`, `ｅ` to `e`). Most paths have none.
+const NEEDS_FORMS = /[;%\u0080-\uffff]/
+// A `;` parameter and the rest of its segment, as servlet-style servers drop them.
+const PATH_PARAMETER = /;[^/\\]*/g
 // Decoded run by run (as Hono does), so one bad escape such as `%zz` leaves the others decoded.
 const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g
 const ASCII_ESCAPE = /%[0-7][0-9A-Fa-f]/g
@@ -34,6 +41,10 @@ export function compileAllowRules(rules: readonly PathRule[], label: string): Pa
   const test = compileEach(rules, label, false)
   return (path, c) => {
     if (!test(path, c)) return false
+    if (NEEDS_FORMS.test(path)) {
+      for (const form of pathForms(path)) if (form !== path && !test(form, c)) return false
+      return true
+    }
     const canonical = canonicalPath(path)
     return canonical === path || test(canonical, c)
   }
@@ -54,7 +65,17 @@ export function compileProtectRules(rules: readonly PathRule[], label: string): 
     label,
     false,
   )
+  const matchesAny = (path: string, c: Context) => {
+    if (strings(path.toLowerCase(), c) || others(path, c) || others(path.toLowerCase(), c)) return true
+    for (const form of pathForms(path)) {
+      const lower = form.toLowerCase()
+      if (strings(lower, c) || others(form, c) || (lower !== form && others(lower, c))) return true
+    }
+    return false
+  }
   return (path, c) => {
+    // Rare spellings (`;`, escapes, non-ASCII) take the long way through every form.
+    if (NEEDS_FORMS.test(path)) return matchesAny(path, c)
     // Handlers see the routed path, a decoding origin the canonical one: catching either is the safe side.
     const canonical = canonicalPath(path)
     const lowerPath = path.toLowerCase()
@@ -100,12 +121,63 @@ function compileEach(rules: readonly PathRule[], label: string, lowerCase: boole
  */
 export function canonicalPath(path: string): string {
   if (!NEEDS_CANONICAL.test(path)) return path
+  return resolveSegments(decodeRounds(path))
+}
+
+/**
+ * Every form other servers may read `path` as, canonical each: as is; with `;` path parameters
+ * dropped from each segment before decoding (servlet containers) and after it (`%3B` too); with
+ * Unicode compatibility forms folded (NFKC, between decoding rounds too: `％２ｅ` is `%2e`); and
+ * both. A rule must hold for all of them (`allow`), or for any (`protect`). Called only for paths
+ * with `;`, `%` or non-ASCII.
+ *
+ * @example
+ * ```ts
+ * pathForms('/static/..;/explore') // ['/static/..;/explore', '/explore']
+ * pathForms('/ｅｘｐｌｏｒｅ') // ['/ｅｘｐｌｏｒｅ', '/explore']
+ * ```
+ */
+export function pathForms(path: string): string[] {
+  const decoded = decodeRounds(path)
+  const folded = foldRounds(path)
+  const forms = [
+    resolveSegments(decoded),
+    resolveSegments(decodeRounds(dropParameters(path))),
+    resolveSegments(dropParameters(decoded)),
+    resolveSegments(folded),
+    resolveSegments(dropParameters(folded)),
+    resolveSegments(foldRounds(dropParameters(path))),
+  ]
+  return [...new Set(forms)]
+}
+
+function dropParameters(path: string): string {
+  return path.includes(';') ? path.replace(PATH_PARAMETER, '') : path
+}
+
+function decodeRounds(path: string): string {
   let p = path
   for (let i = 0; i < MAX_DECODE_ROUNDS && p.includes('%'); i++) {
     const next = p.replace(ESCAPE_RUN, decodeRun)
     if (next === p) break
     p = next
   }
+  return p
+}
+
+/** {@link decodeRounds} with NFKC before and after each round, until neither changes anything. */
+function foldRounds(path: string): string {
+  let p = path.normalize('NFKC')
+  for (let i = 0; i < MAX_DECODE_ROUNDS && p.includes('%'); i++) {
+    const next = p.replace(ESCAPE_RUN, decodeRun).normalize('NFKC')
+    if (next === p) break
+    p = next
+  }
+  return p
+}
+
+/** `\` read as `/`, dot segments resolved, empty segments dropped: `/a//b/../c/` is `/a/c`. */
+function resolveSegments(p: string): string {
   const out: string[] = []
   for (const segment of p.replace(/\\/g, '/').split('/')) {
     if (segment === '' || segment === '.') continue
@@ -145,17 +217,7 @@ export function normalizePath(path: string): string {
  * ```
  */
 export function safeRedirectPath(value: string | null | undefined, origin = 'http://localhost'): string | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_REDIRECT_CHARS) return undefined
-  let decoded = value
-  for (let i = 0; ; i++) {
-    if (!isLocalPath(decoded)) return undefined
-    if (i === MAX_DECODE_ROUNDS || !decoded.includes('%')) break
-    try {
-      decoded = decodeURIComponent(decoded)
-    } catch {
-      return undefined
-    }
-  }
+  if (typeof value !== 'string' || !passesRedirectChecks(value)) return undefined
   let url: URL
   try {
     url = new URL(value, origin)
@@ -164,8 +226,24 @@ export function safeRedirectPath(value: string | null | undefined, origin = 'htt
   }
   if (url.origin !== new URL(origin).origin) return undefined
   const out = url.pathname + url.search + url.hash
-  // Dot segments can resolve to `//host` (`/a/..//evil.com`).
-  return isLocalPath(out) ? out : undefined
+  // What is handed on must pass the same checks again: the URL parser resolves escaped dot
+  // segments (`/%2E%2E/%2F%2Fhost` -> `/%2F%2Fhost`), and its output is what gets decoded next.
+  return out === value || passesRedirectChecks(out) ? out : undefined
+}
+
+/** Local, short enough, and still local after each of a few rounds of decoding. */
+function passesRedirectChecks(value: string): boolean {
+  if (value.length === 0 || value.length > MAX_REDIRECT_CHARS) return false
+  let decoded = value
+  for (let i = 0; ; i++) {
+    if (!isLocalPath(decoded)) return false
+    if (i === MAX_DECODE_ROUNDS || !decoded.includes('%')) return true
+    try {
+      decoded = decodeURIComponent(decoded)
+    } catch {
+      return false
+    }
+  }
 }
 
 function isLocalPath(value: string): boolean {

@@ -2,16 +2,12 @@
  * Downstream handlers must see the session as it is now, not as the browser sent it: once the
  * session's cookies change, the request's own Cookie header reads rewritten from then on, so
  * `c.req.header('cookie')`, `getCookie(c)` and `fetch(c.req.raw)` to an origin all carry the new
- * values. This is Auth0's "combine the headers" recipe, done once, here.
+ * values. This is Auth0's "combine the headers" recipe, done once, here. Everything else goes on
+ * as it arrived, byte for byte: the other cookies, and the body however a handler read it.
  * @module
  */
 import type { Context, HonoRequest } from 'hono'
 import { type CookieNames, isSessionCookieName, rewriteCookieHeader } from '../../codec/cookie-jar.js'
-
-/** What Hono's `c.req.bodyCache` really holds: promises, keyed by the method that read the body. */
-type BodyCache = Partial<Record<'arrayBuffer' | 'text' | 'blob' | 'json' | 'formData', Promise<unknown>>>
-
-const BOUNDARY = /boundary=(?:"([^"]+)"|([^;\s]+))/i
 
 /** A merge decided but not built yet: what `c.req.raw` will be made from on its first read. */
 interface PendingMerge {
@@ -27,7 +23,7 @@ type MergingRequest = HonoRequest & { [PENDING]?: PendingMerge | undefined }
 
 /**
  * Makes `c.req.raw` a copy whose Cookie header carries `cookies` instead of the session's old
- * ones, other cookies kept as they were. Incoming requests have immutable headers on Workers,
+ * ones, other cookies kept byte for byte. Incoming requests have immutable headers on Workers,
  * hence a copy; building a `Request` costs more than sealing the cookie, so it is built on the
  * first read of `c.req.raw` (by `c.req.header()`, `getCookie(c)`, `fetch(c.req.raw)`, ...), and
  * not at all when nothing downstream looks. Whoever reads it sees the merged request.
@@ -82,49 +78,43 @@ function buildMerged(req: HonoRequest, { original: raw, names, cookies }: Pendin
   if (cookie === '') headers.delete('cookie')
   else headers.set('cookie', cookie)
   if (!raw.bodyUsed) return new Request(raw, { headers })
-  // Read through c.req.json() & co.: the raw stream is spent but Hono cached the body. Hand the
-  // cached body on, so c.req.raw.text() and fetch(c.req.raw) still carry it.
+  // Read through c.req.formData() & co.: the raw stream is spent, but the bytes it carried are
+  // kept (see keepRequestBody). Hand those on, unchanged, so fetch(c.req.raw) and
+  // c.req.raw.text() carry what arrived; Content-Type and Content-Length stay true.
   const init: RequestInit & { cf?: unknown; duplex?: 'half' } = { method: raw.method, headers, redirect: raw.redirect, signal: raw.signal }
   const cf = (raw as Request & { cf?: unknown }).cf
   if (cf !== undefined) init.cf = cf
-  const body = raw.method === 'GET' || raw.method === 'HEAD' ? undefined : replayBody(req.bodyCache as BodyCache, headers)
-  if (body) {
+  if (raw.method !== 'GET' && raw.method !== 'HEAD') {
+    const body = keptBody(req.bodyCache as unknown as BodyCache)
+    if (!(body instanceof ArrayBuffer)) init.duplex = 'half'
     init.body = body
-    init.duplex = 'half'
   }
   return new Request(raw.url, init)
 }
 
-/** A stream of the cached body; adjusts `headers` when the body has to be encoded again. */
-function replayBody(cache: BodyCache, headers: Headers): ReadableStream<Uint8Array> | undefined {
-  let bytes: () => Promise<ArrayBuffer>
-  if (cache.arrayBuffer) {
-    const cached = cache.arrayBuffer as Promise<ArrayBuffer>
-    bytes = () => cached
-  } else if (cache.text || cache.blob) {
-    const cached = (cache.text ?? cache.blob) as Promise<string | Blob>
-    bytes = async () => new Response(await cached).arrayBuffer()
-  } else if (cache.json) {
-    // Older Hono cached the parsed JSON: same value, not necessarily the same bytes.
-    const cached = cache.json
-    headers.delete('content-length')
-    bytes = async () => new Response(JSON.stringify(await cached)).arrayBuffer()
-  } else if (cache.formData) {
-    const cached = cache.formData as Promise<FormData>
-    const type = headers.get('content-type') ?? ''
-    const match = BOUNDARY.exec(type)
-    const boundary = match?.[1] ?? match?.[2]
-    if (!boundary && !/^application\/x-www-form-urlencoded/i.test(type)) return undefined
-    headers.delete('content-length')
-    bytes = async () => {
-      const form = await cached
-      return boundary ? encodeMultipart(form, boundary) : new Response(encodeUrlEncoded(form)).arrayBuffer()
-    }
-  } else return undefined
+/** What Hono's `c.req.bodyCache` holds when edgeSession did not install its own: promises (or, from a validator, values) by method. */
+type BodyCache = Partial<Record<'arrayBuffer' | 'text' | 'blob' | 'json' | 'formData', unknown>>
+
+/**
+ * The body's bytes, as they arrived: an ArrayBuffer when already read, else a stream of them. A
+ * body whose bytes are gone (read as text, JSON or form data before edgeSession ran, or through
+ * `c.req.raw` itself) becomes a stream that fails with a TypeError, as reading a used body does:
+ * a re-encoding is not the request that arrived (a form parsed one way can be re-encoded into
+ * fields another parser reads otherwise).
+ */
+function keptBody(cache: BodyCache): ArrayBuffer | ReadableStream<Uint8Array> {
+  let bytes: Promise<ArrayBuffer> | undefined
+  if (cache instanceof ExactBodyCache) {
+    const read = cache[READ]
+    if (read?.bytes) return read.bytes
+    bytes = read?.promise
+  } else if (cache.arrayBuffer) bytes = Promise.resolve(cache.arrayBuffer as Promise<ArrayBuffer>)
+  else if (cache.blob) bytes = Promise.resolve(cache.blob as Promise<Blob>).then((blob) => blob.arrayBuffer())
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      if (!bytes) return controller.error(new TypeError(SPENT))
       try {
-        const buffer = await bytes()
+        const buffer = await bytes
         if (buffer.byteLength > 0) controller.enqueue(new Uint8Array(buffer))
         controller.close()
       } catch (error) {
@@ -134,25 +124,105 @@ function replayBody(cache: BodyCache, headers: Headers): ReadableStream<Uint8Arr
   })
 }
 
-function encodeUrlEncoded(form: FormData): string {
-  const params = new URLSearchParams()
-  form.forEach((value, name) => params.append(name, typeof value === 'string' ? value : value.name))
-  return params.toString()
+const SPENT =
+  'hono-edge-session: the request body was read before edgeSession ran (or through c.req.raw) and its bytes are gone; read it through c.req after edgeSession to forward it.'
+
+const READ = Symbol('hono-edge-session.body-read')
+
+/** The one read of the body's bytes, and its result once there. */
+interface BodyRead {
+  readonly promise: Promise<ArrayBuffer>
+  bytes?: ArrayBuffer
 }
 
-/** multipart/form-data with the request's own boundary, so its Content-Type header stays true. */
-function encodeMultipart(form: FormData, boundary: string): Promise<ArrayBuffer> {
-  const parts: Array<string | Blob> = []
-  form.forEach((value, name) => {
-    const head = `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"`
-    if (typeof value === 'string') parts.push(`${head}\r\n\r\n${value}\r\n`)
-    else parts.push(`${head}; filename="${quoted(value.name)}"\r\nContent-Type: ${value.type || 'application/octet-stream'}\r\n\r\n`, value, '\r\n')
-  })
-  parts.push(`--${boundary}--\r\n`)
-  return new Blob(parts).arrayBuffer()
+/**
+ * Stands in for Hono's `c.req.bodyCache`: every way of reading the body (`c.req.json()`,
+ * `.text()`, `.formData()`, `.blob()`, `.arrayBuffer()`, `parseBody()`, validators) is served from
+ * one read of its bytes, so the bytes are there for the merged request however the handler read
+ * it. Nothing is read until someone asks. Each result is kept as an own property, as Hono keeps
+ * its cache, `arrayBuffer` first (what Hono's `cloneRawRequest` replays from).
+ */
+class ExactBodyCache {
+  [READ]: BodyRead | undefined
+  readonly #req: MergingRequest
+
+  constructor(req: MergingRequest) {
+    this.#req = req
+  }
+
+  get arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#bytes()
+  }
+  set arrayBuffer(value: unknown) {
+    keep(this, 'arrayBuffer', value)
+  }
+  get text(): Promise<string> {
+    return keep(this, 'text', this.#bytes().then((buffer) => new Response(buffer).text()))
+  }
+  set text(value: unknown) {
+    keep(this, 'text', value)
+  }
+  get json(): Promise<unknown> {
+    return keep(this, 'json', this.#bytes().then((buffer) => new Response(buffer).json()))
+  }
+  set json(value: unknown) {
+    keep(this, 'json', value)
+  }
+  get blob(): Promise<Blob> {
+    return keep(this, 'blob', this.#bytes().then((buffer) => this.#typed(buffer).blob()))
+  }
+  set blob(value: unknown) {
+    keep(this, 'blob', value)
+  }
+  get formData(): Promise<FormData> {
+    return keep(this, 'formData', this.#bytes().then((buffer) => this.#typed(buffer).formData()))
+  }
+  set formData(value: unknown) {
+    keep(this, 'formData', value)
+  }
+
+  #bytes(): Promise<ArrayBuffer> {
+    let read = this[READ]
+    if (!read) {
+      // The request the body is still in: the original while a merge is pending, else c.req.raw.
+      const source = this.#req[PENDING]?.original ?? this.#req.raw
+      const promise = source.arrayBuffer()
+      const started: BodyRead = { promise }
+      promise.then((buffer) => (started.bytes = buffer), () => {})
+      read = this[READ] = started
+      keep(this, 'arrayBuffer', promise)
+    }
+    return read.promise
+  }
+
+  /** A Response carrying the request's Content-Type, so the body parses as the request's would. */
+  #typed(buffer: ArrayBuffer): Response {
+    const type = (this.#req[PENDING]?.original ?? this.#req.raw).headers.get('content-type')
+    return new Response(buffer, type === null ? undefined : { headers: { 'content-type': type } })
+  }
 }
 
-/** Escapes a name the way browsers do inside a multipart header's quoted string. */
-function quoted(value: string): string {
-  return value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22')
+function keep<T>(cache: ExactBodyCache, key: string, value: T): T {
+  Object.defineProperty(cache, key, { value, writable: true, enumerable: true, configurable: true })
+  return value
+}
+
+/**
+ * Makes every read of the request body through `c.req` keep the body's bytes, so a merged
+ * request (see {@link mergeRequestCookies}) can carry them on exactly as they arrived. Called by
+ * edgeSession before anything downstream runs; costs one small object for requests that can have
+ * a body, and nothing is read until a handler asks.
+ *
+ * @example
+ * ```ts
+ * keepRequestBody(c)
+ * await c.req.formData() // parsed from the kept bytes
+ * ```
+ */
+export function keepRequestBody(c: Context): void {
+  const req = c.req as MergingRequest
+  const raw = req[PENDING]?.original ?? req.raw
+  // A body read before edgeSession ran is in Hono's cache already (or gone): leave it there.
+  if (raw.method === 'GET' || raw.method === 'HEAD' || raw.bodyUsed || req.bodyCache instanceof ExactBodyCache) return
+  req.bodyCache = new ExactBodyCache(req) as unknown as HonoRequest['bodyCache']
 }

@@ -114,10 +114,11 @@ describe('we open jose-made tokens', () => {
     expect(opened.payload).toEqual({ sid: 'abc', iat: NOW_S, exp: NOW_S + 60 })
   })
 
-  it('the same three members in another order (a header that is not ours byte for byte)', async () => {
+  it('the same three members in another order are refused: only the header bytes we write open', async () => {
     const token = await joseSeal(payload(), { kid, enc: 'A256GCM', alg: 'dir' }, key)
     expect(decodeProtectedHeader(token)).toEqual({ kid, enc: 'A256GCM', alg: 'dir' })
-    expect((await openToken(token, keyring, 'session', NOW)).payload).toEqual(payload())
+    expect(await compactDecrypt(token, key, PINNED)).toBeDefined()
+    expect(await outcome(token, keyring)).toBe('undecryptable')
   })
 
   it('a token of an older secret opens and says it is stale', async () => {
@@ -264,6 +265,73 @@ function decodeB64url(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
   return Uint8Array.from(binary, (c) => c.charCodeAt(0))
 }
+
+/**
+ * A compact JWE whose protected header is exactly `headerBytes`, sealed with the real key and
+ * cipher (the header's base64url as AAD, as RFC 7516 says): only a header rule can refuse it.
+ */
+async function sealedUnderHeaderBytes(headerBytes: Uint8Array, aesKey: Uint8Array<ArrayBuffer> = key): Promise<string> {
+  const encodedHeader = b64url(headerBytes)
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const cryptoKey = await crypto.subtle.importKey('raw', aesKey, 'AES-GCM', false, ['encrypt'])
+  const plaintext = encoder.encode(JSON.stringify(payload()))
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(encodedHeader), tagLength: 128 }, cryptoKey, plaintext))
+  return `${encodedHeader}..${b64url(iv)}.${b64url(sealed.subarray(0, -16))}.${b64url(sealed.subarray(-16))}`
+}
+
+function b64url(bytes: Uint8Array): string {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+describe('the exact header: only the bytes we write open', () => {
+  const exact = () => `{"alg":"dir","enc":"A256GCM","kid":"${kid}"}`
+
+  it('control: the exact bytes, sealed by hand or by jose from { alg, enc, kid }, open', async () => {
+    expect(await outcome(await sealedUnderHeaderBytes(encoder.encode(exact())), keyring)).toBe('opened')
+    const jose = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid }, key)
+    expect(decoder.decode(decodeB64url(jose.split('.')[0] as string))).toBe(exact())
+    expect(await outcome(jose, keyring)).toBe('opened')
+    // An older secret's header, in the same form, under its own key.
+    const old = `{"alg":"dir","enc":"A256GCM","kid":"${oldKid}"}`
+    expect(await outcome(await sealedUnderHeaderBytes(encoder.encode(old), await rawKey(OLD_SECRET, 'session')), rotated)).toBe('opened')
+  })
+
+  // Each one means { alg: 'dir', enc: 'A256GCM', kid } to JSON.parse (the last of duplicates wins),
+  // and each was accepted while the reader parsed the header.
+  const variants: Array<[string, () => Uint8Array]> = [
+    ['a duplicate alg, "none" first', () => encoder.encode(`{"alg":"none","enc":"A256GCM","kid":"${kid}","alg":"dir"}`)],
+    ['a duplicate alg, "dir" first and last', () => encoder.encode(`{"alg":"dir","alg":"dir","enc":"A256GCM","kid":"${kid}"}`)],
+    ['a duplicate enc', () => encoder.encode(`{"alg":"dir","enc":"A128CBC-HS256","enc":"A256GCM","kid":"${kid}"}`)],
+    ['a duplicate kid, an unknown one first', () => encoder.encode(`{"alg":"dir","enc":"A256GCM","kid":"AAAAAAAAAAAA","kid":"${kid}"}`)],
+    ['a UTF-8 byte order mark before the object', () => new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode(exact())])],
+    ['an escaped member name', () => encoder.encode(`{"\\u0061lg":"dir","enc":"A256GCM","kid":"${kid}"}`)],
+    ['an escaped value', () => encoder.encode(`{"alg":"\\u0064ir","enc":"A256GCM","kid":"${kid}"}`)],
+    ['the members in another order', () => encoder.encode(`{"enc":"A256GCM","alg":"dir","kid":"${kid}"}`)],
+    ['whitespace between tokens', () => encoder.encode(`{"alg": "dir", "enc": "A256GCM", "kid": "${kid}"}`)],
+    ['a trailing newline', () => encoder.encode(`${exact()}\n`)],
+    ['leading whitespace', () => encoder.encode(` ${exact()}`)],
+  ]
+
+  it.each(variants)('refuses %s', async (_label, bytes) => {
+    const header = bytes()
+    // What a JSON reader makes of it: the very header we write, so only a byte comparison refuses it.
+    expect(JSON.parse(new TextDecoder().decode(header))).toEqual({ alg: 'dir', enc: 'A256GCM', kid })
+    expect(await outcome(await sealedUnderHeaderBytes(header), keyring)).toBe('undecryptable')
+  })
+
+  it('refuses the exact bytes in a non-canonical base64url spelling (the AAD is the spelling, not the bytes)', async () => {
+    const token = await sealedUnderHeaderBytes(encoder.encode(exact()))
+    const [h, ...rest] = token.split('.')
+    const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const header = h as string
+    // 50 bytes: 67 characters, the last carrying 2 unused bits.
+    expect(header.length % 4).toBe(3)
+    const spelled = header.slice(0, -1) + B64URL[B64URL.indexOf(header.slice(-1)) ^ 1]
+    expect(await outcome([spelled, ...rest].join('.'), keyring)).toBe('undecryptable')
+  })
+})
 
 describe('the isolate cache of opened tokens changes nothing but speed', () => {
   it('checks expiry on every call, cached or not', async () => {

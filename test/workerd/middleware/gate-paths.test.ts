@@ -182,6 +182,118 @@ describe('gate paths: protect catches every spelling for anonymous requests', ()
   })
 })
 
+/**
+ * Stands for a servlet-style origin behind a catch-all proxy: drops `;` path parameters from each
+ * segment (before decoding, as Tomcat does, and after, as some proxies do), reads Unicode
+ * compatibility forms as their plain letters (NFKC: `／` is `/`, `ｅ` is `e`), decodes and resolves.
+ * Answers with every path it may serve.
+ */
+function servletReadings(url: string): string[] {
+  const raw = new URL(url).pathname
+  const strip = (p: string) => p.replace(/;[^/\\]*/g, '')
+  const decode = (p: string) => {
+    let out = p
+    for (let i = 0; i < 3; i++) out = out.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run)
+      } catch {
+        return run
+      }
+    })
+    return out
+  }
+  const resolve = (p: string) => new URL(p.replace(/\\/g, '/').replace(/\/{2,}/g, '/'), 'http://origin').pathname.replace(/\/$/, '').toLowerCase() || '/'
+  const nfkc = (p: string) => decode(p).normalize('NFKC')
+  return [...new Set([resolve(decode(strip(raw))), resolve(strip(decode(raw))), resolve(nfkc(raw)), resolve(strip(nfkc(raw))), resolve(decode(raw))].map((p) => decode(p)))]
+}
+
+describe("gate paths: ';' path parameters and Unicode compatibility forms", () => {
+  const PROTECTED = ['/explore', '/api/me']
+  const ANONYMOUS = [
+    '/explore;x',
+    '/explore;jsessionid=ABC',
+    '/explore/;x',
+    '/api;x/me',
+    '/api/me;x',
+    '/api;/me',
+    '/explore%3Bx',
+    '/ｅｘｐｌｏｒｅ',
+    '/ＥＸＰＬＯＲＥ',
+    '/%EF%BD%85xplore',
+    '/api／me',
+    '/explore；x',
+    '/a;x%2F..%2Fexplore',
+  ]
+  const MID_ONBOARDING = [
+    '/static/..;/explore',
+    '/assets/..;/api/me',
+    '/onboarding/..;/explore',
+    '/static/／..／explore',
+    '/static/..;x/explore',
+    '/static/%2e%2e;/explore',
+    '/static/..%3B/explore',
+    '/static/．．/explore',
+    '/onboarding/..；/explore',
+    '/auth/..;/..;/explore',
+    '/static/%EF%BC%8F..%EF%BC%8Fexplore',
+  ]
+
+  it('the servlet-style origin reads each of these spellings as a protected path', () => {
+    for (const path of [...ANONYMOUS, ...MID_ONBOARDING]) {
+      expect(servletReadings(`http://x${path}`).some((p) => PROTECTED.includes(p)), path).toBe(true)
+    }
+  })
+
+  it('protect blocks them for anonymous requests, every method, strict on and off', async () => {
+    for (const strict of [true, false]) {
+      const { app, hits } = createOnboardingApp({ strict, onboarding: { protect: ['/explore', '/api/*'] } })
+      for (const path of ANONYMOUS) {
+        for (const method of METHODS) {
+          for (const headers of [navigation(), apiCall()]) {
+            const res = await app.request(path, { method, headers })
+            expect([303, 401], `${method} ${path}`).toContain(res.status)
+          }
+        }
+      }
+      expect(hits.paths).toEqual([])
+    }
+  })
+
+  it('allow refuses them mid-onboarding, also behind a proxy to a servlet-style origin', async () => {
+    let originHits = 0
+    const origin = new Hono()
+    origin.all('*', (c) => {
+      if (servletReadings(c.req.url).some((p) => PROTECTED.includes(p))) originHits++
+      return c.text('origin')
+    })
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, onboarding: {} }))
+    for (const prefix of ['/onboarding/*', '/static/*', '/assets/*', '/auth/*']) app.all(prefix, (c) => origin.fetch(c.req.raw))
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    for (const path of MID_ONBOARDING) {
+      for (const method of METHODS) {
+        for (const headers of [navigation(jar.header), apiCall(jar.header)]) {
+          const res = await app.request(path, { method, headers })
+          expect([303, 403], `${method} ${path}`).toContain(res.status)
+        }
+      }
+    }
+    expect(originHits).toBe(0)
+  })
+
+  it('controls: parameters and compatibility forms that stay inside an allowed path pass, unprotected ones are not blocked', async () => {
+    const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/explore', '/api/*'] } })
+    for (const path of ['/explorer;x', '/café', '/ｈｅｌｌｏ', '/docs;v=1/explore']) {
+      expect((await app.request(path, { headers: apiCall() })).status, path).toBe(200)
+    }
+    expect(hits.paths.length).toBe(4)
+    const mid = await jarWith({ onboardingStep: 'PROFILE' })
+    for (const path of ['/static/app.js;v=1', '/onboarding/profile;x', '/static/ﬁle.js', '/assets/ｓｉｔｅ.css']) {
+      expect((await app.request(path, { headers: apiCall(mid.header) })).status, path).toBe(200)
+    }
+  })
+})
+
 describe('returnTo: only same-origin relative paths', () => {
   const ATTACKS = [
     '//evil.com',
@@ -209,6 +321,8 @@ describe('returnTo: only same-origin relative paths', () => {
     '/a/..//evil.com',
     '/.//evil.com',
     '/x/%2e%2e//evil.com',
+    // The URL parser resolves the escaped dots, leaving /%2F%2Fevil.example: refused like that spelling.
+    '/%2E%2E/%2F%2Fevil.example',
     '',
     `/${'a'.repeat(3000)}`,
   ]
