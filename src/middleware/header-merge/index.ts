@@ -81,7 +81,13 @@ function buildMerged(req: HonoRequest, { original: raw, names, cookies }: Pendin
   const cookie = rewriteCookieHeader(raw.headers.get('cookie'), (name) => isSessionCookieName(name, names), cookies)
   if (cookie === '') headers.delete('cookie')
   else headers.set('cookie', cookie)
-  if (!raw.bodyUsed) return new Request(raw, { headers })
+  if (!raw.bodyUsed) {
+    const merged = new Request(raw, { headers })
+    // Bun keeps the original request's headers when `init.headers` is empty, so a Cookie header
+    // that was the only one would survive its removal.
+    if (cookie === '') merged.headers.delete('cookie')
+    return merged
+  }
   // Read through c.req.json() & co.: the raw stream is spent but Hono cached the body. Hand the
   // cached body on, so c.req.raw.text() and fetch(c.req.raw) still carry it.
   const init: RequestInit & { cf?: unknown; duplex?: 'half' } = { method: raw.method, headers, redirect: raw.redirect, signal: raw.signal }
