@@ -64,6 +64,11 @@ app.post('/logout', async (c) => {
 })
 app.all('/echo', async (c) => c.json({ cookie: c.req.header('cookie') ?? null, body: await c.req.text(), type: c.req.header('content-type') ?? null }))
 app.get('/whoami', (c) => c.text(getSession(c)?.user.sub ?? 'nobody'))
+app.post('/login-large', async (c) => {
+  await createSession<{ notes: string }>(c, { user: { sub: 'served' }, notes: 'x'.repeat(Number(c.req.query('chars'))) })
+  return c.body(null, 204)
+})
+app.get('/notes', (c) => c.text(String(getSession<{ notes?: string }>(c)?.notes?.length ?? 'none')))
 
 let server: Awaited<ReturnType<Serve>>
 beforeAll(async () => {
@@ -132,6 +137,19 @@ describe('requests from the runtime’s own server', () => {
       }
     })
   }
+
+  it('a session near the default maxBytes (three chunks, about 10 KB of cookies) comes back whole', async () => {
+    const chars = 7_200
+    const login = await fetch(`${server.origin}/login-large?chars=${chars}`, { method: 'POST' })
+    expect(login.status).toBe(204)
+    const pairs = kept(login)
+    expect(pairs.map((pair) => pair.slice(0, pair.indexOf('=')))).toEqual(['__Host-session.0', '__Host-session.1', '__Host-session.2'])
+    const cookie = pairs.join('; ')
+    expect(cookie.length).toBeGreaterThan(9_500)
+    const res = await fetch(`${server.origin}/notes`, { headers: { cookie } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe(String(chars))
+  })
 
   it('after sign-out, a proxied fetch(c.req.raw) carries no session cookie', async () => {
     const res = await fetch(`${server.origin}/logout`, { method: 'POST', headers: { cookie: await signIn() } })
