@@ -77,7 +77,13 @@ function buildMerged(req: HonoRequest, { original: raw, names, cookies }: Pendin
   const cookie = rewriteCookieHeader(raw.headers.get('cookie'), (name) => isSessionCookieName(name, names), cookies)
   if (cookie === '') headers.delete('cookie')
   else headers.set('cookie', cookie)
-  if (!raw.bodyUsed) return new Request(raw, { headers })
+  if (!raw.bodyUsed) {
+    const merged = new Request(raw, { headers })
+    // Bun keeps the original request's headers when `init.headers` is empty, so a Cookie header
+    // that was the only one would survive its removal.
+    if (cookie === '') merged.headers.delete('cookie')
+    return merged
+  }
   // Read through c.req.formData() & co.: the raw stream is spent, but the bytes it carried are
   // kept (see keepRequestBody). Hand those on, unchanged, so fetch(c.req.raw) and
   // c.req.raw.text() carry what arrived; Content-Type and Content-Length stay true.

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { StandardSchemaV1 } from '../../../src'
 import { CookieJar } from '../../helpers/app'
 import { CHUNKS, type ConsoleSpies, type ErrorBody, call, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
