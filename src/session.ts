@@ -99,7 +99,7 @@ export function updateSession<Claims extends object = SessionClaims>(
  * ```
  */
 export function destroySession(c: Context): Promise<void> {
-  return getSessionState(c).destroy()
+  return getSessionState(c).destroy(Date.now())
 }
 
 /**
