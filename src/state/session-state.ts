@@ -87,6 +87,8 @@ export class SessionState {
    * it, so a copy of the cookie elsewhere does not outlive them.
    */
   #namedSid: string | undefined
+  /** The store could not read the record the cookie names (failed, timed out, not visible yet). */
+  #unread = false
   /** The Cookie header as it came, when our cookies in it were ambiguous: they may still name records to end. */
   #ambiguousCookies: string | undefined
   /** With a store: the current record was written by this request's sign-in (deleted again if the request fails). */
@@ -112,6 +114,11 @@ export class SessionState {
   /** Whether someone is signed in, without composing {@link SessionState.data}. */
   get signedIn(): boolean {
     return this.#record !== null
+  }
+
+  /** Whether the request's session cookie names a record the store could not read. */
+  get unreadable(): boolean {
+    return this.#unread
   }
 
   /**
@@ -174,12 +181,14 @@ export class SessionState {
     } catch (error) {
       // Nothing is wrong with the cookie: no session for this request, but the cookies stay, so
       // a store that is down for a while does not sign out everyone who came by meanwhile.
+      this.#unread = true
       this.#report('store-failed', error)
       return
     }
     if (record === null) {
       // An eventually consistent store may not show a sign-in's record here yet: not refused.
       if (store.settleMs !== undefined && now - issuedAt * 1000 < store.settleMs) {
+        this.#unread = true
         this.#report('store-pending')
         return
       }
@@ -291,6 +300,7 @@ export class SessionState {
     this.#record = record
     this.#namedSid = undefined
     this.#ambiguousCookies = undefined
+    this.#unread = false
     this.#createdHere = store !== undefined
     this.#activity = null
     this.#main = main
@@ -309,7 +319,11 @@ export class SessionState {
   ): Promise<SessionData<object>> {
     this.#assertOpen()
     const current = this.#record
-    if (!current) throw new SessionMissingError()
+    if (!current) {
+      // An outage is not a sign-out: the app must not send a signed-in user to sign in again.
+      if (this.#unread) throw new SessionStoreError('The session store could not read this request\'s session; nothing was changed.')
+      throw new SessionMissingError()
+    }
     const internal = internalOf(current)
     const store = this.options.store
     const apply = async (base: StoredSession): Promise<StoredSession> => {
@@ -555,6 +569,7 @@ export class SessionState {
   }
 
   #forget(): void {
+    this.#unread = false
     this.#createdHere = false
     this.#record = null
     this.#activity = null
