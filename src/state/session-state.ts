@@ -91,6 +91,8 @@ export class SessionState {
   #unread = false
   /** The Cookie header as it came, when our cookies in it were ambiguous: they may still name records to end. */
   #ambiguousCookies: string | undefined
+  /** Store time left to this request, ms: all its store calls share one `storeTimeout`. */
+  #storeBudgetMs: number
   /** With a store: the current record was written by this request's sign-in (deleted again if the request fails). */
   #createdHere = false
 
@@ -103,7 +105,9 @@ export class SessionState {
      * they differ from what the request carried.
      */
     private readonly onVisibleChange: (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => void,
-  ) {}
+  ) {
+    this.#storeBudgetMs = options.storeTimeoutMs
+  }
 
   /** The merged session that `getSession` returns (the handler's own copy), or `null` when nobody is signed in. */
   get data(): SessionData<object> | null {
@@ -176,8 +180,7 @@ export class SessionState {
     this.#namedSid = sid
     let record: StoredSession | null
     try {
-      // Inside the try: a store that throws instead of rejecting is a failed read too, never a 500.
-      record = await this.#withTimeout(store.get(sid))
+      record = await this.#withTimeout(() => store.get(sid))
     } catch (error) {
       // Nothing is wrong with the cookie: no session for this request, but the cookies stay, so
       // a store that is down for a while does not sign out everyone who came by meanwhile.
@@ -645,7 +648,7 @@ export class SessionState {
   async #storeWrite<T>(write: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController()
     try {
-      return await this.#withTimeout(write(controller.signal), controller)
+      return await this.#withTimeout(() => write(controller.signal), controller)
     } catch (error) {
       if (error instanceof SessionError) throw error
       if (error instanceof CallerError) unwrapCallerError(error)
@@ -653,17 +656,36 @@ export class SessionState {
     }
   }
 
-  #withTimeout<T>(promise: Promise<T>, controller?: AbortController): Promise<T> {
+  /**
+   * Runs a store call within what is left of the request's `storeTimeout`: one budget for all the
+   * request's store calls, so a hung store holds a request (a sign-out after the read, say) once,
+   * not once per call. With nothing left the store is not called at all.
+   */
+  #withTimeout<T>(call: () => Promise<T>, controller?: AbortController): Promise<T> {
+    const budget = this.#storeBudgetMs
+    if (budget <= 0) return Promise.reject(new Error(`store calls of this request took their ${this.options.storeTimeoutMs} ms already`))
+    const started = Date.now()
     // Assigned synchronously by the executor below. Not `| undefined`: workers-types' clearTimeout refuses it.
     let timer!: ReturnType<typeof setTimeout>
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new Error(`store call timed out after ${this.options.storeTimeoutMs} ms`)
+        this.#storeBudgetMs = 0
+        const error = new Error(`store calls of this request timed out after ${this.options.storeTimeoutMs} ms`)
         controller?.abort(error)
         reject(error)
-      }, this.options.storeTimeoutMs)
+      }, budget)
     })
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+    let promise: Promise<T>
+    try {
+      promise = call()
+    } catch (error) {
+      // A store that throws instead of rejecting failed all the same, never a 500.
+      promise = Promise.reject(error)
+    }
+    return Promise.race([promise, timeout]).finally(() => {
+      clearTimeout(timer)
+      this.#storeBudgetMs = Math.min(this.#storeBudgetMs, budget - (Date.now() - started))
+    })
   }
 
   #composeFrom(record: StoredSession): SessionData<object> {

@@ -152,6 +152,67 @@ describe('storeTimeout', () => {
   })
 })
 
+describe('storeTimeout is one budget per request', () => {
+  it('after a read that used the whole budget, a sign-out fails at once without calling the store again', async () => {
+    const { modes, calls, inner, request, signIn } = setup()
+    const jar = new CookieJar()
+    const { sid } = await signIn(jar, uniqueSub('budget'))
+    modes.get = 'hang'
+    const res = await request('/logout-caught', jar, {})
+    expect(res.status).toBe(409)
+    expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    expect(calls.delete).toBe(0)
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(await inner.get(sid)).not.toBeNull()
+  })
+
+  it('a store call gets only what the earlier calls of the request left', async () => {
+    const inner = memoryStore()
+    const slow = { get: false }
+    const store: SessionStore = {
+      // 3 000 ms of the 5 000 ms default, then a delete that never answers.
+      get: (sid) => (slow.get ? new Promise((resolve) => setTimeout(() => resolve(inner.get(sid)), 3_000)) : inner.get(sid)),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: () => new Promise(() => {}),
+    }
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store }))
+    app.post('/login', async (c) => {
+      await createSession(c, { user: { sub: uniqueSub('remainder') } })
+      return c.body(null, 204)
+    })
+    app.post('/logout', async (c) => {
+      try {
+        await destroySession(c)
+        return c.body(null, 204)
+      } catch (error) {
+        return c.json({ code: (error as { code?: string }).code }, 503)
+      }
+    })
+    const jar = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
+    slow.get = true
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      let answered = false
+      const pending = Promise.resolve(app.request('/logout', { method: 'POST', headers: { cookie: jar.header } })).then((res) => {
+        answered = true
+        return res
+      })
+      await vi.advanceTimersByTimeAsync(3_000)
+      await vi.advanceTimersByTimeAsync(1_999)
+      expect(answered).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      // Asserted before awaiting: a call given the whole budget again would hang the test instead.
+      expect(answered).toBe(true)
+      const res = await pending
+      expect(res.status).toBe(503)
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
 describe('store failures', () => {
   for (const mode of ['throw', 'throw-sync', 'hang'] as const) {
     it(`a read that fails (${mode}) means no session for that request, reported as store-failed; the cookie stays and works once the store answers`, async () => {
