@@ -64,11 +64,11 @@ export function createSession<Claims extends object = SessionClaims>(
  * function gets a deep copy to change. Only server code decides what goes in: never copy session
  * fields from the request body.
  *
- * @throws {SessionMissingError} nobody is signed in
+ * @throws {SessionMissingError} nobody is signed in (or the session was ended elsewhere)
+ * @throws {SessionStoreError} the store could not read this request's session (see {@link isSessionUnreadable}), or could not write it; the old one is kept
  * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
  * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`; the old one is kept
  * @throws {SessionCommittedError} the response was already sent
- * @throws {SessionStoreError} the store could not write it; the old one is kept
  * @example
  * ```ts
  * app.post('/onboarding/finish', async (c) => {
@@ -99,7 +99,27 @@ export function updateSession<Claims extends object = SessionClaims>(
  * ```
  */
 export function destroySession(c: Context): Promise<void> {
-  return getSessionState(c).destroy()
+  return getSessionState(c).destroy(Date.now())
+}
+
+/**
+ * Whether the store could not read this request's session: it failed or timed out, or (an
+ * eventually consistent store such as KV) does not show a fresh sign-in's record here yet.
+ * `getSession` is then `null`, but the user may well still be signed in and the cookie is kept:
+ * answer "try again" rather than sending them to sign in. Always `false` without a store.
+ *
+ * @example
+ * ```ts
+ * app.get('/account', (c) => {
+ *   const session = getSession(c)
+ *   if (session) return c.json(session.user)
+ *   if (isSessionUnreadable(c)) return c.text('Please try again in a moment', 503)
+ *   return c.redirect('/login', 303)
+ * })
+ * ```
+ */
+export function isSessionUnreadable(c: Context): boolean {
+  return getSessionState(c).unreadable
 }
 
 /**

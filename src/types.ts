@@ -287,7 +287,11 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   maxBytes?: number
   /** Keep the session data in a store; the cookie then holds only the encrypted session id. Default: none (data in the cookie). */
   store?: SessionStore
-  /** Milliseconds a store call may take before it counts as failed. Default 5 000. */
+  /**
+   * Milliseconds the store calls of one request may take in all before they count as failed: one
+   * budget per request, so a hung store holds a sign-in or sign-out once, not once per call.
+   * Default 5 000.
+   */
   storeTimeout?: number
   /** Enforce onboarding for signed-in users. Default: off. Pass `{}` for the defaults. */
   onboarding?: OnboardingOptions<Claims> | false

@@ -110,6 +110,44 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
 }
 
 /**
+ * Every session token an ambiguous Cookie header may hold (see {@link readIncomingCookies}): each
+ * value of the unchunked name, then the chunks joined when they are complete. At most `limit`,
+ * none longer than `maxChars`. Only for the rare sign-in or sign-out over a refused cookie, so
+ * plain rather than fast; trimmed as the reader trims.
+ */
+export function sessionTokenCandidates(header: string, names: CookieNames, maxChars: number, limit: number): string[] {
+  const tokens: string[] = []
+  const chunks: string[] = []
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq === -1) continue
+    const name = trimOws(pair.slice(0, eq))
+    if (!name.startsWith(names.main)) continue
+    let value = trimOws(pair.slice(eq + 1))
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+    if (value === '' || value.length > maxChars) continue
+    if (name === names.main) tokens.push(value)
+    else {
+      const suffix = CHUNK_SUFFIX.exec(name.slice(names.main.length))
+      if (suffix) chunks[Number(suffix[1])] ??= value
+    }
+  }
+  if (chunks.length >= 2 && !hasGap(chunks)) {
+    const joined = chunks.join('')
+    if (joined.length <= maxChars) tokens.push(joined)
+  }
+  return tokens.slice(0, limit)
+}
+
+function trimOws(text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && isOws(text.charCodeAt(start))) start++
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--
+  return text.slice(start, end)
+}
+
+/**
  * SP or HTAB: the only whitespace RFC 6265 allows around a pair. String#trim also strips Unicode
  * spaces (U+2000, U+FEFF, ...), which browsers keep in a name: `\u2000__Host-session` escapes the
  * prefix rules in the browser, so it must not become `__Host-session` here (the "cookie prefix bypass").

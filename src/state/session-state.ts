@@ -13,7 +13,7 @@
 import type { Context } from 'hono'
 import { encode as base64url } from '../codec/base64url.js'
 import { copyJson, equalMembers } from '../codec/frozen-json.js'
-import { type IncomingCookies, NO_COOKIES, cookieBytes, readIncomingCookies, splitIntoCookies } from '../codec/cookie-jar.js'
+import { type IncomingCookies, NO_COOKIES, cookieBytes, readIncomingCookies, sessionTokenCandidates, splitIntoCookies } from '../codec/cookie-jar.js'
 import type { Keyring } from '../codec/keyring.js'
 import { type OpenedToken, TokenRefused, openToken, sealToken } from '../codec/token.js'
 import {
@@ -63,6 +63,8 @@ const NO_LINES: readonly string[] = Object.freeze([])
 const SESSION_ID_BYTES = 16
 // A lastPath longer than this keeps only its pathname, and is not recorded if that is too long.
 const MAX_LAST_PATH = 1024
+// Tokens of an ambiguous Cookie header opened at a sign-in or sign-out; a browser has one or two.
+const MAX_AMBIGUOUS_TOKENS = 8
 
 export class SessionState {
   /** Set once the response is on its way; later changes cannot reach the browser. */
@@ -79,8 +81,18 @@ export class SessionState {
   #activityToken: string | undefined
   /** The activity cookie was sealed with an older secret: re-seal it at the next touch. */
   #activityStale = false
-  /** The id the session cookie named when the store could not read its record: still ended by a sign-in or sign-out. */
-  #unreadSid: string | undefined
+  /**
+   * With a store: the id the session cookie named once it opened (it is genuine), kept when the
+   * record was then refused or could not be read: a sign-in or sign-out in this request still ends
+   * it, so a copy of the cookie elsewhere does not outlive them.
+   */
+  #namedSid: string | undefined
+  /** The store could not read the record the cookie names (failed, timed out, not visible yet). */
+  #unread = false
+  /** The Cookie header as it came, when our cookies in it were ambiguous: they may still name records to end. */
+  #ambiguousCookies: string | undefined
+  /** Store time left to this request, ms: all its store calls share one `storeTimeout`. */
+  #storeBudgetMs: number
   /** With a store: the current record was written by this request's sign-in (deleted again if the request fails). */
   #createdHere = false
 
@@ -93,7 +105,9 @@ export class SessionState {
      * they differ from what the request carried.
      */
     private readonly onVisibleChange: (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => void,
-  ) {}
+  ) {
+    this.#storeBudgetMs = options.storeTimeoutMs
+  }
 
   /** The merged session that `getSession` returns (the handler's own copy), or `null` when nobody is signed in. */
   get data(): SessionData<object> | null {
@@ -106,6 +120,11 @@ export class SessionState {
     return this.#record !== null
   }
 
+  /** Whether the request's session cookie names a record the store could not read. */
+  get unreadable(): boolean {
+    return this.#unread
+  }
+
   /**
    * Reads and checks the session the request carried. Never throws for bad input: it becomes "no
    * session". Returns a promise only when it has to wait (a token new to the isolate, a store, a
@@ -114,10 +133,15 @@ export class SessionState {
    */
   load(now: number): Promise<void> | undefined {
     const { names, maxBytes } = this.options
-    const incoming = readIncomingCookies(this.c.req.raw.headers.get('cookie'), names, maxBytes)
+    const header = this.c.req.raw.headers.get('cookie')
+    const incoming = readIncomingCookies(header, names, maxBytes)
     this.#incoming = incoming
     if (incoming.present.size === 0) return
-    if (incoming.problem) return this.#refuse(incoming.problem)
+    if (incoming.problem) {
+      // Kept as it came: the refusal rewrites the request's Cookie header for downstream.
+      this.#ambiguousCookies = header ?? undefined
+      return this.#refuse(incoming.problem)
+    }
     const token = incoming.token
     if (token === undefined) {
       // An activity cookie without a session: left over, clear it.
@@ -153,21 +177,21 @@ export class SessionState {
   }
 
   async #loadStored(store: NonNullable<ResolvedOptions['store']>, sid: string, issuedAt: number, stale: boolean, token: string, now: number): Promise<void> {
+    this.#namedSid = sid
     let record: StoredSession | null
     try {
-      // Inside the try: a store that throws instead of rejecting is a failed read too, never a 500.
-      record = await this.#withTimeout(store.get(sid))
+      record = await this.#withTimeout(() => store.get(sid))
     } catch (error) {
       // Nothing is wrong with the cookie: no session for this request, but the cookies stay, so
       // a store that is down for a while does not sign out everyone who came by meanwhile.
-      this.#unreadSid = sid
+      this.#unread = true
       this.#report('store-failed', error)
       return
     }
     if (record === null) {
       // An eventually consistent store may not show a sign-in's record here yet: not refused.
       if (store.settleMs !== undefined && now - issuedAt * 1000 < store.settleMs) {
-        this.#unreadSid = sid
+        this.#unread = true
         this.#report('store-pending')
         return
       }
@@ -201,7 +225,10 @@ export class SessionState {
   #accept(record: StoredSession, activity: Activity | null, stale: boolean, token: string, now: number): Promise<void> | undefined {
     const seen = Math.max(internalOf(record).updatedAt, activity?.seen ?? 0)
     // Ends at seen + inactivity, as the absolute lifetime ends at expiresAt (and the activity token's exp).
-    if (now - seen >= this.options.inactivityMs) return this.#refuse('inactive')
+    if (now - seen >= this.options.inactivityMs) {
+      this.#refuse('inactive')
+      return this.#endIdle(internalOf(record).sid)
+    }
     const schema = this.options.schema
     if (!schema) return this.#use(record, activity, stale, token, now)
     return passesSchema(record, schema).then(
@@ -242,6 +269,8 @@ export class SessionState {
   async create(input: SessionInput<object>, now: number): Promise<SessionData<object>> {
     this.#assertOpen()
     const fields = await toSessionRecord(input, this.options.schema)
+    const store = this.options.store
+    const previous = store ? await this.#endableSids(now) : []
     const internal: SessionInternal = {
       sid: base64url(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))),
       createdAt: now,
@@ -252,15 +281,13 @@ export class SessionState {
     const main = this.#mainWrite(await this.#sealMain(record, now))
     // The response may have been committed while this awaited: fail loudly, never drop the change.
     this.#assertOpen()
-    const store = this.options.store
     if (store) {
       let previousDeleted = false
       try {
         // The old record goes first: a session id must never outlive a new sign-in (session fixation).
         await this.#storeWrite(async (signal) => {
-          const previous = this.#storedSid()
-          if (previous !== undefined) {
-            await store.delete(previous)
+          for (const sid of previous) {
+            await store.delete(sid)
             previousDeleted = true
           }
           signal.throwIfAborted()
@@ -274,7 +301,9 @@ export class SessionState {
       this.#assertOpen()
     }
     this.#record = record
-    this.#unreadSid = undefined
+    this.#namedSid = undefined
+    this.#ambiguousCookies = undefined
+    this.#unread = false
     this.#createdHere = store !== undefined
     this.#activity = null
     this.#main = main
@@ -293,7 +322,11 @@ export class SessionState {
   ): Promise<SessionData<object>> {
     this.#assertOpen()
     const current = this.#record
-    if (!current) throw new SessionMissingError()
+    if (!current) {
+      // An outage is not a sign-out: the app must not send a signed-in user to sign in again.
+      if (this.#unread) throw new SessionStoreError('The session store could not read this request\'s session; nothing was changed.')
+      throw new SessionMissingError()
+    }
     const internal = internalOf(current)
     const store = this.options.store
     const apply = async (base: StoredSession): Promise<StoredSession> => {
@@ -346,13 +379,21 @@ export class SessionState {
   }
 
   /** Ends the session: clears every cookie of it and, with a store, deletes the record. */
-  async destroy(): Promise<void> {
+  async destroy(now: number): Promise<void> {
     this.#assertOpen()
-    const sid = this.#storedSid()
     const store = this.options.store
-    // Record first: if it cannot be deleted, the session stays whole (cookie and record) rather
-    // than half-ended with a replayable record behind a cleared cookie.
-    if (store && sid !== undefined) await this.#storeWrite(() => store.delete(sid))
+    if (store) {
+      const sids = await this.#endableSids(now)
+      this.#assertOpen()
+      // Record first: if it cannot be deleted, the session stays whole (cookie and record) rather
+      // than half-ended with a replayable record behind a cleared cookie.
+      if (sids.length > 0)
+        await this.#storeWrite(async () => {
+          for (const sid of sids) await store.delete(sid)
+        })
+    }
+    this.#namedSid = undefined
+    this.#ambiguousCookies = undefined
     this.#forget()
   }
 
@@ -482,11 +523,56 @@ export class SessionState {
 
   /** With a store: the id of the record this request's session cookie names, read or not. */
   #storedSid(): string | undefined {
-    return this.#record ? internalOf(this.#record).sid : this.#unreadSid
+    return this.#record ? internalOf(this.#record).sid : this.#namedSid
+  }
+
+  /**
+   * With a store: the records a sign-in or sign-out in this request ends: the one the session
+   * cookie names, accepted or not. An ambiguous cookie (duplicate names, chunks beside a whole
+   * cookie) was not opened at load; each of its tokens that opens is genuine and names one.
+   */
+  async #endableSids(now: number): Promise<string[]> {
+    const own = this.#storedSid()
+    const header = this.#ambiguousCookies
+    if (own !== undefined || header === undefined) return own === undefined ? [] : [own]
+    const sids = new Set<string>()
+    for (const token of sessionTokenCandidates(header, this.options.names, this.options.maxBytes, MAX_AMBIGUOUS_TOKENS)) {
+      try {
+        const { payload } = await openToken<MainPayload>(token, this.keyring, 'session', now)
+        if ('sid' in payload && typeof payload.sid === 'string') sids.add(payload.sid)
+      } catch {
+        // Not a session token of ours: it names nothing.
+      }
+    }
+    return [...sids]
+  }
+
+  /**
+   * Deletes the record of a session refused as idle: it is over, and a copy of its cookie kept
+   * active elsewhere must not outlive it. On Workers the response does not wait for it (waitUntil);
+   * elsewhere the request's load awaits it, so it is never dropped.
+   */
+  #endIdle(sid: string): Promise<void> | undefined {
+    const store = this.options.store
+    if (!store) return undefined
+    // Best effort: this request is refused either way, and a record left behind still ends with its session.
+    const deletion = this.#storeWrite(() => store.delete(sid)).then(
+      () => undefined,
+      () => undefined,
+    )
+    let context: { waitUntil(promise: Promise<unknown>): void } | undefined
+    try {
+      context = this.c.executionCtx
+    } catch {
+      // No ExecutionContext (Node, Bun, Deno, app.request() in tests): awaited instead.
+    }
+    if (!context) return deletion
+    context.waitUntil(deletion)
+    return undefined
   }
 
   #forget(): void {
-    this.#unreadSid = undefined
+    this.#unread = false
     this.#createdHere = false
     this.#record = null
     this.#activity = null
@@ -562,7 +648,7 @@ export class SessionState {
   async #storeWrite<T>(write: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController()
     try {
-      return await this.#withTimeout(write(controller.signal), controller)
+      return await this.#withTimeout(() => write(controller.signal), controller)
     } catch (error) {
       if (error instanceof SessionError) throw error
       if (error instanceof CallerError) unwrapCallerError(error)
@@ -570,17 +656,36 @@ export class SessionState {
     }
   }
 
-  #withTimeout<T>(promise: Promise<T>, controller?: AbortController): Promise<T> {
+  /**
+   * Runs a store call within what is left of the request's `storeTimeout`: one budget for all the
+   * request's store calls, so a hung store holds a request (a sign-out after the read, say) once,
+   * not once per call. With nothing left the store is not called at all.
+   */
+  #withTimeout<T>(call: () => Promise<T>, controller?: AbortController): Promise<T> {
+    const budget = this.#storeBudgetMs
+    if (budget <= 0) return Promise.reject(new Error(`store calls of this request took their ${this.options.storeTimeoutMs} ms already`))
+    const started = Date.now()
     // Assigned synchronously by the executor below. Not `| undefined`: workers-types' clearTimeout refuses it.
     let timer!: ReturnType<typeof setTimeout>
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new Error(`store call timed out after ${this.options.storeTimeoutMs} ms`)
+        this.#storeBudgetMs = 0
+        const error = new Error(`store calls of this request timed out after ${this.options.storeTimeoutMs} ms`)
         controller?.abort(error)
         reject(error)
-      }, this.options.storeTimeoutMs)
+      }, budget)
     })
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+    let promise: Promise<T>
+    try {
+      promise = call()
+    } catch (error) {
+      // A store that throws instead of rejecting failed all the same, never a 500.
+      promise = Promise.reject(error)
+    }
+    return Promise.race([promise, timeout]).finally(() => {
+      clearTimeout(timer)
+      this.#storeBudgetMs = Math.min(this.#storeBudgetMs, budget - (Date.now() - started))
+    })
   }
 
   #composeFrom(record: StoredSession): SessionData<object> {

@@ -15,8 +15,8 @@ export interface StoreWriteOptions {
   /** The user the session belongs to (`user.sub`), for stores that index sessions by user. */
   sub: string
   /**
-   * Aborted when `storeTimeout` passes: the caller has been told the write failed, so a store
-   * that retries must stop and not write afterwards.
+   * Aborted when the request's `storeTimeout` runs out: the caller has been told the write
+   * failed, so a store that retries must stop and not write afterwards.
    */
   signal?: AbortSignal
 }

@@ -4,7 +4,7 @@
  * Tests that only make sense with a store, an atomic `update` or `deleteByUser` are registered
  * for the stores that have them; what a store lacks is asserted instead (KV: unsupported error).
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { SessionStore } from '../../../src'
 import { CookieJar } from '../../helpers/app'
 import { type AnySession, Gate, NAVIGATE, countingStore, storeApp, uniqueSub } from './support'
@@ -189,6 +189,63 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
         expect(replay.res.headers.getSetCookie().every((line) => line.includes('=; Max-Age=0;'))).toBe(true)
         expect(invalid).toEqual(['revoked'])
       })
+    }
+
+    if (probe) {
+      for (const action of ['page', 'sign-out'] as const) {
+        it(`a session refused as idle is over: the victim's ${action} after the idle limit ends a stolen copy kept active`, async () => {
+          const { app, inner, invalid, login, session } = setup()
+          const victim = new CookieJar()
+          const { body } = await login(victim, uniqueSub('idle'))
+          const sid = body.session.internal.sid
+          // The attacker's copy: the session cookie alone, then its own activity cookie.
+          const attacker = new CookieJar()
+          attacker.cookies.set(MAIN, victim.cookies.get(MAIN) ?? '')
+          // Date only, from the real time: the store's own expiry checks must agree with ours.
+          vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+          try {
+            const start = Date.now()
+            for (const minute of [10, 20, 29]) {
+              vi.setSystemTime(start + minute * 60_000)
+              const res = await app.request(`/page/${minute}`, { headers: { ...NAVIGATE, cookie: attacker.header } })
+              expect(res.status).toBe(200)
+              attacker.apply(res)
+            }
+            vi.setSystemTime(start + 31 * 60_000)
+            expect((await session(attacker.header)).session?.internal.sid).toBe(sid)
+            // The victim's tab comes back after 31 idle minutes.
+            const res = action === 'page' ? await app.request('/session', { headers: { cookie: victim.header } }) : await app.request('/logout', post(victim.header))
+            expect(res.status).toBe(200)
+            expect(invalid).toEqual(['inactive'])
+            victim.apply(res)
+            expect(victim.header).toBe('')
+            expect(await inner?.get(sid)).toBeNull()
+            expect((await session(attacker.header)).session).toBeNull()
+          } finally {
+            vi.useRealTimers()
+          }
+        })
+      }
+
+      for (const route of ['/login', '/logout'] as const) {
+        it(`a ${route === '/login' ? 'sign-in' : 'sign-out'} over a refused duplicate session cookie ends every record the duplicates name`, async () => {
+          const { app, inner, invalid, login, session } = setup()
+          const victim = new CookieJar()
+          const first = await login(victim, uniqueSub('dup-victim'))
+          const stolen = victim.header
+          const other = new CookieJar()
+          const second = await login(other, uniqueSub('dup-other'))
+          // Two cookies of one name (and a forged one): ambiguous, so refused; each genuine one still names a record.
+          const cookie = `${MAIN}=${victim.cookies.get(MAIN)}; ${MAIN}=not-a-token; ${MAIN}=${other.cookies.get(MAIN)}`
+          const res = await app.request(route, post(cookie, { sub: uniqueSub('dup-victim') }))
+          expect(res.status).toBe(200)
+          expect(invalid).toEqual(['duplicate'])
+          expect(await inner?.get(first.body.session.internal.sid)).toBeNull()
+          expect(await inner?.get(second.body.session.internal.sid)).toBeNull()
+          expect((await session(stolen)).session).toBeNull()
+          expect((await session(other.header)).session).toBeNull()
+        })
+      }
     }
 
     it('a slow page finishing after sign-out does not bring the session back', async () => {

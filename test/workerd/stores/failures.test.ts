@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { Hono } from 'hono'
-import { type SessionStore, createSession, destroySession, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
+import { type SessionStore, createSession, destroySession, edgeSession, getSession, isSessionUnreadable, memoryStore, updateSession } from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
 import { SESSION_CHUNKS, clearingLines } from '../../helpers/middleware'
 import { type AnySession, storeApp, uniqueSub } from './support'
@@ -16,7 +16,9 @@ type Mode = 'ok' | 'throw' | 'throw-sync' | 'hang'
 function faultyStore() {
   const inner = memoryStore()
   const modes: Record<'get' | 'set' | 'update' | 'delete', Mode> = { get: 'ok', set: 'ok', update: 'ok', delete: 'ok' }
+  const calls: Record<keyof typeof modes, number> = { get: 0, set: 0, update: 0, delete: 0 }
   const run = <T>(method: keyof typeof modes, call: () => Promise<T>): Promise<T> => {
+    calls[method]++
     if (modes[method] === 'throw') return Promise.reject(new Error(`${method} failed`))
     // A store that throws instead of returning a rejected promise.
     if (modes[method] === 'throw-sync') throw new Error(`${method} failed at once`)
@@ -29,7 +31,7 @@ function faultyStore() {
     update: (sid, change, options) => run('update', () => inner.update(sid, change, options)),
     delete: (sid) => run('delete', () => inner.delete(sid)),
   }
-  return { store, inner, modes }
+  return { store, inner, modes, calls }
 }
 
 function setup() {
@@ -43,6 +45,7 @@ function setup() {
       return c.json({ code: (error as { code?: string }).code }, 409)
     }
   })
+  app.get('/unreadable', (c) => c.json({ unreadable: isSessionUnreadable(c), signedIn: getSession(c) !== null }))
   const request = (path: string, jar: CookieJar, body?: unknown) =>
     app.request(path, body === undefined ? { headers: { cookie: jar.header } } : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body) })
   const readSession = async (jar: CookieJar) => ((await (await request('/session', jar)).json()) as { session: AnySession | null }).session
@@ -86,6 +89,10 @@ describe('an eventually consistent store (settleMs)', () => {
     expect(invalid).toEqual(['store-pending'])
     jar.apply(res)
     expect(jar.header).toBe(cookies)
+    // The record may well exist: an update is a store failure, not "nobody is signed in".
+    const update = await app.request('/update', { method: 'POST', headers: { cookie: jar.header }, body: '{}' })
+    expect(await update.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    expect(invalid).toEqual(['store-pending', 'store-pending'])
     state.lagging = false
     const back = await app.request('/session', { headers: { cookie: jar.header } })
     expect(((await back.json()) as { session: AnySession | null }).session?.user.sub).toMatch(/^lag-/)
@@ -145,6 +152,67 @@ describe('storeTimeout', () => {
   })
 })
 
+describe('storeTimeout is one budget per request', () => {
+  it('after a read that used the whole budget, a sign-out fails at once without calling the store again', async () => {
+    const { modes, calls, inner, request, signIn } = setup()
+    const jar = new CookieJar()
+    const { sid } = await signIn(jar, uniqueSub('budget'))
+    modes.get = 'hang'
+    const res = await request('/logout-caught', jar, {})
+    expect(res.status).toBe(409)
+    expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    expect(calls.delete).toBe(0)
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(await inner.get(sid)).not.toBeNull()
+  })
+
+  it('a store call gets only what the earlier calls of the request left', async () => {
+    const inner = memoryStore()
+    const slow = { get: false }
+    const store: SessionStore = {
+      // 3 000 ms of the 5 000 ms default, then a delete that never answers.
+      get: (sid) => (slow.get ? new Promise((resolve) => setTimeout(() => resolve(inner.get(sid)), 3_000)) : inner.get(sid)),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: () => new Promise(() => {}),
+    }
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store }))
+    app.post('/login', async (c) => {
+      await createSession(c, { user: { sub: uniqueSub('remainder') } })
+      return c.body(null, 204)
+    })
+    app.post('/logout', async (c) => {
+      try {
+        await destroySession(c)
+        return c.body(null, 204)
+      } catch (error) {
+        return c.json({ code: (error as { code?: string }).code }, 503)
+      }
+    })
+    const jar = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
+    slow.get = true
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      let answered = false
+      const pending = Promise.resolve(app.request('/logout', { method: 'POST', headers: { cookie: jar.header } })).then((res) => {
+        answered = true
+        return res
+      })
+      await vi.advanceTimersByTimeAsync(3_000)
+      await vi.advanceTimersByTimeAsync(1_999)
+      expect(answered).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      // Asserted before awaiting: a call given the whole budget again would hang the test instead.
+      expect(answered).toBe(true)
+      const res = await pending
+      expect(res.status).toBe(503)
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
 describe('store failures', () => {
   for (const mode of ['throw', 'throw-sync', 'hang'] as const) {
     it(`a read that fails (${mode}) means no session for that request, reported as store-failed; the cookie stays and works once the store answers`, async () => {
@@ -189,6 +257,39 @@ describe('store failures', () => {
       expect((await readSession(jar))?.role).toBe('member')
     })
   }
+
+  for (const mode of ['throw', 'hang'] as const) {
+    it(`an update while the store cannot read the session (${mode}) throws SessionStoreError, not SessionMissingError, and isSessionUnreadable(c) says so`, async () => {
+      const { modes, request, readSession, signIn } = setup()
+      const jar = new CookieJar()
+      await signIn(jar, uniqueSub('unread-update'))
+      modes.get = mode
+      const res = await request('/update', jar, { role: 'admin' })
+      expect(res.status).toBe(409)
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE' })
+      expect(res.headers.getSetCookie()).toEqual([])
+      expect(await (await request('/unreadable', jar)).json()).toEqual({ unreadable: true, signedIn: false })
+      modes.get = 'ok'
+      expect(await (await request('/unreadable', jar)).json()).toEqual({ unreadable: false, signedIn: true })
+      expect((await readSession(jar))?.role).toBeUndefined()
+    })
+  }
+
+  it('isSessionUnreadable(c) is false when nobody is signed in, for a refused cookie, and after a sign-in over an unread one', async () => {
+    const { app, modes, request, signIn } = setup()
+    app.post('/login-and-check', async (c) => {
+      await createSession(c, { user: { sub: uniqueSub('after-unread') } })
+      return c.json({ unreadable: isSessionUnreadable(c) })
+    })
+    const anonymous = await request('/unreadable', new CookieJar())
+    expect(await anonymous.json()).toEqual({ unreadable: false, signedIn: false })
+    const forged = await app.request('/unreadable', { headers: { cookie: '__Host-session=forged' } })
+    expect(await forged.json()).toEqual({ unreadable: false, signedIn: false })
+    const jar = new CookieJar()
+    await signIn(jar, uniqueSub('unread-then-login'))
+    modes.get = 'throw'
+    expect(await (await request('/login-and-check', jar, {})).json()).toEqual({ unreadable: false })
+  })
 
   it('a sign-out while the store cannot read still deletes the record the cookie names, or keeps all for a retry when the delete fails too', async () => {
     const { modes, inner, request, readSession, signIn } = setup()

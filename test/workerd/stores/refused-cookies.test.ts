@@ -1,0 +1,131 @@
+/**
+ * A session cookie that opened (it is genuine) but was then refused still names its record: a
+ * sign-in or sign-out in that request ends it, and a session refused as idle ends at once.
+ */
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { describe, expect, it, vi } from 'vitest'
+import { type SessionStore, type StandardSchemaV1, memoryStore } from '../../../src'
+import { CookieJar } from '../../helpers/app'
+import { type AnySession, countingStore, deferred, storeApp, uniqueSub } from './support'
+
+const MAIN = '__Host-session'
+
+function post(cookie: string, body: unknown = {}): RequestInit {
+  return { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }
+}
+
+/** A schema that refuses sessions whose `plan` is 'legacy' (a deploy that stopped accepting old data). */
+const noLegacy: StandardSchemaV1 = {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: (value) =>
+      (value as { plan?: string }).plan === 'legacy' ? { issues: [{ message: 'legacy plan', path: ['plan'] }] } : { value },
+  },
+}
+
+async function signIn(app: ReturnType<typeof storeApp>['app'], claims: Record<string, unknown> = {}) {
+  const jar = new CookieJar()
+  const res = await app.request('/login', post('', { sub: uniqueSub('refused'), claims }))
+  expect(res.status).toBe(200)
+  jar.apply(res)
+  return { jar, sid: ((await res.json()) as { session: AnySession }).session.internal.sid }
+}
+
+describe('a genuine session cookie refused after it opened', () => {
+  for (const route of ['/login', '/logout'] as const) {
+    it(`refused by the schema: a ${route === '/login' ? 'sign-in' : 'sign-out'} in that request still deletes the record it names`, async () => {
+      const store = memoryStore()
+      const before = storeApp(store)
+      const { jar, sid } = await signIn(before.app, { plan: 'legacy' })
+      const after = storeApp(store, { schema: noLegacy })
+      const res = await after.app.request(route, post(jar.header, { sub: uniqueSub('refused') }))
+      expect(res.status).toBe(200)
+      expect(after.invalid).toEqual(['schema'])
+      // A copy of the cookie would work again once the schema accepts it: the record must be gone.
+      expect(await store.get(sid)).toBeNull()
+    })
+  }
+
+  it('a page view refused by the schema deletes nothing: only an idle session is over by itself', async () => {
+    const store = memoryStore()
+    const { jar, sid } = await signIn(storeApp(store).app, { plan: 'legacy' })
+    const after = storeApp(store, { schema: noLegacy })
+    const res = await after.app.request('/session', { headers: { cookie: jar.header } })
+    expect(await res.json()).toEqual({ session: null })
+    expect(after.invalid).toEqual(['schema'])
+    expect(await store.get(sid)).not.toBeNull()
+  })
+
+  it('a sign-out over session cookies that do not open (forged, another app\'s) deletes nothing', async () => {
+    const { store, calls } = countingStore(memoryStore())
+    const { app, invalid } = storeApp(store)
+    const foreign = await signIn(storeApp(memoryStore(), { secret: 'another-secret-of-32-bytes-or-more!!' }).app)
+    const cookie = `${MAIN}=forged; ${MAIN}=${foreign.jar.cookies.get(MAIN)}`
+    const res = await app.request('/logout', post(cookie))
+    expect(res.status).toBe(200)
+    expect(invalid).toEqual(['duplicate'])
+    expect(calls.delete).toBe(0)
+  })
+})
+
+describe('a session refused as idle', () => {
+  /** Signs in, then moves Date past the idle limit; the caller restores the timers. */
+  async function idleSession(store: SessionStore) {
+    const { app, invalid } = storeApp(store)
+    const { jar, sid } = await signIn(app)
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+    vi.setSystemTime(Date.now() + 31 * 60_000)
+    return { app, invalid, jar, sid }
+  }
+
+  it('on Workers the record is deleted through waitUntil: the response does not wait for the store', async () => {
+    const inner = memoryStore()
+    const deleting = deferred()
+    const release = deferred()
+    const store: SessionStore = {
+      get: (sid) => inner.get(sid),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: async (sid) => {
+        deleting.resolve()
+        await release.promise
+        await inner.delete(sid)
+      },
+    }
+    try {
+      const { app, invalid, jar, sid } = await idleSession(store)
+      const ctx = createExecutionContext()
+      const res = await app.request('/session', { headers: { cookie: jar.header } }, {}, ctx)
+      // Answered while the deletion is still held.
+      expect(await res.json()).toEqual({ session: null })
+      expect(invalid).toEqual(['inactive'])
+      await deleting.promise
+      expect(await inner.get(sid)).not.toBeNull()
+      release.resolve()
+      await waitOnExecutionContext(ctx)
+      expect(await inner.get(sid)).toBeNull()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a deletion that fails changes nothing for the request: no session, the cookies cleared', async () => {
+    const inner = memoryStore()
+    const store: SessionStore = {
+      get: (sid) => inner.get(sid),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: () => Promise.reject(new Error('store down')),
+    }
+    try {
+      const { app, invalid, jar } = await idleSession(store)
+      const res = await app.request('/session', { headers: { cookie: jar.header } })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ session: null })
+      expect(invalid).toEqual(['inactive'])
+      jar.apply(res)
+      expect(jar.header).toBe('')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
