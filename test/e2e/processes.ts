@@ -79,12 +79,18 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/** Another Worker than the example: its wrangler config, and the name of its log in test-artifacts/e2e/. */
+export interface WorkerToServe {
+  readonly config: string
+  readonly log: string
+}
+
 /**
- * Starts `npx wrangler dev` for the example on 127.0.0.1:`port` with its own generated vars file
- * (a fresh random SESSION_SECRET, written by scripts/dev-vars.mjs; a developer's .dev.vars is not
- * read or touched) and waits until it answers.
+ * Starts `npx wrangler dev` for the example (or `worker`) on 127.0.0.1:`port` with its own
+ * generated vars file (a fresh random SESSION_SECRET, written by scripts/dev-vars.mjs; a
+ * developer's .dev.vars is not read or touched) and waits until it answers.
  */
-export async function startWrangler(port: number): Promise<Started & { origin: string }> {
+export async function startWrangler(port: number, worker?: WorkerToServe): Promise<Started & { origin: string }> {
   const work = join(ROOT, '.tmp/e2e')
   mkdirSync(work, { recursive: true })
   mkdirSync(ARTIFACTS, { recursive: true })
@@ -94,13 +100,14 @@ export async function startWrangler(port: number): Promise<Started & { origin: s
 
   const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())]
   args.push('--env-file', vars, '--persist-to', join(work, 'state'), '--show-interactive-dev-session=false')
+  if (worker) args.push('--config', worker.config)
   const child = spawn('npx', args, {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
   })
-  const log = createWriteStream(join(ARTIFACTS, 'wrangler.log'))
+  const log = createWriteStream(join(ARTIFACTS, worker?.log ?? 'wrangler.log'))
   child.stdout?.pipe(log)
   child.stderr?.pipe(log)
   const started = track(child)
@@ -117,7 +124,7 @@ export async function startWrangler(port: number): Promise<Started & { origin: s
 async function waitUntilServing(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 150_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}; see test-artifacts/e2e/wrangler.log`)
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}; see its log in test-artifacts/e2e/`)
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
       if (res.status === 200) return
@@ -126,7 +133,7 @@ async function waitUntilServing(url: string, child: ChildProcess): Promise<void>
     }
     await sleep(500)
   }
-  throw new Error(`wrangler dev did not answer ${url} in time; see test-artifacts/e2e/wrangler.log`)
+  throw new Error(`wrangler dev did not answer ${url} in time; see its log in test-artifacts/e2e/`)
 }
 
 /** Starts chromium headless with a fresh profile and returns its DevTools endpoint. */

@@ -1,10 +1,9 @@
-// Stand-in for the Quickstart app (replaced by the real one): the routes, gate and csrf() the
-// runtime smoke tests (test/runtimes) rely on, and nothing else.
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
 import { html } from 'hono/html'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from 'hono-edge-session'
 
+// Typed claims: what this app keeps in the session besides `user`.
 declare module 'hono-edge-session' {
   interface SessionClaims {
     onboardingStep?: 'PROFILE' | 'COMPLETED'
@@ -13,7 +12,7 @@ declare module 'hono-edge-session' {
 
 const app = new Hono<{ Bindings: { SESSION_SECRET: string } }>()
 
-app.use(csrf())
+app.use(csrf()) // refuses cross-site form posts, so no other site can sign your users in
 app.use(
   edgeSession({
     secret: (c) => c.env.SESSION_SECRET,
@@ -21,30 +20,48 @@ app.use(
   }),
 )
 
-app.get('/', (c) => c.html(html`<h1>Quickstart</h1><a href="/explore">Explore</a>`))
+app.get('/', (c) => c.html(html`<h1>Welcome</h1><p><a href="/login">Sign in</a> or <a href="/explore">explore</a>.</p>`))
 
-app.get('/login', (c) => c.html(html`<form method="post" action="/login"><input name="name" required /><button>Sign in</button></form>`))
+app.get('/login', (c) =>
+  c.html(html`<h1>Sign in</h1>
+    <form method="post" action="/login">
+      <label>Name <input name="name" required maxlength="40" autofocus></label>
+      <button>Sign in</button>
+    </form>`),
+)
 
 app.post('/login', async (c) => {
-  const name = String((await c.req.formData()).get('name') ?? '').trim().slice(0, 80)
-  if (!name) return c.text('Name is required', 400)
+  // A demo: any name signs in. Check real credentials here, and take the user from your database.
+  const name = String((await c.req.formData()).get('name') ?? '').trim().slice(0, 40) || 'friend'
   await createSession(c, { user: { sub: crypto.randomUUID(), name }, onboardingStep: 'PROFILE' })
   return c.redirect('/onboarding', 303)
 })
 
-app.get('/onboarding', (c) => c.html(html`<form method="post" action="/onboarding/finish"><button>Finish</button></form>`))
-
-app.post('/onboarding/finish', async (c) => {
-  await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
-  return c.redirect('/explore', 303)
+// Until onboarding is finished, the gate sends every protected page here.
+app.get('/onboarding', (c) => {
+  const s = getSession(c)
+  if (!s) return c.redirect('/login', 303)
+  return c.html(html`<h1>One more step, ${s.user.name}</h1>
+    <form method="post" action="/onboarding/finish"><button>Finish onboarding</button></form>`)
 })
 
-const explore = (c: Parameters<Parameters<typeof app.get>[1]>[0]) => {
+app.post('/onboarding/finish', async (c) => {
+  if (!getSession(c)) return c.redirect('/login', 303)
+  await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+  return c.redirect('/explore', 303) // this response carries the new cookie: the gate lets it through
+})
+
+// Protected: the gate answers for anonymous and unfinished users before this runs.
+app.get('/explore/:topic?', (c) => {
   const s = getSession(c)!
-  return c.html(html`<p>Hi ${String(s.user.name ?? s.user.sub)}</p><p>Last page: ${s.lastPath ?? 'none yet'}</p>`)
-}
-app.get('/explore', explore)
-app.get('/explore/:topic', explore)
+  const topic = c.req.param('topic') ?? 'everything'
+  // lastPath / lastVisit: the page viewed before this one (recorded by the middleware).
+  const last = s.lastPath ? html`${s.lastPath} at <time>${new Date(s.lastVisit!).toUTCString()}</time>` : 'none yet'
+  return c.html(html`<h1>Hi ${s.user.name}</h1>
+    <p>Exploring ${topic}. Last page: ${last}</p>
+    <p><a href="/explore">Explore</a> · <a href="/explore/cats">Cats</a> · <a href="/explore/dogs">Dogs</a></p>
+    <form method="post" action="/logout"><button>Sign out</button></form>`)
+})
 
 app.post('/logout', async (c) => {
   await destroySession(c)
