@@ -195,6 +195,7 @@ const atomicStore = (env: Env) => sessionStore(env)?.update !== undefined
 
 app.get('/profile', async (c) => {
   const session = signedIn(c)
+  c.header('Cache-Control', 'private, no-store')
   if (!session.oidc) return c.html(<ProfilePage session={session} />)
   const access = await freshAccessToken(c, atomicStore(c.env))
   if (access === 'retry') return c.redirect(c.req.url, 307)
@@ -204,6 +205,7 @@ app.get('/profile', async (c) => {
 
 app.get('/api/profile', async (c) => {
   const session = signedIn(c)
+  c.header('Cache-Control', 'private, no-store')
   if (!session.oidc) return c.json({ error: 'no_provider' }, 404)
   const access = await freshAccessToken(c, atomicStore(c.env))
   if (access === 'retry') return c.redirect(c.req.url, 307)
