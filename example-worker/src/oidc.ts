@@ -337,7 +337,8 @@ async function refreshOnce(c: Context<{ Bindings: OidcBindings }>): Promise<Acce
     const next = tokensFrom(result, Date.now(), tokens)
     let saved: ProviderTokens | undefined
     await updateSession(c, (s) => {
-      // Another request's newer tokens (it took over after our lease ran out) are kept; ours are spent.
+      // A request that took over after our lease ran out has written tokens already (the provider
+      // honoured both refreshes, so it does not rotate strictly): keep those, one set is enough.
       const keep = s.oidc && s.oidc.refreshing?.by !== me && isFresh(s.oidc, Date.now())
       saved = keep ? s.oidc : next
       return { ...s, oidc: saved }
