@@ -318,7 +318,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
     await signIn(EXPIRING_S)
     await onboard()
     // The refresh the parallel requests cause yields a token good for a few seconds only.
-    const freshFor = 6
+    const freshFor = 8
     provider.lifetimes.push(MARGIN_S + freshFor)
     // A slow token endpoint: all six requests have read the session before the first refresh ends.
     provider.tokenDelayMs = 500
