@@ -192,6 +192,8 @@ app.post('/settings', async (c) => {
 // Pages that call the provider with the user's access token, refreshed first when needed.
 /** Whether the store updates atomically, so that concurrent refreshes of one session can be made one. */
 const atomicStore = (env: Env) => sessionStore(env)?.update !== undefined
+/** Shown when the provider refused to refresh the access token. */
+const REFUSED = 'Your sign-in with the provider has ended (it was revoked or has expired there), so you are signed out here too. Sign in again to continue.'
 
 app.get('/profile', async (c) => {
   const session = signedIn(c)
@@ -212,8 +214,6 @@ app.get('/api/profile', async (c) => {
   if (access === 'signed-out') return c.json({ error: 'signed_out', message: REFUSED }, 401)
   return c.json(await userInfo(c, access.token, session.user.sub))
 })
-
-const REFUSED = 'Your sign-in with the provider has ended (it was revoked or has expired there), so you are signed out here too. Sign in again to continue.'
 
 app.get('/api/me', (c) => {
   const { user, onboardingStep, profile, preferences, lastPath, lastVisit, internal } = signedIn(c)
