@@ -1,7 +1,8 @@
 /**
- * The example app: demo sign-in, a two-step onboarding nobody can skip, two protected pages that
- * show the previous visit, a JSON endpoint and sign-out. Every session change is made here, on
- * the server, from checked form fields.
+ * The example app: sign-in (with an OpenID Connect provider when one is configured, else the
+ * demo's "any email"), a two-step onboarding nobody can skip, protected pages that show the
+ * previous visit, a JSON endpoint and sign-out. Every session change is made here, on the
+ * server, from checked form fields or the provider's checked answers.
  * @module
  */
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
@@ -18,10 +19,11 @@ import {
 import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import { checkEmail, checkPreferences, checkProfile, demoUserId } from './claims'
+import { type OidcBindings, OidcConfigError, ProviderError, finishSignIn, freshAccessToken, oidcEnabled, signOutUrl, startSignIn, userInfo } from './oidc'
 import { type StoreBindings, sessionStore } from './session-store'
-import { DoneStep, ErrorPage, ExplorePage, LoginPage, PreferencesStep, ProfileStep, SettingsPage } from './views'
+import { DoneStep, ErrorPage, ExplorePage, LoginPage, PreferencesStep, ProfilePage, ProfileStep, SettingsPage } from './views'
 
-export interface Env extends StoreBindings {
+export interface Env extends StoreBindings, OidcBindings {
   /** At least 32 bytes. `npm run dev` writes one to .dev.vars; in production: `wrangler secret put SESSION_SECRET`. */
   SESSION_SECRET: string
   /** `"false"` only for plain-http local development in Safari, which refuses Secure cookies there. */
@@ -50,7 +52,7 @@ app.use((c, next) => {
         path: '/onboarding',
         home: '/explore',
         // Anonymous visitors of these are sent to /login (pages) or get 401 JSON (scripts).
-        protect: ['/explore', '/settings', '/api/*', '/onboarding/*'],
+        protect: ['/explore', '/settings', '/profile', '/api/*', '/onboarding/*'],
         loginPath: '/login',
       },
     })
@@ -82,10 +84,13 @@ app.get('/login', (c) => {
   const back = returnTo(c, c.req.query('returnTo'))
   if (getSession(c)) return c.redirect(back ?? '/explore', 303)
   const notice = c.req.query('signedOut') === '1' ? 'You are signed out.' : undefined
-  return c.html(<LoginPage returnTo={back} notice={notice} />)
+  const provider = oidcEnabled(c.env) ? new URL(c.env.OIDC_ISSUER as string).host : undefined
+  return c.html(<LoginPage returnTo={back} notice={notice} provider={provider} />)
 })
 
 app.post('/login', async (c) => {
+  // With a real provider, the demo's "any email" sign-in is off.
+  if (oidcEnabled(c.env)) return c.redirect('/login', 303)
   const form = await c.req.parseBody()
   const back = returnTo(c, form.returnTo)
   const email = checkEmail(form)
@@ -96,8 +101,26 @@ app.post('/login', async (c) => {
 })
 
 app.post('/logout', async (c) => {
+  // Through the provider's end-session endpoint when it has one (read before the session goes).
+  const next = await signOutUrl(c, '/login?signedOut=1')
   await destroySession(c)
-  return c.redirect('/login?signedOut=1', 303)
+  return c.redirect(next, 303)
+})
+
+// OpenID Connect sign-in (see oidc.ts): the provider's page, then back to the callback.
+app.post('/auth/login', async (c) => {
+  if (!oidcEnabled(c.env)) return c.notFound()
+  const form = await c.req.parseBody()
+  return startSignIn(c, returnTo(c, form.returnTo))
+})
+
+app.get('/auth/callback', async (c) => {
+  if (!oidcEnabled(c.env)) return c.notFound()
+  const result = await finishSignIn(c)
+  if ('error' in result) return c.html(<ErrorPage title="Sign-in did not complete" message={result.error} link="/login" />, 400)
+  // A new session, with the provider's tokens in it; onboarding starts as with the demo sign-in.
+  await createSession(c, { user: result.user, onboardingStep: 'PROFILE', oidc: result.tokens })
+  return c.redirect(returnTo(c, result.returnTo) ?? '/explore', 303)
 })
 
 // Onboarding. The gate keeps unfinished users here; these handlers keep the steps in order.
@@ -166,6 +189,32 @@ app.post('/settings', async (c) => {
   return c.redirect('/settings?saved=1', 303)
 })
 
+// Pages that call the provider with the user's access token, refreshed first when needed.
+/** Whether the store updates atomically, so that concurrent refreshes of one session can be made one. */
+const atomicStore = (env: Env) => sessionStore(env)?.update !== undefined
+/** Shown when the provider refused to refresh the access token. */
+const REFUSED = 'Your sign-in with the provider has ended (it was revoked or has expired there), so you are signed out here too. Sign in again to continue.'
+
+app.get('/profile', async (c) => {
+  const session = signedIn(c)
+  c.header('Cache-Control', 'private, no-store')
+  if (!session.oidc) return c.html(<ProfilePage session={session} />)
+  const access = await freshAccessToken(c, atomicStore(c.env))
+  if (access === 'retry') return c.redirect(c.req.url, 307)
+  if (access === 'signed-out') return c.html(<ErrorPage title="Signed out" message={REFUSED} link="/login" />, 401)
+  return c.html(<ProfilePage session={signedIn(c)} info={await userInfo(c, access.token, session.user.sub)} />)
+})
+
+app.get('/api/profile', async (c) => {
+  const session = signedIn(c)
+  c.header('Cache-Control', 'private, no-store')
+  if (!session.oidc) return c.json({ error: 'no_provider' }, 404)
+  const access = await freshAccessToken(c, atomicStore(c.env))
+  if (access === 'retry') return c.redirect(c.req.url, 307)
+  if (access === 'signed-out') return c.json({ error: 'signed_out', message: REFUSED }, 401)
+  return c.json(await userInfo(c, access.token, session.user.sub))
+})
+
 app.get('/api/me', (c) => {
   const { user, onboardingStep, profile, preferences, lastPath, lastVisit, internal } = signedIn(c)
   return c.json({
@@ -188,6 +237,11 @@ app.onError((error, c) => {
     // Its message says what to fix (a missing or short SESSION_SECRET, a missing SESSION_DO binding, ...)
     // and never holds a secret's value.
     return c.html(<ErrorPage title="Server not configured" message={error.message} />, 500)
+  }
+  if (error instanceof OidcConfigError) return c.html(<ErrorPage title="Server not configured" message={error.message} />, 500)
+  if (error instanceof ProviderError) {
+    console.error(error)
+    return c.html(<ErrorPage title="The sign-in provider did not answer" message={`${error.message} Please try again.`} />, 502)
   }
   console.error(error)
   return c.html(<ErrorPage title="Something went wrong" message="Please try again." />, 500)

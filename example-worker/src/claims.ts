@@ -20,12 +20,28 @@ export interface Preferences {
   digest: Digest
 }
 
+/**
+ * The OpenID provider's tokens (sign-in through OIDC only; see oidc.ts). Kept in the session,
+ * which is encrypted in the cookie or stored server-side: never in a signed-only token.
+ */
+export interface ProviderTokens {
+  accessToken: string
+  /** When the access token expires, in ms since the epoch. */
+  expiresAt: number
+  refreshToken?: string
+  /** For the provider's sign-out (`id_token_hint`). */
+  idToken?: string
+  /** With an atomic store: the request that is refreshing now, so others wait for it instead of refreshing too. */
+  refreshing?: { by: string; until: number }
+}
+
 // Typed claims for every getSession / updateSession in this app.
 declare module 'hono-edge-session' {
   interface SessionClaims {
     onboardingStep?: OnboardingStep
     profile?: Profile
     preferences?: Preferences
+    oidc?: ProviderTokens
   }
 }
 

@@ -71,10 +71,11 @@ function Layout(props: { title: string; session?: Session | null; children: Chil
                   <>
                     <a href="/explore">Explore</a>
                     <a href="/settings">Settings</a>
+                    {session.oidc ? <a href="/profile">Profile</a> : null}
                     <a href="/api/me">/api/me</a>
                   </>
                 ) : null}
-                <span class="notice">{session.user.email}</span>
+                <span class="notice">{userLabel(session)}</span>
                 <form method="post" action="/logout">
                   <button class="link" type="submit" id="logout">
                     Sign out
@@ -90,6 +91,12 @@ function Layout(props: { title: string; session?: Session | null; children: Chil
       </html>
     </>
   )
+}
+
+/** Who is signed in, for people: email, else name, else the provider's id. */
+function userLabel(session: Session): string {
+  const { email, name, sub } = session.user
+  return typeof email === 'string' ? email : typeof name === 'string' ? name : sub
 }
 
 function ReturnTo(props: { value?: string }) {
@@ -131,7 +138,20 @@ const PURPOSE_LABELS: Record<Purpose, string> = { work: 'Work', personal: 'Perso
 const THEME_LABELS: Record<Theme, string> = { light: 'Light', dark: 'Dark', system: 'Same as my system' }
 const DIGEST_LABELS: Record<Digest, string> = { daily: 'Daily', weekly: 'Weekly', never: 'Never' }
 
-export function LoginPage(props: { error?: string; email?: string; returnTo?: string; notice?: string }) {
+export function LoginPage(props: { error?: string; email?: string; returnTo?: string; notice?: string; provider?: string }) {
+  if (props.provider)
+    return (
+      <Layout title="Sign in">
+        <h1>Sign in</h1>
+        {props.notice ? <p class="notice">{props.notice}</p> : null}
+        <form method="post" action="/auth/login">
+          <ReturnTo value={props.returnTo} />
+          <button type="submit" id="provider-sign-in">
+            Continue with {props.provider}
+          </button>
+        </form>
+      </Layout>
+    )
   return (
     <Layout title="Sign in">
       <h1>Sign in</h1>
@@ -272,7 +292,7 @@ export function DoneStep(props: { session: Session; next: string }) {
   return (
     <Layout title="All set" session={props.session}>
       <Steps current="COMPLETED" />
-      <h1>You're all set, {props.session.profile?.displayName ?? props.session.user.email}!</h1>
+      <h1>You're all set, {props.session.profile?.displayName ?? userLabel(props.session)}!</h1>
       <p class="lead">Onboarding is finished and saved in your session. The rest of the app is open now.</p>
       <p>
         <a href={props.next} id="continue">
@@ -288,7 +308,7 @@ export function ExplorePage(props: { session: Session }) {
   return (
     <Layout title="Explore" session={session}>
       <h1>Explore</h1>
-      <p class="lead">Welcome back, {session.profile?.displayName ?? session.user.email}.</p>
+      <p class="lead">Welcome back, {session.profile?.displayName ?? userLabel(session)}.</p>
       <LastVisit session={session} />
       <p>
         This page is protected: anonymous visitors are sent to sign in, and signed-in users who have not finished
@@ -327,11 +347,46 @@ export function SettingsPage(props: { session: Session; error?: string; saved?: 
   )
 }
 
-export function ErrorPage(props: { title: string; message: string }) {
+export function ErrorPage(props: { title: string; message: string; link?: string }) {
   return (
     <Layout title={props.title}>
       <h1>{props.title}</h1>
-      <p>{props.message}</p>
+      <p id="message">{props.message}</p>
+      {props.link ? (
+        <p>
+          <a href={props.link}>Sign in</a>
+        </p>
+      ) : null}
+    </Layout>
+  )
+}
+
+/** What the provider says about the user (its userinfo endpoint, called with the access token). */
+export function ProfilePage(props: { session: Session; info?: Record<string, unknown> }) {
+  const { session, info } = props
+  return (
+    <Layout title="Profile" session={session}>
+      <h1>Your account at the provider</h1>
+      {info ? (
+        <>
+          <p class="lead">Fetched just now from the provider's userinfo endpoint with your access token.</p>
+          <dl id="userinfo">
+            {Object.entries(info).map(([key, value]) => (
+              <>
+                <dt>{key}</dt>
+                <dd>
+                  <code>{typeof value === 'string' ? value : JSON.stringify(value)}</code>
+                </dd>
+              </>
+            ))}
+          </dl>
+          <p class="notice">
+            Access token valid until <span id="token-expiry">{session.oidc ? formatTime(session.oidc.expiresAt) : ''}</span>
+          </p>
+        </>
+      ) : (
+        <p class="lead">You signed in with the demo sign-in: there is no provider to ask.</p>
+      )}
     </Layout>
   )
 }

@@ -4,7 +4,7 @@
  * also stops what it started (workerd, chromium's helpers), and nothing else.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -79,35 +79,44 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** Another Worker than the example: its wrangler config, and the name of its log in test-artifacts/e2e/. */
-export interface WorkerToServe {
-  readonly config: string
-  readonly log: string
+/** Options of {@link startWrangler}. */
+export interface WranglerOptions {
+  /** Another Worker than the example: its wrangler config. */
+  config?: string
+  /** More variables for the Worker (e.g. OIDC_ISSUER, SESSION_STORE), added to its generated vars file. */
+  vars?: Record<string, string>
+  /** Names the vars file, the local state and the log (test-artifacts/e2e/<name>.log). Default `wrangler`. */
+  name?: string
 }
 
 /**
- * Starts `npx wrangler dev` for the example (or `worker`) on 127.0.0.1:`port` with its own
- * generated vars file (a fresh random SESSION_SECRET, written by scripts/dev-vars.mjs; a
- * developer's .dev.vars is not read or touched) and waits until it answers.
+ * Starts `npx wrangler dev` for the example (or `options.config`) on 127.0.0.1:`port` with its
+ * own generated vars file (a fresh random SESSION_SECRET, written by scripts/dev-vars.mjs, plus
+ * `options.vars`; a developer's .dev.vars is not read or touched) and waits until it answers.
  */
-export async function startWrangler(port: number, worker?: WorkerToServe): Promise<Started & { origin: string }> {
+export async function startWrangler(port: number, options: WranglerOptions = {}): Promise<Started & { origin: string }> {
+  const name = options.name ?? 'wrangler'
   const work = join(ROOT, '.tmp/e2e')
   mkdirSync(work, { recursive: true })
   mkdirSync(ARTIFACTS, { recursive: true })
-  const vars = join(work, 'e2e.dev.vars')
+  const vars = join(work, name === 'wrangler' ? 'e2e.dev.vars' : `e2e-${name}.dev.vars`)
   rmSync(vars, { force: true })
   execFileSync(process.execPath, [join(ROOT, 'scripts/dev-vars.mjs'), vars], { stdio: 'ignore' })
+  for (const [key, value] of Object.entries(options.vars ?? {})) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || /["\\\n]/.test(value)) throw new Error(`startWrangler: cannot write ${key} to a vars file`)
+    appendFileSync(vars, `\n${key}="${value}"\n`)
+  }
 
   const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())]
-  args.push('--env-file', vars, '--persist-to', join(work, 'state'), '--show-interactive-dev-session=false')
-  if (worker) args.push('--config', worker.config)
+  args.push('--env-file', vars, '--persist-to', join(work, name === 'wrangler' ? 'state' : `state-${name}`), '--show-interactive-dev-session=false')
+  if (options.config) args.push('--config', options.config)
   const child = spawn('npx', args, {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
   })
-  const log = createWriteStream(join(ARTIFACTS, worker?.log ?? 'wrangler.log'))
+  const log = createWriteStream(join(ARTIFACTS, `${name}.log`))
   child.stdout?.pipe(log)
   child.stderr?.pipe(log)
   const started = track(child)

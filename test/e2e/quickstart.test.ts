@@ -33,7 +33,7 @@ function quickstartConfig(): string {
 
 beforeAll(async () => {
   try {
-    wrangler = await startWrangler(await freePort(), { config: quickstartConfig(), log: 'wrangler-quickstart.log' })
+    wrangler = await startWrangler(await freePort(), { config: quickstartConfig(), name: 'wrangler-quickstart' })
     chrome = await startChromium()
     browser = await chromium.connectOverCDP(chrome.wsEndpoint)
     const context = browser.contexts()[0] ?? (await browser.newContext())
