@@ -44,12 +44,15 @@ interface ActivityPayload {
   v?: number
   /** last seen, ms: any successful request, for the inactivity timeout */
   t: number
+  /** with a store that has `touch`: when the record's idle deadline in the store was last moved, ms */
+  r?: number
 }
 
 interface Activity {
   readonly lastPath?: string
   readonly lastVisit?: number
   readonly seen: number
+  readonly refreshed?: number
 }
 
 type Pending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; token: string }
@@ -61,6 +64,8 @@ const CLEAR = { kind: 'clear' } as const
 // What most responses carry; shared, so they allocate nothing.
 const NO_LINES: readonly string[] = Object.freeze([])
 const SESSION_ID_BYTES = 16
+// Names one store write, so that a write given up on can be refused if it arrives late.
+const WRITE_ID_BYTES = 12
 // A lastPath longer than this keeps only its pathname, and is not recorded if that is too long.
 const MAX_LAST_PATH = 1024
 
@@ -255,17 +260,35 @@ export class SessionState {
     const store = this.options.store
     if (store) {
       let previousDeleted = false
+      const previous = this.#storedSid()
+      const removeId = writeId()
+      const setId = writeId()
+      let step: 'remove' | 'set' = previous === undefined ? 'set' : 'remove'
       try {
         // The old record goes first: a session id must never outlive a new sign-in (session fixation).
-        await this.#storeWrite(async (signal) => {
-          const previous = this.#storedSid()
-          if (previous !== undefined) {
-            await store.delete(previous)
-            previousDeleted = true
-          }
-          signal.throwIfAborted()
-          await store.set(internal.sid, record, { expiresAt: internal.expiresAt, sub: userSub(record), signal })
-        })
+        await this.#storeWrite(
+          async (signal) => {
+            if (previous !== undefined) {
+              await store.delete(previous, { writeId: removeId, signal })
+              previousDeleted = true
+              step = 'set'
+            }
+            signal.throwIfAborted()
+            const idleExpiresAt = this.#idleDeadline(now, internal.expiresAt)
+            await store.set(internal.sid, record, { expiresAt: internal.expiresAt, idleExpiresAt, sub: userSub(record), signal, writeId: setId })
+          },
+          async (failure) => {
+            if (step === 'remove' && previous !== undefined) {
+              const left = await this.#settled(previous, removeId)
+              if (left === null) previousDeleted = true
+              throw storeFailure(left === null ? true : left === undefined ? 'unknown' : false, failure)
+            }
+            const stored = await this.#settled(internal.sid, setId)
+            // Landed after all: the sign-in stands, and its cookie names the record.
+            if (stored && sameRecord(stored, record)) return
+            throw storeFailure(stored === null ? previousDeleted : 'unknown', failure)
+          },
+        )
       } catch (error) {
         // The old session is gone from the store: this request must not go on showing it.
         if (previousDeleted) this.#forget()
@@ -324,17 +347,40 @@ export class SessionState {
       return this.data as SessionData<object>
     }
 
-    // With a store the cookie keeps the same id; only the record changes.
-    const record = await this.#storeWrite(async (signal) => {
-      if (store.update) return store.update(internal.sid, apply, { expiresAt: internal.expiresAt, sub: userSub(current), signal })
-      const latest = await store.get(internal.sid)
-      if (latest === null) return null
-      const updated = await apply(latest)
-      signal.throwIfAborted()
-      // The user may have changed: a store that indexes by user files the record under the new one.
-      await store.set(internal.sid, updated, { expiresAt: internal.expiresAt, sub: userSub(updated), signal })
-      return updated
-    })
+    // With a store the cookie keeps the same id; only the record changes. What the last attempt
+    // started from and made, to tell after a failure whether it landed.
+    let base: StoredSession | undefined
+    let made: StoredSession | undefined
+    const tracked = async (latest: StoredSession): Promise<StoredSession> => {
+      base = latest
+      made = undefined
+      made = await apply(latest)
+      return made
+    }
+    const id = writeId()
+    const idleExpiresAt = this.#idleDeadline(now, internal.expiresAt)
+    const record = await this.#storeWrite(
+      async (signal) => {
+        if (store.update)
+          return store.update(internal.sid, tracked, { expiresAt: internal.expiresAt, idleExpiresAt, sub: userSub(current), signal, writeId: id })
+        const latest = await store.get(internal.sid)
+        if (latest === null) return null
+        const updated = await tracked(latest)
+        signal.throwIfAborted()
+        // The user may have changed: a store that indexes by user files the record under the new one.
+        await store.set(internal.sid, updated, { expiresAt: internal.expiresAt, idleExpiresAt, sub: userSub(updated), signal, writeId: id })
+        return updated
+      },
+      async (failure) => {
+        const stored = await this.#settled(internal.sid, id)
+        if (stored === undefined) throw storeFailure('unknown', failure)
+        // Landed after all: the update stands.
+        if (made !== undefined && stored !== null && sameRecord(stored, made)) return made
+        // Nothing was on its way, or the record is as this attempt found it: not written, and never will be.
+        const unchanged = made === undefined || (stored !== null && base !== undefined && sameRecord(stored, base))
+        throw storeFailure(unchanged ? false : 'unknown', failure)
+      },
+    )
     if (record === null) {
       // Ended elsewhere (sign-out in another tab): it stays ended.
       this.#forget()
@@ -352,7 +398,18 @@ export class SessionState {
     const store = this.options.store
     // Record first: if it cannot be deleted, the session stays whole (cookie and record) rather
     // than half-ended with a replayable record behind a cleared cookie.
-    if (store && sid !== undefined) await this.#storeWrite(() => store.delete(sid))
+    if (store && sid !== undefined) {
+      const id = writeId()
+      await this.#storeWrite(
+        (signal) => store.delete(sid, { writeId: id, signal }),
+        async (failure) => {
+          const stored = await this.#settled(sid, id)
+          // Gone after all: the sign-out stands.
+          if (stored === null) return
+          throw storeFailure(stored === undefined ? 'unknown' : false, failure)
+        },
+      )
+    }
     this.#forget()
   }
 
@@ -396,19 +453,42 @@ export class SessionState {
     const internal = internalOf(record)
     const { path } = due
     const previous = this.#activity
+    const refreshed = await this.#refreshStored(internal, previous, now)
     const activity: Activity = {
       lastPath: path ?? previous?.lastPath,
       lastVisit: path !== null ? now : previous?.lastVisit,
       seen: now,
+      refreshed,
     }
     const payload: ActivityPayload = { sid: internal.sid, t: now }
     if (activity.lastPath !== undefined) payload.p = activity.lastPath
     if (activity.lastVisit !== undefined) payload.v = activity.lastVisit
+    if (refreshed !== undefined) payload.r = refreshed
     const exp = Math.min(now + this.options.inactivityMs, internal.expiresAt)
     const token = await sealToken({ iat: seconds(now), exp: secondsUp(exp), ...payload }, this.keyring.current, 'activity')
     this.#activity = activity
     this.#activityWrite = { kind: 'write', token }
     this.#dataChanged()
+  }
+
+  /**
+   * With a store that forgets idle records: moves the record's idle deadline later when the last
+   * move is half an inactivity period old (see {@link SessionState.#idleDeadline}), so an active
+   * session costs the store one write per half period, not one per request. Returns when the
+   * deadline was last moved; a failed move is tried again at the next touch.
+   */
+  async #refreshStored(internal: SessionInternal, previous: Activity | null, now: number): Promise<number | undefined> {
+    const store = this.options.store
+    if (!store?.touch) return undefined
+    const refreshed = Math.max(internal.updatedAt, previous?.refreshed ?? 0)
+    if (now - refreshed < this.options.inactivityMs / 2) return refreshed
+    try {
+      await this.#withTimeout(store.touch(internal.sid, { expiresAt: internal.expiresAt, idleExpiresAt: this.#idleDeadline(now, internal.expiresAt) }))
+      return now
+    } catch {
+      // The record lives until its previous deadline; the next touch tries again.
+      return refreshed
+    }
   }
 
   /**
@@ -518,9 +598,10 @@ export class SessionState {
     this.#activityToken = token
     this.#activityStale = stale
     // Filled in place, not with conditional spreads: no throwaway objects per request.
-    const activity: { seen: number; lastPath?: string; lastVisit?: number } = { seen: payload.t }
+    const activity: { seen: number; lastPath?: string; lastVisit?: number; refreshed?: number } = { seen: payload.t }
     if (typeof payload.p === 'string') activity.lastPath = payload.p
     if (typeof payload.v === 'number') activity.lastVisit = payload.v
+    if (typeof payload.r === 'number') activity.refreshed = payload.r
     return activity
   }
 
@@ -559,15 +640,40 @@ export class SessionState {
    * Runs a store write under `storeTimeout`. The signal aborts on timeout, so a store that retries
    * (compare-and-set) stops instead of writing after the caller was told it failed.
    */
-  async #storeWrite<T>(write: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #storeWrite<T>(write: (signal: AbortSignal) => Promise<T>, settle?: (failure: unknown) => Promise<T>): Promise<T> {
     const controller = new AbortController()
     try {
       return await this.#withTimeout(write(controller.signal), controller)
     } catch (error) {
       if (error instanceof SessionError) throw error
       if (error instanceof CallerError) unwrapCallerError(error)
-      throw new SessionStoreError('The session store failed; the session was not changed.', { cause: error })
+      // A failed or timed-out write may still land: `settle` finds out, or throws saying what is known.
+      if (settle) return settle(error)
+      throw storeFailure('unknown', error)
     }
+  }
+
+  /**
+   * After a failed write: the record as the store holds it now that the write named `id` can no
+   * longer land (`null`: none), or `undefined` when the store cannot tell (no `settle`, or it failed too).
+   */
+  async #settled(sid: string, id: string): Promise<StoredSession | null | undefined> {
+    const store = this.options.store
+    if (!store?.settle) return undefined
+    try {
+      return await this.#withTimeout(store.settle(sid, id))
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * When the store may forget a record nobody uses: half an inactivity period after the idle
+   * deadline, since the store's copy is moved at most once per half period (see `touch`), so it
+   * never ends before the session's own idle deadline. Never past the absolute end.
+   */
+  #idleDeadline(now: number, expiresAt: number): number {
+    return Math.min(now + this.options.inactivityMs * 1.5, expiresAt)
   }
 
   #withTimeout<T>(promise: Promise<T>, controller?: AbortController): Promise<T> {
@@ -613,6 +719,25 @@ class CallerError {
 
 function unwrapCallerError(error: unknown): never {
   throw error instanceof CallerError ? error.error : error
+}
+
+function writeId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(WRITE_ID_BYTES)))
+}
+
+/** Whether two records hold the same JSON (what a store hands back is a JSON round trip of what it was given). */
+function sameRecord(a: StoredSession, b: StoredSession): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+function storeFailure(written: boolean | 'unknown', cause: unknown): SessionStoreError {
+  const message =
+    written === false
+      ? 'The session store failed; nothing was changed.'
+      : written === true
+        ? 'The session store failed after ending the previous session; the new one was not written, so this request is signed out.'
+        : 'The session store failed or timed out; whether the change was written is unknown.'
+  return new SessionStoreError(message, { cause, written })
 }
 
 /** The middleware's fields of a record that passed {@link isSessionRecord} or was built here. */
