@@ -507,7 +507,7 @@ export class SessionState {
     if (!this.#createdHere || !store || orphan === undefined) return undefined
     return this.#storeWrite(() => store.delete(orphan)).then(
       () => undefined,
-      // Best effort: left behind, the record only waits for its absolute end, and no cookie names it.
+      // Best effort: left behind, the record only waits for its idle deadline, and no cookie names it.
       () => undefined,
     )
   }

@@ -73,6 +73,11 @@ const FENCE_PREFIX = '~fence:'
  * - Pass the database binding itself, not a `withSession()` session: a read replica may return
  *   a session that was already signed out or changed.
  * - `deleteByUser` deletes every row of the user and returns how many of them had not expired.
+ * - `expires_at` holds the earlier of the idle deadline and the absolute end; `touch` moves it
+ *   later (never past the absolute end), so rows of sessions that ended idle expire and are
+ *   cleaned up like the others. No schema change: `0001_sessions.sql` is all it needs.
+ * - `settle` (after a write timed out) inserts a short-lived fence row that makes the late write
+ *   a no-op, in the same transaction as the read that tells whether it landed.
  * - D1 runs one query at a time per database (about 1,000 queries/s at 1 ms each); every request
  *   with a session reads one row. Beyond that, use {@link durableObjectStore}.
  *

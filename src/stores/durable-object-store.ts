@@ -108,6 +108,14 @@ const DELETE_CHUNK = 50
  * in-flight update nor a sign-in racing "sign out everywhere" can bring it back. Expired records
  * are removed by the object's alarm and refused on read.
  *
+ * **Idle records go.** A record carries an idle deadline besides its absolute end; the alarm
+ * deletes it at the earlier one. `touch` moves the idle deadline later (the middleware does it at
+ * most once per half `duration.inactivity` while the session is used), so a session that ended
+ * idle, or a sign-in whose cookie never came back, loses its record soon after its idle end.
+ *
+ * **Writes that time out.** Each write names itself; `settle` makes the object refuse that write
+ * if it arrives later, and returns the record, so the middleware can tell whether it landed.
+ *
  * Needs the class exported from your Worker's entry and declared with SQLite storage:
  * ```toml
  * [[durable_objects.bindings]]

@@ -37,7 +37,8 @@ const FENCE_MS = 10 * 60 * 1000
  *
  * Records are copied in and out (JSON), so changing a returned object changes nothing stored.
  * `update` is atomic within the isolate (compare-and-set on the entry; retried if another write
- * came in while `change` ran), and a record deleted meanwhile stays deleted.
+ * came in while `change` ran), and a record deleted meanwhile stays deleted. Entries expire at
+ * their idle deadline (moved by `touch`) or absolute end, whichever comes first.
  *
  * @example
  * ```ts

@@ -50,7 +50,8 @@ export interface StoreTouchOptions {
 
 /**
  * Where session data lives. Every method may throw or reject: the middleware turns a failed read
- * into "no session" and a failed write into a {@link SessionStoreError}.
+ * into "no session" and a failed write into a {@link SessionStoreError} (whose `written` says
+ * whether the write landed, when the store has `settle`).
  *
  * @example
  * ```ts

@@ -18,6 +18,7 @@ import {
   edgeSession,
   getSession,
   kvStore,
+  memoryStore,
   updateSession,
 } from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
@@ -106,9 +107,11 @@ function outcomeApp(store: SessionStore) {
   return { call }
 }
 
+// Real Durable Object and D1 bindings; the memory store settles writes the same way.
 const stores: Array<[string, () => SessionStore]> = [
   ['durable-object', () => durableObjectStore(env.SESSION_DO)],
   ['d1', () => d1Store(env.SESSION_DB, { cleanupRate: 0 })],
+  ['memory', () => memoryStore()],
 ]
 
 for (const [name, make] of stores) {
@@ -180,10 +183,11 @@ for (const [name, make] of stores) {
     })
 
     it('a first sign-in that fails before writing: written false, nothing stored', async () => {
-      const { store, sids } = faulty(make(), 'set', 'fail-before')
+      const inner = make()
+      const { store, sids } = faulty(inner, 'set', 'fail-before')
       const { call } = outcomeApp(store)
       expect(await call(new CookieJar(), '/login', { sub: uniqueSub(`${name}-first`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: false })
-      expect(await make().get(sids[0] as string)).toBeNull()
+      expect(await inner.get(sids[0] as string)).toBeNull()
     })
   })
 }
