@@ -175,6 +175,33 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
     at(2 * HOUR + 45 * MINUTE + 1)
     expect(await counted.store.get(sid)).toBeNull()
   })
+  it('a touch that fails costs the request nothing and is tried again at the next activity', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    at(0)
+    const inner = memoryStore()
+    let touches = 0
+    const store: SessionStore = {
+      get: (sid) => inner.get(sid),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: (sid, options) => inner.delete(sid, options),
+      touch: (sid, options) => (++touches === 1 ? Promise.reject(new Error('injected: touch failed')) : inner.touch(sid, options)),
+    }
+    const { login, read } = idleApp(store)
+    const jar = new CookieJar()
+    const { res, sid } = await login(jar)
+    jar.apply(res)
+    at(16 * MINUTE)
+    expect((await read(jar))?.internal.sid).toBe(sid)
+    expect(touches).toBe(1)
+    at(17 * MINUTE)
+    expect((await read(jar))?.internal.sid).toBe(sid)
+    expect(touches).toBe(2)
+    // Moved by the second touch: 17 min + 45 min.
+    at(62 * MINUTE - 1)
+    expect(await inner.get(sid)).not.toBeNull()
+    at(62 * MINUTE)
+    expect(await inner.get(sid)).toBeNull()
+  })
 })
 
 describe('middleware: concurrent sign-ins with a real Durable Object store', () => {

@@ -76,9 +76,9 @@ interface Outcome {
   session?: AnySession | null
 }
 
-function outcomeApp(store: SessionStore) {
+function outcomeApp(store: SessionStore, storeTimeout = STORE_TIMEOUT) {
   const app = new Hono()
-  app.use(edgeSession({ secret: SECRET, store, storeTimeout: STORE_TIMEOUT }))
+  app.use(edgeSession({ secret: SECRET, store, storeTimeout }))
   app.onError((error, c) => {
     if (error instanceof SessionStoreError) return c.json({ code: error.code, written: error.written }, 503)
     throw error
@@ -119,7 +119,8 @@ for (const [name, make] of stores) {
     /** A browser signed in through a healthy store (n = 1), then the store made faulty. */
     async function signedIn(method: Method, fault: Fault) {
       const inner = make()
-      const healthy = outcomeApp(inner)
+      // The default timeout: a Durable Object's first call can take over 100 ms while it starts.
+      const healthy = outcomeApp(inner, 5000)
       const jar = new CookieJar()
       const login = await healthy.call(jar, '/login', { sub: uniqueSub(`${name}-${method}`) })
       const sid = login.session?.internal.sid as string
