@@ -28,45 +28,68 @@ beforeAll(async () => {
   await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)
 })
 
-// The middleware gives up after STORE_TIMEOUT; a late call answers (or arrives) LATE after it began.
-const STORE_TIMEOUT = 100
-const LATE = 300
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+// The middleware gives up on a store call after STORE_TIMEOUT ms.
+const STORE_TIMEOUT = 200
 
 type Method = 'set' | 'update' | 'delete'
 /**
- * - `late-answer`: the write lands at once, but its answer comes after the timeout;
- * - `late-write`: the write is on its way when the caller gives up, and arrives after that;
+ * - `late-answer`: the write lands at once, but answers only after the caller gave up;
+ * - `late-write`: the write is on its way when the caller gives up, and arrives after the
+ *   caller settled it;
  * - `fail-before`: the call fails before anything is sent.
  */
 type Fault = 'late-answer' | 'late-write' | 'fail-before'
 
-/** `inner` with one method faulty; `sids` collects the ids `set` was called with. */
-function faulty(inner: SessionStore, method: Method, fault: Fault): { store: SessionStore; sids: string[] } {
+/** Settles once `signal` aborts (the middleware's timeout); without one, once the timeout has surely passed. */
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) setTimeout(resolve, STORE_TIMEOUT + 50)
+    else if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}
+
+/**
+ * `inner` with one method faulty; `sids` collects the ids `set` was called with; `late()` waits
+ * for the late writes to arrive (or be refused).
+ */
+function faulty(inner: SessionStore, method: Method, fault: Fault) {
   const sids: string[] = []
+  const lateWrites: Array<Promise<unknown>> = []
+  let settledOnce: () => void = () => {}
+  const settled = new Promise<void>((resolve) => {
+    settledOnce = resolve
+  })
   const store: SessionStore = {
     get: (sid) => inner.get(sid),
     set: (sid, data, options) => inner.set(sid, data, options),
     delete: (sid, options) => inner.delete(sid, options),
   }
   if (inner.update) store.update = inner.update.bind(inner)
-  if (inner.settle) store.settle = inner.settle.bind(inner)
   if (inner.touch) store.touch = inner.touch.bind(inner)
+  const settle = inner.settle?.bind(inner)
+  if (settle)
+    store.settle = async (sid, writeId) => {
+      const record = await settle(sid, writeId)
+      settledOnce()
+      return record
+    }
   const real = store[method] as (...args: unknown[]) => Promise<unknown>
   ;(store as unknown as Record<Method, (...args: unknown[]) => Promise<unknown>>)[method] = async (...args: unknown[]) => {
     if (method === 'set') sids.push(args[0] as string)
     if (fault === 'fail-before') throw new Error('injected: failed before writing')
+    const options = args[args.length - 1] as { signal?: AbortSignal } | undefined
     if (fault === 'late-answer') {
       const result = await real(...args)
-      await sleep(LATE)
+      await aborted(options?.signal)
       return result
     }
-    await sleep(LATE)
     // Already sent: the caller's abort signal cannot call it back any more.
-    const options = args[args.length - 1] as { signal?: AbortSignal } | undefined
-    return real(...args.slice(0, -1), { ...options, signal: undefined })
+    const late = settled.then(() => real(...args.slice(0, -1), { ...options, signal: undefined }))
+    lateWrites.push(late.catch(() => undefined))
+    return late
   }
-  return { store, sids }
+  return { store, sids, late: () => Promise.all(lateWrites) }
 }
 
 interface Outcome {
@@ -124,8 +147,8 @@ for (const [name, make] of stores) {
       const jar = new CookieJar()
       const login = await healthy.call(jar, '/login', { sub: uniqueSub(`${name}-${method}`) })
       const sid = login.session?.internal.sid as string
-      const { store, sids } = faulty(inner, method, fault)
-      return { inner, jar, sid, sids, ...outcomeApp(store) }
+      const { store, sids, late } = faulty(inner, method, fault)
+      return { inner, jar, sid, sids, late, ...outcomeApp(store) }
     }
 
     it('updateSession whose write landed but answered late: no error, the request and the store hold n = 2', async () => {
@@ -136,9 +159,9 @@ for (const [name, make] of stores) {
     })
 
     it('updateSession whose write arrives after the timeout: written false, and the late write is refused (n stays 1)', async () => {
-      const { inner, jar, sid, call } = await signedIn('update', 'late-write')
+      const { inner, jar, sid, call, late } = await signedIn('update', 'late-write')
       expect(await call(jar, '/increment')).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: false })
-      await sleep(LATE + 100)
+      await late()
       expect((await inner.get(sid))?.n).toBe(1)
       expect(await call(jar, '/session')).toMatchObject({ session: { n: 1 } })
     })
@@ -157,9 +180,9 @@ for (const [name, make] of stores) {
     })
 
     it('destroySession whose delete arrives after the timeout: written false, and the session stays whole', async () => {
-      const { inner, jar, sid, call } = await signedIn('delete', 'late-write')
+      const { inner, jar, sid, call, late } = await signedIn('delete', 'late-write')
       expect(await call(jar, '/logout')).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: false })
-      await sleep(LATE + 100)
+      await late()
       expect(await inner.get(sid)).not.toBeNull()
       expect(await call(jar, '/session')).toMatchObject({ session: { internal: { sid } } })
     })
@@ -175,12 +198,28 @@ for (const [name, make] of stores) {
     })
 
     it('a sign-in whose record arrives after the timeout: the late record is refused, so none is left that no cookie names', async () => {
-      const { inner, jar, sids, call } = await signedIn('set', 'late-write')
+      const { inner, jar, sids, call, late } = await signedIn('set', 'late-write')
       // The previous record was ended first (no session id outlives a sign-in): written true, signed out.
       expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: true })
-      await sleep(LATE + 100)
+      await late()
       expect(sids).toHaveLength(1)
       expect(await inner.get(sids[0] as string)).toBeNull()
+    })
+
+    it('a sign-in whose delete of the previous record answered late: written true, signed out, the previous record gone', async () => {
+      const { inner, jar, sid: oldSid, call } = await signedIn('delete', 'late-answer')
+      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: true })
+      expect(await inner.get(oldSid)).toBeNull()
+      // A 5xx writes no cookies: the next request finds no record and is signed out then.
+      expect(await call(jar, '/session')).toMatchObject({ session: null })
+    })
+
+    it('a sign-in whose delete of the previous record arrives after the timeout: written false, the previous session stays whole', async () => {
+      const { inner, jar, sid: oldSid, call, late } = await signedIn('delete', 'late-write')
+      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: false })
+      await late()
+      expect(await inner.get(oldSid)).not.toBeNull()
+      expect(await call(jar, '/session')).toMatchObject({ session: { internal: { sid: oldSid } } })
     })
 
     it('a first sign-in that fails before writing: written false, nothing stored', async () => {
