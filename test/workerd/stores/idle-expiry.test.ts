@@ -95,7 +95,9 @@ describe('the store removes what idled out', () => {
 /** An app on `store`: /login signs in, /session reads the session (an API call: activity, not a page view). */
 function idleApp(store: SessionStore, duration?: { inactivity: number }) {
   const app = new Hono()
-  app.use(edgeSession({ secret: SECRET, store, ...(duration ? { duration: { absolute: 8 * 3600, ...duration } } : {}) }))
+  const invalid: string[] = []
+  const onInvalid = (reason: string) => void invalid.push(reason)
+  app.use(edgeSession({ secret: SECRET, store, onInvalid, ...(duration ? { duration: { absolute: 8 * 3600, ...duration } } : {}) }))
   app.post('/login', async (c) => {
     await createSession(c, { user: { sub: 'idle-user' } })
     return c.json({ session: getSession(c) })
@@ -110,7 +112,7 @@ function idleApp(store: SessionStore, duration?: { inactivity: number }) {
     jar.apply(res)
     return ((await res.json()) as { session: AnySession | null }).session
   }
-  return { app, login, read }
+  return { app, login, read, invalid }
 }
 
 describe('middleware: records of sessions nobody uses (fake clock, memory store)', () => {
@@ -124,7 +126,7 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
     vi.useFakeTimers({ toFake: ['Date'] })
     at(0)
     const store = memoryStore()
-    const { login } = idleApp(store)
+    const { login, read, invalid } = idleApp(store)
     const jar = new CookieJar()
     const { res, sid } = await login(jar)
     jar.apply(res)
@@ -132,6 +134,9 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
     expect(await store.get(sid)).not.toBeNull()
     at(45 * MINUTE + 1)
     expect(await store.get(sid)).toBeNull()
+    // The cookie coming back finds no record.
+    expect(await read(jar)).toBeNull()
+    expect(invalid).toEqual(['revoked'])
   })
 
   it('ten concurrent sign-ins from one browser: the nine records no cookie names die at the idle deadline; the one in use lives on', async () => {
