@@ -156,7 +156,9 @@ export interface SessionDurationOptions {
    * (1 800), or `absolute` if shorter. Activity is recorded at most once per
    * `activity.touchInterval` (and on a page view of a new path), and responses of status 400 or
    * more and prefetches are not activity: the session can end up to `touchInterval` sooner than
-   * this long after the last request.
+   * this long after the last request. With a store that has `touch` (Durable Objects, D1,
+   * memory), the record goes at most half this long after the session ended idle; keeping it
+   * costs one store write per half of this period while the session is used.
    */
   inactivity?: number
 }
@@ -287,7 +289,11 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   maxBytes?: number
   /** Keep the session data in a store; the cookie then holds only the encrypted session id. Default: none (data in the cookie). */
   store?: SessionStore
-  /** Milliseconds a store call may take before it counts as failed. Default 5 000. */
+  /**
+   * Milliseconds a store call may take before it counts as failed. Default 5 000. A write that
+   * failed is then checked once more with the store's `settle`, for up to as long, to report
+   * whether it landed (`SessionStoreError.written`).
+   */
   storeTimeout?: number
   /** Enforce onboarding for signed-in users. Default: off. Pass `{}` for the defaults. */
   onboarding?: OnboardingOptions<Claims> | false
