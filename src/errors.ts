@@ -164,17 +164,40 @@ export class SessionCommittedError extends SessionError {
 }
 
 /**
- * The session store failed or timed out while writing (`err.cause` says why). The previous
- * session is kept, except at sign-in once the old record was deleted: that request is then signed out.
+ * Whether a failed store write changed the store: `false` nothing was changed (the store showed,
+ * after the failure, that the write had not landed and can no longer land); `true` something was
+ * changed (a sign-in ended the previous session but could not write the new one: that request is
+ * signed out); `'unknown'` the write may or may not have landed (the store could not be asked).
+ */
+export type StoreWriteOutcome = boolean | 'unknown'
+
+/**
+ * The session store failed or timed out while writing (`err.cause` says why); `err.written` says
+ * whether the store was changed. A write that fails may still land: the Durable Object and D1
+ * stores are then asked once more, after making sure the late write is refused, and a write found
+ * to have landed is not an error at all. Other stores answer `'unknown'`.
  *
  * @example
  * ```ts
- * if (err instanceof SessionStoreError) return c.text('Please try again', 503)
+ * try {
+ *   await updateSession(c, (s) => ({ ...s, plan: 'pro' }))
+ * } catch (err) {
+ *   if (!(err instanceof SessionStoreError)) throw err
+ *   // false: nothing changed, safe to retry; 'unknown': read the session again before retrying
+ *   return c.json({ error: 'store', written: err.written }, 503)
+ * }
  * ```
  */
 export class SessionStoreError extends SessionError {
   static override code = 'ERR_SESSION_STORE'
   override readonly code = 'ERR_SESSION_STORE'
+  /** Whether the store was changed; see {@link StoreWriteOutcome}. */
+  readonly written: StoreWriteOutcome
+
+  constructor(message: string, options: { cause?: unknown; written?: StoreWriteOutcome } = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined)
+    this.written = options.written ?? 'unknown'
+  }
 }
 
 /**

@@ -32,7 +32,7 @@ export {
   SessionStoreError,
   SessionUnsupportedError,
 } from './errors.js'
-export type { SessionIssue } from './errors.js'
+export type { SessionIssue, StoreWriteOutcome } from './errors.js'
 export type {
   JsonValue,
   SessionUser,
@@ -50,5 +50,5 @@ export type {
   EdgeSessionOptions,
 } from './types.js'
 export type { StandardSchemaV1 } from './schema.js'
-export type { SessionStore, StoredSession, StoreWriteOptions } from './stores/types.js'
+export type { SessionStore, StoreDeleteOptions, StoredSession, StoreTouchOptions, StoreWriteOptions } from './stores/types.js'
 export * from './stores/index.js'

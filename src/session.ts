@@ -37,7 +37,8 @@ export function getSession<Claims extends object = SessionClaims>(c: Context): S
  * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
  * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`
  * @throws {SessionCommittedError} the response was already sent
- * @throws {SessionStoreError} the store could not write it
+ * @throws {SessionStoreError} the store could not write it; `err.written` says whether the previous
+ *   session's record was ended (`true`: this request is then signed out)
  * @example
  * ```ts
  * app.post('/login', async (c) => {
@@ -65,7 +66,9 @@ export function createSession<Claims extends object = SessionClaims>(
  * fields from the request body.
  *
  * @throws {SessionMissingError} nobody is signed in (or the session was ended elsewhere)
- * @throws {SessionStoreError} the store could not read this request's session (see {@link isSessionUnreadable}), or could not write it; the old one is kept
+ * @throws {SessionStoreError} the store could not read this request's session (see {@link isSessionUnreadable}),
+ *   or could not write it: `err.written` is `false` when the old one is kept for sure, `'unknown'` when
+ *   the write may still have landed (read the session again)
  * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
  * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`; the old one is kept
  * @throws {SessionCommittedError} the response was already sent
@@ -89,7 +92,8 @@ export function updateSession<Claims extends object = SessionClaims>(
  * deletes the record so a copy of the old cookie is refused.
  *
  * @throws {SessionCommittedError} the response was already sent
- * @throws {SessionStoreError} the store could not delete the record; the session is kept whole, try again
+ * @throws {SessionStoreError} the store could not delete the record: with `err.written` `false` the
+ *   session is kept whole (try again); `'unknown'`, the record may be gone already
  * @example
  * ```ts
  * app.post('/logout', async (c) => {

@@ -156,7 +156,9 @@ export interface SessionDurationOptions {
    * (1 800), or `absolute` if shorter. Activity is recorded at most once per
    * `activity.touchInterval` (and on a page view of a new path), and responses of status 400 or
    * more and prefetches are not activity: the session can end up to `touchInterval` sooner than
-   * this long after the last request.
+   * this long after the last request. With a store that has `touch` (Durable Objects, D1,
+   * memory), the record goes at most half this long after the session ended idle; keeping it
+   * costs one store write per half of this period while the session is used.
    */
   inactivity?: number
 }
@@ -289,8 +291,11 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   store?: SessionStore
   /**
    * Milliseconds the store calls of one request may take in all before they count as failed: one
-   * budget per request, so a hung store holds a sign-in or sign-out once, not once per call.
-   * Default 5 000.
+   * budget per request, so a hung store holds a sign-in or sign-out once, not once per call. A
+   * write to a store that has `settle` (Durable Objects, D1, memory) may use the budget left minus
+   * a fifth of `storeTimeout`: that fifth is kept for asking the store, if the write fails or
+   * times out, whether it landed (`SessionStoreError.written`). Reads and idle-deadline touches
+   * use whatever is left. A call with nothing left fails without reaching the store. Default 5 000.
    */
   storeTimeout?: number
   /** Enforce onboarding for signed-in users. Default: off. Pass `{}` for the defaults. */

@@ -44,12 +44,15 @@ interface ActivityPayload {
   v?: number
   /** last seen, ms: any successful request, for the inactivity timeout */
   t: number
+  /** with a store that has `touch`: when the record's idle deadline in the store was last moved, ms */
+  r?: number
 }
 
 interface Activity {
   readonly lastPath?: string
   readonly lastVisit?: number
   readonly seen: number
+  readonly refreshed?: number
 }
 
 type Pending = { kind: 'none' } | { kind: 'clear' } | { kind: 'write'; token: string }
@@ -61,6 +64,10 @@ const CLEAR = { kind: 'clear' } as const
 // What most responses carry; shared, so they allocate nothing.
 const NO_LINES: readonly string[] = Object.freeze([])
 const SESSION_ID_BYTES = 16
+// Names one store write, so that a write given up on can be refused if it arrives late.
+const WRITE_ID_BYTES = 12
+// A write that can be settled leaves this fraction of storeTimeout for the settle call.
+const SETTLE_RESERVE_DIVISOR = 5
 // A lastPath longer than this keeps only its pathname, and is not recorded if that is too long.
 const MAX_LAST_PATH = 1024
 // Tokens of an ambiguous Cookie header opened at a sign-in or sign-out; a browser has one or two.
@@ -283,16 +290,39 @@ export class SessionState {
     this.#assertOpen()
     if (store) {
       let previousDeleted = false
+      const removeIds = previous.map(() => writeId())
+      const setId = writeId()
+      // The delete in flight (an index into `previous`), or the new record's set.
+      let step: number | 'set' = previous.length === 0 ? 'set' : 0
       try {
         // The old record goes first: a session id must never outlive a new sign-in (session fixation).
-        await this.#storeWrite(async (signal) => {
-          for (const sid of previous) {
-            await store.delete(sid)
-            previousDeleted = true
-          }
-          signal.throwIfAborted()
-          await store.set(internal.sid, record, { expiresAt: internal.expiresAt, sub: userSub(record), signal })
-        })
+        await this.#storeWrite(
+          async (signal) => {
+            for (const [index, sid] of previous.entries()) {
+              // Given up on (timed out): no further call starts.
+              signal.throwIfAborted()
+              step = index
+              await store.delete(sid, { writeId: removeIds[index], signal })
+              previousDeleted = true
+            }
+            step = 'set'
+            signal.throwIfAborted()
+            const idleExpiresAt = this.#idleDeadline(now, internal.expiresAt)
+            await store.set(internal.sid, record, { expiresAt: internal.expiresAt, idleExpiresAt, sub: userSub(record), signal, writeId: setId })
+          },
+          async (failure) => {
+            if (step !== 'set') {
+              const left = await this.#settled(previous[step] as string, removeIds[step] as string)
+              if (left === null) previousDeleted = true
+              // An earlier delete landed: a previous session is ended whatever this one did.
+              throw storeFailure(previousDeleted ? true : left === undefined ? 'unknown' : false, failure)
+            }
+            const stored = await this.#settled(internal.sid, setId)
+            // Landed after all: the sign-in stands, and its cookie names the record.
+            if (stored && sameRecord(stored, record)) return
+            throw storeFailure(stored === null ? previousDeleted : 'unknown', failure)
+          },
+        )
       } catch (error) {
         // The old session is gone from the store: this request must not go on showing it.
         if (previousDeleted) this.#forget()
@@ -324,7 +354,7 @@ export class SessionState {
     const current = this.#record
     if (!current) {
       // An outage is not a sign-out: the app must not send a signed-in user to sign in again.
-      if (this.#unread) throw new SessionStoreError('The session store could not read this request\'s session; nothing was changed.')
+      if (this.#unread) throw new SessionStoreError('The session store could not read this request\'s session; nothing was changed.', { written: false })
       throw new SessionMissingError()
     }
     const internal = internalOf(current)
@@ -357,17 +387,40 @@ export class SessionState {
       return this.data as SessionData<object>
     }
 
-    // With a store the cookie keeps the same id; only the record changes.
-    const record = await this.#storeWrite(async (signal) => {
-      if (store.update) return store.update(internal.sid, apply, { expiresAt: internal.expiresAt, sub: userSub(current), signal })
-      const latest = await store.get(internal.sid)
-      if (latest === null) return null
-      const updated = await apply(latest)
-      signal.throwIfAborted()
-      // The user may have changed: a store that indexes by user files the record under the new one.
-      await store.set(internal.sid, updated, { expiresAt: internal.expiresAt, sub: userSub(updated), signal })
-      return updated
-    })
+    // With a store the cookie keeps the same id; only the record changes. What the last attempt
+    // started from and made, to tell after a failure whether it landed.
+    let base: StoredSession | undefined
+    let made: StoredSession | undefined
+    const tracked = async (latest: StoredSession): Promise<StoredSession> => {
+      base = latest
+      made = undefined
+      made = await apply(latest)
+      return made
+    }
+    const id = writeId()
+    const idleExpiresAt = this.#idleDeadline(now, internal.expiresAt)
+    const record = await this.#storeWrite(
+      async (signal) => {
+        if (store.update)
+          return store.update(internal.sid, tracked, { expiresAt: internal.expiresAt, idleExpiresAt, sub: userSub(current), signal, writeId: id })
+        const latest = await store.get(internal.sid)
+        if (latest === null) return null
+        const updated = await tracked(latest)
+        signal.throwIfAborted()
+        // The user may have changed: a store that indexes by user files the record under the new one.
+        await store.set(internal.sid, updated, { expiresAt: internal.expiresAt, idleExpiresAt, sub: userSub(updated), signal, writeId: id })
+        return updated
+      },
+      async (failure) => {
+        const stored = await this.#settled(internal.sid, id)
+        if (stored === undefined) throw storeFailure('unknown', failure)
+        // Landed after all: the update stands.
+        if (made !== undefined && stored !== null && sameRecord(stored, made)) return made
+        // Nothing was on its way, or the record is as this attempt found it: not written, and never will be.
+        const unchanged = made === undefined || (stored !== null && base !== undefined && sameRecord(stored, base))
+        throw storeFailure(unchanged ? false : 'unknown', failure)
+      },
+    )
     if (record === null) {
       // Ended elsewhere (sign-out in another tab): it stays ended.
       this.#forget()
@@ -387,10 +440,32 @@ export class SessionState {
       this.#assertOpen()
       // Record first: if it cannot be deleted, the session stays whole (cookie and record) rather
       // than half-ended with a replayable record behind a cleared cookie.
-      if (sids.length > 0)
-        await this.#storeWrite(async () => {
-          for (const sid of sids) await store.delete(sid)
-        })
+      if (sids.length > 0) {
+        const ids = sids.map(() => writeId())
+        // The delete in flight, an index into `sids`.
+        let step = 0
+        await this.#storeWrite(
+          async (signal) => {
+            for (const [index, sid] of sids.entries()) {
+              signal.throwIfAborted()
+              step = index
+              await store.delete(sid, { writeId: ids[index], signal })
+            }
+          },
+          async (failure) => {
+            const stored = await this.#settled(sids[step] as string, ids[step] as string)
+            // The last one gone after all: the sign-out stands.
+            if (stored === null && step === sids.length - 1) return
+            // An earlier record is gone: something was ended, but not all of it.
+            if (step > 0 || stored === null)
+              throw new SessionStoreError('The session store failed after ending some of the sessions this request named; the others were kept.', {
+                cause: failure,
+                written: true,
+              })
+            throw storeFailure(stored === undefined ? 'unknown' : false, failure)
+          },
+        )
+      }
     }
     this.#namedSid = undefined
     this.#ambiguousCookies = undefined
@@ -437,19 +512,43 @@ export class SessionState {
     const internal = internalOf(record)
     const { path } = due
     const previous = this.#activity
+    const refreshed = await this.#refreshStored(internal, previous, now)
     const activity: Activity = {
       lastPath: path ?? previous?.lastPath,
       lastVisit: path !== null ? now : previous?.lastVisit,
       seen: now,
+      refreshed,
     }
     const payload: ActivityPayload = { sid: internal.sid, t: now }
     if (activity.lastPath !== undefined) payload.p = activity.lastPath
     if (activity.lastVisit !== undefined) payload.v = activity.lastVisit
+    if (refreshed !== undefined) payload.r = refreshed
     const exp = Math.min(now + this.options.inactivityMs, internal.expiresAt)
     const token = await sealToken({ iat: seconds(now), exp: secondsUp(exp), ...payload }, this.keyring.current, 'activity')
     this.#activity = activity
     this.#activityWrite = { kind: 'write', token }
     this.#dataChanged()
+  }
+
+  /**
+   * With a store that forgets idle records: moves the record's idle deadline later when the last
+   * move is half an inactivity period old (see {@link SessionState.#idleDeadline}), so an active
+   * session costs the store one write per half period, not one per request. Returns when the
+   * deadline was last moved; a failed move is tried again at the next touch.
+   */
+  async #refreshStored(internal: SessionInternal, previous: Activity | null, now: number): Promise<number | undefined> {
+    const store = this.options.store
+    const touch = store?.touch
+    if (!touch) return undefined
+    const refreshed = Math.max(internal.updatedAt, previous?.refreshed ?? 0)
+    if (now - refreshed < this.options.inactivityMs / 2) return refreshed
+    try {
+      await this.#withTimeout(() => touch.call(store, internal.sid, { expiresAt: internal.expiresAt, idleExpiresAt: this.#idleDeadline(now, internal.expiresAt) }))
+      return now
+    } catch {
+      // The record lives until its previous deadline; the next touch tries again.
+      return refreshed
+    }
   }
 
   /**
@@ -468,7 +567,7 @@ export class SessionState {
     if (!this.#createdHere || !store || orphan === undefined) return undefined
     return this.#storeWrite(() => store.delete(orphan)).then(
       () => undefined,
-      // Best effort: left behind, the record only waits for its absolute end, and no cookie names it.
+      // Best effort: left behind, the record only waits for its idle deadline, and no cookie names it.
       () => undefined,
     )
   }
@@ -604,9 +703,10 @@ export class SessionState {
     this.#activityToken = token
     this.#activityStale = stale
     // Filled in place, not with conditional spreads: no throwaway objects per request.
-    const activity: { seen: number; lastPath?: string; lastVisit?: number } = { seen: payload.t }
+    const activity: { seen: number; lastPath?: string; lastVisit?: number; refreshed?: number } = { seen: payload.t }
     if (typeof payload.p === 'string') activity.lastPath = payload.p
     if (typeof payload.v === 'number') activity.lastVisit = payload.v
+    if (typeof payload.r === 'number') activity.refreshed = payload.r
     return activity
   }
 
@@ -642,38 +742,75 @@ export class SessionState {
   }
 
   /**
-   * Runs a store write under `storeTimeout`. The signal aborts on timeout, so a store that retries
-   * (compare-and-set) stops instead of writing after the caller was told it failed.
+   * Runs a store write within what is left of `storeTimeout`. The signal aborts on timeout, so a
+   * store that retries (compare-and-set) stops instead of writing after the caller was told it
+   * failed. With `settle` and a store that has one, the write leaves a fifth of `storeTimeout` for
+   * it: a hung store holds the request one `storeTimeout` in all, settle included.
    */
-  async #storeWrite<T>(write: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #storeWrite<T>(write: (signal: AbortSignal) => Promise<T>, settle?: (failure: unknown) => Promise<T>): Promise<T> {
     const controller = new AbortController()
+    // Only a write whose outcome the store can tell keeps time back for asking it.
+    const reserveMs = settle && this.options.store?.settle ? this.options.storeTimeoutMs / SETTLE_RESERVE_DIVISOR : 0
     try {
-      return await this.#withTimeout(() => write(controller.signal), controller)
+      return await this.#withTimeout(() => write(controller.signal), controller, reserveMs)
     } catch (error) {
       if (error instanceof SessionError) throw error
       if (error instanceof CallerError) unwrapCallerError(error)
-      throw new SessionStoreError('The session store failed; the session was not changed.', { cause: error })
+      // Never sent to the store: nothing was written.
+      if (error instanceof StoreTimeSpent) throw storeFailure(false, error)
+      // A failed or timed-out write may still land: `settle` finds out, or throws saying what is known.
+      if (settle) return settle(error)
+      throw storeFailure('unknown', error)
     }
+  }
+
+  /**
+   * After a failed write: the record as the store holds it now that the write named `id` can no
+   * longer land (`null`: none), or `undefined` when the store cannot tell (no `settle`, or it failed too).
+   * Runs within what is left of the request's store time: at least the settle reserve after a write
+   * that timed out.
+   */
+  async #settled(sid: string, id: string): Promise<StoredSession | null | undefined> {
+    const store = this.options.store
+    const settle = store?.settle
+    if (!settle) return undefined
+    try {
+      return await this.#withTimeout(() => settle.call(store, sid, id))
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * When the store may forget a record nobody uses: half an inactivity period after the idle
+   * deadline, since the store's copy is moved at most once per half period (see `touch`), so it
+   * never ends before the session's own idle deadline. Never past the absolute end.
+   */
+  #idleDeadline(now: number, expiresAt: number): number {
+    return Math.min(now + this.options.inactivityMs * 1.5, expiresAt)
   }
 
   /**
    * Runs a store call within what is left of the request's `storeTimeout`: one budget for all the
    * request's store calls, so a hung store holds a request (a sign-out after the read, say) once,
-   * not once per call. With nothing left the store is not called at all.
+   * not once per call. A write that will be settled leaves `reserveMs` of it for the settle. With
+   * nothing left the store is not called at all (the call fails with {@link StoreTimeSpent}).
    */
-  #withTimeout<T>(call: () => Promise<T>, controller?: AbortController): Promise<T> {
+  #withTimeout<T>(call: () => Promise<T>, controller?: AbortController, reserveMs = 0): Promise<T> {
     const budget = this.#storeBudgetMs
-    if (budget <= 0) return Promise.reject(new Error(`store calls of this request took their ${this.options.storeTimeoutMs} ms already`))
+    const allowed = budget - reserveMs
+    if (allowed <= 0) return Promise.reject(new StoreTimeSpent(this.options.storeTimeoutMs))
     const started = Date.now()
     // Assigned synchronously by the executor below. Not `| undefined`: workers-types' clearTimeout refuses it.
     let timer!: ReturnType<typeof setTimeout>
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.#storeBudgetMs = 0
+        // A write's reserve stays for its settle.
+        this.#storeBudgetMs = reserveMs
         const error = new Error(`store calls of this request timed out after ${this.options.storeTimeoutMs} ms`)
         controller?.abort(error)
         reject(error)
-      }, budget)
+      }, allowed)
     })
     let promise: Promise<T>
     try {
@@ -718,6 +855,32 @@ class CallerError {
 
 function unwrapCallerError(error: unknown): never {
   throw error instanceof CallerError ? error.error : error
+}
+
+/** A store call the request had no store time left for: it never reached the store. */
+class StoreTimeSpent extends Error {
+  constructor(storeTimeoutMs: number) {
+    super(`store calls of this request took their ${storeTimeoutMs} ms already`)
+  }
+}
+
+function writeId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(WRITE_ID_BYTES)))
+}
+
+/** Whether two records hold the same JSON (what a store hands back is a JSON round trip of what it was given). */
+function sameRecord(a: StoredSession, b: StoredSession): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+function storeFailure(written: boolean | 'unknown', cause: unknown): SessionStoreError {
+  const message =
+    written === false
+      ? 'The session store failed; nothing was changed.'
+      : written === true
+        ? 'The session store failed after ending the previous session; the new one was not written, so this request is signed out.'
+        : 'The session store failed or timed out; whether the change was written is unknown.'
+  return new SessionStoreError(message, { cause, written })
 }
 
 /** The middleware's fields of a record that passed {@link isSessionRecord} or was built here. */

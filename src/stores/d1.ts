@@ -17,7 +17,7 @@ export interface D1StatementLike {
 export interface D1DatabaseLike {
   prepare(query: string): D1StatementLike
   /** Runs the statements in one transaction; one result per statement, in order. */
-  batch(statements: D1StatementLike[]): Promise<Array<{ meta: { changes: number } }>>
+  batch(statements: D1StatementLike[]): Promise<Array<{ meta: { changes: number }; results?: unknown[] }>>
 }
 
 /** Options of {@link d1Store}. */
@@ -44,6 +44,10 @@ export interface CleanupOptions {
 const DEFAULT_TABLE = 'sessions'
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
 const OPPORTUNISTIC_CLEANUP_ROWS = 100
+// A settled write is refused for this long: far longer than any statement can be on its way.
+const FENCE_MS = 10 * 60 * 1000
+// Fence rows share the table, under ids no session id can take (session ids are base64url).
+const FENCE_PREFIX = '~fence:'
 
 /**
  * Keeps sessions in a D1 table: strongly consistent reads and writes (through the primary
@@ -69,6 +73,11 @@ const OPPORTUNISTIC_CLEANUP_ROWS = 100
  * - Pass the database binding itself, not a `withSession()` session: a read replica may return
  *   a session that was already signed out or changed.
  * - `deleteByUser` deletes every row of the user and returns how many of them had not expired.
+ * - `expires_at` holds the earlier of the idle deadline and the absolute end; `touch` moves it
+ *   later (never past the absolute end), so rows of sessions that ended idle expire and are
+ *   cleaned up like the others. No schema change: `0001_sessions.sql` is all it needs.
+ * - `settle` (after a write timed out) inserts a short-lived fence row that makes the late write
+ *   a no-op, in the same transaction as the read that tells whether it landed.
  * - D1 runs one query at a time per database (about 1,000 queries/s at 1 ms each); every request
  *   with a session reads one row. Beyond that, use {@link durableObjectStore}.
  *
@@ -94,11 +103,18 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
     throw new SessionConfigError(`d1Store() cleanupRate must be a number from 0 to 1; got ${String(cleanupRate)}.`)
 
   const select = `SELECT data, version FROM ${table} WHERE sid = ?1 AND expires_at > ?2`
+  // Every write is refused once its caller settled it (a fence row under ?fence; NULL never matches).
+  const notFenced = (n: number) => `NOT EXISTS (SELECT 1 FROM ${table} WHERE sid = ?${n})`
   const upsert =
-    `INSERT INTO ${table} (sid, sub, data, expires_at, version) VALUES (?1, ?2, ?3, ?4, 1) ` +
+    `INSERT INTO ${table} (sid, sub, data, expires_at, version) SELECT ?1, ?2, ?3, ?4, 1 WHERE ${notFenced(5)} ` +
     'ON CONFLICT (sid) DO UPDATE SET sub = excluded.sub, data = excluded.data, expires_at = excluded.expires_at, version = version + 1'
-  const replace = `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = ?3, version = version + 1 WHERE sid = ?4 AND version = ?5`
-  const remove = `DELETE FROM ${table} WHERE sid = ?1`
+  const replace = `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = ?3, version = version + 1 WHERE sid = ?4 AND version = ?5 AND ${notFenced(6)}`
+  const remove = `DELETE FROM ${table} WHERE sid = ?1 AND ${notFenced(2)}`
+  // The fence row expires like a session row, so the cleanups remove it.
+  const fence = `INSERT INTO ${table} (sid, sub, data, expires_at, version) VALUES (?1, '', 'null', ?2, 0) ON CONFLICT (sid) DO NOTHING`
+  // Only ever later, never past the absolute end (?2 is already capped by it), never a dead row.
+  const extend = `UPDATE ${table} SET expires_at = ?2 WHERE sid = ?1 AND expires_at > ?3 AND expires_at < ?2`
+  const fenceOf = (writeId: string | undefined) => (writeId === undefined ? null : FENCE_PREFIX + writeId)
   const removeLiveOfUser = `DELETE FROM ${table} WHERE sub = ?1 AND expires_at > ?2`
   const removeUser = `DELETE FROM ${table} WHERE sub = ?1`
   const sweep = expiredDelete(table, OPPORTUNISTIC_CLEANUP_ROWS)
@@ -109,18 +125,32 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
       return row ? parse(row.data) : null
     },
 
-    async set(sid, data, { expiresAt, sub }) {
-      const write = database.prepare(upsert).bind(sid, sub, JSON.stringify(data), expiresAt)
+    async set(sid, data, { expiresAt, idleExpiresAt, sub, writeId }) {
+      const write = database.prepare(upsert).bind(sid, sub, JSON.stringify(data), deadline(expiresAt, idleExpiresAt), fenceOf(writeId))
       // Riding along with a write costs no extra round trip; a bounded delete keeps it short.
       if (Math.random() < cleanupRate) await database.batch([write, database.prepare(sweep).bind(Date.now())])
       else await write.run()
     },
 
-    async delete(sid) {
-      await database.prepare(remove).bind(sid).run()
+    async delete(sid, options) {
+      await database.prepare(remove).bind(sid, fenceOf(options?.writeId)).run()
     },
 
-    async update(sid, change, { expiresAt, sub, signal }) {
+    async settle(sid, writeId) {
+      const now = Date.now()
+      const [, read] = await database.batch([
+        database.prepare(fence).bind(FENCE_PREFIX + writeId, now + FENCE_MS),
+        database.prepare(select).bind(sid, now),
+      ])
+      const row = read?.results?.[0] as { data: string } | undefined
+      return row ? parse(row.data) : null
+    },
+
+    async touch(sid, { expiresAt, idleExpiresAt }) {
+      await database.prepare(extend).bind(sid, deadline(expiresAt, idleExpiresAt), Date.now()).run()
+    },
+
+    async update(sid, change, { expiresAt, idleExpiresAt, sub, signal, writeId }) {
       for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
         if (attempt > 0) await pause(attempt)
         const row = await database.prepare(select).bind(sid, Date.now()).first<{ data: string; version: number }>()
@@ -129,7 +159,7 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
         signal?.throwIfAborted()
         const result = await database
           .prepare(replace)
-          .bind(subOf(next) ?? sub, JSON.stringify(next), expiresAt, sid, row.version)
+          .bind(subOf(next) ?? sub, JSON.stringify(next), deadline(expiresAt, idleExpiresAt), sid, row.version, fenceOf(writeId))
           .run()
         if (result.meta.changes === 1) return next
       }
@@ -178,6 +208,11 @@ export async function cleanupExpiredSessions(database: D1DatabaseLike, options: 
     if (meta.changes < batchSize) break
   }
   return total
+}
+
+/** When the row stops being a session: `expires_at` holds the earlier of the idle deadline and the absolute end. */
+function deadline(expiresAt: number, idleExpiresAt: number | undefined): number {
+  return idleExpiresAt === undefined ? expiresAt : Math.min(expiresAt, idleExpiresAt)
 }
 
 // D1 is built without DELETE ... LIMIT; a subquery bounds the statement instead.

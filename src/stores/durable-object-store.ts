@@ -15,8 +15,8 @@ export interface SessionSnapshot {
   readonly version: number
 }
 
-/** What a compare-and-set write found. */
-export type ReplaceOutcome = 'ok' | 'conflict' | 'missing'
+/** What a compare-and-set write found; `'refused'`: its caller settled it before it arrived. */
+export type ReplaceOutcome = 'ok' | 'conflict' | 'missing' | 'refused'
 
 /** One entry of a user's index of sessions. */
 export interface IndexedSession {
@@ -31,16 +31,23 @@ export interface IndexedSession {
 export interface SessionObjectRpc {
   /** Session object: the live record, or `null` (never written, expired, deleted). */
   readSession(): SessionSnapshot | null
-  /** Session object: create or replace; `false` when the id was deleted (ids are never revived). */
-  writeSession(json: string, sub: string, expiresAt: number): Promise<boolean>
+  /**
+   * Session object: create or replace; `false` when the id was deleted (ids are never revived) or
+   * `writeId` was settled.
+   */
+  writeSession(json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<boolean>
   /** Session object: write only if the record is still at `version`. */
-  replaceSession(version: number, json: string, sub: string, expiresAt: number): Promise<ReplaceOutcome>
+  replaceSession(version: number, json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<ReplaceOutcome>
+  /** Session object: move the live record's idle deadline later. */
+  touchSession(idleUntil: number): Promise<void>
+  /** Session object: refuse the write `writeId` from now on; the record as it is now. */
+  settleWrite(writeId: string): Promise<SessionSnapshot | null>
   /**
    * Session object: delete and remember the id as dead until it would have expired; returns the
    * live record's user, or `null` when there was none. With `owner`, a live record of another
    * user is left alone (its user returned, not `owner`).
    */
-  deleteSession(expiresAt?: number, owner?: string): Promise<string | null>
+  deleteSession(expiresAt?: number, owner?: string, writeId?: string): Promise<string | null>
   /** User object: remember that `sid` belongs to this user. */
   indexSession(sid: string, expiresAt: number): Promise<void>
   /** User object: the user's sessions that have not expired. */
@@ -101,6 +108,14 @@ const DELETE_CHUNK = 50
  * in-flight update nor a sign-in racing "sign out everywhere" can bring it back. Expired records
  * are removed by the object's alarm and refused on read.
  *
+ * **Idle records go.** A record carries an idle deadline besides its absolute end; the alarm
+ * deletes it at the earlier one. `touch` moves the idle deadline later (the middleware does it at
+ * most once per half `duration.inactivity` while the session is used), so a session that ended
+ * idle, or a sign-in whose cookie never came back, loses its record soon after its idle end.
+ *
+ * **Writes that time out.** Each write names itself; `settle` makes the object refuse that write
+ * if it arrives later, and returns the record, so the middleware can tell whether it landed.
+ *
  * Needs the class exported from your Worker's entry and declared with SQLite storage:
  * ```toml
  * [[durable_objects.bindings]]
@@ -150,20 +165,29 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
       return snapshot ? parse(snapshot.json) : null
     },
 
-    async set(sid, data, { expiresAt, sub }) {
+    async set(sid, data, { expiresAt, idleExpiresAt, sub, writeId }) {
       // Index first: a session that exists must always be findable by "sign out everywhere".
       await userObject(sub).indexSession(sid, expiresAt)
-      if (!(await sessionObject(sid).writeSession(JSON.stringify(data), sub, expiresAt)))
-        throw new Error('durableObjectStore: this session id was deleted and cannot be written again.')
+      if (!(await sessionObject(sid).writeSession(JSON.stringify(data), sub, expiresAt, idleExpiresAt, writeId)))
+        throw new Error('durableObjectStore: this session id was deleted, or this write was given up, and cannot be written.')
     },
 
-    async delete(sid) {
-      const sub = await sessionObject(sid).deleteSession()
+    async delete(sid, options) {
+      const sub = await sessionObject(sid).deleteSession(undefined, undefined, options?.writeId)
       // The session is gone, which is what matters; the index entry goes on a best-effort basis.
       if (sub !== null) await unindex(sub, [sid])
     },
 
-    async update(sid, change, { expiresAt, signal }) {
+    async settle(sid, writeId) {
+      const snapshot = await sessionObject(sid).settleWrite(writeId)
+      return snapshot ? parse(snapshot.json) : null
+    },
+
+    async touch(sid, { idleExpiresAt }) {
+      await sessionObject(sid).touchSession(idleExpiresAt)
+    },
+
+    async update(sid, change, { expiresAt, idleExpiresAt, signal, writeId }) {
       const target = sessionObject(sid)
       for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
         if (attempt > 0) await pause(attempt)
@@ -174,13 +198,14 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
         signal?.throwIfAborted()
         const sub = subOf(next) ?? snapshot.sub
         if (sub !== snapshot.sub) await userObject(sub).indexSession(sid, expiresAt)
-        const outcome = await target.replaceSession(snapshot.version, JSON.stringify(next), sub, expiresAt)
+        const outcome = await target.replaceSession(snapshot.version, JSON.stringify(next), sub, expiresAt, idleExpiresAt, writeId)
         if (outcome === 'ok') {
           // The session now belongs to `sub` only: "sign out everywhere" of the old user must not end it.
           if (sub !== snapshot.sub) await unindex(snapshot.sub, [sid])
           return next
         }
         if (outcome === 'missing') return null
+        if (outcome === 'refused') throw new Error('durableObjectStore: this update was given up by its caller and not written.')
       }
       throw new Error(`durableObjectStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
     },

@@ -28,7 +28,10 @@ export type { DurableObjectNamespaceLike, DurableObjectStoreOptions } from './du
 interface Row {
   json: string
   sub: string
+  /** The session's absolute end. */
   expiresAt: number
+  /** The idle deadline, moved later by touchSession; absent on records written without one. */
+  idleUntil?: number
   version: number
 }
 
@@ -38,6 +41,10 @@ const TOMBSTONE = 'tombstone'
 const INDEX = 'sid:'
 /** When the alarm is set for (ms), readable synchronously. */
 const ALARM = 'alarm'
+/** `fence:<writeId>`: until when a write given up by its caller is refused (ms). */
+const FENCE = 'fence:'
+// Far longer than any call can be on its way.
+const FENCE_MS = 10 * 60 * 1000
 // How long a deleted id whose expiry is unknown stays dead: far longer than any sign-in takes.
 const TOMBSTONE_FALLBACK_MS = 60 * 60 * 1000
 
@@ -54,26 +61,44 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
     return row ? { json: row.json, sub: row.sub, version: row.version } : null
   }
 
-  async writeSession(json: string, sub: string, expiresAt: number): Promise<boolean> {
+  async writeSession(json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<boolean> {
     const kv = this.ctx.storage.kv
-    if (this.#tombstone() !== undefined) return false
+    if (this.#tombstone() !== undefined || this.#fenced(writeId)) return false
     const version = (kv.get<Row>(RECORD)?.version ?? 0) + 1
-    kv.put<Row>(RECORD, { json, sub, expiresAt, version })
-    await this.#wakeAt(expiresAt)
+    kv.put<Row>(RECORD, row(json, sub, expiresAt, idleUntil, version))
+    await this.#wakeAt(deadlineOf({ expiresAt, idleUntil }))
     return true
   }
 
-  async replaceSession(version: number, json: string, sub: string, expiresAt: number): Promise<ReplaceOutcome> {
-    const row = this.#live()
-    if (!row) return 'missing'
-    if (row.version !== version) return 'conflict'
-    this.ctx.storage.kv.put<Row>(RECORD, { json, sub, expiresAt, version: version + 1 })
-    await this.#wakeAt(expiresAt)
+  async replaceSession(version: number, json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<ReplaceOutcome> {
+    if (this.#fenced(writeId)) return 'refused'
+    const current = this.#live()
+    if (!current) return 'missing'
+    if (current.version !== version) return 'conflict'
+    this.ctx.storage.kv.put<Row>(RECORD, row(json, sub, expiresAt, idleUntil, version + 1))
+    await this.#wakeAt(deadlineOf({ expiresAt, idleUntil }))
     return 'ok'
   }
 
-  async deleteSession(expiresAt?: number, owner?: string): Promise<string | null> {
+  async touchSession(idleUntil: number): Promise<void> {
+    const current = this.#live()
+    // Never revives, never shortens, never outlives the absolute end.
+    if (!current || current.idleUntil === undefined || current.idleUntil >= idleUntil) return
+    this.ctx.storage.kv.put<Row>(RECORD, { ...current, idleUntil: Math.min(idleUntil, current.expiresAt) })
+    // The alarm set for the old deadline finds the record alive and wakes again for the new one.
+  }
+
+  async settleWrite(writeId: string): Promise<SessionSnapshot | null> {
+    const until = Date.now() + FENCE_MS
+    this.ctx.storage.kv.put(FENCE + writeId, until)
+    const snapshot = this.readSession()
+    await this.#wakeAt(until)
+    return snapshot
+  }
+
+  async deleteSession(expiresAt?: number, owner?: string, writeId?: string): Promise<string | null> {
     const kv = this.ctx.storage.kv
+    if (this.#fenced(writeId)) return null
     const row = this.#live()
     // Listed under `owner` but another user's now: an update moving it to `owner` that is still
     // under way (or lost its race): not `owner`'s to end. Reported by its user, left as it is.
@@ -99,17 +124,24 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
     for (const sid of sids) this.ctx.storage.kv.delete(INDEX + sid)
   }
 
-  /** Removes whatever has expired, and wakes again for what is left. */
+  /** Removes whatever has expired, and wakes again for the earliest of what is left. */
   override async alarm(): Promise<void> {
     const kv = this.ctx.storage.kv
     const now = Date.now()
     const row = kv.get<Row>(RECORD)
-    if (row && row.expiresAt <= now) kv.delete(RECORD)
+    if (row && deadlineOf(row) <= now) kv.delete(RECORD)
     const tombstone = this.#tombstone()
     if (tombstone !== undefined && tombstone <= now) kv.delete(TOMBSTONE)
-    const left = [...this.#prune().map((e) => e.expiresAt), kv.get<Row>(RECORD)?.expiresAt ?? 0, this.#tombstone() ?? 0]
-    const next = Math.max(...left)
-    if (next > 0) {
+    const left = this.#prune().map((e) => e.expiresAt)
+    for (const [key, until] of kv.list<number>({ prefix: FENCE })) {
+      if (until <= now) kv.delete(key)
+      else left.push(until)
+    }
+    const record = kv.get<Row>(RECORD)
+    if (record) left.push(deadlineOf(record))
+    if (this.#tombstone() !== undefined) left.push(this.#tombstone() as number)
+    if (left.length > 0) {
+      const next = Math.min(...left)
       kv.put(ALARM, next)
       await this.ctx.storage.setAlarm(next)
     } else await this.ctx.storage.deleteAll()
@@ -117,7 +149,12 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
 
   #live(): Row | undefined {
     const row = this.ctx.storage.kv.get<Row>(RECORD)
-    return row && row.expiresAt > Date.now() ? row : undefined
+    return row && deadlineOf(row) > Date.now() ? row : undefined
+  }
+
+  /** A write its caller gave up on and settled: refused if it arrives now. */
+  #fenced(writeId: string | undefined): boolean {
+    return writeId !== undefined && this.ctx.storage.kv.get<number>(FENCE + writeId) !== undefined
   }
 
   #tombstone(): number | undefined {
@@ -137,14 +174,25 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
   }
 
   /**
-   * Moves the alarm to `time` when that is later than the one set. The alarm removes whatever
-   * has expired by then and re-arms itself for anything that lives longer, so one alarm at the
-   * latest expiry is enough. Called after the data writes: the method's atomic part is done.
+   * Moves the alarm to `time` when none is set or the one set is later. The alarm removes
+   * whatever has expired by then and re-arms itself for the earliest of what is left, so an
+   * alarm set earlier than needed only wakes the object once more. Called after the data writes:
+   * the method's atomic part is done.
    */
   async #wakeAt(time: number): Promise<void> {
     const kv = this.ctx.storage.kv
-    if ((kv.get<number>(ALARM) ?? 0) >= time) return
+    const set = kv.get<number>(ALARM)
+    if (set !== undefined && set <= time) return
     kv.put(ALARM, time)
     await this.ctx.storage.setAlarm(time)
   }
+}
+
+function row(json: string, sub: string, expiresAt: number, idleUntil: number | undefined, version: number): Row {
+  return idleUntil === undefined ? { json, sub, expiresAt, version } : { json, sub, expiresAt, idleUntil: Math.min(idleUntil, expiresAt), version }
+}
+
+/** When a record stops being a session: its idle deadline, or its absolute end. */
+function deadlineOf(row: Pick<Row, 'expiresAt' | 'idleUntil'>): number {
+  return row.idleUntil === undefined ? row.expiresAt : Math.min(row.idleUntil, row.expiresAt)
 }

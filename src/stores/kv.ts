@@ -29,6 +29,11 @@ const SETTLE_MS = 120_000
  * (`expirationTtl` from the absolute end, at least 60 seconds as KV requires; the middleware
  * checks the end itself, so the extra seconds never extend a session).
  *
+ * A session that ends idle keeps its value until that absolute end: moving a KV expiry means
+ * rewriting the value, and a copy read at another location may be stale (a session signed out
+ * there would come back). And a write that fails or times out may still land: KV cannot say, so
+ * `SessionStoreError.written` is `'unknown'`.
+ *
  * Know what KV is before you pick it:
  * - **Eventually consistent.** A write is seen at once where it was made, but other locations
  *   may read the old value for 60 seconds or more. A sign-out or a changed role can take that

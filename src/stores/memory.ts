@@ -8,12 +8,17 @@ import type { SessionStore, StoredSession, StoreWriteOptions } from './types.js'
 interface Entry {
   readonly json: string
   readonly sub: string
+  /** The absolute end. */
   readonly expiresAt: number
+  /** When the entry is forgotten: the idle deadline, or the absolute end. */
+  readonly until: number
 }
 
 /** The in-memory store; `size` is for tests. */
 export interface MemoryStore extends SessionStore {
   update: NonNullable<SessionStore['update']>
+  settle: NonNullable<SessionStore['settle']>
+  touch: NonNullable<SessionStore['touch']>
   deleteByUser: NonNullable<SessionStore['deleteByUser']>
   /** How many records are held, expired ones included until swept. */
   readonly size: number
@@ -21,6 +26,8 @@ export interface MemoryStore extends SessionStore {
 
 // Expired entries are swept on every this-many writes, so an idle dev server does not grow forever.
 const SWEEP_EVERY = 100
+// How long a settled write stays refused.
+const FENCE_MS = 10 * 60 * 1000
 
 /**
  * Keeps sessions in a `Map` of the current isolate. **For tests and local development only**: a
@@ -30,7 +37,8 @@ const SWEEP_EVERY = 100
  *
  * Records are copied in and out (JSON), so changing a returned object changes nothing stored.
  * `update` is atomic within the isolate (compare-and-set on the entry; retried if another write
- * came in while `change` ran), and a record deleted meanwhile stays deleted.
+ * came in while `change` ran), and a record deleted meanwhile stays deleted. Entries expire at
+ * their idle deadline (moved by `touch`) or absolute end, whichever comes first.
  *
  * @example
  * ```ts
@@ -42,21 +50,28 @@ const SWEEP_EVERY = 100
  */
 export function memoryStore(): MemoryStore {
   const entries = new Map<string, Entry>()
+  // Writes given up by their caller (settled): refused until the time held.
+  const fences = new Map<string, number>()
   let writes = 0
 
   const live = (sid: string): Entry | undefined => {
     const entry = entries.get(sid)
-    if (entry && entry.expiresAt <= Date.now()) {
+    if (entry && entry.until <= Date.now()) {
       entries.delete(sid)
       return undefined
     }
     return entry
   }
-  const write = (sid: string, data: StoredSession, { expiresAt, sub }: StoreWriteOptions): void => {
-    entries.set(sid, { json: JSON.stringify(data), sub, expiresAt })
+  const refuseSettled = (writeId: string | undefined): void => {
+    if (writeId !== undefined && fences.has(writeId)) throw new Error('memoryStore: this write was given up by its caller and not written.')
+  }
+  const write = (sid: string, data: StoredSession, { expiresAt, idleExpiresAt, sub, writeId }: StoreWriteOptions): void => {
+    refuseSettled(writeId)
+    entries.set(sid, { json: JSON.stringify(data), sub, expiresAt, until: Math.min(expiresAt, idleExpiresAt ?? expiresAt) })
     if (++writes % SWEEP_EVERY === 0) {
       const now = Date.now()
-      for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key)
+      for (const [key, entry] of entries) if (entry.until <= now) entries.delete(key)
+      for (const [key, until] of fences) if (until <= now) fences.delete(key)
     }
   }
 
@@ -71,8 +86,19 @@ export function memoryStore(): MemoryStore {
     async set(sid, data, options) {
       write(sid, data, options)
     },
-    async delete(sid) {
+    async delete(sid, options) {
+      refuseSettled(options?.writeId)
       entries.delete(sid)
+    },
+    async settle(sid, writeId) {
+      fences.set(writeId, Date.now() + FENCE_MS)
+      const entry = live(sid)
+      return entry ? parseRecord(entry.json) : null
+    },
+    async touch(sid, { expiresAt, idleExpiresAt }) {
+      const entry = live(sid)
+      const until = Math.min(expiresAt, entry?.expiresAt ?? expiresAt, idleExpiresAt)
+      if (entry && until > entry.until) entries.set(sid, { ...entry, until })
     },
     async update(sid, change, options) {
       // `change` may await: compare the entry afterwards and start again if it was replaced.
@@ -82,7 +108,7 @@ export function memoryStore(): MemoryStore {
         const next = await change(parseRecord(entry.json))
         if (entries.get(sid) !== entry) continue
         options.signal?.throwIfAborted()
-        write(sid, next, { expiresAt: options.expiresAt, sub: subOf(next) ?? entry.sub })
+        write(sid, next, { ...options, sub: subOf(next) ?? entry.sub })
         return parseRecord(JSON.stringify(next))
       }
       throw new Error(`memoryStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
@@ -92,7 +118,7 @@ export function memoryStore(): MemoryStore {
       for (const [sid, entry] of entries) {
         if (entry.sub !== sub) continue
         entries.delete(sid)
-        if (entry.expiresAt > Date.now()) count++
+        if (entry.until > Date.now()) count++
       }
       return count
     },

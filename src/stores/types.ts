@@ -10,8 +10,14 @@ export type StoredSession = { [key: string]: JsonValue }
 
 /** Options passed with every write. */
 export interface StoreWriteOptions {
-  /** When the record may be forgotten, in milliseconds since the epoch (the session's absolute end). */
+  /** When the record must be forgotten, in milliseconds since the epoch (the session's absolute end). */
   expiresAt: number
+  /**
+   * When the record may be forgotten unless {@link SessionStore.touch} moves it later: the idle
+   * deadline of a session nobody uses any more (a sign-in whose cookie never came back, a user who
+   * left). Never after `expiresAt`. A store without `touch` must ignore it.
+   */
+  idleExpiresAt?: number
   /** The user the session belongs to (`user.sub`), for stores that index sessions by user. */
   sub: string
   /**
@@ -19,11 +25,33 @@ export interface StoreWriteOptions {
    * failed, so a store that retries must stop and not write afterwards.
    */
   signal?: AbortSignal
+  /**
+   * Names this write for {@link SessionStore.settle}: a store with `settle` must refuse a write
+   * whose id was settled before it arrived.
+   */
+  writeId?: string
+}
+
+/** Options of {@link SessionStore.delete}. */
+export interface StoreDeleteOptions {
+  /** See {@link StoreWriteOptions.writeId}. */
+  writeId?: string
+  /** See {@link StoreWriteOptions.signal}. */
+  signal?: AbortSignal
+}
+
+/** Options of {@link SessionStore.touch}. */
+export interface StoreTouchOptions {
+  /** The session's absolute end: the record's life is never extended past it. */
+  expiresAt: number
+  /** The new idle deadline (see {@link StoreWriteOptions.idleExpiresAt}); never moves it earlier. */
+  idleExpiresAt: number
 }
 
 /**
  * Where session data lives. Every method may throw or reject: the middleware turns a failed read
- * into "no session" and a failed write into a {@link SessionStoreError}.
+ * into "no session" and a failed write into a {@link SessionStoreError} (whose `written` says
+ * whether the write landed, when the store has `settle`).
  *
  * @example
  * ```ts
@@ -40,7 +68,7 @@ export interface SessionStore {
   /** Create or replace a record. */
   set(sid: string, data: StoredSession, options: StoreWriteOptions): Promise<void>
   /** Remove a record. Removing a missing record is not an error. */
-  delete(sid: string): Promise<void>
+  delete(sid: string, options?: StoreDeleteOptions): Promise<void>
   /**
    * Optional atomic read-modify-write. Returns the new record, or `null` when the record does not
    * exist (it must then stay absent: a deleted session is never brought back). `change` may
@@ -52,6 +80,20 @@ export interface SessionStore {
     change: (current: StoredSession) => StoredSession | Promise<StoredSession>,
     options: StoreWriteOptions,
   ): Promise<StoredSession | null>
+  /**
+   * Optional: after the write named `writeId` failed or timed out (it may still be on its way),
+   * make sure it can no longer land, then return the record as it is now (`null` when there is
+   * none). The middleware compares it with what it wrote, so a write that landed anyway is not
+   * reported as failed, and one that did not is reported as `written: false`. Without it, a
+   * failed write is reported as `written: 'unknown'`.
+   */
+  settle?(sid: string, writeId: string): Promise<StoredSession | null>
+  /**
+   * Optional: move a live record's idle deadline later (see {@link StoreWriteOptions.idleExpiresAt});
+   * a missing or expired record stays absent. Called at most once per half of
+   * `duration.inactivity` for a session in use, never on every request.
+   */
+  touch?(sid: string, options: StoreTouchOptions): Promise<void>
   /** Optional: remove every session of a user; returns how many were removed. */
   deleteByUser?(sub: string): Promise<number>
   /**

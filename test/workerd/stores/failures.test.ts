@@ -45,6 +45,14 @@ function setup() {
       return c.json({ code: (error as { code?: string }).code }, 409)
     }
   })
+  app.post('/logout-written', async (c) => {
+    try {
+      await destroySession(c)
+      return c.json({ ok: true })
+    } catch (error) {
+      return c.json({ code: (error as { code?: string }).code, written: (error as { written?: unknown }).written }, 409)
+    }
+  })
   app.get('/unreadable', (c) => c.json({ unreadable: isSessionUnreadable(c), signedIn: getSession(c) !== null }))
   const request = (path: string, jar: CookieJar, body?: unknown) =>
     app.request(path, body === undefined ? { headers: { cookie: jar.header } } : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body) })
@@ -210,6 +218,121 @@ describe('storeTimeout is one budget per request', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('storeTimeout with a store that settles failed writes', () => {
+  /**
+   * A memory store whose read takes 3 000 of the 5 000 ms default and whose delete never answers;
+   * `settle` answers at once, or never when `hangSettle`.
+   */
+  function settlingApp(hangSettle: boolean) {
+    const inner = memoryStore()
+    const slow = { get: false }
+    const seen = { deleteAborted: false, settleCalls: 0, settledAfterAbort: false }
+    const store: SessionStore = {
+      get: (sid) => (slow.get ? new Promise((resolve) => setTimeout(() => resolve(inner.get(sid)), 3_000)) : inner.get(sid)),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: (_sid, options) =>
+        new Promise(() => {
+          options?.signal?.addEventListener('abort', () => {
+            seen.deleteAborted = true
+          })
+        }),
+      settle: (sid, writeId) => {
+        seen.settleCalls++
+        seen.settledAfterAbort = seen.deleteAborted
+        return hangSettle ? new Promise(() => {}) : inner.settle(sid, writeId)
+      },
+    }
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store }))
+    app.post('/login', async (c) => {
+      await createSession(c, { user: { sub: uniqueSub('reserve') } })
+      return c.json({ sid: getSession(c)?.internal.sid })
+    })
+    app.post('/logout', async (c) => {
+      try {
+        await destroySession(c)
+        return c.body(null, 204)
+      } catch (error) {
+        return c.json({ code: (error as { code?: string }).code, written: (error as { written?: unknown }).written }, 503)
+      }
+    })
+    return { app, inner, slow, seen }
+  }
+
+  /** Sends a sign-out under fake timers; `answeredAt(ms)` advances the clock and says whether it was answered by then. */
+  async function signOutTimed(app: Hono, cookie: string) {
+    let answered = false
+    const pending = Promise.resolve(app.request('/logout', { method: 'POST', headers: { cookie } })).then((res) => {
+      answered = true
+      return res
+    })
+    let clock = 0
+    const answeredAt = async (ms: number) => {
+      await vi.advanceTimersByTimeAsync(ms - clock)
+      clock = ms
+      return answered
+    }
+    return { pending, answeredAt }
+  }
+
+  it('a write gets what is left minus a fifth of storeTimeout, and the settle that follows runs in that fifth', async () => {
+    const { app, inner, slow, seen } = settlingApp(false)
+    const login = await app.request('/login', { method: 'POST' })
+    const { sid } = (await login.json()) as { sid: string }
+    const jar = new CookieJar().apply(login)
+    slow.get = true
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const { pending, answeredAt } = await signOutTimed(app, jar.header)
+      // Read: 3 000 ms; delete: the 2 000 left minus the 1 000 reserve; settle: at once.
+      expect(await answeredAt(3_999)).toBe(false)
+      expect(seen.settleCalls).toBe(0)
+      expect(await answeredAt(4_000)).toBe(true)
+      const res = await pending
+      expect(res.status).toBe(503)
+      // The settle reached the store and found the record: the delete did not land and never will.
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE', written: false })
+      expect(seen.settleCalls).toBe(1)
+      // The delete was given up (aborted) before it was settled: the settle ran in what the write left.
+      expect(seen.settledAfterAbort).toBe(true)
+      expect(await inner.get(sid)).not.toBeNull()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a write and its settle that both hang hold the request one storeTimeout in all', async () => {
+    const { app, slow, seen } = settlingApp(true)
+    const jar = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
+    slow.get = true
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const { pending, answeredAt } = await signOutTimed(app, jar.header)
+      expect(await answeredAt(4_999)).toBe(false)
+      expect(seen.settleCalls).toBe(1)
+      expect(seen.settledAfterAbort).toBe(true)
+      // Asserted before awaiting: a settle given a whole storeTimeout of its own would hang the test instead.
+      expect(await answeredAt(5_000)).toBe(true)
+      const res = await pending
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE', written: 'unknown' })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a write the request has no store time left for never reaches the store, and says nothing was written', async () => {
+    const { modes, calls, inner, request, signIn } = setup()
+    const jar = new CookieJar()
+    const { sid } = await signIn(jar, uniqueSub('spent'))
+    modes.get = 'hang'
+    const res = await request('/logout-written', jar, {})
+    expect(res.status).toBe(409)
+    expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE', written: false })
+    expect(calls.delete).toBe(0)
+    expect(await inner.get(sid)).not.toBeNull()
   })
 })
 

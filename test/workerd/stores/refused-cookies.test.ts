@@ -4,8 +4,9 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
-import { type SessionStore, type StandardSchemaV1, memoryStore } from '../../../src'
-import { CookieJar } from '../../helpers/app'
+import { Hono } from 'hono'
+import { SessionStoreError, type SessionStore, type StandardSchemaV1, createSession, destroySession, edgeSession, getSession, memoryStore } from '../../../src'
+import { CookieJar, SECRET } from '../../helpers/app'
 import { type AnySession, countingStore, deferred, storeApp, uniqueSub } from './support'
 
 const MAIN = '__Host-session'
@@ -128,4 +129,57 @@ describe('a session refused as idle', () => {
       vi.useRealTimers()
     }
   })
+})
+
+describe('ending the records of duplicate session cookies when the store fails', () => {
+  for (const route of ['/login', '/logout'] as const) {
+    it(`a ${route === '/login' ? 'sign-in' : 'sign-out'}: each delete carries its own write id, and the one that failed is settled by it`, async () => {
+      const inner = memoryStore()
+      const deletes: Array<{ sid: string; writeId?: string }> = []
+      const settles: Array<{ sid: string; writeId: string }> = []
+      const store: SessionStore = {
+        get: (sid) => inner.get(sid),
+        set: (sid, data, options) => inner.set(sid, data, options),
+        delete: async (sid, options) => {
+          deletes.push({ sid, writeId: options?.writeId })
+          // The first record goes; the second delete fails before anything is sent.
+          if (deletes.length > 1) throw new Error('injected: delete failed')
+          return inner.delete(sid, options)
+        },
+        settle: (sid, writeId) => {
+          settles.push({ sid, writeId })
+          return inner.settle(sid, writeId)
+        },
+      }
+      const app = new Hono()
+      app.use(edgeSession({ secret: SECRET, store }))
+      app.onError((error, c) => {
+        if (error instanceof SessionStoreError) return c.json({ code: error.code, written: error.written }, 503)
+        throw error
+      })
+      app.post('/login', async (c) => {
+        await createSession(c, { user: { sub: uniqueSub('dup-fail') } })
+        return c.json({ sid: getSession(c)?.internal.sid })
+      })
+      app.post('/logout', async (c) => {
+        await destroySession(c)
+        return c.body(null, 204)
+      })
+      const first = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
+      const second = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
+      const cookie = `${MAIN}=${first.cookies.get(MAIN)}; ${MAIN}=${second.cookies.get(MAIN)}`
+      const res = await app.request(route, { method: 'POST', headers: { cookie } })
+      expect(res.status).toBe(503)
+      // One record was ended before the failure: the store was changed.
+      expect(await res.json()).toEqual({ code: 'ERR_SESSION_STORE', written: true })
+      expect(deletes).toHaveLength(2)
+      const [gone, failed] = deletes as [{ sid: string; writeId?: string }, { sid: string; writeId?: string }]
+      expect(gone.writeId).toEqual(expect.any(String))
+      expect(failed.writeId).toEqual(expect.any(String))
+      expect(failed.writeId).not.toBe(gone.writeId)
+      expect(settles).toEqual([{ sid: failed.sid, writeId: failed.writeId }])
+      expect(await inner.get(gone.sid)).toBeNull()
+      expect(await inner.get(failed.sid)).not.toBeNull()
+    })
+  }
 })

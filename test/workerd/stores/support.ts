@@ -47,23 +47,29 @@ export interface StoreCalls {
   update: number
   delete: number
   deleteByUser: number
+  touch: number
+  settle: number
 }
 
 /** Wraps a store and counts calls; keeps the inner store's optional methods optional (KV stays without `update`). */
 export function countingStore(inner: SessionStore): { store: SessionStore; calls: StoreCalls; setSubs: string[]; writes: () => number } {
-  const calls: StoreCalls = { get: 0, set: 0, update: 0, delete: 0, deleteByUser: 0 }
+  const calls: StoreCalls = { get: 0, set: 0, update: 0, delete: 0, deleteByUser: 0, touch: 0, settle: 0 }
   // The user each `set` was told the record belongs to (stores that index by user rely on it).
   const setSubs: string[] = []
   const store: SessionStore = {
     get: (sid) => (calls.get++, inner.get(sid)),
     set: (sid, data, options) => (calls.set++, setSubs.push(options.sub), inner.set(sid, data, options)),
-    delete: (sid) => (calls.delete++, inner.delete(sid)),
+    delete: (sid, options) => (calls.delete++, inner.delete(sid, options)),
   }
+  const touch = inner.touch?.bind(inner)
+  if (touch) store.touch = (sid, options) => (calls.touch++, touch(sid, options))
+  const settle = inner.settle?.bind(inner)
+  if (settle) store.settle = (sid, writeId) => (calls.settle++, settle(sid, writeId))
   const update = inner.update?.bind(inner)
   if (update) store.update = (sid, change, options) => (calls.update++, update(sid, change, options))
   const deleteByUser = inner.deleteByUser?.bind(inner)
   if (deleteByUser) store.deleteByUser = (sub) => (calls.deleteByUser++, deleteByUser(sub))
-  return { store, calls, setSubs, writes: () => calls.set + calls.update + calls.delete + calls.deleteByUser }
+  return { store, calls, setSubs, writes: () => calls.set + calls.update + calls.delete + calls.deleteByUser + calls.touch }
 }
 
 export interface StoreApp {
