@@ -219,10 +219,12 @@ export interface ActivityOptions {
    */
   touchInterval?: number
   /**
-   * Whether the finished request was a page view to record as `lastPath`. Default: a successful
-   * (2xx) GET navigation answered with HTML, not a prefetch. Asked only about successful (2xx)
-   * GET requests (redirects, errors and other methods are never page views); a prefetch it
-   * accepts is still not recorded.
+   * Whether the finished request was a page view to record as `lastPath`. Default
+   * (`isPageNavigation`): a GET the browser made as a page navigation (`Sec-Fetch-Mode: navigate`
+   * and `Sec-Fetch-Dest: document`, or without Fetch Metadata an `Accept` asking for `text/html`),
+   * answered 2xx, whatever the response's content type; `fetch()` / XHR calls and assets are not.
+   * Asked only about successful (2xx) GET requests (redirects, errors and other methods are never
+   * page views); a prefetch it accepts is still not recorded.
    */
   isPageView?: (c: Context) => boolean
   /**
