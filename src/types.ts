@@ -301,4 +301,13 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
    * ignored, so that a bad cookie can never cause a 500.
    */
   onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
+  /**
+   * Send `Cache-Control: private, no-store` on every response to a signed-in request whose
+   * handler set no `Cache-Control` of its own, so that no cache (a CDN, or the browser's Back
+   * button after sign-out) shows a personal page again. Default `true`. `false` leaves those
+   * responses as the handler made them. Either way, a response that writes a session cookie
+   * (sign-in, sign-out, an update, an activity write) always gets `private, no-store`, and loses
+   * `CDN-Cache-Control` and `Cloudflare-CDN-Cache-Control`; anonymous responses are left alone.
+   */
+  cacheControl?: boolean
 }
