@@ -19,7 +19,7 @@
 export { edgeSession } from './middleware/edge-session.js'
 export { onboardingGate, createGate, safeRedirectPath } from './middleware/gate/index.js'
 export type { GateDecision } from './middleware/gate/index.js'
-export { isHtmlNavigation } from './middleware/activity/index.js'
+export { isHtmlNavigation, isPageNavigation } from './middleware/activity/index.js'
 export { getSession, createSession, updateSession, destroySession, destroyUserSessions, isSessionUnreadable } from './session.js'
 export {
   SessionError,

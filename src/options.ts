@@ -37,6 +37,8 @@ export interface ResolvedOptions {
   readonly store?: SessionStore
   readonly storeTimeoutMs: number
   readonly onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
+  /** Mark signed-in responses `private, no-store` (`cacheControl` option). */
+  readonly cacheControl: boolean
 }
 
 const DEFAULT_NAME = 'session'
@@ -101,6 +103,9 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
     throw new SessionConfigError(`store.settleMs must be a whole number of milliseconds, 0 or more; got ${String(settleMs)}.`)
   if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
     throw new SessionConfigError('onInvalid must be a function.')
+  const cacheControl = options.cacheControl === undefined ? true : options.cacheControl
+  if (typeof cacheControl !== 'boolean')
+    throw new SessionConfigError(`cacheControl must be true or false; got ${JSON.stringify(cacheControl) ?? String(cacheControl)}.`)
 
   return {
     names,
@@ -114,6 +119,7 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
     store,
     storeTimeoutMs: positiveInteger(options.storeTimeout, 'storeTimeout', DEFAULT_STORE_TIMEOUT_MS),
     onInvalid: options.onInvalid,
+    cacheControl,
   }
 }
 

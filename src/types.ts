@@ -221,10 +221,12 @@ export interface ActivityOptions {
    */
   touchInterval?: number
   /**
-   * Whether the finished request was a page view to record as `lastPath`. Default: a successful
-   * (2xx) GET navigation answered with HTML, not a prefetch. Asked only about successful (2xx)
-   * GET requests (redirects, errors and other methods are never page views); a prefetch it
-   * accepts is still not recorded.
+   * Whether the finished request was a page view to record as `lastPath`. Default
+   * (`isPageNavigation`): a GET the browser made as a page navigation (`Sec-Fetch-Mode: navigate`
+   * and `Sec-Fetch-Dest: document`, or without Fetch Metadata an `Accept` asking for `text/html`),
+   * answered 2xx, whatever the response's content type; `fetch()` / XHR calls and assets are not.
+   * Asked only about successful (2xx) GET requests (redirects, errors and other methods are never
+   * page views); a prefetch it accepts is still not recorded.
    */
   isPageView?: (c: Context) => boolean
   /**
@@ -308,4 +310,13 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
    * ignored, so that a bad cookie can never cause a 500.
    */
   onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
+  /**
+   * Send `Cache-Control: private, no-store` on every response to a signed-in request whose
+   * handler set no `Cache-Control` of its own, so that no cache (a CDN, or the browser's Back
+   * button after sign-out) shows a personal page again. Default `true`. `false` leaves those
+   * responses as the handler made them. Either way, a response that writes a session cookie
+   * (sign-in, sign-out, an update, an activity write) always gets `private, no-store`, and loses
+   * `CDN-Cache-Control` and `Cloudflare-CDN-Cache-Control`; anonymous responses are left alone.
+   */
+  cacheControl?: boolean
 }

@@ -14,13 +14,16 @@ import { createLazyGate } from './gate/index.js'
 import { keepRequestBody, mergeRequestCookies } from './header-merge/index.js'
 
 const NO_STORE = 'private, no-store'
+// CDN directives that outrank Cache-Control at a CDN (Cloudflare reads both): never on a Set-Cookie.
+const CDN_CACHE_HEADERS = ['CDN-Cache-Control', 'Cloudflare-CDN-Cache-Control'] as const
 
 /**
  * The session middleware. Options are checked here, once; a wrong one throws a
  * `SessionConfigError` when the app starts.
  *
  * Defaults: cookie `__Host-session` (HttpOnly, Secure, SameSite=Lax, Path=/), 8 h absolute and
- * 30 min inactivity lifetimes, activity tracking on, onboarding gate off, session in the cookie.
+ * 30 min inactivity lifetimes, activity tracking on, onboarding gate off, session in the cookie,
+ * `Cache-Control: private, no-store` on signed-in responses whose handler set no Cache-Control.
  *
  * @example
  * ```ts
@@ -36,7 +39,7 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
   const resolved = resolveOptions(options as EdgeSessionOptions<object>)
   const gate = options.onboarding ? createLazyGate(options.onboarding) : undefined
   const activity = createActivityTracker(options.activity, resolved.inactivityMs)
-  const { names } = resolved
+  const { names, cacheControl } = resolved
   // Built once: no closure per request.
   const mergeCookies = (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => mergeRequestCookies(c, names, cookies)
 
@@ -57,6 +60,13 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
       return blocked
     }
 
+    // A signed-in response must not come back from a cache (the Back button after sign-out).
+    // Set before the handler: c.text(), c.json(), c.html() and c.redirect() build their response
+    // with it, at no extra cost, and a handler's own Cache-Control replaces it. A Response the
+    // handler returns itself does not get it (Hono drops prepared headers then): checked below.
+    const signedInAtLoad = cacheControl && state.signedIn
+    if (signedInAtLoad) c.header('Cache-Control', NO_STORE)
+
     await next()
 
     if (failed(c)) {
@@ -73,17 +83,27 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
       if (due && activity.isActive(c)) await state.touch(now, due)
     }
     const lines = state.commit(now)
-    if (lines.length === 0) return
-    try {
-      appendCookies(c.res.headers, lines)
-    } catch {
-      // Immutable headers (a fetch() response, Response.redirect()): copy once, then write. Hono's
-      // `res` setter would merge the old headers into the copy a second time; reset it first.
-      const copy = new Response(c.res.body, c.res)
-      appendCookies(copy.headers, lines)
-      c.res = undefined
-      c.res = copy
+    if (lines.length === 0) {
+      if (signedInAtLoad && !c.res.headers.has('cache-control')) setHeaders(c, markNoStore)
+      return
     }
+    setHeaders(c, (headers) => appendCookies(headers, lines))
+  }
+}
+
+/**
+ * Changes the finished response's headers in place; a response whose headers are immutable (a
+ * fetch() response, Response.redirect()) is copied once first.
+ */
+function setHeaders(c: Context, change: (headers: Headers) => void): void {
+  try {
+    change(c.res.headers)
+  } catch {
+    // Hono's `res` setter would merge the old headers into the copy a second time; reset it first.
+    const copy = new Response(c.res.body, c.res)
+    change(copy.headers)
+    c.res = undefined
+    c.res = copy
   }
 }
 
@@ -97,9 +117,17 @@ function failed(c: Context): boolean {
   return error !== undefined && !(error instanceof HTTPException && error.status < 500)
 }
 
-/** Adds the session's Set-Cookie lines beside any the app set, and keeps the response out of shared caches. */
+/**
+ * Adds the session's Set-Cookie lines beside any the app set, and keeps the response out of every
+ * cache whatever the handler said: a cached Set-Cookie hands one user's session to the next.
+ */
 function appendCookies(headers: Headers, lines: readonly string[]): void {
   if (lines.length === 0) return
   for (const line of lines) headers.append('Set-Cookie', line)
+  markNoStore(headers)
+  for (const name of CDN_CACHE_HEADERS) headers.delete(name)
+}
+
+function markNoStore(headers: Headers): void {
   headers.set('Cache-Control', NO_STORE)
 }

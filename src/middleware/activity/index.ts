@@ -51,8 +51,8 @@ export function createActivityTracker(options: ActivityOptions | false | undefin
     )
   const custom = settings.isPageView
   if (custom != null && typeof custom !== 'function') throw new SessionConfigError('activity.isPageView must be a function.')
-  // The default filter is isHtmlNavigation, minus the method and status checks pageView makes first.
-  const isPage: (c: Context, raw: Request) => boolean = custom ? (c) => custom(c) : (c, raw) => isHtmlExchange(raw.headers, c.res)
+  // The default filter is isPageNavigation, minus the method and status checks pageView makes first.
+  const isPage: (c: Context, raw: Request) => boolean = custom ? (c) => custom(c) : (_c, raw) => isDocumentNavigation(raw.headers)
   const recordPages = options !== false
   const recordQuery = settings.recordQuery ?? false
   if (typeof recordQuery !== 'boolean') throw new SessionConfigError(`activity.recordQuery must be true or false; got ${String(recordQuery)}.`)
@@ -84,28 +84,44 @@ function isActive(c: Context): boolean {
 }
 
 /**
- * The default page-view test: a GET navigation (by Fetch Metadata when the browser sends it,
- * else by `Accept: text/html`) answered 2xx with HTML.
+ * The default page-view test: a GET the browser made as a top-level page navigation, answered with
+ * a 2xx status, whatever its content type (`c.html`, `c.text`, `c.json`, a file). A navigation is
+ * told by Fetch Metadata when the browser sends it (`Sec-Fetch-Mode: navigate`, and
+ * `Sec-Fetch-Dest: document` when present), else by an `Accept` header that asks for `text/html`;
+ * so `fetch()` / XHR calls, images, scripts, styles and frames are not page views. Prefetches,
+ * redirects and errors are never recorded, whatever the test says.
  *
  * @example
  * ```ts
- * app.use(edgeSession({ secret, activity: { isPageView: (c) => isHtmlNavigation(c) && !c.req.path.startsWith('/admin') } }))
+ * app.use(edgeSession({ secret, activity: { isPageView: (c) => isPageNavigation(c) && !c.req.path.startsWith('/admin') } }))
+ * ```
+ */
+export function isPageNavigation(c: Context): boolean {
+  const raw = peekRequest(c)
+  return raw.method === 'GET' && isSuccess(c.res.status) && isDocumentNavigation(raw.headers)
+}
+
+/**
+ * The stricter page-view test of earlier versions: {@link isPageNavigation}, and the answer is
+ * HTML (`Content-Type: text/html`). Pass it as `activity.isPageView` to keep JSON or text answers
+ * to a navigation out of `lastPath`.
+ *
+ * @example
+ * ```ts
+ * app.use(edgeSession({ secret, activity: { isPageView: isHtmlNavigation } }))
  * ```
  */
 export function isHtmlNavigation(c: Context): boolean {
-  const raw = peekRequest(c)
-  return raw.method === 'GET' && isSuccess(c.res.status) && isHtmlExchange(raw.headers, c.res)
+  return isPageNavigation(c) && (c.res.headers.get('content-type') ?? '').startsWith('text/html')
 }
 
-/** A navigation to a document (Fetch Metadata, else `Accept`) answered with HTML. */
-function isHtmlExchange(headers: Headers, res: Response): boolean {
+/** A top-level navigation to a document: by Fetch Metadata when sent, else by `Accept`. */
+function isDocumentNavigation(headers: Headers): boolean {
   const mode = headers.get('sec-fetch-mode')
-  if (mode !== null) {
-    if (mode !== 'navigate') return false
-    const dest = headers.get('sec-fetch-dest')
-    if (dest !== null && dest !== 'document') return false
-  } else if (!(headers.get('accept') ?? '').includes('text/html')) return false
-  return (res.headers.get('content-type') ?? '').startsWith('text/html')
+  if (mode === null) return (headers.get('accept') ?? '').includes('text/html')
+  if (mode !== 'navigate') return false
+  const dest = headers.get('sec-fetch-dest')
+  return dest === null || dest === 'document'
 }
 
 function isSuccess(status: number): boolean {

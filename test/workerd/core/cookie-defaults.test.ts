@@ -67,13 +67,16 @@ describe('secure defaults', () => {
 })
 
 describe('Cache-Control: private, no-store on every response that sets or clears', () => {
-  it('login, update, activity, logout, refused cookie; not on plain reads', async () => {
+  it('login, update, activity, logout, refused cookie, and plain signed-in reads; not anonymous reads', async () => {
     const clock = useClock(T0)
     const { app } = coreApp()
     const jar = new CookieJar()
     const cc = (res: Response) => res.headers.get('cache-control')
     expect(cc(await call(app, '/login', { body: { user: { sub: 'u1' } }, jar }))).toBe('private, no-store')
-    expect(cc((await readSession(app, { jar })).res)).toBeNull()
+    // A signed-in read writes nothing, and is still kept out of caches (cacheControl).
+    expect((await readSession(app, { jar })).res.headers.getSetCookie()).toEqual([])
+    expect(cc((await readSession(app, { jar })).res)).toBe('private, no-store')
+    expect(cc((await readSession(app)).res)).toBeNull()
     expect(cc(await call(app, '/update', { body: { a: 1 }, jar }))).toBe('private, no-store')
     clock.set(T0 + 2 * 60_000)
     expect(cc((await readSession(app, { jar })).res)).toBe('private, no-store')

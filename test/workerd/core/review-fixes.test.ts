@@ -27,7 +27,8 @@ describe('updateSession: no change, no write', () => {
     const same = await app.request('/set/COMPLETED', { method: 'POST', headers: apiCall(jar.header) })
     expect(same.status).toBe(200)
     expect(same.headers.getSetCookie()).toEqual([])
-    expect(same.headers.get('cache-control')).toBeNull()
+    // No write; still private, no-store, as every signed-in response (cacheControl).
+    expect(same.headers.get('cache-control')).toBe('private, no-store')
     expect(seen[0]?.onboardingStep).toBe('COMPLETED')
     // Minted with updatedAt = createdAt; nothing changed, so it was not moved.
     expect(seen[0]?.internal.updatedAt).toBe(seen[0]?.internal.createdAt)

@@ -95,7 +95,8 @@ describe('round trip', () => {
       const { res, session } = await readSession(app, { jar })
       expect(session?.user.sub).toBe('u1')
       expect(res.headers.getSetCookie()).toEqual([])
-      expect(res.headers.get('cache-control')).toBeNull()
+      // No write; still private, no-store, as every signed-in response (cacheControl).
+      expect(res.headers.get('cache-control')).toBe('private, no-store')
     }
   })
 

@@ -122,15 +122,18 @@ describe('which successful GETs are page views (mutants)', () => {
     expect(await recorded('/html-anyway', { accept: 'text/html' }, app)).toBe('/html-anyway')
   })
 
-  it('a navigation answered with something else than HTML is not one (the media type must be text/html)', async () => {
-    const app = createOnboardingApp({
-      routes: (a) => {
-        a.get('/report.json', (c) => c.json({ rows: [] }))
-        a.get('/report.xml', (c) => c.body('<rows/>', 200, { 'content-type': 'application/xml; note="text/html"' }))
-      },
-    }).app
-    expect(await recorded('/report.json', navigation(), app)).toBeUndefined()
-    expect(await recorded('/report.xml', navigation(), app)).toBeUndefined()
+  it('a navigation answered with something else than HTML is one; isHtmlNavigation still wants text/html', async () => {
+    const routes = (a: ReturnType<typeof createOnboardingApp>['app']) => {
+      a.get('/report.json', (c) => c.json({ rows: [] }))
+      a.get('/report.xml', (c) => c.body('<rows/>', 200, { 'content-type': 'application/xml; note="text/html"' }))
+    }
+    const app = createOnboardingApp({ routes }).app
+    expect(await recorded('/report.json', navigation(), app)).toBe('/report.json')
+    expect(await recorded('/report.xml', navigation(), app)).toBe('/report.xml')
+    // The stricter rule, opted into: the media type must be text/html.
+    const htmlOnly = createOnboardingApp({ routes, activity: { isPageView: isHtmlNavigation } }).app
+    expect(await recorded('/report.json', navigation(), htmlOnly)).toBeUndefined()
+    expect(await recorded('/report.xml', navigation(), htmlOnly)).toBeUndefined()
   })
 
   it('a 2xx is required: a navigation answered 300 with HTML is not one', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { isPageNavigation } from '../../../src'
 import { ACTIVITY, CookieJar, MINUTE, SECOND, T0, apiCall, at, createOnboardingApp, jarWith, navigation, seen, setCookieNames, useFakeDate } from '../../helpers/middleware'
 
 useFakeDate()
@@ -130,6 +131,94 @@ describe('activity: lastPath and lastVisit', () => {
     const s = await seen(app, jar)
     expect(s).not.toBeNull()
     expect(s?.lastPath).toBeUndefined()
+  })
+})
+
+describe('activity: the default page-view rule (a successful GET navigation, whatever it answers with)', () => {
+  /** An app whose routes answer a navigation with each kind of body. */
+  function answersApp() {
+    return createOnboardingApp({
+      routes: (a) => {
+        a.get('/as-text', (c) => c.text('plain page'))
+        a.get('/as-json', (c) => c.json({ page: 'json' }))
+        a.get('/as-response', () => new Response('raw', { headers: { 'content-type': 'application/octet-stream' } }))
+        a.get('/as-html', (c) => c.html('<p>page</p>'))
+      },
+    }).app
+  }
+
+  /** lastPath after one request (10 minutes in, so a write is due whatever the request is) with `init(cookie)`. */
+  async function recordedAfter(app: ReturnType<typeof answersApp>, path: string, init: (cookie: string) => RequestInit): Promise<string | undefined> {
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    at(10 * MINUTE)
+    jar.apply(await app.request(path, init(jar.header)))
+    return (await seen(app, jar))?.lastPath
+  }
+  const navigating = (extra: Record<string, string> = {}) => (cookie: string) => ({ headers: navigation(cookie, extra) })
+  const sending = (headers: Record<string, string>, method = 'GET') => (cookie: string) => ({ method, headers: { cookie, ...headers } })
+
+  it('records a navigation answered with c.text, c.json, c.html or a plain Response', async () => {
+    const app = answersApp()
+    for (const path of ['/as-text', '/as-json', '/as-html', '/as-response']) {
+      expect(await recordedAfter(app, path, navigating()), path).toBe(path)
+    }
+  })
+
+  it('without Fetch Metadata, a request whose Accept asks for text/html is a navigation; one that does not is not', async () => {
+    const app = answersApp()
+    expect(await recordedAfter(app, '/as-text', sending({ accept: 'text/html,*/*;q=0.8' }))).toBe('/as-text')
+    expect(await recordedAfter(app, '/as-text', sending({ accept: 'application/json' }))).toBeUndefined()
+    expect(await recordedAfter(app, '/as-text', sending({}))).toBeUndefined()
+  })
+
+  it('does not record API calls (fetch/XHR), even when they accept HTML', async () => {
+    const app = answersApp()
+    expect(await recordedAfter(app, '/as-json', (cookie) => ({ headers: apiCall(cookie) }))).toBeUndefined()
+    expect(await recordedAfter(app, '/as-html', (cookie) => ({ headers: apiCall(cookie, { accept: 'text/html' }) }))).toBeUndefined()
+    // Fetch Metadata wins over Accept: a same-origin fetch() is not a navigation.
+    expect(await recordedAfter(app, '/as-text', sending({ accept: 'text/html', 'sec-fetch-mode': 'same-origin' }))).toBeUndefined()
+  })
+
+  it('does not record assets, frames or workers loaded by a page', async () => {
+    const app = answersApp()
+    for (const [mode, dest] of [['no-cors', 'image'], ['no-cors', 'script'], ['no-cors', 'style'], ['navigate', 'iframe'], ['same-origin', 'worker']] as const) {
+      const headers = { accept: 'text/html,*/*', 'sec-fetch-mode': mode, 'sec-fetch-dest': dest }
+      expect(await recordedAfter(app, '/as-response', sending(headers)), `${mode} ${dest}`).toBeUndefined()
+    }
+  })
+
+  it('does not record prefetches, redirects, errors or HEAD, whatever they answer with', async () => {
+    const app = answersApp()
+    expect(await recordedAfter(app, '/as-text', navigating({ 'sec-purpose': 'prefetch' }))).toBeUndefined()
+    expect(await recordedAfter(app, '/redirect-me', navigating())).toBeUndefined()
+    expect(await recordedAfter(app, '/missing', navigating())).toBeUndefined()
+    expect(await recordedAfter(app, '/broken', navigating())).toBeUndefined()
+    expect(await recordedAfter(app, '/as-text', (cookie) => ({ method: 'HEAD', headers: navigation(cookie) }))).toBeUndefined()
+  })
+
+  it('isPageNavigation answers the same rule for a custom filter', async () => {
+    const answers: Array<[string, boolean]> = []
+    const app = createOnboardingApp({
+      routes: (a) => {
+        a.use('/probe/*', async (c, next) => {
+          await next()
+          answers.push([c.req.path, isPageNavigation(c)])
+        })
+        a.get('/probe/text', (c) => c.text('x'))
+        a.get('/probe/redirect', (c) => c.redirect('/', 302))
+        a.post('/probe/text', (c) => c.text('x'))
+      },
+    }).app
+    await app.request('/probe/text', { headers: navigation() })
+    await app.request('/probe/text', { headers: apiCall() })
+    await app.request('/probe/redirect', { headers: navigation() })
+    await app.request('/probe/text', { method: 'POST', headers: navigation() })
+    expect(answers).toEqual([
+      ['/probe/text', true],
+      ['/probe/text', false],
+      ['/probe/redirect', false],
+      ['/probe/text', false],
+    ])
   })
 })
 
