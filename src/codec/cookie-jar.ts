@@ -228,3 +228,26 @@ export function isSessionCookieName(name: string, names: CookieNames): boolean {
   if (!name.startsWith(names.main)) return false
   return name === names.main || name === names.activity || CHUNK_SUFFIX.test(name.slice(names.main.length))
 }
+
+/**
+ * The unchunked name and every chunk name a token within `maxBytes` can be split into. A session
+ * write clears all of them that it does not set: a concurrent request may have set any of them.
+ *
+ * @example
+ * ```ts
+ * sessionCookieNamesWithin('__Host-session', 10 * 1024) // ['__Host-session', '__Host-session.0', '__Host-session.1', '__Host-session.2']
+ * ```
+ */
+export function sessionCookieNamesWithin(main: string, maxBytes: number): string[] {
+  // The longest token that still fits splits into the most chunks; found by bisection (the size
+  // of a token's cookies grows with its length), once per middleware.
+  let fits = 0
+  let tooLong = maxBytes
+  while (tooLong - fits > 1) {
+    const length = (fits + tooLong) >>> 1
+    if (cookieBytes(splitIntoCookies(main, 'x'.repeat(length))) <= maxBytes) fits = length
+    else tooLong = length
+  }
+  const longest = splitIntoCookies(main, 'x'.repeat(fits))
+  return longest.length === 1 ? [main] : [main, ...longest.map(([name]) => name)]
+}
