@@ -51,7 +51,14 @@ export interface CurrentUserSession extends ListedSession {
   readonly current: boolean
 }
 
-/** Options of {@link sessionAdmin}. */
+/**
+ * Options of {@link sessionAdmin}.
+ *
+ * @example
+ * ```ts
+ * const options: SessionAdminOptions = { store: durableObjectStore(env.SESSION_DO), schema: SessionSchema }
+ * ```
+ */
 export interface SessionAdminOptions {
   /** The same store the middleware uses (Durable Objects, D1 or memory). */
   store: SessionStore | undefined
@@ -59,7 +66,16 @@ export interface SessionAdminOptions {
   schema?: StandardSchemaV1
 }
 
-/** What `update` writes: the new session, or a function of each current one. */
+/**
+ * What `update` writes: the new session, or a function of each current one (it may run more than
+ * once per session when the store retries: keep it free of side effects).
+ *
+ * @example
+ * ```ts
+ * const upgrade: SessionAdminUpdate = (s) => ({ ...s, plan: 'pro' })
+ * await admin.update(sub, upgrade)
+ * ```
+ */
 export type SessionAdminUpdate<Claims extends object = SessionClaims> =
   | SessionInput<Claims>
   | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>)
@@ -67,6 +83,13 @@ export type SessionAdminUpdate<Claims extends object = SessionClaims> =
 /**
  * Manage a user's sessions from code that has no request of theirs: a webhook, a queue consumer,
  * a cron trigger, an admin page. Who may call it for which user is your app's decision.
+ *
+ * @example
+ * ```ts
+ * const admin: SessionAdmin = sessionAdmin({ store: d1Store(env.DB) })
+ * const [oldest] = await admin.list(sub)
+ * if (oldest && !(await admin.destroy(sub, oldest.id))) console.log('already ended')
+ * ```
  */
 export interface SessionAdmin<Claims extends object = SessionClaims> {
   /** The user's live sessions, oldest sign-in first. An unknown user has none (`[]`). */

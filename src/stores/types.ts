@@ -8,7 +8,17 @@ import type { JsonValue } from '../types.js'
 /** What a store keeps under a session id: the session as a JSON object (user, internal, claims). */
 export type StoredSession = { [key: string]: JsonValue }
 
-/** One session of a user, as {@link SessionStore.listByUser} returns it. */
+/**
+ * One session of a user, as {@link SessionStore.listByUser} returns it.
+ *
+ * @example
+ * ```ts
+ * async listByUser(sub) {
+ *   const rows = await sql`SELECT sid, data, expires_at FROM sessions WHERE sub = ${sub} AND expires_at > now()`
+ *   return rows.map((r): UserSessionRecord => ({ sid: r.sid, data: JSON.parse(r.data), until: r.expires_at.getTime() }))
+ * }
+ * ```
+ */
 export interface UserSessionRecord {
   /** The session id (what the cookie names): for the store's own calls only, never shown to anyone. */
   readonly sid: string
