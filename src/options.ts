@@ -35,6 +35,8 @@ export interface ResolvedOptions {
   readonly maxBytes: number
   readonly schema?: StandardSchemaV1
   readonly store?: SessionStore
+  /** Record `internal.device` at sign-in (only ever `true` with a store). */
+  readonly device: boolean
   readonly storeTimeoutMs: number
   readonly onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
   /** Mark signed-in responses `private, no-store` (`cacheControl` option). */
@@ -101,6 +103,10 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   const settleMs = store?.settleMs
   if (settleMs !== undefined && (typeof settleMs !== 'number' || !Number.isInteger(settleMs) || settleMs < 0))
     throw new SessionConfigError(`store.settleMs must be a whole number of milliseconds, 0 or more; got ${String(settleMs)}.`)
+  const device = options.device ?? false
+  if (typeof device !== 'boolean') throw new SessionConfigError(`device must be true or false; got ${String(device)}.`)
+  if (device && !store)
+    throw new SessionConfigError('device: true needs a store: without one the session lives only in its cookie, and no page could list it.')
   if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
     throw new SessionConfigError('onInvalid must be a function.')
   const cacheControl = options.cacheControl === undefined ? true : options.cacheControl
@@ -117,6 +123,7 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
     maxBytes,
     schema: options.schema,
     store,
+    device,
     storeTimeoutMs: positiveInteger(options.storeTimeout, 'storeTimeout', DEFAULT_STORE_TIMEOUT_MS),
     onInvalid: options.onInvalid,
     cacheControl,

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Context } from 'hono'
+import { deviceOf } from './admin/device.js'
 import { getSessionState } from './state/registry.js'
 import type { SessionState } from './state/session-state.js'
 import type { SessionClaims, SessionData, SessionInput } from './types.js'
@@ -52,7 +53,9 @@ export function createSession<Claims extends object = SessionClaims>(
   c: Context,
   data: Checked<SessionInput<Claims>>,
 ): Promise<SessionData<Claims>> {
-  return getSessionState(c).create(data as SessionInput<object>, Date.now()) as Promise<SessionData<Claims>>
+  const state = getSessionState(c)
+  const device = state.options.device ? deviceOf(c.req.raw) : undefined
+  return state.create(data as SessionInput<object>, Date.now(), device) as Promise<SessionData<Claims>>
 }
 
 /**

@@ -26,7 +26,7 @@ import {
 } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { StoredSession } from '../stores/types.js'
-import type { InvalidReason, SessionData, SessionInput, SessionInternal } from '../types.js'
+import type { InvalidReason, SessionData, SessionInput, SessionInternal, SessionDevice } from '../types.js'
 import { isSessionRecord, passesSchema, toSessionRecord } from './validate.js'
 
 /** The session cookie's payload: the record itself, or with a store only its id. */
@@ -104,7 +104,7 @@ export class SessionState {
   #createdHere = false
 
   constructor(
-    private readonly options: ResolvedOptions,
+    readonly options: ResolvedOptions,
     private readonly keyring: Keyring,
     private readonly c: Context,
     /**
@@ -273,7 +273,7 @@ export class SessionState {
   }
 
   /** Starts a new session: new id, new `createdAt`, whatever was there before is gone. */
-  async create(input: SessionInput<object>, now: number): Promise<SessionData<object>> {
+  async create(input: SessionInput<object>, now: number, device?: SessionDevice): Promise<SessionData<object>> {
     this.#assertOpen()
     const fields = await toSessionRecord(input, this.options.schema)
     const store = this.options.store
@@ -284,7 +284,7 @@ export class SessionState {
       updatedAt: now,
       expiresAt: now + this.options.absoluteMs,
     }
-    const record: StoredSession = { ...fields, internal: { ...internal } }
+    const record: StoredSession = { ...fields, internal: (device ? { ...internal, device: { ...device } } : { ...internal }) as unknown as StoredSession }
     const main = this.#mainWrite(await this.#sealMain(record, now))
     // The response may have been committed while this awaited: fail loudly, never drop the change.
     this.#assertOpen()
