@@ -21,6 +21,8 @@ export { onboardingGate, createGate, safeRedirectPath } from './middleware/gate/
 export type { GateDecision } from './middleware/gate/index.js'
 export { isHtmlNavigation, isPageNavigation } from './middleware/activity/index.js'
 export { getSession, createSession, updateSession, destroySession, destroyUserSessions, isSessionUnreadable } from './session.js'
+export { sessionAdmin, listSessions, destroyOtherSessions } from './admin/index.js'
+export type { CurrentUserSession, ListedSession, SessionAdmin, SessionAdminOptions, SessionAdminUpdate } from './admin/index.js'
 export {
   SessionError,
   SessionConfigError,
@@ -37,6 +39,7 @@ export type {
   JsonValue,
   SessionUser,
   SessionInternal,
+  SessionDevice,
   SessionClaims,
   SessionData,
   SessionInput,
@@ -50,5 +53,5 @@ export type {
   EdgeSessionOptions,
 } from './types.js'
 export type { StandardSchemaV1 } from './schema.js'
-export type { SessionStore, StoreDeleteOptions, StoredSession, StoreTouchOptions, StoreWriteOptions } from './stores/types.js'
+export type { SessionStore, StoreDeleteOptions, StoredSession, StoreTouchOptions, StoreWriteOptions, UserSessionRecord } from './stores/types.js'
 export * from './stores/index.js'

@@ -29,6 +29,8 @@ export interface ResolvedOptions {
   readonly maxBytes: number
   readonly schema?: StandardSchemaV1
   readonly store?: SessionStore
+  /** Record `internal.device` at sign-in (only ever `true` with a store). */
+  readonly device: boolean
   readonly storeTimeoutMs: number
   readonly onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
   /** Mark signed-in responses `private, no-store` (`cacheControl` option). */
@@ -107,6 +109,10 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   if (options.schema !== undefined && typeof options.schema?.['~standard']?.validate !== 'function')
     throw new SessionConfigError('schema must be a Standard Schema v1 validator (zod, valibot, arktype, ...).')
   const store = checkStore(options.store)
+  const device = options.device ?? false
+  if (typeof device !== 'boolean') throw new SessionConfigError(`device must be true or false; got ${String(device)}.`)
+  if (device && !store)
+    throw new SessionConfigError('device: true needs a store: without one the session lives only in its cookie, and no page could list it.')
   if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
     throw new SessionConfigError('onInvalid must be a function.')
   const cacheControl = options.cacheControl === undefined ? true : options.cacheControl
@@ -125,6 +131,7 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
     maxBytes,
     schema: options.schema,
     store,
+    device,
     storeTimeoutMs,
     onInvalid: options.onInvalid,
     cacheControl,

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Context } from 'hono'
+import { deviceOf } from './admin/device.js'
 import { showSessionCookies } from './middleware/header-merge/index.js'
 import { getSessionState } from './state/registry.js'
 import { type SessionUpdate, createRecord, endCurrent, endUser, updateCurrent } from './state/session-changes.js'
@@ -55,7 +56,8 @@ export function createSession<Claims extends object = SessionClaims>(
   data: Checked<SessionInput<Claims>>,
 ): Promise<SessionData<Claims>> {
   const state = getSessionState(c)
-  return shown(c, state, createRecord(state, data as SessionInput<object>, Date.now())) as Promise<SessionData<Claims>>
+  const device = state.options.device ? deviceOf(c.req.raw) : undefined
+  return shown(c, state, createRecord(state, data as SessionInput<object>, Date.now(), device)) as Promise<SessionData<Claims>>
 }
 
 /**

@@ -47,6 +47,24 @@ export interface SessionInternal {
   readonly updatedAt: number
   /** Absolute end of the session (`createdAt + duration.absolute`), in milliseconds since the epoch. */
   readonly expiresAt: number
+  /** What the browser was at sign-in, when the `device` option is on (with a store only). Personal data. */
+  readonly device?: SessionDevice
+}
+
+/**
+ * What the `device` option records at sign-in: personal data (it tells where a user was and what
+ * they use), kept with the session and gone with it.
+ *
+ * @example
+ * ```ts
+ * const device: SessionDevice = { browser: 'Firefox on Linux', country: 'DE' }
+ * ```
+ */
+export interface SessionDevice {
+  /** A short summary of the User-Agent header (`'Chrome on Android'`); never the header itself. */
+  readonly browser?: string
+  /** Two-letter country code from `request.cf.country` (Cloudflare), when the request had it. */
+  readonly country?: string
 }
 
 /**
@@ -291,6 +309,13 @@ export interface EdgeSessionOptions<Claims extends object = SessionClaims> {
   maxBytes?: number
   /** Keep the session data in a store; the cookie then holds only the encrypted session id. Default: none (data in the cookie). */
   store?: SessionStore
+  /**
+   * Record, at each sign-in, a short summary of the browser (`'Safari on iOS'`) and the country of
+   * the request (`request.cf.country`) in `internal.device`, for a page of the user's devices
+   * ({@link listSessions}). **Personal data**: say so in your privacy notice. Needs a store (the
+   * cookie mode keeps nothing it could list). Default `false`.
+   */
+  device?: boolean
   /**
    * Milliseconds the store calls of one request may take in all before they count as failed: one
    * budget per request, so a hung store holds a sign-in or sign-out once, not once per call. A

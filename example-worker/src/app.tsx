@@ -9,16 +9,20 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import {
   type SessionData,
   SessionConfigError,
+  SessionMissingError,
   createSession,
+  destroyOtherSessions,
   destroySession,
   edgeSession,
   getSession,
+  listSessions,
   safeRedirectPath,
+  sessionAdmin,
   updateSession,
 } from 'hono-edge-session'
 import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
-import { checkEmail, checkPreferences, checkProfile, demoUserId } from './claims'
+import { PLANS, type Plan, checkEmail, checkPreferences, checkProfile, demoUserId } from './claims'
 import { type OidcBindings, OidcConfigError, ProviderError, finishSignIn, freshAccessToken, oidcEnabled, signOutUrl, startSignIn, userInfo } from './oidc'
 import { type StoreBindings, sessionStore } from './session-store'
 import { DoneStep, ErrorPage, ExplorePage, LoginPage, PreferencesStep, ProfilePage, ProfileStep, SettingsPage } from './views'
@@ -28,6 +32,11 @@ export interface Env extends StoreBindings, OidcBindings {
   SESSION_SECRET: string
   /** `"false"` only for plain-http local development in Safari, which refuses Secure cookies there. */
   SESSION_COOKIE_SECURE?: string
+  /**
+   * Turns on the demo billing webhook (POST /webhooks/plan): callers must send it in the
+   * `x-webhook-secret` header. A secret (`wrangler secret put WEBHOOK_SECRET`), never a [vars] entry.
+   */
+  WEBHOOK_SECRET?: string
 }
 
 const app = new Hono<{ Bindings: Env }>()
@@ -44,9 +53,13 @@ const sessions = new WeakMap<Env, MiddlewareHandler>()
 app.use((c, next) => {
   let session = sessions.get(c.env)
   if (!session) {
+    const store = sessionStore(c.env)
     session = edgeSession({
       secret: (c) => c.env.SESSION_SECRET,
-      store: sessionStore(c.env),
+      store,
+      // With a store: a short browser summary and the country, for "Your sessions" in /settings.
+      // Personal data, kept with the session and gone with it.
+      device: store !== undefined,
       cookie: { secure: c.env.SESSION_COOKIE_SECURE !== 'false' },
       onboarding: {
         path: '/onboarding',
@@ -174,7 +187,54 @@ app.get('/onboarding/done', (c) => {
 // Protected pages: only signed-in users who finished onboarding get here.
 app.get('/explore', (c) => c.html(<ExplorePage session={signedIn(c)} />))
 
-app.get('/settings', (c) => c.html(<SettingsPage session={signedIn(c)} saved={c.req.query('saved') === '1'} />))
+/** The signed-in user's devices, with a store; `undefined` in cookie mode (nothing to list). */
+async function devices(c: Context<{ Bindings: Env }>) {
+  return sessionStore(c.env) ? await listSessions(c) : undefined
+}
+
+app.get('/settings', async (c) =>
+  c.html(<SettingsPage session={signedIn(c)} sessions={await devices(c)} saved={c.req.query('saved') === '1'} ended={c.req.query('ended')} />),
+)
+
+// "Your sessions": sign one device out. The id is an opaque handle from listSessions, and only
+// the signed-in user's own sessions can match it (sub from the session, never from the form).
+app.post('/settings/sessions/:id/end', async (c) => {
+  const { user } = signedIn(c)
+  const ended = await sessionAdmin({ store: sessionStore(c.env) }).destroy(user.sub, c.req.param('id'))
+  return c.redirect(`/settings?ended=${ended ? 'one' : 'none'}`, 303)
+})
+
+// "Sign out everywhere else": this browser stays signed in.
+app.post('/settings/sessions/others', async (c) => {
+  signedIn(c)
+  await destroyOtherSessions(c)
+  return c.redirect('/settings?ended=others', 303)
+})
+
+// A demo billing webhook: a payment provider would call it when a user's plan changes. It has no
+// session of its own; the change reaches every session of the user on their next request. Who may
+// call it is this app's decision: here, whoever knows WEBHOOK_SECRET.
+app.post('/webhooks/plan', async (c) => {
+  if (!c.env.WEBHOOK_SECRET) return c.json({ error: 'not_configured', message: 'Set WEBHOOK_SECRET to turn this webhook on.' }, 404)
+  if (!(await sameSecret(c.req.header('x-webhook-secret') ?? '', c.env.WEBHOOK_SECRET))) return c.json({ error: 'unauthorized' }, 401)
+  const store = sessionStore(c.env)
+  if (!store) return c.json({ error: 'no_store', message: 'Sessions kept in cookies cannot be changed from outside: set SESSION_STORE.' }, 501)
+  const body = (await c.req.json().catch(() => null)) as { sub?: unknown; plan?: unknown } | null
+  const sub = body?.sub
+  const plan = body?.plan
+  if (typeof sub !== 'string' || sub === '' || !PLANS.includes(plan as Plan)) return c.json({ error: 'bad_request', message: `Send { "sub": "...", "plan": "${PLANS.join('" | "')}" }.` }, 400)
+  const changed = await sessionAdmin({ store }).update(sub, (s) => ({ ...s, billingPlan: plan as Plan }))
+  return c.json({ changed })
+})
+
+/** Compares two secrets in time that does not depend on where they differ. */
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
+  const [a, b] = await Promise.all([digest(given), digest(expected)])
+  let difference = 0
+  for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number)
+  return difference === 0
+}
 
 app.post('/settings', async (c) => {
   const session = signedIn(c)
@@ -183,7 +243,7 @@ app.post('/settings', async (c) => {
   const preferences = checkPreferences(form)
   if (!profile.ok || !preferences.ok) {
     const error = !profile.ok ? profile.error : !preferences.ok ? preferences.error : undefined
-    return c.html(<SettingsPage session={session} error={error} />, 400)
+    return c.html(<SettingsPage session={session} sessions={await devices(c)} error={error} />, 400)
   }
   await updateSession(c, (s) => ({ ...s, profile: profile.value, preferences: preferences.value }))
   return c.redirect('/settings?saved=1', 303)
@@ -216,10 +276,11 @@ app.get('/api/profile', async (c) => {
 })
 
 app.get('/api/me', (c) => {
-  const { user, onboardingStep, profile, preferences, lastPath, lastVisit, internal } = signedIn(c)
+  const { user, onboardingStep, profile, preferences, billingPlan, lastPath, lastVisit, internal } = signedIn(c)
   return c.json({
     user,
     onboardingStep,
+    plan: billingPlan ?? 'free',
     profile: profile ?? null,
     preferences: preferences ?? null,
     lastPath: lastPath ?? null,
@@ -232,6 +293,8 @@ app.notFound((c) => c.html(<ErrorPage title="Not found" message="There is no pag
 
 app.onError((error, c) => {
   if (error instanceof HTTPException) return error.getResponse()
+  // Signed out meanwhile (from another device, say): sign in again.
+  if (error instanceof SessionMissingError) return c.redirect('/login', 303)
   if (error instanceof SessionConfigError) {
     console.error(error)
     // Its message says what to fix (a missing or short SESSION_SECRET, a missing SESSION_DO binding, ...)

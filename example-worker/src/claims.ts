@@ -9,6 +9,9 @@ export type OnboardingStep = 'PROFILE' | 'PREFERENCES' | 'COMPLETED'
 export type Purpose = 'work' | 'personal' | 'study'
 export type Theme = 'light' | 'dark' | 'system'
 export type Digest = 'daily' | 'weekly' | 'never'
+/** Set by the billing webhook (POST /webhooks/plan), never by a form of the user's. */
+export type Plan = 'free' | 'pro'
+export const PLANS: readonly Plan[] = ['free', 'pro']
 
 export interface Profile {
   displayName: string
@@ -42,6 +45,7 @@ declare module 'hono-edge-session' {
     profile?: Profile
     preferences?: Preferences
     oidc?: ProviderTokens
+    billingPlan?: Plan
   }
 }
 

@@ -13,8 +13,17 @@ export interface StoreBindings {
   SESSION_DO?: DurableObjectNamespace<SessionDurableObject>
 }
 
+// One store object per env (the bindings of an isolate): the middleware, the devices page and the
+// webhook all use the same one.
+const stores = new WeakMap<StoreBindings, SessionStore>()
+
 export function sessionStore(env: StoreBindings): SessionStore | undefined {
   if (env.SESSION_STORE !== 'durable-object') return undefined
-  // Throws a SessionConfigError naming the missing binding when SESSION_DO is not declared.
-  return durableObjectStore(env.SESSION_DO as NonNullable<StoreBindings['SESSION_DO']>)
+  let store = stores.get(env)
+  if (!store) {
+    // Throws a SessionConfigError naming the missing binding when SESSION_DO is not declared.
+    store = durableObjectStore(env.SESSION_DO as NonNullable<StoreBindings['SESSION_DO']>)
+    stores.set(env, store)
+  }
+  return store
 }

@@ -2,7 +2,7 @@
  * The example's pages: server-rendered with hono/jsx (values are escaped), no client script.
  * @module
  */
-import type { SessionData } from 'hono-edge-session'
+import type { CurrentUserSession, SessionData } from 'hono-edge-session'
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import { DIGESTS, PURPOSES, THEMES, type Digest, type Purpose, type Theme } from './claims'
@@ -309,6 +309,7 @@ export function ExplorePage(props: { session: Session }) {
     <Layout title="Explore" session={session}>
       <h1>Explore</h1>
       <p class="lead">Welcome back, {session.profile?.displayName ?? userLabel(session)}.</p>
+      <Plan session={session} />
       <LastVisit session={session} />
       <p>
         This page is protected: anonymous visitors are sent to sign in, and signed-in users who have not finished
@@ -318,13 +319,69 @@ export function ExplorePage(props: { session: Session }) {
   )
 }
 
-export function SettingsPage(props: { session: Session; error?: string; saved?: boolean }) {
+/** The plan the billing webhook set (free until it says otherwise). */
+function Plan(props: { session: Session }) {
+  return (
+    <p id="plan">
+      Plan: <strong>{props.session.billingPlan ?? 'free'}</strong>
+    </p>
+  )
+}
+
+const ENDED: Record<string, string> = {
+  one: 'That device is signed out.',
+  none: 'That session had already ended.',
+  others: 'Every other device is signed out; this one stays signed in.',
+}
+
+/** "Your sessions": every device signed in to this account, this one marked. */
+function YourSessions(props: { sessions: CurrentUserSession[] }) {
+  const { sessions } = props
+  return (
+    <section id="sessions">
+      <h2>Your sessions</h2>
+      <p class="lead">
+        Where you are signed in. Browser and country are recorded at sign-in for this list, and go when the session
+        ends.
+      </p>
+      <ul>
+        {sessions.map((s) => (
+          <li class={s.current ? 'current' : undefined}>
+            <strong>{s.device?.browser ?? 'Unknown browser'}</strong>
+            {s.device?.country ? ` · ${s.device.country}` : ''} · signed in {formatTime(s.createdAt)}
+            {s.current ? (
+              <span class="notice"> (this device)</span>
+            ) : (
+              <form method="post" action={`/settings/sessions/${encodeURIComponent(s.id)}/end`}>
+                <button class="link" type="submit">
+                  Sign out
+                </button>
+              </form>
+            )}
+          </li>
+        ))}
+      </ul>
+      {sessions.length > 1 ? (
+        <form method="post" action="/settings/sessions/others">
+          <button type="submit" id="sign-out-others">
+            Sign out everywhere else
+          </button>
+        </form>
+      ) : null}
+    </section>
+  )
+}
+
+export function SettingsPage(props: { session: Session; sessions?: CurrentUserSession[]; error?: string; saved?: boolean; ended?: string }) {
   const { session } = props
   const { profile, preferences, internal } = session
+  const ended = props.ended === undefined ? undefined : ENDED[props.ended]
   return (
     <Layout title="Settings" session={session}>
       <h1>Settings</h1>
+      <Plan session={session} />
       <LastVisit session={session} />
+      {ended ? <p class="notice">{ended}</p> : null}
       {props.saved ? <p class="notice">Saved.</p> : null}
       <ErrorLine error={props.error} />
       <form method="post" action="/settings">
@@ -343,6 +400,7 @@ export function SettingsPage(props: { session: Session; error?: string; saved?: 
         <dt>Ends at the latest</dt>
         <dd>{formatTime(internal.expiresAt)}</dd>
       </dl>
+      {props.sessions ? <YourSessions sessions={props.sessions} /> : null}
     </Layout>
   )
 }

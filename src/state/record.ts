@@ -11,6 +11,8 @@ export type RecordInternal = {
   readonly createdAt: number
   readonly updatedAt: number
   readonly expiresAt: number
+  /** What the browser was at sign-in, under the `device` option (see the public `SessionDevice`). */
+  readonly device?: { readonly browser?: string; readonly country?: string }
 }
 
 /**

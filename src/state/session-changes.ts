@@ -7,7 +7,7 @@
 import { encode as base64url } from '../codec/base64url.js'
 import { equalMembers } from '../codec/frozen-json.js'
 import { SessionMissingError, SessionStoreError, SessionUnsupportedError } from '../errors.js'
-import type { SessionData, SessionInput } from '../types.js'
+import type { SessionData, SessionDevice, SessionInput } from '../types.js'
 import { idleDeadline } from './activity-record.js'
 import type { RecordInternal, SessionRecord } from './record.js'
 import type { SessionState } from './session-state.js'
@@ -21,21 +21,23 @@ export type SessionUpdate = SessionInput<object> | ((current: SessionData<object
 const SESSION_ID_BYTES = 16
 
 /**
- * Starts a new session: new id, new `createdAt`, whatever was there before is gone.
+ * Starts a new session: new id, new `createdAt`, whatever was there before is gone; `device`
+ * (under the `device` option) is recorded in `internal`.
  *
  * @example
  * ```ts
  * const session = await createRecord(state, { user: { sub: 'u1' } }, Date.now())
  * ```
  */
-export async function createRecord(state: SessionState, input: SessionInput<object>, now: number): Promise<SessionData<object>> {
+export async function createRecord(state: SessionState, input: SessionInput<object>, now: number, device?: SessionDevice): Promise<SessionData<object>> {
   state.assertOpen()
   const { options } = state
   const fields = await toSessionRecord(input, options.schema)
   const calls = state.storeCalls
   const previous = calls ? await state.endableSids(now) : []
   const sid = base64url(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES)))
-  const internal: RecordInternal = { sid, createdAt: now, updatedAt: now, expiresAt: now + options.absoluteMs }
+  const times = { sid, createdAt: now, updatedAt: now, expiresAt: now + options.absoluteMs }
+  const internal: RecordInternal = device ? { ...times, device: { ...device } } : times
   const record: SessionRecord = { ...fields, internal }
   const write = await state.sealWrite(record, now)
   // The response may have been committed while this awaited: fail loudly, never drop the change.

@@ -11,6 +11,7 @@ export interface D1StatementLike {
   bind(...values: unknown[]): D1StatementLike
   first<T = Record<string, unknown>>(): Promise<T | null>
   run(): Promise<{ meta: { changes: number } }>
+  all<T = Record<string, unknown>>(): Promise<{ results: T[] }>
 }
 
 /** The part of a D1 binding (`D1Database`) this store uses. */
@@ -108,7 +109,8 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
   const upsert =
     `INSERT INTO ${table} (sid, sub, data, expires_at, version) SELECT ?1, ?2, ?3, ?4, 1 WHERE ${notFenced(5)} ` +
     'ON CONFLICT (sid) DO UPDATE SET sub = excluded.sub, data = excluded.data, expires_at = excluded.expires_at, version = version + 1'
-  const replace = `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = ?3, version = version + 1 WHERE sid = ?4 AND version = ?5 AND ${notFenced(6)}`
+  // expires_at never moves earlier: a touch may have moved it later since the caller read it.
+  const replace = `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = MAX(expires_at, ?3), version = version + 1 WHERE sid = ?4 AND version = ?5 AND ${notFenced(6)}`
   const remove = `DELETE FROM ${table} WHERE sid = ?1 AND ${notFenced(2)}`
   // The fence row expires like a session row, so the cleanups remove it.
   const fence = `INSERT INTO ${table} (sid, sub, data, expires_at, version) VALUES (?1, '', 'null', ?2, 0) ON CONFLICT (sid) DO NOTHING`
@@ -117,6 +119,8 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
   const fenceOf = (writeId: string | undefined) => (writeId === undefined ? null : FENCE_PREFIX + writeId)
   const removeLiveOfUser = `DELETE FROM ${table} WHERE sub = ?1 AND expires_at > ?2`
   const removeUser = `DELETE FROM ${table} WHERE sub = ?1`
+  // Fence rows have sub '' (no user has it: user.sub is never empty when listed).
+  const listUser = `SELECT sid, data, expires_at FROM ${table} WHERE sub = ?1 AND expires_at > ?2 ORDER BY sid`
   const sweep = expiredDelete(table, OPPORTUNISTIC_CLEANUP_ROWS)
 
   return {
@@ -164,6 +168,12 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
         if (result.meta.changes === 1) return next
       }
       throw new Error(`d1Store: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
+    },
+
+    async listByUser(sub) {
+      if (sub === '') return []
+      const { results } = await database.prepare(listUser).bind(sub, Date.now()).all<{ sid: string; data: string; expires_at: number }>()
+      return results.map((row) => ({ sid: row.sid, data: parse(row.data), until: row.expires_at }))
     },
 
     async deleteByUser(sub) {

@@ -6,13 +6,15 @@
  */
 import { SessionConfigError } from '../errors.js'
 import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal.js'
-import type { SessionStore } from './types.js'
+import type { SessionStore, UserSessionRecord } from './types.js'
 
 /** A session record as the object hands it out: the JSON text and its version. */
 export interface SessionSnapshot {
   readonly json: string
   readonly sub: string
   readonly version: number
+  /** When the record stops being a session: its idle deadline, or its absolute end (ms). */
+  readonly until: number
 }
 
 /** What a compare-and-set write found; `'refused'`: its caller settled it before it arrived. */
@@ -208,6 +210,18 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
         if (outcome === 'refused') throw new Error('durableObjectStore: this update was given up by its caller and not written.')
       }
       throw new Error(`durableObjectStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
+    },
+
+    async listByUser(sub) {
+      const sessions = await userObject(sub).listSessions()
+      const found: UserSessionRecord[] = []
+      for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
+        const snapshots = await Promise.all(sessions.slice(start, start + DELETE_CHUNK).map(async ({ sid }) => ({ sid, snapshot: await sessionObject(sid).readSession() })))
+        // The index may still list a session that ended or moved to another user: only the record says.
+        for (const { sid, snapshot } of snapshots)
+          if (snapshot !== null && snapshot.sub === sub) found.push({ sid, data: parse(snapshot.json), until: snapshot.until })
+      }
+      return found
     },
 
     async deleteByUser(sub) {

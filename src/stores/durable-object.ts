@@ -58,7 +58,7 @@ const TOMBSTONE_FALLBACK_MS = 60 * 60 * 1000
 export class SessionDurableObject<Env = unknown> extends DurableObject<Env> implements SessionObjectRpc {
   readSession(): SessionSnapshot | null {
     const row = this.#live()
-    return row ? { json: row.json, sub: row.sub, version: row.version } : null
+    return row ? { json: row.json, sub: row.sub, version: row.version, until: deadlineOf(row) } : null
   }
 
   async writeSession(json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<boolean> {
@@ -75,8 +75,10 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
     const current = this.#live()
     if (!current) return 'missing'
     if (current.version !== version) return 'conflict'
-    this.ctx.storage.kv.put<Row>(RECORD, row(json, sub, expiresAt, idleUntil, version + 1))
-    await this.#wakeAt(deadlineOf({ expiresAt, idleUntil }))
+    // Never earlier: a touch may have moved the idle deadline later since the caller computed its own.
+    const idle = idleUntil === undefined || current.idleUntil === undefined ? idleUntil : Math.max(idleUntil, current.idleUntil)
+    this.ctx.storage.kv.put<Row>(RECORD, row(json, sub, expiresAt, idle, version + 1))
+    await this.#wakeAt(deadlineOf({ expiresAt, idleUntil: idle }))
     return 'ok'
   }
 

@@ -20,6 +20,7 @@ export interface MemoryStore extends SessionStore {
   settle: NonNullable<SessionStore['settle']>
   touch: NonNullable<SessionStore['touch']>
   deleteByUser: NonNullable<SessionStore['deleteByUser']>
+  listByUser: NonNullable<SessionStore['listByUser']>
   /** How many records are held, expired ones included until swept. */
   readonly size: number
 }
@@ -108,10 +109,20 @@ export function memoryStore(): MemoryStore {
         const next = await change(parseRecord(entry.json))
         if (entries.get(sid) !== entry) continue
         options.signal?.throwIfAborted()
-        write(sid, next, { ...options, sub: subOf(next) ?? entry.sub })
+        // Never earlier: a touch may have moved the idle deadline later since the caller computed its own.
+        const idleExpiresAt = options.idleExpiresAt === undefined ? undefined : Math.max(options.idleExpiresAt, entry.until)
+        write(sid, next, { ...options, idleExpiresAt, sub: subOf(next) ?? entry.sub })
         return parseRecord(JSON.stringify(next))
       }
       throw new Error(`memoryStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
+    },
+    async listByUser(sub) {
+      const found = []
+      for (const sid of entries.keys()) {
+        const entry = live(sid)
+        if (entry?.sub === sub) found.push({ sid, data: parseRecord(entry.json), until: entry.until })
+      }
+      return found
     },
     async deleteByUser(sub) {
       let count = 0

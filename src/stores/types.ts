@@ -8,6 +8,26 @@ import type { JsonValue } from '../types.js'
 /** What a store keeps under a session id: the session as a JSON object (user, internal, claims). */
 export type StoredSession = { [key: string]: JsonValue }
 
+/**
+ * One session of a user, as {@link SessionStore.listByUser} returns it.
+ *
+ * @example
+ * ```ts
+ * async listByUser(sub) {
+ *   const rows = await sql`SELECT sid, data, expires_at FROM sessions WHERE sub = ${sub} AND expires_at > now()`
+ *   return rows.map((r): UserSessionRecord => ({ sid: r.sid, data: JSON.parse(r.data), until: r.expires_at.getTime() }))
+ * }
+ * ```
+ */
+export interface UserSessionRecord {
+  /** The session id (what the cookie names): for the store's own calls only, never shown to anyone. */
+  readonly sid: string
+  /** The record, as {@link SessionStore.get} would return it. */
+  readonly data: StoredSession
+  /** When the store forgets the record: the earlier of its idle deadline and its absolute end (ms). */
+  readonly until: number
+}
+
 /** Options passed with every write. */
 export interface StoreWriteOptions {
   /** When the record must be forgotten, in milliseconds since the epoch (the session's absolute end). */
@@ -73,7 +93,8 @@ export interface SessionStore {
    * Optional atomic read-modify-write. Returns the new record, or `null` when the record does not
    * exist (it must then stay absent: a deleted session is never brought back). `change` may
    * reject (the data failed validation): nothing is written then. Without it the
-   * middleware reads, then writes, and concurrent updates can overwrite each other.
+   * middleware reads, then writes, and concurrent updates can overwrite each other. An update
+   * never moves the record's idle deadline earlier (`touch` may have moved it later meanwhile).
    */
   update?(
     sid: string,
@@ -94,6 +115,12 @@ export interface SessionStore {
    * `duration.inactivity` for a session in use, never on every request.
    */
   touch?(sid: string, options: StoreTouchOptions): Promise<void>
+  /**
+   * Optional: the live sessions of a user (expired and deleted ones left out, and never another
+   * user's), for {@link sessionAdmin}. Stores that index sessions by user have it (Durable
+   * Objects, D1, memory); without it `sessionAdmin` refuses the store.
+   */
+  listByUser?(sub: string): Promise<UserSessionRecord[]>
   /** Optional: remove every session of a user; returns how many were removed. */
   deleteByUser?(sub: string): Promise<number>
   /**

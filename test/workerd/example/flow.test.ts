@@ -188,6 +188,7 @@ describe.each(STORES)('example app, sessions in the %s: the whole flow', (store,
     expect(mine).toEqual({
       user: { sub: await demoUserId('ada@example.com'), email: 'ada@example.com' },
       onboardingStep: 'COMPLETED',
+      plan: 'free',
       profile: { displayName: 'Ada Lovelace', purpose: 'study' },
       preferences: { theme: 'dark', digest: 'weekly' },
       lastPath: '/explore',
@@ -263,6 +264,8 @@ describe('example app: what the browser sends cannot set the session', () => {
       user: '{"sub":"admin"}',
       internal: '{"expiresAt":99999999999999}',
       lastPath: '/admin',
+      billingPlan: 'pro',
+      plan: 'pro',
     }
     expectRedirect(await post(jar, '/login', { email: 'eve@example.com', ...forged }), '/explore')
     // Still at the first step: the forged onboardingStep did nothing.
@@ -280,6 +283,8 @@ describe('example app: what the browser sends cannot set the session', () => {
     expect(mine.onboardingStep).toBe('COMPLETED')
     expect(mine.profile).toEqual({ displayName: 'Eve', purpose: 'work' })
     expect(mine).not.toHaveProperty('role')
+    // Only the billing webhook sets the plan.
+    expect(mine.plan).toBe('free')
     expect(mine.session).toEqual({ createdAt: START, expiresAt: START + 8 * 3600_000 })
     expect(mine.lastPath).not.toBe('/admin')
   })

@@ -139,7 +139,8 @@ const stores: Array<[string, () => SessionStore]> = [
 ]
 
 for (const [name, make] of stores) {
-  describe(`${name}: what a failed write reports`, () => {
+  // Each case waits out a 1 s storeTimeout against real bindings: a bound for a loaded machine, not a timing claim.
+  describe(`${name}: what a failed write reports`, { timeout: 30_000 }, () => {
     /** A browser signed in through a healthy store (n = 1), then the store made faulty. */
     async function signedIn(method: Method, fault: Fault) {
       const inner = make()
