@@ -113,38 +113,7 @@ export function sessionAdmin<Claims extends object = SessionClaims>(options: Ses
       checkSub(sub)
       // A whole new session fails validation once, before any session is touched.
       if (typeof next !== 'function') await toSessionRecord(next, schema)
-      const sessions = await listRecords(store, sub)
-      let changed = 0
-      for (const { sid, data, until } of sessions) {
-        const change = async (current: StoredSession): Promise<StoredSession> => {
-          // Not a session (a record the store changed meanwhile): left as it is.
-          if (!isSessionRecord(current)) throw UNCHANGED
-          let fields: RecordFields
-          try {
-            // A deep copy: a function that changes `internal` in place changes nothing stored.
-            const input = typeof next === 'function' ? await next(copyJson<Record<string, unknown>>(current) as SessionData<Claims>) : (next as SessionInput<Claims>)
-            fields = await toSessionRecord(input, schema)
-          } catch (error) {
-            throw new FromChange(error)
-          }
-          if (equalMembers(fields, current, 'internal')) throw UNCHANGED
-          // `internal` (id, creation, expiry, device) is the middleware's: kept whatever `next` returned.
-          return { ...fields, internal: { ...current.internal, updatedAt: Date.now() } }
-        }
-        try {
-          const written = await store.update(sid, change, { expiresAt: data.internal.expiresAt, idleExpiresAt: until, sub })
-          // `null`: ended meanwhile (signed out); it stays ended.
-          if (written !== null) changed++
-        } catch (error) {
-          if (error === UNCHANGED) continue
-          if (error instanceof FromChange) throw error.error
-          throw new SessionStoreError(
-            `The session store failed while updating the sessions of this user: ${changed} of ${sessions.length} were changed before the failure, the one it failed on may or may not have been; calling update again is safe when the change is idempotent.`,
-            { cause: error, written: changed > 0 ? true : 'unknown' },
-          )
-        }
-      }
-      return changed
+      return updateAll(store, schema, sub, next)
     },
 
     async destroy(sub, id) {
@@ -169,4 +138,45 @@ export function sessionAdmin<Claims extends object = SessionClaims>(options: Ses
       }
     },
   }
+}
+
+/** `update` of {@link sessionAdmin}: each live session of `sub` changed atomically; resolves to how many changed. */
+async function updateAll<Claims extends object>(
+  store: AdminStore,
+  schema: SessionAdminOptions['schema'],
+  sub: string,
+  next: SessionAdminUpdate<Claims>,
+): Promise<number> {
+  const sessions = await listRecords(store, sub)
+  let changed = 0
+  for (const { sid, data, until } of sessions) {
+    const change = async (current: StoredSession): Promise<StoredSession> => {
+      // Not a session (a record the store changed meanwhile): left as it is.
+      if (!isSessionRecord(current)) throw UNCHANGED
+      let fields: RecordFields
+      try {
+        // A deep copy: a function that changes `internal` in place changes nothing stored.
+        const input = typeof next === 'function' ? await next(copyJson<Record<string, unknown>>(current) as SessionData<Claims>) : (next as SessionInput<Claims>)
+        fields = await toSessionRecord(input, schema)
+      } catch (error) {
+        throw new FromChange(error)
+      }
+      if (equalMembers(fields, current, 'internal')) throw UNCHANGED
+      // `internal` (id, creation, expiry, device) is the middleware's: kept whatever `next` returned.
+      return { ...fields, internal: { ...current.internal, updatedAt: Date.now() } }
+    }
+    try {
+      const written = await store.update(sid, change, { expiresAt: data.internal.expiresAt, idleExpiresAt: until, sub })
+      // `null`: ended meanwhile (signed out); it stays ended.
+      if (written !== null) changed++
+    } catch (error) {
+      if (error === UNCHANGED) continue
+      if (error instanceof FromChange) throw error.error
+      throw new SessionStoreError(
+        `The session store failed while updating the sessions of this user: ${changed} of ${sessions.length} were changed before the failure, the one it failed on may or may not have been; calling update again is safe when the change is idempotent.`,
+        { cause: error, written: changed > 0 ? true : 'unknown' },
+      )
+    }
+  }
+  return changed
 }

@@ -42,7 +42,17 @@ export interface LoadedSession {
   readonly resealed?: SessionCookieWrite
 }
 
-/** What the request's cookies say. */
+/**
+ * What the request's cookies say.
+ *
+ * @example
+ * ```ts
+ * switch (result.kind) {
+ *   case 'session': return use(result.record)
+ *   case 'refused': return report(result.reason)
+ * }
+ * ```
+ */
 export type LoadResult =
   /** No session cookie; `leftover` when an activity cookie came alone (clear it). */
   | { readonly kind: 'none'; readonly incoming: IncomingCookies; readonly leftover: boolean }
