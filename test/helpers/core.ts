@@ -1,5 +1,5 @@
 /**
- * Helpers for the core suite (test/workerd/core): an app with catch-all session routes, Set-Cookie
+ * Helpers for the core suite (test/any-runtime/core): an app with catch-all session routes, Set-Cookie
  * parsing, a fake clock and token-size tools. Runtime-neutral: only `app.request`, no workerd APIs.
  */
 import { type Context, Hono } from 'hono'

@@ -5,7 +5,7 @@ import { applyD1Migrations } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SessionConfigError, cleanupExpiredSessions, d1Store } from '../../../src'
-import { deferred } from './support'
+import { deferred } from '../../helpers/stores'
 
 beforeAll(async () => {
   await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)

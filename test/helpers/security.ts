@@ -5,11 +5,11 @@
  * Set-Cookie checks. Runtime-neutral: WebCrypto, jose and app.request only.
  */
 import { CompactEncrypt, base64url } from 'jose'
-import { getSession } from '../../../src'
-import type { EdgeSessionOptions, SessionData } from '../../../src'
-import { mintSessionCookie } from '../../../src/testing'
-import { SECRET } from '../../helpers/app'
-import { recordingApp } from '../../helpers/core'
+import { getSession } from '../../src'
+import type { EdgeSessionOptions, SessionData } from '../../src'
+import { mintSessionCookie } from '../../src/testing'
+import { SECRET } from './app'
+import { recordingApp } from './core'
 
 export { SECRET }
 export type AnySession = SessionData<Record<string, unknown>>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { memoryStore } from '../../../src'
-import { describeStoreBehaviour } from './behaviour'
-import { deferred } from './support'
+import { describeStoreBehaviour } from '../../helpers/store-behaviour'
+import { deferred } from '../../helpers/stores'
 
 describeStoreBehaviour('memory', () => memoryStore())
 

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { edgeSession, updateSession } from '../../../src'
 import { isSessionCookieName, rewriteCookieHeader } from '../../../src/codec/cookie-jar'
 import { SECRET, SESSION, jarWith, setCookieValue } from '../../helpers/middleware'
-import { PROPERTY_TIMEOUT_MS, params } from './support'
+import { PROPERTY_TIMEOUT_MS, params } from '../../helpers/security'
 
 const IN_WORKERD = typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers'
 const NAMES = { main: SESSION, activity: `${SESSION}-activity` }

@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { type DurableObjectNamespaceLike, SessionConfigError, durableObjectStore } from '../../../src'
 import type { SessionObjectRpc } from '../../../src/stores/durable-object-store'
-import { uniqueSub } from './support'
+import { uniqueSub } from '../../helpers/stores'
 
 const HOUR = 60 * 60 * 1000
 const record = (sub: string, extra: Record<string, number> = {}) => ({ user: { sub }, ...extra })

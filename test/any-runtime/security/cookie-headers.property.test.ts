@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { base64url } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { splitIntoCookies } from '../../../src/codec/cookie-jar'
-import { type AnySession, PROPERTY_TIMEOUT_MS, badSetCookieLines, core, flipSegmentBit, issue, params, probeApp } from './support'
+import { type AnySession, PROPERTY_TIMEOUT_MS, badSetCookieLines, core, flipSegmentBit, issue, params, probeApp } from '../../helpers/security'
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'

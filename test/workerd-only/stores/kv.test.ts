@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { type KVNamespaceLike, SessionConfigError, kvStore } from '../../../src'
-import { describeStoreBehaviour } from './behaviour'
+import { describeStoreBehaviour } from '../../helpers/store-behaviour'
 
 describeStoreBehaviour('kv', () => kvStore(env.SESSION_KV))
 

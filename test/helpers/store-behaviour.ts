@@ -5,9 +5,9 @@
  * for the stores that have them; what a store lacks is asserted instead (KV: unsupported error).
  */
 import { describe, expect, it, vi } from 'vitest'
-import type { SessionStore } from '../../../src'
-import { CookieJar } from '../../helpers/app'
-import { type AnySession, Gate, NAVIGATE, countingStore, storeApp, uniqueSub } from './support'
+import type { SessionStore } from '../../src'
+import { CookieJar } from './app'
+import { type AnySession, Gate, NAVIGATE, countingStore, storeApp, uniqueSub } from './stores'
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'

@@ -8,7 +8,7 @@ import { Hono } from 'hono'
 import { type SessionStore, createSession, destroySession, edgeSession, getSession, isSessionUnreadable, memoryStore, updateSession } from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
 import { SESSION_CHUNKS, clearingLines } from '../../helpers/middleware'
-import { type AnySession, storeApp, uniqueSub } from './support'
+import { type AnySession, storeApp, uniqueSub } from '../../helpers/stores'
 
 type Mode = 'ok' | 'throw' | 'throw-sync' | 'hang'
 

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { Hono } from 'hono'
 import { SessionStoreError, type SessionStore, type StandardSchemaV1, createSession, destroySession, edgeSession, getSession, memoryStore } from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
-import { type AnySession, countingStore, deferred, storeApp, uniqueSub } from './support'
+import { type AnySession, countingStore, deferred, storeApp, uniqueSub } from '../../helpers/stores'
 
 const MAIN = '__Host-session'
 

@@ -30,7 +30,7 @@ import {
   rawJwe,
   sealWith,
   sessionPayload,
-} from './support'
+} from '../../helpers/security'
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'

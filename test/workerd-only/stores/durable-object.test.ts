@@ -3,8 +3,8 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { type DurableObjectNamespaceLike, SessionConfigError, durableObjectStore } from '../../../src'
 import { SessionDurableObject, durableObjectStore as fromSubpath } from 'hono-edge-session/durable-object'
-import { describeStoreBehaviour } from './behaviour'
-import { deferred, uniqueSub } from './support'
+import { describeStoreBehaviour } from '../../helpers/store-behaviour'
+import { deferred, uniqueSub } from '../../helpers/stores'
 
 describeStoreBehaviour('durable-object', () => durableObjectStore(env.SESSION_DO))
 

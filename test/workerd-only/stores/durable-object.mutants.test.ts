@@ -6,7 +6,7 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { uniqueSub } from './support'
+import { uniqueSub } from '../../helpers/stores'
 
 const HOUR = 60 * 60 * 1000
 const sessionObject = (sid: string) => env.SESSION_DO.get(env.SESSION_DO.idFromName(`session:sid:${sid}`))

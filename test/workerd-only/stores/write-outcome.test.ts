@@ -22,7 +22,7 @@ import {
   updateSession,
 } from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
-import { type AnySession, uniqueSub } from './support'
+import { type AnySession, uniqueSub } from '../../helpers/stores'
 
 beforeAll(async () => {
   await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)

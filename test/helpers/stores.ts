@@ -10,9 +10,9 @@ import {
   edgeSession,
   getSession,
   updateSession,
-} from '../../../src'
-import type { EdgeSessionOptions, InvalidReason, SessionData } from '../../../src'
-import { SECRET } from '../../helpers/app'
+} from '../../src'
+import type { EdgeSessionOptions, InvalidReason, SessionData } from '../../src'
+import { SECRET } from './app'
 
 export type AnySession = SessionData<Record<string, unknown>>
 

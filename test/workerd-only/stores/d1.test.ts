@@ -2,8 +2,8 @@ import { applyD1Migrations } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { SessionConfigError, cleanupExpiredSessions, d1Store } from '../../../src'
-import { describeStoreBehaviour } from './behaviour'
-import { deferred } from './support'
+import { describeStoreBehaviour } from '../../helpers/store-behaviour'
+import { deferred } from '../../helpers/stores'
 
 beforeAll(async () => {
   // The migration shipped in the package (migrations/0001_sessions.sql), read by vitest.config.ts.

@@ -20,7 +20,7 @@ import {
   memoryStore,
 } from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
-import { type AnySession, countingStore, uniqueSub } from './support'
+import { type AnySession, countingStore, uniqueSub } from '../../helpers/stores'
 
 beforeAll(async () => {
   await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)
