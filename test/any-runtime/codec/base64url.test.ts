@@ -89,3 +89,19 @@ describe('base64url', () => {
     )
   })
 })
+
+describe('base64url: non-ASCII and padding around the native threshold', () => {
+  // The property test's alphabet has no character above U+007F: such characters, in long input
+  // (the native decoder) and in short input (the table loop), at the end or inside.
+  it('refuses characters outside ASCII and padding on both sides of the native threshold', () => {
+    const bytes = Uint8Array.from({ length: 120 }, (_, i) => (i * 37 + 11) & 0xff)
+    for (let n = 40; n <= 60; n++) {
+      const text = encodeWithTable(bytes.subarray(0, n))
+      expect(Array.from(decode(text) ?? []), `${text.length} chars`).toEqual(Array.from(bytes.subarray(0, n)))
+      for (const bad of [`${text}=`, `${text} `, `${text.slice(0, 20)}\n${text.slice(20)}`, `${text.slice(0, -1)}\u00e9`, `\u00e9${text.slice(1)}`, `${text.slice(0, 30)}\u0100${text.slice(31)}`]) {
+        expect(decode(bad), JSON.stringify(bad)).toBeUndefined()
+        expect(decodeWithTable(bad), JSON.stringify(bad)).toBeUndefined()
+      }
+    }
+  })
+})

@@ -3,7 +3,7 @@
  * jose's, byte for byte the same format; and every refusal rule holds whoever made the token.
  */
 import fc from 'fast-check'
-import { CompactEncrypt, EncryptJWT, compactDecrypt, decodeProtectedHeader, jwtDecrypt } from 'jose'
+import { CompactEncrypt, EncryptJWT, base64url, compactDecrypt, decodeProtectedHeader, jwtDecrypt } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Keyring, createKeyringCache } from '../../../src/codec/keyring'
 import { TokenRefused, openToken, sealToken } from '../../../src/codec/token'
@@ -443,5 +443,35 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
     const token = await joseSeal({ iat: NOW_S }, { alg: 'dir', enc: 'A256GCM', kid }, key)
     expect(await outcome(token, keyring)).toBe('malformed')
     expect(await outcome(token, keyring)).toBe('malformed')
+  })
+})
+
+/** A compact JWE with an empty encrypted key, sealed with AES-256-GCM under `key` whatever `header` says. */
+async function handSealed(header: object, plaintext: Uint8Array<ArrayBuffer>, key: Uint8Array<ArrayBuffer>): Promise<string> {
+  const encodedHeader = base64url.encode(JSON.stringify(header))
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const cryptoKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt'])
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(encodedHeader), tagLength: 128 }, cryptoKey, plaintext))
+  const split = sealed.length - 16
+  return `${encodedHeader}..${base64url.encode(iv)}.${base64url.encode(sealed.subarray(0, split))}.${base64url.encode(sealed.subarray(split))}`
+}
+
+const body = () => encoder.encode(JSON.stringify({ iat: NOW_S, exp: NOW_S + 3600, s: { user: { sub: 'u1' } } }))
+
+describe('refusals of tokens sealed by hand with the real key: only the rule under test refuses', () => {
+  it('control: the hand-sealed token under the exact header opens', async () => {
+    // Our header byte for byte, sealed outside this isolate: not in its cache, so it is decrypted.
+    expect(await outcome(await handSealed({ alg: 'dir', enc: 'A256GCM', kid }, body(), key), keyring)).toBe('opened')
+  })
+
+  // A header naming another alg or enc over the real key and cipher: security/attacks.test.ts
+  // ("the header allowlist itself"), through the middleware.
+
+  it('a plaintext that is JSON but not UTF-8 inside a string is malformed (not read with U+FFFD)', async () => {
+    const json = encoder.encode(`{"iat":${NOW_S},"exp":${NOW_S + 3600},"s":{"user":{"sub":"u1"},"x":"#"}}`)
+    // Replace the '#' with the byte 0xFF: invalid UTF-8, still valid JSON structure once replaced.
+    const bytes = new Uint8Array(json)
+    bytes[bytes.indexOf(0x23)] = 0xff
+    expect(await outcome(await handSealed({ alg: 'dir', enc: 'A256GCM', kid }, bytes, key), keyring)).toBe('malformed')
   })
 })

@@ -125,3 +125,45 @@ describe('errors thrown by the real code paths', () => {
     expect((await readSession(app, { jar })).session?.v).toBe(1)
   })
 })
+
+describe('error classes: cause, messages, one level below SessionError', () => {
+  it('keeps the cause it was given', () => {
+    const cause = new Error('disk on fire')
+    expect(new SessionStoreError('store failed', { cause }).cause).toBe(cause)
+    expect(new SessionConfigError('bad', { cause }).cause).toBe(cause)
+    expect(new SessionError('x').cause).toBeUndefined()
+  })
+
+  it('SessionInvalidError: the message lists every issue, with its path when it has one', () => {
+    const error = new SessionInvalidError([
+      { message: 'is required', path: ['user', 'sub'] },
+      { message: 'root problem', path: [] },
+      { message: 'no path' },
+      { message: 'deep', path: ['list', 2, Symbol('tag')] },
+    ])
+    expect(error.message).toBe('Invalid session data: user.sub: is required; root problem; no path; list.2.Symbol(tag): deep')
+    expect(error.issues).toHaveLength(4)
+  })
+
+  it('no error class is an instance of another one (only of SessionError): instanceof branches stay apart', () => {
+    const errors = [
+      new SessionConfigError('x'),
+      new SessionNotMountedError(),
+      new SessionMissingError(),
+      new SessionInvalidError([{ message: 'x' }]),
+      new SessionTooLargeError(2, 1),
+      new SessionCommittedError(),
+      new SessionStoreError('x'),
+      new SessionUnsupportedError('x'),
+    ]
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(SessionError)
+      expect(Object.getPrototypeOf(Object.getPrototypeOf(error))).toBe(SessionError.prototype)
+      for (const other of errors) if (other !== error) expect(error instanceof other.constructor, `${error.name} instanceof ${other.name}`).toBe(false)
+    }
+  })
+
+  it('SessionNotMountedError says how to fix it', () => {
+    expect(new SessionNotMountedError().message).toContain('app.use(edgeSession(')
+  })
+})
