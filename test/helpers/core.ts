@@ -7,7 +7,7 @@ import { decodeProtectedHeader } from 'jose'
 import { type MockInstance, expect, vi } from 'vitest'
 import { SessionError, SessionInvalidError, SessionTooLargeError, createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
 import type { EdgeSessionOptions, InvalidReason, SessionData, SessionInput } from '../../src'
-import { type CookieJar, SECRET } from './app'
+import { CookieJar, SECRET } from './app'
 
 export type Env = Record<string, string>
 /** Claims of any shape: independent of SessionClaims augmentations elsewhere in the program. */
@@ -94,6 +94,15 @@ export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app
   app.get('/session', (c) => c.json({ session: getSession(c), cookie: c.req.header('cookie') ?? null }))
   extend?.(app)
   return { app, errors, invalid }
+}
+
+/** A {@link coreApp} with one user signed in through `/login`: the app, its jar and the sign-in response. */
+export async function login(options: Partial<EdgeSessionOptions> = {}, extend?: (app: Hono<{ Bindings: Env }>) => void) {
+  const ctx = coreApp(options, extend)
+  const jar = new CookieJar()
+  const res = await call(ctx.app, '/login', { body: { user: { sub: 'u1' } }, jar })
+  expect(res.status).toBe(200)
+  return { ...ctx, jar, res }
 }
 
 /** One parsed Set-Cookie line. Attribute names are lower-cased; flags map to `true`. */

@@ -5,8 +5,24 @@ import type { Context } from 'hono'
 import { base64url } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { InvalidReason } from '../../../src'
-import { CookieJar, OLD_SECRET } from '../../helpers/app'
-import { type ConsoleSpies, CHUNKS, HOUR, MINUTE, T0, call, cleared, coreApp, readSession, restoreClock, setCookieMap, spyConsole, useClock } from '../../helpers/core'
+import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
+import {
+  CHUNKS,
+  type ConsoleSpies,
+  HOUR,
+  MINUTE,
+  T0,
+  call,
+  cleared,
+  coreApp,
+  login,
+  readSession,
+  restoreClock,
+  setCookieMap,
+  spyConsole,
+  useClock,
+  written,
+} from '../../helpers/core'
 
 const MAIN = '__Host-session'
 const ACTIVITY = `${MAIN}-activity`
@@ -227,5 +243,57 @@ describe('the quoted form of a valid cookie is accepted', () => {
     const valid = await validCookies()
     const { app } = coreApp()
     expect((await readSession(app, { cookie: `${MAIN}="${valid.main}"` })).session?.user.sub).toBe('u1')
+  })
+})
+
+describe('bad activity cookies: refused beside a good session', () => {
+  afterEach(restoreClock)
+
+  it('is hidden from the handler at once (merged Cookie header), and cleared', async () => {
+    useClock(T0)
+    const { app, jar } = await login()
+    const res = await call(app, '/session', { cookie: `${jar.header}; ${ACTIVITY}=not-a-token` })
+    const body = (await res.json()) as { session: { user: { sub: string } } | null; cookie: string | null }
+    expect(body.session?.user.sub).toBe('u1')
+    expect(body.cookie).toBe(jar.header)
+    expect(cleared(res)).toEqual([ACTIVITY])
+  })
+})
+
+/** A valid session cookie and two activity cookies of it, written 2 and 4 minutes after sign-in. */
+async function cookiesWithTwoActivities() {
+  const clock = useClock(T0)
+  const { app } = coreApp({ activity: { touchInterval: 60 } })
+  const jar = new CookieJar()
+  await call(app, '/login', { body: { user: { sub: 'u1' } }, jar })
+  clock.set(T0 + 2 * MINUTE)
+  await readSession(app, { jar })
+  const first = jar.cookies.get(ACTIVITY) as string
+  clock.set(T0 + 4 * MINUTE)
+  await readSession(app, { jar })
+  const second = jar.cookies.get(ACTIVITY) as string
+  expect(first).toBeDefined()
+  expect(second).toBeDefined()
+  expect(second).not.toBe(first)
+  return { main: jar.cookies.get(MAIN) as string, first, second }
+}
+
+describe('bad activity cookies: duplicated', () => {
+  afterEach(() => restoreClock())
+
+  it('two activity cookies with the same name: no session, cleared, onInvalid("duplicate")', async () => {
+    const { main, first, second } = await cookiesWithTwoActivities()
+    const seen: InvalidReason[] = []
+    const { app, errors } = coreApp({ onInvalid: (r: InvalidReason, _c: Context) => void seen.push(r) })
+    for (const cookie of [`${MAIN}=${main}; ${ACTIVITY}=${first}; ${ACTIVITY}=${second}`, `${ACTIVITY}=${second}; ${MAIN}=${main}; ${ACTIVITY}=${first}`]) {
+      const { res, session } = await readSession(app, { cookie })
+      expect(res.status).toBe(200)
+      expect(session).toBeNull()
+      expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...CHUNKS])
+    }
+    expect(seen).toEqual(['duplicate', 'duplicate'])
+    expect(errors).toEqual([])
+    // Control: one of them alone is a session.
+    expect((await readSession(app, { cookie: `${MAIN}=${main}; ${ACTIVITY}=${second}` })).session?.user.sub).toBe('u1')
   })
 })

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SessionConfigError, edgeSession } from '../../../src'
-import type { EdgeSessionOptions } from '../../../src'
-import { CookieJar, SECRET } from '../../helpers/app'
-import { call, coreApp, readSession } from '../../helpers/core'
+import type { EdgeSessionOptions, SessionStore } from '../../../src'
+import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
+import { call, coreApp, kidOf, readSession, tokenFrom } from '../../helpers/core'
 
 function buildError(options: unknown): SessionConfigError {
   try {
@@ -180,5 +180,107 @@ describe('other options fail at build time with clear messages', () => {
     expect(() => edgeSession({ secret: SECRET, cookie: { name: 'host_session' } })).not.toThrow()
     // inactivity defaults to min(30 min, absolute) instead of failing.
     expect(() => edgeSession({ secret: SECRET, duration: { absolute: 600 } })).not.toThrow()
+  })
+})
+
+describe('secret as a function of the context', () => {
+  it('uses the secret of each request, not the first one it derived', async () => {
+    const { app, errors } = coreApp({ secret: (c) => (c.env as { SESSION_SECRET: string }).SESSION_SECRET })
+    const envA = { SESSION_SECRET: SECRET }
+    const envB = { SESSION_SECRET: OLD_SECRET }
+    const jarA = new CookieJar()
+    await call(app, '/login', { body: { user: { sub: 'a' } }, jar: jarA, env: envA })
+    const jarB = new CookieJar()
+    await call(app, '/login', { body: { user: { sub: 'b' } }, jar: jarB, env: envB })
+    // Each sealed with its own secret: different kids.
+    const kidA = kidOf(tokenFrom(jarA.cookies) ?? '')
+    const kidB = kidOf(tokenFrom(jarB.cookies) ?? '')
+    expect(kidA).toBeDefined()
+    expect(kidB).toBeDefined()
+    expect(kidA).not.toBe(kidB)
+    // Each opens only under its own secret.
+    expect((await readSession(app, { jar: jarA, env: envA })).session?.user.sub).toBe('a')
+    expect((await readSession(app, { jar: jarB, env: envB })).session?.user.sub).toBe('b')
+    expect((await readSession(app, { cookie: jarA.header, env: envB })).session).toBeNull()
+    expect((await readSession(app, { cookie: jarB.header, env: envA })).session).toBeNull()
+    expect(errors).toEqual([])
+  })
+})
+
+describe('store', () => {
+  const get: SessionStore['get'] = async () => null
+  const set: SessionStore['set'] = async () => {}
+  const del: SessionStore['delete'] = async () => {}
+  for (const [label, store] of [
+    ['without set', { get, delete: del }],
+    ['without delete', { get, set }],
+    ['with set not a function', { get, set: 'x', delete: del }],
+  ] as const) {
+    it(`refuses a store ${label} when the app starts`, () => {
+      expect(() => edgeSession({ secret: SECRET, store } as unknown as EdgeSessionOptions)).toThrow(SessionConfigError)
+      expect(() => edgeSession({ secret: SECRET, store } as unknown as EdgeSessionOptions)).toThrow(/store must have get, set and delete/)
+    })
+  }
+})
+
+describe('storeTimeout', () => {
+  for (const storeTimeout of [0, -1, 1.5, '5000', Number.NaN]) {
+    it(`refuses storeTimeout ${JSON.stringify(storeTimeout) ?? String(storeTimeout)} when the app starts`, () => {
+      expect(() => edgeSession({ secret: SECRET, storeTimeout } as unknown as EdgeSessionOptions)).toThrow(/storeTimeout must be a whole number/)
+    })
+  }
+})
+
+type RotatingEnv = { S: string; S_OLD?: string }
+
+function configMessage(secret: unknown): string {
+  try {
+    edgeSession({ secret } as EdgeSessionOptions)
+  } catch (err) {
+    expect(err).toBeInstanceOf(SessionConfigError)
+    return (err as SessionConfigError).message
+  }
+  throw new Error(`edgeSession({ secret: ${JSON.stringify(secret)} }) did not throw`)
+}
+
+describe('secret validation: messages name the entry', () => {
+  it('name a lone secret "secret" (a string or a list of one) and an entry of a longer list by its index', () => {
+    expect(configMessage('short')).toMatch(/^secret is shorter than 32 bytes\./)
+    expect(configMessage(['short'])).toMatch(/^secret is shorter than 32 bytes\./)
+    expect(configMessage([SECRET, 'short'])).toMatch(/^secret\[1\] is shorter than 32 bytes\./)
+  })
+})
+
+describe('secret as a function of the context: the keyring cache', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('a cookie sealed under a secret that was removed from the list is refused, though the list kept its first secret', async () => {
+    const { app, invalid } = coreApp({ secret: (c) => [(c.env as RotatingEnv).S, (c.env as RotatingEnv).S_OLD] })
+    // Signed in while OLD_SECRET was the current one.
+    const jar = new CookieJar()
+    expect((await call(app, '/login', { body: { user: { sub: 'u1' } }, jar, env: { S: OLD_SECRET } })).status).toBe(200)
+    const oldCookie = jar.header
+    // Rotation: SECRET current, OLD_SECRET still opens.
+    const rotating = { S: SECRET, S_OLD: OLD_SECRET }
+    expect((await readSession(app, { cookie: oldCookie, env: rotating })).session?.user.sub).toBe('u1')
+    // Rotation done: OLD_SECRET removed. The same first secret must not bring back the old list's keys.
+    const { session } = await readSession(app, { cookie: oldCookie, env: { S: SECRET } })
+    expect(session).toBeNull()
+    expect(invalid).toEqual(['undecryptable'])
+  })
+
+  it('a key derivation that failed is tried again on the next request', async () => {
+    const { app, errors } = coreApp({ secret: (c) => (c.env as RotatingEnv).S })
+    const env = { S: SECRET }
+    const deriveBits = vi.spyOn(crypto.subtle, 'deriveBits').mockRejectedValueOnce(new Error('derivation failed'))
+    expect((await call(app, '/login', { body: { user: { sub: 'u1' } }, env })).status).toBe(500)
+    expect(errors).toHaveLength(1)
+    const jar = new CookieJar()
+    expect((await call(app, '/login', { body: { user: { sub: 'u1' } }, jar, env })).status).toBe(200)
+    expect(deriveBits.mock.calls.length).toBeGreaterThan(3)
+    expect((await readSession(app, { jar, env })).session?.user.sub).toBe('u1')
+    expect(errors).toHaveLength(1)
   })
 })

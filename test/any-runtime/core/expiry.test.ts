@@ -3,22 +3,13 @@
  * replaying its cookies), so every "ended" here is enforced by the server from the encrypted data.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CookieJar } from '../../helpers/app'
-import { CHUNKS, HOUR, MINUTE, T0, call, cleared, coreApp, maxAge, readSession, restoreClock, useClock, written } from '../../helpers/core'
+import { CHUNKS, HOUR, MINUTE, T0, call, cleared, login, maxAge, readSession, restoreClock, useClock, written } from '../../helpers/core'
 
 const SECOND = 1000
 const ACTIVITY = '__Host-session-activity'
 const MAIN = '__Host-session'
 
 afterEach(restoreClock)
-
-async function login(options: Parameters<typeof coreApp>[0] = {}) {
-  const ctx = coreApp(options)
-  const jar = new CookieJar()
-  const res = await call(ctx.app, '/login', { body: { user: { sub: 'u1' } }, jar })
-  expect(res.status).toBe(200)
-  return { ...ctx, jar, res }
-}
 
 describe('fake clock', () => {
   it('moves Date.now in this runtime', () => {
@@ -238,5 +229,58 @@ describe('cookie Max-Age', () => {
     }
     // At +7h40 and +7h50 only 20 and 10 minutes of the absolute lifetime are left.
     expect(seen.slice(-3)).toEqual([30 * 60, 20 * 60, 10 * 60])
+  })
+})
+
+describe('absolute lifetime: to the millisecond', () => {
+  it('ends exactly at expiresAt when the sign-in was not on a whole second (the token exp is rounded up)', async () => {
+    // Half a second past T0: the token's exp (whole seconds, rounded up) outlives expiresAt by 500 ms,
+    // so only the record's own ms-precise check can end the session at expiresAt.
+    const start = T0 + 500
+    const clock = useClock(start)
+    const { app, jar, invalid } = await login()
+    for (let t = 10; t < 8 * 60; t += 10) {
+      clock.set(start + t * MINUTE)
+      expect((await readSession(app, { jar })).session, `at +${t} min`).not.toBeNull()
+    }
+    clock.set(start + 8 * HOUR - 1)
+    expect((await readSession(app, { jar })).session).not.toBeNull()
+    clock.set(start + 8 * HOUR)
+    const { res, session } = await readSession(app, { jar })
+    expect(session).toBeNull()
+    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...CHUNKS])
+    expect(invalid).toEqual(['expired'])
+  })
+})
+
+describe('touch interval: at its boundary', () => {
+  it('writes activity once exactly the touch interval (60 s) has passed, not a millisecond later', async () => {
+    const clock = useClock(T0)
+    const { app, jar } = await login()
+    clock.set(T0 + 60_000 - 1)
+    expect((await readSession(app, { jar })).res.headers.getSetCookie()).toEqual([])
+    clock.set(T0 + 60_000)
+    const { res } = await readSession(app, { jar })
+    expect(res.headers.getSetCookie().map((l) => l.split('=')[0])).toEqual([ACTIVITY])
+  })
+})
+
+describe('inactivity: counts from the later of the last update and the last activity write', () => {
+  it('an update newer than the activity cookie keeps the session alive once activity time + 30 min is reached', async () => {
+    const clock = useClock(T0)
+    const { app, jar, invalid } = await login()
+    // Not on a whole second: the activity token's exp (rounded up) outlives t + 30 min by 500 ms,
+    // so in that window the activity cookie still opens and only its t could end the session.
+    const t = T0 + 61_500
+    clock.set(t)
+    expect([...written((await readSession(app, { jar })).res).keys()]).toEqual([ACTIVITY])
+    // Within the touch interval: the update rewrites the session cookie (updatedAt) but not the activity cookie.
+    clock.set(T0 + 90_000)
+    const update = await call(app, '/update', { body: { step: 2 }, jar })
+    expect(update.status).toBe(200)
+    expect([...written(update).keys()]).toEqual([MAIN])
+    clock.set(t + 30 * MINUTE)
+    expect((await readSession(app, { jar })).session?.step).toBe(2)
+    expect(invalid).toEqual([])
   })
 })

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
-import { CHUNKS, call, cleared, coreApp, kidOf, readSession, tokenFrom, written } from '../../helpers/core'
+import { CHUNKS, T0, call, cleared, coreApp, kidOf, readSession, restoreClock, tokenFrom, useClock, written } from '../../helpers/core'
 
+const ACTIVITY = '__Host-session-activity'
+const MAIN = '__Host-session'
 const THIRD_SECRET = 'third-secret-0123456789-abcdefghijklmno'
 
 describe('secret rotation', () => {
@@ -83,5 +85,30 @@ describe('secret rotation', () => {
     expect(cleared(res)).toEqual(['__Host-session', ...CHUNKS])
     expect(dropped.invalid).toEqual(['undecryptable'])
     expect(dropped.errors).toEqual([])
+  })
+})
+
+describe('secret rotation: an activity cookie sealed under an older secret', () => {
+  afterEach(restoreClock)
+
+  it('is re-sealed under the current secret at the next request, even within the touch interval', async () => {
+    const clock = useClock(T0)
+    const old = coreApp({ secret: OLD_SECRET })
+    const jar = new CookieJar()
+    expect((await call(old.app, '/login', { body: { user: { sub: 'u1' } }, jar })).status).toBe(200)
+    clock.set(T0 + 61_000)
+    expect([...written((await readSession(old.app, { jar })).res).keys()]).toEqual([ACTIVITY])
+    const oldActivityKid = kidOf(jar.cookies.get(ACTIVITY) as string)
+
+    const rotated = coreApp({ secret: [SECRET, OLD_SECRET] })
+    // One second after the last activity write: only the stale key makes it due.
+    clock.set(T0 + 62_000)
+    const { res, session } = await readSession(rotated.app, { jar })
+    expect(session?.user.sub).toBe('u1')
+    const lines = written(res)
+    expect([...lines.keys()].sort()).toEqual([MAIN, ACTIVITY].sort())
+    const mainKid = kidOf(tokenFrom(lines) as string)
+    expect(kidOf(lines.get(ACTIVITY)?.value as string)).toBe(mainKid)
+    expect(mainKid).not.toBe(oldActivityKid)
   })
 })

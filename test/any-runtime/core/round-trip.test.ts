@@ -1,7 +1,7 @@
 import { base64url } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CookieJar } from '../../helpers/app'
-import { getSession } from '../../../src'
+import { destroyUserSessions, getSession, memoryStore } from '../../../src'
 import { type AnySession, HOUR, MINUTE, T0, call, cleared, coreApp, readSession, restoreClock, setCookies, useClock, written } from '../../helpers/core'
 
 afterEach(restoreClock)
@@ -158,5 +158,32 @@ describe('createSession is always a fresh session', () => {
     expect(session.internal.expiresAt).toBe(T0 + 8 * HOUR)
     expect(session).not.toHaveProperty('lastPath')
     expect(session).not.toHaveProperty('lastVisit')
+  })
+})
+
+describe('destroyUserSessions: the user it is given', () => {
+  it('ends the sessions of the user it is given, not those of the signed-in caller (an admin signing another user out)', async () => {
+    const store = memoryStore()
+    const { app, errors } = coreApp({ store }, (a) =>
+      a.post('/end-user', async (c) => {
+        const { sub } = (await c.req.json()) as { sub: string }
+        return c.json({ ended: await destroyUserSessions(c, sub) })
+      }),
+    )
+    const admin = new CookieJar()
+    const alice = new CookieJar()
+    const aliceOther = new CookieJar()
+    expect((await call(app, '/login', { body: { user: { sub: 'admin' } }, jar: admin })).status).toBe(200)
+    expect((await call(app, '/login', { body: { user: { sub: 'alice' } }, jar: alice })).status).toBe(200)
+    expect((await call(app, '/login', { body: { user: { sub: 'alice' } }, jar: aliceOther })).status).toBe(200)
+    const res = await call(app, '/end-user', { body: { sub: 'alice' }, jar: admin })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ended: 2 })
+    // The admin's own session is not the user's: it stays, and its cookies are left alone.
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect((await readSession(app, { jar: admin })).session?.user.sub).toBe('admin')
+    expect((await readSession(app, { jar: alice })).session).toBeNull()
+    expect((await readSession(app, { jar: aliceOther })).session).toBeNull()
+    expect(errors).toEqual([])
   })
 })

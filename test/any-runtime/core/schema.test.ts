@@ -1,9 +1,12 @@
 import * as v from 'valibot'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as z from 'zod'
-import type { StandardSchemaV1 } from '../../../src'
+import type { InvalidReason, StandardSchemaV1 } from '../../../src'
 import { CookieJar } from '../../helpers/app'
 import { CHUNKS, type ConsoleSpies, type ErrorBody, call, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
+import { Hono } from 'hono'
+import { edgeSession, getSession } from '../../../src'
+import { SECRET, SESSION, SESSION_CHUNKS, apiCall, clearingLines, jarWith } from '../../helpers/middleware'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -122,5 +125,29 @@ describe('schema details', () => {
     const res = await call(app, '/login', { body: { user: { sub: 'u1' } } })
     expect(res.status).toBe(422)
     expect(((await res.json()) as ErrorBody).issues?.[0]?.path).toEqual(['at'])
+  })
+})
+
+describe('schema: a validator that throws on read', () => {
+  it('is a refused cookie (schema), not a 500', async () => {
+    const invalid: Array<[InvalidReason, unknown]> = []
+    const throwing: StandardSchemaV1 = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: () => {
+          throw new Error('validator bug')
+        },
+      },
+    }
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, schema: throwing, onInvalid: (reason, _c, error) => void invalid.push([reason, error]) }))
+    app.get('/me', (c) => c.json(getSession(c)))
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const res = await app.request('/me', { headers: apiCall(jar.header) })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toBeNull()
+    expect(invalid).toEqual([['schema', expect.objectContaining({ message: 'validator bug' })]])
+    expect(res.headers.getSetCookie()).toEqual(clearingLines([SESSION, ...SESSION_CHUNKS]))
   })
 })

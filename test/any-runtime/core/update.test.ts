@@ -1,18 +1,19 @@
 import type { Context } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SessionMissingError, getSession, updateSession } from '../../../src'
-import type { SessionInput } from '../../../src'
-import { CookieJar } from '../../helpers/app'
+import { type SessionError, SessionMissingError, SessionTooLargeError, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
+import type { SessionData, SessionInput } from '../../../src'
+import { CookieJar, SECRET } from '../../helpers/app'
 import {
   type AnySession,
-  type Loose,
-  type ErrorBody,
   CHUNKS,
+  type ErrorBody,
   HOUR,
+  type Loose,
   T0,
   call,
   cleared,
   coreApp,
+  login,
   readSession,
   restoreClock,
   setCookieMap,
@@ -21,8 +22,12 @@ import {
   written,
   writtenNames,
 } from '../../helpers/core'
+import { Hono } from 'hono'
+import { SESSION_CHUNKS, apiCall, clearingLines, jarWith } from '../../helpers/middleware'
 
 afterEach(restoreClock)
+
+const MAIN = '__Host-session'
 
 type Anything = SessionInput<Record<string, unknown>>
 
@@ -281,5 +286,102 @@ describe('updateSession', () => {
       name: 'SessionCommittedError',
       code: 'ERR_SESSION_COMMITTED',
     })
+  })
+})
+
+describe('updateSession: a session ended elsewhere (store)', () => {
+  it('when the record is gone by the time of the update: SessionMissingError, no session, cookies cleared', async () => {
+    useClock(T0)
+    const store = memoryStore()
+    const { app, jar } = await login({ store }, (a) =>
+      a.post('/ended-then-update', async (c) => {
+        // Another tab's sign-out lands between this request's load and its update.
+        await store.delete((getSession<Loose>(c) as AnySession).internal.sid)
+        try {
+          await updateSession<Loose>(c, (s) => ({ ...s, step: 2 }))
+        } catch (err) {
+          return c.json({ code: (err as SessionError).code, session: getSession(c) }, 422)
+        }
+        return c.json({ code: null, session: getSession(c) })
+      }),
+    )
+    const res = await call(app, '/ended-then-update', { method: 'POST', cookie: jar.header })
+    expect(res.status).toBe(422)
+    expect(await res.json()).toEqual({ code: 'ERR_SESSION_MISSING', session: null })
+    expect(cleared(res)).toContain(MAIN)
+  })
+})
+
+describe('updateSession: no change, no write', () => {
+  it('the same user and claims: no Set-Cookie and updatedAt kept; a real change still writes', async () => {
+    const seen: Array<SessionData<Loose>> = []
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET }))
+    app.post('/set/:step', async (c) => {
+      const step = c.req.param('step')
+      seen.push(await updateSession<Loose>(c, (s) => ({ ...s, onboardingStep: step })))
+      return c.json({})
+    })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+
+    const same = await app.request('/set/COMPLETED', { method: 'POST', headers: apiCall(jar.header) })
+    expect(same.status).toBe(200)
+    expect(same.headers.getSetCookie()).toEqual([])
+    // No write; still private, no-store, as every signed-in response (cacheControl).
+    expect(same.headers.get('cache-control')).toBe('private, no-store')
+    expect(seen[0]?.onboardingStep).toBe('COMPLETED')
+    // Minted with updatedAt = createdAt; nothing changed, so it was not moved.
+    expect(seen[0]?.internal.updatedAt).toBe(seen[0]?.internal.createdAt)
+
+    const changed = await app.request('/set/PROFILE', { method: 'POST', headers: apiCall(jar.header) })
+    expect(changed.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=[^;]+; Max-Age=\d+;/), ...clearingLines(SESSION_CHUNKS)])
+    expect(seen[1]?.onboardingStep).toBe('PROFILE')
+  })
+})
+
+describe('updateSession: no change, no write, whatever the member order', () => {
+  it('the same claims rebuilt in another order write nothing; a nested change writes', async () => {
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET }))
+    app.post('/reorder', async (c) => {
+      await updateSession<Loose>(c, (s) => Object.fromEntries(Object.entries(s).reverse()) as typeof s)
+      return c.json({})
+    })
+    app.post('/nested', async (c) => {
+      await updateSession<Loose>(c, (s) => ({ ...s, user: { ...s.user, name: 'Ada' } }))
+      return c.json({})
+    })
+    const jar = await jarWith({ onboardingStep: 'COMPLETED' })
+    const same = await app.request('/reorder', { method: 'POST', headers: apiCall(jar.header) })
+    expect(same.headers.getSetCookie()).toEqual([])
+    const nested = await app.request('/nested', { method: 'POST', headers: apiCall(jar.header) })
+    expect(nested.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=[^;]+; Max-Age=\d+;/), ...clearingLines(SESSION_CHUNKS)])
+  })
+})
+
+describe('updateSession: a refused update leaves the request on the previous session', () => {
+  it('an update function that mutates nested values, then exceeds maxBytes', async () => {
+    let after: unknown
+    let error: unknown
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, maxBytes: 1024 }))
+    app.post('/grow', async (c) => {
+      try {
+        await updateSession<Loose>(c, (s) => {
+          ;(s.user as Loose).name = 'x'.repeat(4000)
+          return s
+        })
+      } catch (e) {
+        error = e
+      }
+      after = structuredClone(getSession(c))
+      return c.json({})
+    })
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const res = await app.request('/grow', { method: 'POST', headers: apiCall(jar.header) })
+    expect(error).toBeInstanceOf(SessionTooLargeError)
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(after).toMatchObject({ user: { sub: 'user-1' }, onboardingStep: 'PROFILE' })
+    expect((after as { user: Loose }).user).not.toHaveProperty('name')
   })
 })

@@ -4,8 +4,11 @@
  * where each issue points, since the walk keeps its path on a stack of its own.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { SessionInvalidError } from '../../../src'
+import { type InvalidReason, SessionInvalidError, type SessionStore, type StoredSession, memoryStore } from '../../../src'
 import { toSessionRecord } from '../../../src/state/validate'
+import type { Context } from 'hono'
+import { CookieJar } from '../../helpers/app'
+import { call, coreApp, readSession } from '../../helpers/core'
 
 async function issuesOf(input: unknown): Promise<Array<{ message: string; path?: PropertyKey[] }>> {
   const error = await toSessionRecord(input, undefined).then(
@@ -107,4 +110,61 @@ describe('toSessionRecord on a runtime without String.prototype.isWellFormed', (
       vi.resetModules()
     }
   })
+})
+
+/** A memory store whose reads can be rewritten, as a record written by other code would look. */
+function rewritingStore() {
+  const inner = memoryStore()
+  let rewrite: ((record: StoredSession) => StoredSession) | undefined
+  const store: SessionStore = {
+    get: async (sid) => {
+      const record = await inner.get(sid)
+      return record && rewrite ? rewrite(structuredClone(record)) : record
+    },
+    set: (sid, data, options) => inner.set(sid, data, options),
+    delete: (sid) => inner.delete(sid),
+  }
+  return { store, setRewrite: (fn: typeof rewrite) => void (rewrite = fn) }
+}
+
+describe('records read back from a store: the shape check, field by field', () => {
+  for (const field of ['sid', 'createdAt', 'updatedAt', 'expiresAt'] as const) {
+    for (const value of [undefined, '1', null] as const) {
+      it(`a store record with internal.${field} = ${JSON.stringify(value) ?? 'missing'} is no session ("malformed")`, async () => {
+        const { store, setRewrite } = rewritingStore()
+        const seen: InvalidReason[] = []
+        const { app } = coreApp({ store, onInvalid: (r: InvalidReason, _c: Context) => void seen.push(r) })
+        const jar = new CookieJar()
+        await call(app, '/login', { body: { user: { sub: 'u1' } }, jar })
+        // Control: the record as written is a session.
+        expect((await readSession(app, { jar })).session?.user.sub).toBe('u1')
+        setRewrite((record) => {
+          const internal = record.internal as unknown as Record<string, unknown>
+          if (value === undefined) delete internal[field]
+          else internal[field] = value
+          return record
+        })
+        const { session } = await readSession(app, { jar })
+        expect(session).toBeNull()
+        expect(seen).toEqual(['malformed'])
+      })
+    }
+  }
+
+  for (const [label, user] of [
+    ['user.sub a number', { sub: 1 }],
+    ['user.sub missing', {}],
+    ['user null', null],
+  ] as const) {
+    it(`a store record with ${label} is no session ("malformed")`, async () => {
+      const { store, setRewrite } = rewritingStore()
+      const seen: InvalidReason[] = []
+      const { app } = coreApp({ store, onInvalid: (r: InvalidReason, _c: Context) => void seen.push(r) })
+      const jar = new CookieJar()
+      await call(app, '/login', { body: { user: { sub: 'u1' } }, jar })
+      setRewrite((record) => ({ ...record, user: user as unknown as StoredSession['user'] }))
+      expect((await readSession(app, { jar })).session).toBeNull()
+      expect(seen).toEqual(['malformed'])
+    })
+  }
 })

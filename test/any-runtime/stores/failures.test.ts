@@ -5,9 +5,19 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { Hono } from 'hono'
-import { type SessionStore, createSession, destroySession, edgeSession, getSession, isSessionUnreadable, memoryStore, updateSession } from '../../../src'
+import {
+  type SessionStore,
+  SessionStoreError,
+  createSession,
+  destroySession,
+  edgeSession,
+  getSession,
+  isSessionUnreadable,
+  memoryStore,
+  updateSession,
+} from '../../../src'
 import { CookieJar, SECRET } from '../../helpers/app'
-import { SESSION_CHUNKS, clearingLines } from '../../helpers/middleware'
+import { SESSION, SESSION_CHUNKS, apiCall, clearingLines, jarWith } from '../../helpers/middleware'
 import { type AnySession, storeApp, uniqueSub } from '../../helpers/stores'
 
 type Mode = 'ok' | 'throw' | 'throw-sync' | 'hang'
@@ -507,5 +517,42 @@ describe('store timeouts abort retrying writes', () => {
     releaseChange()
     await new Promise((resolve) => setTimeout(resolve, 10))
     expect((await inner.get(sid))?.step).toBe(1)
+  })
+})
+
+describe('store failures: a sign-in over an old session whose write fails', () => {
+  it('the old record is deleted first: the request shows no session and the old cookie is cleared', async () => {
+    const inner = memoryStore()
+    let failSet = false
+    const store: SessionStore = {
+      ...inner,
+      get: (sid) => inner.get(sid),
+      delete: (sid) => inner.delete(sid),
+      set: async (sid, data, options) => {
+        if (failSet) throw new Error('store down')
+        return inner.set(sid, data, options)
+      },
+    }
+    let error: unknown
+    let during: unknown = 'unset'
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store }))
+    app.post('/login', async (c) => {
+      try {
+        await createSession(c, { user: { sub: 'user-2' } })
+      } catch (e) {
+        error = e
+      }
+      during = getSession(c)
+      return c.json({})
+    })
+    const jar = await jarWith({ onboardingStep: 'PROFILE' }, { store })
+    expect(inner.size).toBe(1)
+    failSet = true
+    const res = await app.request('/login', { method: 'POST', headers: apiCall(jar.header) })
+    expect(error).toBeInstanceOf(SessionStoreError)
+    expect(inner.size).toBe(0)
+    expect(during).toBeNull()
+    expect(res.headers.getSetCookie()).toEqual(clearingLines([SESSION, ...SESSION_CHUNKS]))
   })
 })
