@@ -4,7 +4,19 @@ import { getCookie } from 'hono/cookie'
 import { describe, expect, it } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from '../../../src'
 import type { EdgeSessionOptions } from '../../../src'
-import { ACTIVITY, CookieJar, OLD_SECRET, SECRET, SESSION, SESSION_CHUNKS, clearingLines, jarWith, navigation, setCookieNames, setCookieValue } from '../../helpers/middleware'
+import {
+  ACTIVITY,
+  CookieJar,
+  OLD_SECRET,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  clearingLines,
+  jarWith,
+  navigation,
+  setCookieNames,
+  setCookieValue,
+} from '../../helpers/middleware'
 
 /** Cookies of the app that must come through every merge unchanged, byte for byte. */
 const OTHERS = ['theme="dark mode"', 'a=1', 'b=x%20y', 'flag', '__Host-sessionid=keep', '__host-session=not-ours', 'c=="eq"']
@@ -335,5 +347,52 @@ describe('merged headers: request bodies survive the merge', () => {
     expect(out.mine).toBe('Ada "the first"')
     expect(out.origin).toMatchObject({ name: 'Ada "the first"', file: 'me.svg', type: 'image/svg+xml', text: '<svg/>' })
     expect(out.origin.cookie).toBe(`${SESSION}=${setCookieValue(res, SESSION)}`)
+  })
+})
+
+/** edgeSession, an update before the handler, and a handler that reports what it sees. */
+function updatingApp() {
+  const app = new Hono()
+  app.use(edgeSession({ secret: SECRET }))
+  app.use(async (c, next) => {
+    await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+    await next()
+  })
+  app.get('/see', (c) => c.json({ header: c.req.header('cookie') ?? null, getCookie: getCookie(c, SESSION) ?? null }))
+  return app
+}
+
+describe('merged headers: the Cookie header downstream', () => {
+  it('drops a look-alike of our cookie name that a trimming parser would read as ours (VT after the name)', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    // VT is not SP/HTAB, so `__Host-session\v` is not ours for the reader; but String#trim (and
+    // Hono's getCookie) strip it, and the planted pair comes before the merged one.
+    const res = await updatingApp().request('/see', { headers: { cookie: `a=1; ${SESSION}\u000b=planted; ${jar.header}` } })
+    expect(res.status).toBe(200)
+    const written = setCookieValue(res, SESSION)
+    expect(written).toBeDefined()
+    const seen = (await res.json()) as { header: string; getCookie: string | null }
+    expect(seen.header).toBe(`a=1; ${SESSION}=${written}`)
+    expect(seen.getCookie).toBe(written)
+  })
+
+  it('leaves no empty pairs behind', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const res = await updatingApp().request('/see', { headers: { cookie: `;a=1;; ;b=2; ${jar.header};` } })
+    const written = setCookieValue(res, SESSION)
+    const seen = (await res.json()) as { header: string }
+    expect(seen.header).toBe(`a=1; b=2; ${SESSION}=${written}`)
+  })
+
+  it('removes the Cookie header when no cookie is left, rather than sending an empty one', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET }))
+    app.get('/out', async (c) => {
+      await destroySession(c)
+      return c.json({ header: c.req.header('cookie') ?? null, raw: c.req.raw.headers.has('cookie') })
+    })
+    const res = await app.request('/out', { headers: { cookie: jar.header } })
+    expect(await res.json()).toEqual({ header: null, raw: false })
   })
 })

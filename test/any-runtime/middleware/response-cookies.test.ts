@@ -4,8 +4,20 @@ import { setCookie } from 'hono/cookie'
 import { HTTPException } from 'hono/http-exception'
 import { stream } from 'hono/streaming'
 import { describe, expect, it } from 'vitest'
-import { SessionCommittedError, createSession, destroySession, edgeSession, getSession, updateSession } from '../../../src'
-import { ACTIVITY, CookieJar, SECRET, SESSION, SESSION_CHUNKS, apiCall, clearingLines, deferred, jarWith, navigation, setCookieNames } from '../../helpers/middleware'
+import { SessionCommittedError, type SessionStore, createSession, destroySession, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
+import {
+  ACTIVITY,
+  CookieJar,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  apiCall,
+  clearingLines,
+  deferred,
+  jarWith,
+  navigation,
+  setCookieNames,
+} from '../../helpers/middleware'
 
 /** Headers that refuse every change, like those of a fetch() response on Workers. */
 class ImmutableHeaders extends Headers {
@@ -278,5 +290,62 @@ describe('response: a handler that fails keeps the session as it was', () => {
     const failed = await crash.request('/do', { method: 'POST', headers: apiCall((await jarWith({ onboardingStep: 'PROFILE' })).header) })
     expect(failed.status).toBe(502)
     expect(failed.headers.getSetCookie()).toEqual([])
+  })
+})
+
+describe('response: what counts as a failed request', () => {
+  /** An app whose handler completes onboarding, then throws an HTTPException of `status`, answered 400 by onError. */
+  function throwingApp(status: 422 | 500): Hono {
+    const app = new Hono()
+    app.onError((error, c) => c.json({ error: error.message }, 400))
+    app.use(edgeSession({ secret: SECRET }))
+    app.post('/do', async (c) => {
+      await complete(c)
+      throw new HTTPException(status, { message: `thrown ${status}` })
+    })
+    return app
+  }
+
+  it('an HTTPException of status 500 is a failure even when onError answers it below 500: nothing is written', async () => {
+    const jar = await jarWith({ onboardingStep: 'PROFILE' })
+    const res = await throwingApp(500).request('/do', { method: 'POST', headers: apiCall(jar.header) })
+    expect(res.status).toBe(400)
+    expect(res.headers.getSetCookie()).toEqual([])
+
+    // Control: the same answer to an HTTPException below 500 is a deliberate answer, and written.
+    const ok = await throwingApp(422).request('/do', { method: 'POST', headers: apiCall(jar.header) })
+    expect(ok.status).toBe(400)
+    expect(ok.headers.getSetCookie().length).toBeGreaterThan(0)
+  })
+})
+
+describe('response: a failed sign-in with a store', () => {
+  it('deletes the orphaned record before the response is returned, not after it', async () => {
+    const inner = memoryStore()
+    const events: string[] = []
+    const store: SessionStore = {
+      get: (sid) => inner.get(sid),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      async delete(sid) {
+        // A store round trip: a macrotask later, so a response sent without waiting for it wins.
+        await new Promise<void>((resolve) => setTimeout(resolve, 0))
+        await inner.delete(sid)
+        events.push(`deleted ${sid}`)
+      },
+    }
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store }))
+    app.post('/login-then-fail', async (c) => {
+      const session = await createSession(c, { user: { sub: 'u1' } })
+      return c.json({ sid: session.internal.sid }, 500)
+    })
+
+    const res = await app.request('/login-then-fail', { method: 'POST', headers: apiCall() })
+    events.push('response')
+    expect(res.status).toBe(500)
+    expect(res.headers.getSetCookie()).toEqual([])
+    const { sid } = (await res.json()) as { sid: string }
+    expect(events).toEqual([`deleted ${sid}`, 'response'])
+    expect(await inner.get(sid)).toBeNull()
   })
 })
