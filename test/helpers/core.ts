@@ -1,6 +1,6 @@
 /**
  * Helpers for the core suite (test/any-runtime/core): an app with catch-all session routes, Set-Cookie
- * parsing, a fake clock and token-size tools. Runtime-neutral: only `app.request`, no workerd APIs.
+ * parsing and token-size tools. Runtime-neutral: only `app.request`, no workerd APIs.
  */
 import { type Context, Hono } from 'hono'
 import { decodeProtectedHeader } from 'jose'
@@ -152,12 +152,6 @@ export function written(res: Response): Map<string, SetCookie> {
   return new Map([...setCookieMap(res)].filter(([, c]) => maxAge(c) > 0))
 }
 
-/**
- * The chunk names a default session cookie can take (maxBytes 10 240: three chunks). Every write
- * or clear of the session cookie clears those it does not set, seen in the request or not.
- */
-export const CHUNKS = ['__Host-session.0', '__Host-session.1', '__Host-session.2']
-
 /** Names cleared (Max-Age=0) by a response. */
 export function cleared(res: Response): string[] {
   return setCookies(res)
@@ -214,24 +208,6 @@ export async function readSession(app: Hono<{ Bindings: Env }>, options: CallOpt
   return { res, session: await sessionOf(res.clone()) }
 }
 
-/**
- * Fakes only `Date` (no timers: store timeouts and workerd internals keep real timers).
- * Call `restoreClock()` in afterEach.
- */
-export function useClock(start: number): { now: () => number; set: (ms: number) => void; advance: (ms: number) => void } {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(start)
-  return {
-    now: () => Date.now(),
-    set: (ms) => vi.setSystemTime(ms),
-    advance: (ms) => vi.setSystemTime(Date.now() + ms),
-  }
-}
-
-export function restoreClock(): void {
-  vi.useRealTimers()
-}
-
 export interface ConsoleSpies {
   spies: MockInstance[]
   restore(): void
@@ -251,11 +227,6 @@ export function spyConsole(): ConsoleSpies {
     },
   }
 }
-
-/** Fixed time for deterministic sizes: iat/exp are 10 digits, ms timestamps 13 digits. */
-export const T0 = Date.UTC(2030, 0, 15, 9, 0, 0)
-export const MINUTE = 60_000
-export const HOUR = 60 * MINUTE
 
 /** Session-cookie names a response wrote (not cleared), sorted. */
 export function writtenNames(res: Response, main = '__Host-session'): string[] {

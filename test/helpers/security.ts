@@ -6,13 +6,10 @@
  */
 import { CompactEncrypt, base64url } from 'jose'
 import { getSession } from '../../src'
-import type { EdgeSessionOptions, SessionData } from '../../src'
+import type { EdgeSessionOptions } from '../../src'
 import { mintSessionCookie } from '../../src/testing'
 import { SECRET } from './app'
-import { recordingApp } from './core'
-
-export { SECRET }
-export type AnySession = SessionData<Record<string, unknown>>
+import { type AnySession, recordingApp } from './core'
 
 const encoder = new TextEncoder()
 const INFO_PREFIX = 'hono-edge-session/v1 '

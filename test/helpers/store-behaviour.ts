@@ -4,15 +4,16 @@
  * Tests that only make sense with a store, an atomic `update` or `deleteByUser` are registered
  * for the stores that have them; what a store lacks is asserted instead (KV: unsupported error).
  */
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SessionStore } from '../../src'
 import { CookieJar } from './app'
-import { type AnySession, Gate, NAVIGATE, countingStore, storeApp, uniqueSub } from './stores'
+import { MINUTE, restoreClock, useClock } from './clock'
+import { SESSION_CHUNKS } from './middleware'
+import type { AnySession } from './core'
+import { Gate, NAVIGATE, countingStore, storeApp, uniqueSub } from './stores'
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'
-// Cleared by every write or clear of the session cookie (maxBytes 10 240).
-const CHUNKS = [`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`]
 
 function post(cookie: string, body: unknown = {}): RequestInit & { method: string } {
   return { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }
@@ -54,7 +55,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       // The downstream request carried only the merged Cookie header: it read the new session (from the store when there is one).
       expect(body.downstream?.user.sub).toBe(sub)
       expect(body.downstream?.internal.sid).toBe(body.session.internal.sid)
-      expect(names(res)).toEqual([MAIN, ...CHUNKS])
+      expect(names(res)).toEqual([MAIN, ...SESSION_CHUNKS])
       if (inner) {
         expect(counted?.calls.set).toBe(1)
         expect((await inner.get(body.session.internal.sid))?.user).toEqual({ sub })
@@ -73,7 +74,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       expect(res.status).toBe(200)
       expect(((await res.json()) as { session: AnySession }).session.role).toBe('admin')
       // With a store the cookie holds only the id, which does not change: nothing to rewrite.
-      expect(names(res)).toEqual(inner ? [] : [MAIN, ...CHUNKS])
+      expect(names(res)).toEqual(inner ? [] : [MAIN, ...SESSION_CHUNKS])
       jar.apply(res)
       const next = await session(jar.header)
       expect(next.session?.role).toBe('admin')
@@ -185,7 +186,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
         const replay = await session(stolen)
         expect(replay.session).toBeNull()
         expect(replay.res.status).toBe(200)
-        expect(names(replay.res)).toEqual([MAIN, ...CHUNKS])
+        expect(names(replay.res)).toEqual([MAIN, ...SESSION_CHUNKS])
         expect(replay.res.headers.getSetCookie().every((line) => line.includes('=; Max-Age=0;'))).toBe(true)
         expect(invalid).toEqual(['revoked'])
       })
@@ -202,16 +203,16 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
           const attacker = new CookieJar()
           attacker.cookies.set(MAIN, victim.cookies.get(MAIN) ?? '')
           // Date only, from the real time: the store's own expiry checks must agree with ours.
-          vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+          const start = Date.now()
+          const clock = useClock(start)
           try {
-            const start = Date.now()
             for (const minute of [10, 20, 29]) {
-              vi.setSystemTime(start + minute * 60_000)
+              clock.set(start + minute * MINUTE)
               const res = await app.request(`/page/${minute}`, { headers: { ...NAVIGATE, cookie: attacker.header } })
               expect(res.status).toBe(200)
               attacker.apply(res)
             }
-            vi.setSystemTime(start + 31 * 60_000)
+            clock.set(start + 31 * MINUTE)
             expect((await session(attacker.header)).session?.internal.sid).toBe(sid)
             // The victim's tab comes back after 31 idle minutes.
             const res = action === 'page' ? await app.request('/session', { headers: { cookie: victim.header } }) : await app.request('/logout', post(victim.header))
@@ -222,7 +223,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
             expect(await inner?.get(sid)).toBeNull()
             expect((await session(attacker.header)).session).toBeNull()
           } finally {
-            vi.useRealTimers()
+            restoreClock()
           }
         })
       }

@@ -11,10 +11,9 @@ import {
   getSession,
   updateSession,
 } from '../../src'
-import type { EdgeSessionOptions, InvalidReason, SessionData } from '../../src'
+import type { EdgeSessionOptions, InvalidReason } from '../../src'
 import { SECRET } from './app'
-
-export type AnySession = SessionData<Record<string, unknown>>
+import type { AnySession } from './core'
 
 /** A promise with its resolve function outside. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {

@@ -5,24 +5,7 @@ import type { Context } from 'hono'
 import { base64url } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { InvalidReason } from '../../../src'
-import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
-import {
-  CHUNKS,
-  type ConsoleSpies,
-  HOUR,
-  MINUTE,
-  T0,
-  call,
-  cleared,
-  coreApp,
-  login,
-  readSession,
-  restoreClock,
-  setCookieMap,
-  spyConsole,
-  useClock,
-  written,
-} from '../../helpers/core'
+import { type ConsoleSpies, CookieJar, HOUR, MINUTE, OLD_SECRET, SECRET, SESSION_CHUNKS, T0, call, cleared, coreApp, login, readSession, restoreClock, setCookieMap, spyConsole, useClock, written } from '../../helpers'
 
 const MAIN = '__Host-session'
 const ACTIVITY = `${MAIN}-activity`
@@ -124,7 +107,7 @@ describe('bad session cookies', () => {
       const { res, session } = await readSession(app, { cookie })
       expect(res.status).toBe(200)
       expect(session).toBeNull()
-      expect(cleared(res)).toEqual([MAIN, ...CHUNKS])
+      expect(cleared(res)).toEqual([MAIN, ...SESSION_CHUNKS])
       expect(res.headers.get('cache-control')).toBe('private, no-store')
       expect(((await res.json()) as { cookie: string | null }).cookie).toBeNull()
       expect(seen.map((s) => s.reason)).toEqual([reason])
@@ -169,7 +152,7 @@ describe('bad session cookies', () => {
     const ctx = coreApp()
     const { res, session } = await readSession(ctx.app, { cookie: `${MAIN}=${valid.main}; ${ACTIVITY}=${valid.activity}` })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...CHUNKS])
+    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
     expect(ctx.invalid).toEqual(['expired'])
     consoleSpies.expectSilent()
   })
@@ -289,7 +272,7 @@ describe('bad activity cookies: duplicated', () => {
       const { res, session } = await readSession(app, { cookie })
       expect(res.status).toBe(200)
       expect(session).toBeNull()
-      expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...CHUNKS])
+      expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
     }
     expect(seen).toEqual(['duplicate', 'duplicate'])
     expect(errors).toEqual([])

@@ -1,23 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CookieJar } from '../../helpers/app'
-import {
-  CHUNKS,
-  type CallOptions,
-  type ErrorBody,
-  T0,
-  call,
-  cleared,
-  coreApp,
-  padForTokenLength,
-  readSession,
-  restoreClock,
-  setCookieMap,
-  setCookies,
-  tokenFrom,
-  useClock,
-  written,
-  writtenNames,
-} from '../../helpers/core'
+import { type CallOptions, CookieJar, type ErrorBody, SESSION_CHUNKS, T0, call, cleared, coreApp, padForTokenLength, readSession, restoreClock, setCookieMap, setCookies, tokenFrom, useClock, written, writtenNames } from '../../helpers'
 
 const LIMIT = 4096
 const MAIN = '__Host-session'
@@ -248,7 +230,7 @@ describe('incoming chunk sets that cannot be trusted are "no session" and cleare
       expect(session).toBeNull()
       expect(res.status).toBe(200)
       // Every name the session cookie can take, sent or not (see 'concurrent writes' below).
-      expect(cleared(res)).toEqual([MAIN, ...CHUNKS])
+      expect(cleared(res)).toEqual([MAIN, ...SESSION_CHUNKS])
       for (const c of setCookies(res)) expect(c.attributes).toMatchObject({ ...ATTRS, 'max-age': '0' })
       expect(ctx.invalid).toEqual([reason])
       expect(ctx.errors).toEqual([])
@@ -315,7 +297,7 @@ describe('maxBytes', () => {
     const ctx = coreApp()
     const { session, res } = await readSession(ctx.app, { cookie: `${MAIN}=${'a'.repeat(11_000)}` })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ...CHUNKS])
+    expect(cleared(res)).toEqual([MAIN, ...SESSION_CHUNKS])
     expect(ctx.invalid).toEqual(['oversized'])
   })
 

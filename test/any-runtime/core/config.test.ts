@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SessionConfigError, edgeSession } from '../../../src'
 import type { EdgeSessionOptions, SessionStore } from '../../../src'
-import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
-import { call, coreApp, kidOf, readSession, tokenFrom } from '../../helpers/core'
+import { CookieJar, OLD_SECRET, SECRET, call, coreApp, kidOf, readSession, tokenFrom } from '../../helpers'
 
 function buildError(options: unknown): SessionConfigError {
   try {

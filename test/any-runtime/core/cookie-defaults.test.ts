@@ -1,8 +1,7 @@
 import { setCookie } from 'hono/cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSession } from '../../../src'
-import { CookieJar } from '../../helpers/app'
-import { CHUNKS, T0, call, cleared, coreApp, readSession, restoreClock, setCookieMap, useClock, written } from '../../helpers/core'
+import { SESSION_CHUNKS, CookieJar, T0, call, cleared, coreApp, readSession, restoreClock, setCookieMap, useClock, written } from '../../helpers'
 
 afterEach(restoreClock)
 
@@ -16,8 +15,8 @@ describe('secure defaults', () => {
     expect(lines[0]).toMatch(/^__Host-session=[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; /)
     const c = setCookieMap(res).get('__Host-session')
     expect(c?.attributes).toEqual({ 'max-age': '28800', path: '/', httponly: true, secure: true, samesite: 'Lax' })
-    expect(cleared(res)).toEqual(CHUNKS)
-    for (const name of CHUNKS) expect(setCookieMap(res).get(name)?.attributes).toEqual({ ...c?.attributes, 'max-age': '0' })
+    expect(cleared(res)).toEqual(SESSION_CHUNKS)
+    for (const name of SESSION_CHUNKS) expect(setCookieMap(res).get(name)?.attributes).toEqual({ ...c?.attributes, 'max-age': '0' })
     expect(res.headers.get('cache-control')).toBe('private, no-store')
   })
 
@@ -82,7 +81,7 @@ describe('Cache-Control: private, no-store on every response that sets or clears
     expect(cc((await readSession(app, { jar })).res)).toBe('private, no-store')
     expect(cc(await call(app, '/logout', { method: 'POST', jar }))).toBe('private, no-store')
     const refused = (await readSession(app, { cookie: '__Host-session=garbage' })).res
-    expect(cleared(refused)).toEqual(['__Host-session', ...CHUNKS])
+    expect(cleared(refused)).toEqual(['__Host-session', ...SESSION_CHUNKS])
     expect(cc(refused)).toBe('private, no-store')
   })
 
@@ -98,7 +97,7 @@ describe('Cache-Control: private, no-store on every response that sets or clears
     const res = await call(app, '/cached-login', { method: 'POST' })
     expect(res.headers.get('cache-control')).toBe('private, no-store')
     const names = [...setCookieMap(res).keys()].sort()
-    expect(names).toEqual(['__Host-session', ...CHUNKS, 'theme'])
+    expect(names).toEqual(['__Host-session', ...SESSION_CHUNKS, 'theme'])
   })
 
   it('works when the handler returns a response with immutable headers (Response.redirect)', async () => {

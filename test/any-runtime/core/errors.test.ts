@@ -15,8 +15,7 @@ import {
   getSession,
 } from '../../../src'
 import type { SessionStore } from '../../../src'
-import { CookieJar } from '../../helpers/app'
-import { type ErrorBody, call, coreApp, readSession } from '../../helpers/core'
+import { CookieJar, type ErrorBody, call, coreApp, readSession } from '../../helpers'
 
 // Constructors differ (issues, sizes): only the class identity matters here.
 type ErrorClass = abstract new (...args: never[]) => SessionError

@@ -3,9 +3,8 @@
  * replaying its cookies), so every "ended" here is enforced by the server from the encrypted data.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CHUNKS, HOUR, MINUTE, T0, call, cleared, login, maxAge, readSession, restoreClock, useClock, written } from '../../helpers/core'
+import { HOUR, MINUTE, SECOND, SESSION_CHUNKS, T0, call, cleared, login, maxAge, readSession, restoreClock, useClock, written } from '../../helpers'
 
-const SECOND = 1000
 const ACTIVITY = '__Host-session-activity'
 const MAIN = '__Host-session'
 
@@ -185,7 +184,7 @@ describe('absolute lifetime (default 8 h)', () => {
     clock.set(T0 + 8 * HOUR)
     const { res, session } = await readSession(app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...CHUNKS])
+    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
     expect(invalid).toEqual(['expired'])
   })
 
@@ -248,7 +247,7 @@ describe('absolute lifetime: to the millisecond', () => {
     clock.set(start + 8 * HOUR)
     const { res, session } = await readSession(app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...CHUNKS])
+    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
     expect(invalid).toEqual(['expired'])
   })
 })

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { CookieJar, OLD_SECRET, SECRET } from '../../helpers/app'
-import { CHUNKS, T0, call, cleared, coreApp, kidOf, readSession, restoreClock, tokenFrom, useClock, written } from '../../helpers/core'
+import { CookieJar, OLD_SECRET, SECRET, SESSION_CHUNKS, T0, call, cleared, coreApp, kidOf, readSession, restoreClock, tokenFrom, useClock, written } from '../../helpers'
 
 const ACTIVITY = '__Host-session-activity'
 const MAIN = '__Host-session'
@@ -82,7 +81,7 @@ describe('secret rotation', () => {
     const dropped = coreApp({ secret: [SECRET, THIRD_SECRET] })
     const { res, session } = await readSession(dropped.app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual(['__Host-session', ...CHUNKS])
+    expect(cleared(res)).toEqual(['__Host-session', ...SESSION_CHUNKS])
     expect(dropped.invalid).toEqual(['undecryptable'])
     expect(dropped.errors).toEqual([])
   })

@@ -1,8 +1,7 @@
 import { base64url } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CookieJar } from '../../helpers/app'
+import { type AnySession, CookieJar, HOUR, MINUTE, T0, call, cleared, coreApp, readSession, restoreClock, setCookies, useClock, written } from '../../helpers'
 import { destroyUserSessions, getSession, memoryStore } from '../../../src'
-import { type AnySession, HOUR, MINUTE, T0, call, cleared, coreApp, readSession, restoreClock, setCookies, useClock, written } from '../../helpers/core'
 
 afterEach(restoreClock)
 

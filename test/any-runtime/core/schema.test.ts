@@ -2,11 +2,9 @@ import * as v from 'valibot'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as z from 'zod'
 import type { InvalidReason, StandardSchemaV1 } from '../../../src'
-import { CookieJar } from '../../helpers/app'
-import { CHUNKS, type ConsoleSpies, type ErrorBody, call, cleared, coreApp, readSession, spyConsole } from '../../helpers/core'
+import { type ConsoleSpies, CookieJar, type ErrorBody, SECRET, SESSION, SESSION_CHUNKS, apiCall, call, cleared, clearingLines, coreApp, jarWith, readSession, spyConsole } from '../../helpers'
 import { Hono } from 'hono'
 import { edgeSession, getSession } from '../../../src'
-import { SECRET, SESSION, SESSION_CHUNKS, apiCall, clearingLines, jarWith } from '../../helpers/middleware'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -68,7 +66,7 @@ for (const [vendor, schema, tighter] of vendors) {
       const { res, session } = await readSession(strict.app, { jar })
       expect(res.status).toBe(200)
       expect(session).toBeNull()
-      expect(cleared(res)).toEqual(['__Host-session', ...CHUNKS])
+      expect(cleared(res)).toEqual(['__Host-session', ...SESSION_CHUNKS])
       expect(strict.invalid).toEqual(['schema'])
       consoleSpies.expectSilent()
     })

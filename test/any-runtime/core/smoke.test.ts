@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CookieJar, createApp } from '../../helpers/app'
+import { CookieJar, createApp } from '../../helpers'
 
 describe('core smoke', () => {
   it('logs in, reads, updates, logs out', async () => {

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type EdgeSessionOptions, SessionConfigError, SessionInvalidError, memoryStore } from '../../../src'
 import { mintSessionCookie } from '../../../src/testing'
-import { OLD_SECRET, SECRET } from '../../helpers/app'
-import { CHUNKS, type ConsoleSpies, cleared, coreApp, maxAge, parseSetCookie, readSession, spyConsole } from '../../helpers/core'
+import { type ConsoleSpies, OLD_SECRET, SECRET, SESSION_CHUNKS, cleared, coreApp, maxAge, parseSetCookie, readSession, spyConsole } from '../../helpers'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -15,7 +14,7 @@ describe('mintSessionCookie', () => {
     const minted = await mintSessionCookie<{ role: string }>({ secret: SECRET, data: { user: { sub: 'u1', name: 'Ada' }, role: 'admin' } })
     expect(minted.cookie).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/)
     // The cookie, then the clearing of the chunk names it did not take.
-    expect(minted.setCookie).toHaveLength(1 + CHUNKS.length)
+    expect(minted.setCookie).toHaveLength(1 + SESSION_CHUNKS.length)
     expect(minted.setCookie[0]).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800;/)
     const { app } = coreApp()
     const { res, session } = await readSession(app, { cookie: minted.cookie })
@@ -29,7 +28,7 @@ describe('mintSessionCookie', () => {
     const ctx = coreApp()
     const { res, session } = await readSession(ctx.app, { cookie: minted.cookie })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual(['__Host-session', ...CHUNKS])
+    expect(cleared(res)).toEqual(['__Host-session', ...SESSION_CHUNKS])
     expect(ctx.invalid).toEqual(['undecryptable'])
   })
 

@@ -2,28 +2,8 @@ import type { Context } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type SessionError, SessionMissingError, SessionTooLargeError, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
 import type { SessionData, SessionInput } from '../../../src'
-import { CookieJar, SECRET } from '../../helpers/app'
-import {
-  type AnySession,
-  CHUNKS,
-  type ErrorBody,
-  HOUR,
-  type Loose,
-  T0,
-  call,
-  cleared,
-  coreApp,
-  login,
-  readSession,
-  restoreClock,
-  setCookieMap,
-  tokenFrom,
-  useClock,
-  written,
-  writtenNames,
-} from '../../helpers/core'
+import { type AnySession, CookieJar, type ErrorBody, HOUR, type Loose, SECRET, SESSION_CHUNKS, T0, apiCall, call, cleared, clearingLines, coreApp, jarWith, login, readSession, restoreClock, setCookieMap, tokenFrom, useClock, written, writtenNames } from '../../helpers'
 import { Hono } from 'hono'
-import { SESSION_CHUNKS, apiCall, clearingLines, jarWith } from '../../helpers/middleware'
 
 afterEach(restoreClock)
 
@@ -161,7 +141,7 @@ describe('updateSession', () => {
     expect(steps).toEqual([1, 2, 3])
     // One write of the session cookie for three updates (and the clearing of its unused chunk names).
     expect(writtenNames(res)).toEqual(['__Host-session'])
-    expect(cleared(res)).toEqual(CHUNKS)
+    expect(cleared(res)).toEqual(SESSION_CHUNKS)
     setCookieMap(res)
     const body = (await res.json()) as { cookieAfterFirst: string; cookieNow: string }
     expect(body.cookieAfterFirst).not.toBe(before)

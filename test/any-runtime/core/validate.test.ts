@@ -7,8 +7,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { type InvalidReason, SessionInvalidError, type SessionStore, type StoredSession, memoryStore } from '../../../src'
 import { toSessionRecord } from '../../../src/state/validate'
 import type { Context } from 'hono'
-import { CookieJar } from '../../helpers/app'
-import { call, coreApp, readSession } from '../../helpers/core'
+import { CookieJar, call, coreApp, readSession } from '../../helpers'
 
 async function issuesOf(input: unknown): Promise<Array<{ message: string; path?: PropertyKey[] }>> {
   const error = await toSessionRecord(input, undefined).then(

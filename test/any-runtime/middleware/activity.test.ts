@@ -9,14 +9,15 @@ import {
   T0,
   apiCall,
   at,
+  call,
+  coreApp,
   createOnboardingApp,
   jarWith,
   navigation,
   seen,
   setCookieNames,
   useFakeDate,
-} from '../../helpers/middleware'
-import { call, coreApp } from '../../helpers/core'
+} from '../../helpers'
 
 useFakeDate()
 

@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { type EdgeSessionOptions, SessionConfigError, createSession, destroySession, edgeSession, getSession } from '../../../src'
-import { ACTIVITY, SECRET, apiCall, jarWith, navigation, setCookieNames } from '../../helpers/middleware'
+import { ACTIVITY, SECRET, apiCall, jarWith, navigation, setCookieNames } from '../../helpers'
 
 const NO_STORE = 'private, no-store'
 const CDN_HEADERS = { 'CDN-Cache-Control': 'max-age=3600', 'Cloudflare-CDN-Cache-Control': 'max-age=3600' }

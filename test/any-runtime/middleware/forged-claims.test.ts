@@ -1,17 +1,6 @@
 import { CompactEncrypt, base64url } from 'jose'
 import { describe, expect, it } from 'vitest'
-import {
-  ACTIVITY,
-  CookieJar,
-  SESSION,
-  SESSION_CHUNKS,
-  apiCall,
-  clearingLines,
-  createOnboardingApp,
-  jarWith,
-  navigation,
-  postJson,
-} from '../../helpers/middleware'
+import { ACTIVITY, CookieJar, SESSION, SESSION_CHUNKS, apiCall, clearingLines, createOnboardingApp, jarWith, navigation, postJson } from '../../helpers'
 
 const FORGED = { onboardingStep: 'COMPLETED', role: 'admin', user: { sub: 'someone-else' }, sub: 'someone-else', internal: { sid: 'x', expiresAt: 9e15 } }
 const FORGED_FIELDS: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { edgeSession, safeRedirectPath } from '../../../src'
-import { METHODS, SECRET, apiCall, createOnboardingApp, jarWith, navigation } from '../../helpers/middleware'
+import { METHODS, SECRET, apiCall, createOnboardingApp, jarWith, navigation } from '../../helpers'
 import type { OnboardingOptions } from '../../../src'
 import { canonicalPath } from '../../../src/middleware/gate/paths'
 

@@ -16,7 +16,7 @@ import {
   postJson,
   setCookieNames,
   setCookieValue,
-} from '../../helpers/middleware'
+} from '../../helpers'
 import type { OnboardingOptions } from '../../../src'
 
 const ONBOARDING_REQUIRED = '{"error":"onboarding_required","onboarding":"/onboarding"}'

@@ -8,7 +8,7 @@ import type { Context } from 'hono'
 import { validator } from 'hono/validator'
 import { describe, expect, it } from 'vitest'
 import { edgeSession, updateSession } from '../../../src'
-import { SECRET, SESSION, jarWith, setCookieValue } from '../../helpers/middleware'
+import { SECRET, SESSION, jarWith, setCookieValue } from '../../helpers'
 
 const encoder = new TextEncoder()
 

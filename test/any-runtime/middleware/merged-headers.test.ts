@@ -16,7 +16,7 @@ import {
   navigation,
   setCookieNames,
   setCookieValue,
-} from '../../helpers/middleware'
+} from '../../helpers'
 
 /** Cookies of the app that must come through every merge unchanged, byte for byte. */
 const OTHERS = ['theme="dark mode"', 'a=1', 'b=x%20y', 'flag', '__Host-sessionid=keep', '__host-session=not-ours', 'c=="eq"']

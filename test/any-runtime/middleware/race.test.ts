@@ -1,15 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ACTIVITY, CookieJar, SESSION, SESSION_CHUNKS, apiCall, createOnboardingApp, deferred, navigation, postJson, setCookieNames } from '../../helpers/middleware'
+import { describe, expect, it } from 'vitest'
+import {
+  ACTIVITY,
+  T0,
+  CookieJar,
+  SESSION,
+  SESSION_CHUNKS,
+  apiCall,
+  createOnboardingApp,
+  deferred,
+  navigation,
+  postJson,
+  setCookieNames,
+  at,
+  useFakeDate,
+} from '../../helpers'
 
-const T0 = 1_700_000_000_000
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(T0)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
+useFakeDate()
 
 describe('race: a slow older response cannot undo a newer session change', () => {
   it('A (slow page, old cookies) finishes after B (finishes onboarding): the session stays COMPLETED', async () => {
@@ -25,19 +31,19 @@ describe('race: a slow older response cannot undo a newer session change', () =>
     const oldCookies = jar.header
 
     // A: a page load that starts before onboarding is finished, holding the old cookies.
-    vi.setSystemTime(T0 + 5_000)
+    at(5_000)
     const pendingA = app.request('/onboarding/slow', { headers: navigation(oldCookies) })
     await started.promise
 
     // B: finishes onboarding while A is still running; the browser stores B's cookies first.
-    vi.setSystemTime(T0 + 6_000)
+    at(6_000)
     const b = await app.request('/onboarding/finish', { method: 'POST', headers: apiCall(oldCookies) })
     expect(b.status).toBe(303)
     expect(setCookieNames(b)).toEqual([SESSION, ...SESSION_CHUNKS])
     jar.apply(b)
 
     // A completes last and its Set-Cookie lines are applied on top.
-    vi.setSystemTime(T0 + 7_000)
+    at(7_000)
     release.resolve()
     const a = await pendingA
     expect(a.status).toBe(200)
@@ -71,7 +77,7 @@ describe('race: a slow older response cannot undo a newer session change', () =>
     const jar = new CookieJar().apply(await app.request('/login', postJson({ username: 'ada', password: 'pw-ada' })))
     const oldCookies = jar.header
 
-    vi.setSystemTime(T0 + 120_000)
+    at(120_000)
     const pendingA = app.request('/api/poll', { headers: apiCall(oldCookies) })
     await started.promise
     const b = await app.request('/onboarding/finish', { method: 'POST', headers: apiCall(oldCookies) })

@@ -5,19 +5,7 @@ import { HTTPException } from 'hono/http-exception'
 import { stream } from 'hono/streaming'
 import { describe, expect, it } from 'vitest'
 import { SessionCommittedError, type SessionStore, createSession, destroySession, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
-import {
-  ACTIVITY,
-  CookieJar,
-  SECRET,
-  SESSION,
-  SESSION_CHUNKS,
-  apiCall,
-  clearingLines,
-  deferred,
-  jarWith,
-  navigation,
-  setCookieNames,
-} from '../../helpers/middleware'
+import { ACTIVITY, CookieJar, SECRET, SESSION, SESSION_CHUNKS, apiCall, clearingLines, deferred, jarWith, navigation, setCookieNames } from '../../helpers'
 
 /** Headers that refuse every change, like those of a fetch() response on Workers. */
 class ImmutableHeaders extends Headers {

@@ -6,38 +6,34 @@
 import { Hono } from 'hono'
 import { base64url, generateKeyPair } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  SessionConfigError,
-  createSession,
-  destroySession,
-  destroyUserSessions,
-  edgeSession,
-  getSession,
-  safeRedirectPath,
-  updateSession,
-} from '../../../src'
+import { SessionConfigError, createSession, destroySession, destroyUserSessions, edgeSession, getSession, safeRedirectPath, updateSession } from '../../../src'
 import type { SessionData } from '../../../src'
 import { memoryStore } from '../../../src/stores/memory'
-import { CookieJar, OLD_SECRET } from '../../helpers/app'
 import {
   type AnySession,
+  CookieJar,
+  OLD_SECRET,
   SECRET,
+  T0,
+  at,
   badSetCookieLines,
   deriveKeyBits,
   deriveKid,
   issue,
   probeApp,
   rawJwe,
+  restoreClock,
   sealWith,
   sessionPayload,
-} from '../../helpers/security'
+  useClock,
+} from '../../helpers'
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n))
 
 afterEach(() => {
-  vi.useRealTimers()
+  restoreClock()
   vi.restoreAllMocks()
 })
 
@@ -216,19 +212,17 @@ describe('attack matrix', () => {
   })
 
   it('expired: past inactivity, past the absolute lifetime, and forged exp or expiresAt in the past are refused', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const t0 = Date.parse('2030-01-01T00:00:00Z')
-    vi.setSystemTime(t0)
+    useClock()
     const { token } = await issue({ user: { sub: 'u1' } }, { duration: { absolute: 3600, inactivity: 600 } })
     const probe = probeApp({ duration: { absolute: 3600, inactivity: 600 } })
-    vi.setSystemTime(t0 + 599_000)
+    at(599_000)
     expect((await accepted(token, probe))?.user.sub).toBe('u1')
     // The previous request was not activity-tracked into the jar: the token alone is 601 s idle.
-    vi.setSystemTime(t0 + 601_000)
+    at(601_000)
     expect(await accepted(token, probe)).toBeNull()
     expect(probe.invalid).toEqual(['inactive'])
 
-    vi.useRealTimers()
+    restoreClock()
     const now = Date.now()
     const key = await deriveKeyBits(SECRET, MAIN, 'session')
     const kid = await deriveKid(SECRET)
@@ -256,9 +250,7 @@ describe('attack matrix', () => {
   })
 
   it('absolute lifetime: steady activity and updates never extend the session past duration.absolute', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const t0 = Date.parse('2030-01-01T00:00:00Z')
-    vi.setSystemTime(t0)
+    useClock()
     const duration = { absolute: 3600, inactivity: 600 }
     const app = new Hono()
     let seen: AnySession | null = null
@@ -269,7 +261,7 @@ describe('attack matrix', () => {
     })
     app.post('/extend', async (c) => {
       // A handler trying to push the end out: internal is the middleware's, whatever is passed.
-      await updateSession(c, (s) => ({ ...s, internal: { ...s.internal, expiresAt: t0 + 365 * 86_400_000, createdAt: Date.now() } }))
+      await updateSession(c, (s) => ({ ...s, internal: { ...s.internal, expiresAt: T0 + 365 * 86_400_000, createdAt: Date.now() } }))
       return c.body(null, 204)
     })
     app.get('*', (c) => {
@@ -280,7 +272,7 @@ describe('attack matrix', () => {
     jar.apply(await app.request('/login', { method: 'POST' }))
     let maxAgeLimitHeld = true
     for (let minute = 5; minute <= 65; minute += 5) {
-      vi.setSystemTime(t0 + minute * 60_000)
+      at(minute * 60_000)
       const checkMaxAge = (res: Response) => {
         for (const line of res.headers.getSetCookie()) if (Number(/Max-Age=(\d+)/.exec(line)?.[1]) > 3600 - minute * 60) maxAgeLimitHeld = false
         return res
@@ -291,7 +283,7 @@ describe('attack matrix', () => {
       if (minute < 60) {
         // Alive at 55 minutes although idle-timeout is 10: the activity really was refreshing it.
         expect(seen, `minute ${minute}`).not.toBeNull()
-        expect((seen as AnySession | null)?.internal.expiresAt).toBe(t0 + 3_600_000)
+        expect((seen as AnySession | null)?.internal.expiresAt).toBe(T0 + 3_600_000)
       } else expect(seen, `minute ${minute}`).toBeNull()
     }
     expect(maxAgeLimitHeld).toBe(true)

@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { base64url } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { splitIntoCookies } from '../../../src/codec/cookie-jar'
-import { type AnySession, PROPERTY_TIMEOUT_MS, badSetCookieLines, core, flipSegmentBit, issue, params, probeApp } from '../../helpers/security'
+import { type AnySession, PROPERTY_TIMEOUT_MS, badSetCookieLines, core, flipSegmentBit, issue, params, probeApp } from '../../helpers'
 
 const MAIN = '__Host-session'
 const ACTIVITY = '__Host-session-activity'

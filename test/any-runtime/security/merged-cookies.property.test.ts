@@ -12,8 +12,7 @@ import { parse } from 'hono/utils/cookie'
 import { describe, expect, it } from 'vitest'
 import { edgeSession, updateSession } from '../../../src'
 import { isSessionCookieName, rewriteCookieHeader } from '../../../src/codec/cookie-jar'
-import { SECRET, SESSION, jarWith, setCookieValue } from '../../helpers/middleware'
-import { PROPERTY_TIMEOUT_MS, params } from '../../helpers/security'
+import { PROPERTY_TIMEOUT_MS, SECRET, SESSION, jarWith, params, setCookieValue } from '../../helpers'
 
 const IN_WORKERD = typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers'
 const NAMES = { main: SESSION, activity: `${SESSION}-activity` }

@@ -9,7 +9,7 @@ import { getPath } from 'hono/utils/url'
 import { describe, expect, it } from 'vitest'
 import { safeRedirectPath } from '../../../src'
 import { compileAllowRules, compileProtectRules } from '../../../src/middleware/gate/paths'
-import { PROPERTY_TIMEOUT_MS, params } from '../../helpers/security'
+import { PROPERTY_TIMEOUT_MS, params } from '../../helpers'
 
 // Pieces an attacker strings together: slashes, backslashes, dots and their escapes (once and
 // twice encoded), hosts, schemes, queries, fragments, controls and non-ASCII.

@@ -14,8 +14,7 @@ import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { SessionInvalidError, SessionTooLargeError, createSession, edgeSession, getSession, updateSession } from '../../../src'
 import type { SessionInput } from '../../../src'
-import { CookieJar } from '../../helpers/app'
-import { type AnySession, PROPERTY_TIMEOUT_MS, SECRET, badSetCookieLines, params } from '../../helpers/security'
+import { type AnySession, CookieJar, PROPERTY_TIMEOUT_MS, SECRET, badSetCookieLines, params } from '../../helpers'
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 

@@ -16,9 +16,7 @@ import {
   memoryStore,
   updateSession,
 } from '../../../src'
-import { CookieJar, SECRET } from '../../helpers/app'
-import { SESSION, SESSION_CHUNKS, apiCall, clearingLines, jarWith } from '../../helpers/middleware'
-import { type AnySession, storeApp, uniqueSub } from '../../helpers/stores'
+import { type AnySession, CookieJar, SECRET, SESSION, SESSION_CHUNKS, apiCall, clearingLines, jarWith, storeApp, uniqueSub } from '../../helpers'
 
 type Mode = 'ok' | 'throw' | 'throw-sync' | 'hang'
 

@@ -1,12 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { type StoredSession, memoryStore } from '../../../src'
-import { describeStoreBehaviour } from '../../helpers/store-behaviour'
-import { deferred } from '../../helpers/stores'
-import { T0, restoreClock, useClock } from '../../helpers/core'
+import { HOUR, T0, deferred, describeStoreBehaviour, restoreClock, useClock } from '../../helpers'
 
 describeStoreBehaviour('memory', () => memoryStore())
 
-const HOUR = 60 * 60 * 1000
 const record = (sub: string, extra: Record<string, number> = {}) => ({ user: { sub }, ...extra })
 
 describe('memoryStore', () => {

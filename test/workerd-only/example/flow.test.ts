@@ -9,8 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import app, { type Env } from '../../../example-worker/src/app'
 import { demoUserId } from '../../../example-worker/src/claims'
 import { formatTime } from '../../../example-worker/src/views'
-import { CookieJar, SECRET } from '../../helpers/app'
-import { SESSION_CHUNKS, clearingLines } from '../../helpers/middleware'
+import { type Clock, CookieJar, SECRET, SESSION_CHUNKS, clearingLines, restoreClock, useClock } from '../../helpers'
 
 const ORIGIN = 'http://localhost'
 const env: Env = { SESSION_SECRET: SECRET }
@@ -80,14 +79,11 @@ async function signInAndOnboard(jar: CookieJar, email: string): Promise<void> {
   expectRedirect(await post(jar, '/onboarding/preferences', { theme: 'dark', digest: 'never' }), '/onboarding/done')
 }
 
+let clock: Clock
 beforeEach(() => {
-  // Only Date is faked: timers (store timeouts) keep running for real.
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(START)
+  clock = useClock(START)
 })
-afterEach(() => {
-  vi.useRealTimers()
-})
+afterEach(restoreClock)
 
 const STORES = [
   ['cookie', env],
@@ -165,7 +161,7 @@ describe.each(STORES)('example app, sessions in the %s: the whole flow', (store,
     expect(doneHtml).toContain('href="/explore"')
 
     // Onboarded: /explore opens without signing in again, and shows the previous page view.
-    vi.setSystemTime(START + 60_000)
+    clock.set(START + 60_000)
     const explore = await visit(jar, '/explore', bindings)
     expect(explore.status).toBe(200)
     const exploreHtml = await explore.text()
@@ -175,12 +171,12 @@ describe.each(STORES)('example app, sessions in the %s: the whole flow', (store,
     // The entry page has nothing left to do for a finished user.
     expectRedirect(await visit(jar, '/onboarding?returnTo=%2Fsettings', bindings), '/settings')
 
-    vi.setSystemTime(START + 120_000)
+    clock.set(START + 120_000)
     const settings = await visit(jar, '/settings', bindings)
     expect(settings.status).toBe(200)
     expect(await settings.text()).toContain(`Last visited <code>/explore</code> at ${timeTag(START + 60_000)}`)
 
-    vi.setSystemTime(START + 180_000)
+    clock.set(START + 180_000)
     expect(await (await visit(jar, '/explore', bindings)).text()).toContain(`Last visited <code>/settings</code> at ${timeTag(START + 120_000)}`)
 
     // /api/me: JSON built on the server; an API call is not a page view, so lastPath stays /explore.

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import app, { type Env } from '../../../example-worker/src/app'
-import { CookieJar, SECRET } from '../../helpers/app'
+import { CookieJar, SECRET } from '../../helpers'
 
 const ORIGIN = 'http://localhost'
 const demoEnv: Env = { SESSION_SECRET: SECRET }

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import app from '../../../examples/quickstart/src/index'
 import { mintSessionCookie } from 'hono-edge-session/testing'
-import { CookieJar, SECRET } from '../../helpers/app'
+import { CookieJar, SECRET } from '../../helpers'
 
 const ORIGIN = 'http://localhost'
 const env = { SESSION_SECRET: SECRET }

@@ -2,8 +2,7 @@ import { applyD1Migrations } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { SessionConfigError, cleanupExpiredSessions, d1Store } from '../../../src'
-import { describeStoreBehaviour } from '../../helpers/store-behaviour'
-import { deferred } from '../../helpers/stores'
+import { HOUR, deferred, describeStoreBehaviour } from '../../helpers'
 
 beforeAll(async () => {
   // The migration shipped in the package (migrations/0001_sessions.sql), read by vitest.config.ts.
@@ -12,7 +11,6 @@ beforeAll(async () => {
 
 describeStoreBehaviour('d1', () => d1Store(env.SESSION_DB))
 
-const HOUR = 60 * 60 * 1000
 const record = (sub: string, extra: Record<string, number> = {}) => ({ user: { sub }, ...extra })
 
 async function rowCount(where = '1 = 1', ...values: unknown[]): Promise<number> {

@@ -3,13 +3,11 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { type DurableObjectNamespaceLike, SessionConfigError, durableObjectStore } from '../../../src'
 import { SessionDurableObject, durableObjectStore as fromSubpath } from 'hono-edge-session/durable-object'
-import { describeStoreBehaviour } from '../../helpers/store-behaviour'
-import { deferred, uniqueSub } from '../../helpers/stores'
+import { HOUR, deferred, describeStoreBehaviour, uniqueSub } from '../../helpers'
 import type { SessionObjectRpc } from '../../../src/stores/durable-object-store'
 
 describeStoreBehaviour('durable-object', () => durableObjectStore(env.SESSION_DO))
 
-const HOUR = 60 * 60 * 1000
 const record = (sub: string, extra: Record<string, number> = {}) => ({ user: { sub }, ...extra })
 const stub = (name: string) => env.SESSION_DO.get(env.SESSION_DO.idFromName(name))
 const sessionObject = (sid: string) => stub(`session:sid:${sid}`)

@@ -8,26 +8,14 @@
 import { applyD1Migrations, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { Hono } from 'hono'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  type SessionStore,
-  cleanupExpiredSessions,
-  createSession,
-  d1Store,
-  durableObjectStore,
-  edgeSession,
-  getSession,
-  memoryStore,
-} from '../../../src'
-import { CookieJar, SECRET } from '../../helpers/app'
-import { type AnySession, countingStore, uniqueSub } from '../../helpers/stores'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type SessionStore, cleanupExpiredSessions, createSession, d1Store, durableObjectStore, edgeSession, getSession, memoryStore } from '../../../src'
+import { type AnySession, CookieJar, HOUR, MINUTE, SECRET, at, countingStore, restoreClock, uniqueSub, useClock } from '../../helpers'
 
 beforeAll(async () => {
   await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)
 })
 
-const HOUR = 60 * 60 * 1000
-const MINUTE = 60 * 1000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 // Real time: a Durable Object's first call can take 150 ms (it starts), so deadlines leave room for it.
 const IDLE = 600
@@ -116,15 +104,10 @@ function idleApp(store: SessionStore, duration?: { inactivity: number }) {
 }
 
 describe('middleware: records of sessions nobody uses (fake clock, memory store)', () => {
-  const T0 = Date.UTC(2026, 0, 1)
-  const at = (ms: number) => vi.setSystemTime(T0 + ms)
-  afterEach(() => {
-    vi.useRealTimers()
-  })
+  afterEach(restoreClock)
 
   it('a session ended by the idle timeout (30 min) loses its record by 45 min, not at the absolute end (8 h)', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    at(0)
+    useClock()
     const store = memoryStore()
     const { login, read, invalid } = idleApp(store)
     const jar = new CookieJar()
@@ -140,8 +123,7 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
   })
 
   it('ten concurrent sign-ins from one browser: the nine records no cookie names die at the idle deadline; the one in use lives on', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    at(0)
+    useClock()
     const store = memoryStore()
     const { login, read } = idleApp(store)
     const jar = new CookieJar()
@@ -161,8 +143,7 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
   })
 
   it('costs one store write per half idle period of an active session: a 2 h trace of a request every 10 s', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    at(0)
+    useClock()
     const counted = countingStore(memoryStore())
     const { login, read } = idleApp(counted.store)
     const jar = new CookieJar()
@@ -181,8 +162,7 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
     expect(await counted.store.get(sid)).toBeNull()
   })
   it('a touch that fails costs the request nothing and is tried again at the next activity', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    at(0)
+    useClock()
     const inner = memoryStore()
     let touches = 0
     const store: SessionStore = {

@@ -1,8 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type KVNamespaceLike, type KvStoreOptions, SessionConfigError, kvStore } from '../../../src'
-import { describeStoreBehaviour } from '../../helpers/store-behaviour'
-import { restoreClock, useClock } from '../../helpers/core'
+import { describeStoreBehaviour, restoreClock, useClock } from '../../helpers'
 
 describeStoreBehaviour('kv', () => kvStore(env.SESSION_KV))
 

@@ -3,11 +3,10 @@
  * sign-in or sign-out in that request ends it, and a session refused as idle ends at once.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
 import { SessionStoreError, type SessionStore, type StandardSchemaV1, createSession, destroySession, edgeSession, getSession, memoryStore } from '../../../src'
-import { CookieJar, SECRET } from '../../helpers/app'
-import { type AnySession, countingStore, deferred, storeApp, uniqueSub } from '../../helpers/stores'
+import { type AnySession, CookieJar, MINUTE, SECRET, countingStore, deferred, restoreClock, storeApp, uniqueSub, useClock } from '../../helpers'
 
 const MAIN = '__Host-session'
 
@@ -75,8 +74,7 @@ describe('a session refused as idle', () => {
   async function idleSession(store: SessionStore) {
     const { app, invalid } = storeApp(store)
     const { jar, sid } = await signIn(app)
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
-    vi.setSystemTime(Date.now() + 31 * 60_000)
+    useClock(Date.now()).advance(31 * MINUTE)
     return { app, invalid, jar, sid }
   }
 
@@ -106,7 +104,7 @@ describe('a session refused as idle', () => {
       await waitOnExecutionContext(ctx)
       expect(await inner.get(sid)).toBeNull()
     } finally {
-      vi.useRealTimers()
+      restoreClock()
     }
   })
 
@@ -126,7 +124,7 @@ describe('a session refused as idle', () => {
       jar.apply(res)
       expect(jar.header).toBe('')
     } finally {
-      vi.useRealTimers()
+      restoreClock()
     }
   })
 })

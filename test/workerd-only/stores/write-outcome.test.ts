@@ -21,8 +21,7 @@ import {
   memoryStore,
   updateSession,
 } from '../../../src'
-import { CookieJar, SECRET } from '../../helpers/app'
-import { type AnySession, uniqueSub } from '../../helpers/stores'
+import { type AnySession, CookieJar, SECRET, uniqueSub } from '../../helpers'
 
 beforeAll(async () => {
   await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)
