@@ -8,12 +8,9 @@ import { describe, expect, it } from 'vitest'
 import type { SessionStore } from '../../src'
 import { CookieJar } from './app'
 import { MINUTE, restoreClock, useClock } from './clock'
-import { SESSION_CHUNKS } from './middleware'
+import { ACTIVITY, SESSION, SESSION_CHUNKS } from './middleware'
 import type { AnySession } from './core'
 import { Gate, NAVIGATE, countingStore, storeApp, uniqueSub } from './stores'
-
-const MAIN = '__Host-session'
-const ACTIVITY = '__Host-session-activity'
 
 function post(cookie: string, body: unknown = {}): RequestInit & { method: string } {
   return { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }
@@ -55,7 +52,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       // The downstream request carried only the merged Cookie header: it read the new session (from the store when there is one).
       expect(body.downstream?.user.sub).toBe(sub)
       expect(body.downstream?.internal.sid).toBe(body.session.internal.sid)
-      expect(names(res)).toEqual([MAIN, ...SESSION_CHUNKS])
+      expect(names(res)).toEqual([SESSION, ...SESSION_CHUNKS])
       if (inner) {
         expect(counted?.calls.set).toBe(1)
         expect((await inner.get(body.session.internal.sid))?.user).toEqual({ sub })
@@ -74,7 +71,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       expect(res.status).toBe(200)
       expect(((await res.json()) as { session: AnySession }).session.role).toBe('admin')
       // With a store the cookie holds only the id, which does not change: nothing to rewrite.
-      expect(names(res)).toEqual(inner ? [] : [MAIN, ...SESSION_CHUNKS])
+      expect(names(res)).toEqual(inner ? [] : [SESSION, ...SESSION_CHUNKS])
       jar.apply(res)
       const next = await session(jar.header)
       expect(next.session?.role).toBe('admin')
@@ -186,7 +183,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
         const replay = await session(stolen)
         expect(replay.session).toBeNull()
         expect(replay.res.status).toBe(200)
-        expect(names(replay.res)).toEqual([MAIN, ...SESSION_CHUNKS])
+        expect(names(replay.res)).toEqual([SESSION, ...SESSION_CHUNKS])
         expect(replay.res.headers.getSetCookie().every((line) => line.includes('=; Max-Age=0;'))).toBe(true)
         expect(invalid).toEqual(['revoked'])
       })
@@ -201,7 +198,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
           const sid = body.session.internal.sid
           // The attacker's copy: the session cookie alone, then its own activity cookie.
           const attacker = new CookieJar()
-          attacker.cookies.set(MAIN, victim.cookies.get(MAIN) ?? '')
+          attacker.cookies.set(SESSION, victim.cookies.get(SESSION) ?? '')
           // Date only, from the real time: the store's own expiry checks must agree with ours.
           const start = Date.now()
           const clock = useClock(start)
@@ -237,7 +234,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
           const other = new CookieJar()
           const second = await login(other, uniqueSub('dup-other'))
           // Two cookies of one name (and a forged one): ambiguous, so refused; each genuine one still names a record.
-          const cookie = `${MAIN}=${victim.cookies.get(MAIN)}; ${MAIN}=not-a-token; ${MAIN}=${other.cookies.get(MAIN)}`
+          const cookie = `${SESSION}=${victim.cookies.get(SESSION)}; ${SESSION}=not-a-token; ${SESSION}=${other.cookies.get(SESSION)}`
           const res = await app.request(route, post(cookie, { sub: uniqueSub('dup-victim') }))
           expect(res.status).toBe(200)
           expect(invalid).toEqual(['duplicate'])

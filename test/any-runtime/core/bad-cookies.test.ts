@@ -5,10 +5,28 @@ import type { Context } from 'hono'
 import { base64url } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { InvalidReason } from '../../../src'
-import { type ConsoleSpies, CookieJar, HOUR, MINUTE, OLD_SECRET, SECRET, SESSION_CHUNKS, T0, call, cleared, coreApp, login, readSession, restoreClock, setCookieMap, spyConsole, useClock, written } from '../../helpers'
-
-const MAIN = '__Host-session'
-const ACTIVITY = `${MAIN}-activity`
+import {
+  ACTIVITY,
+  type ConsoleSpies,
+  CookieJar,
+  HOUR,
+  MINUTE,
+  OLD_SECRET,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  T0,
+  call,
+  cleared,
+  coreApp,
+  login,
+  readSession,
+  restoreClock,
+  setCookieMap,
+  spyConsole,
+  useClock,
+  written,
+} from '../../helpers'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -27,7 +45,7 @@ async function validCookies(options: Parameters<typeof coreApp>[0] = {}) {
   await call(app, '/login', { body: { user: { sub: 'u1' } }, jar })
   clock.set(T0 + 2 * MINUTE)
   await readSession(app, { jar })
-  const main = jar.cookies.get(MAIN) as string
+  const main = jar.cookies.get(SESSION) as string
   const activity = jar.cookies.get(ACTIVITY) as string
   expect(main).toBeDefined()
   expect(activity).toBeDefined()
@@ -52,21 +70,21 @@ function withHeader(token: string, header: Record<string, unknown>): string {
 type Case = [label: string, cookie: (v: Awaited<ReturnType<typeof validCookies>>) => string | Promise<string>, reason: InvalidReason]
 
 const cases: Case[] = [
-  ['a tampered ciphertext byte', ({ main }) => `${MAIN}=${flip(main, 3)}`, 'undecryptable'],
-  ['a tampered tag byte', ({ main }) => `${MAIN}=${flip(main, 4)}`, 'undecryptable'],
-  ['a tampered IV byte', ({ main }) => `${MAIN}=${flip(main, 2)}`, 'undecryptable'],
-  ['a tampered protected header (kid)', ({ main }) => `${MAIN}=${flip(main, 0)}`, 'undecryptable'],
-  ['a truncated token', ({ main }) => `${MAIN}=${main.slice(0, -5)}`, 'undecryptable'],
-  ['a token cut in half', ({ main }) => `${MAIN}=${main.slice(0, main.length >> 1)}`, 'undecryptable'],
-  ['base64url garbage', () => `${MAIN}=${'QUFB'.repeat(40)}`, 'undecryptable'],
-  ['five empty segments', () => `${MAIN}=....`, 'undecryptable'],
-  ['garbage with characters no token has', () => `${MAIN}=%7B%22a%22%3A1%7D`, 'malformed'],
-  ['a swapped enc (A128GCM) in the header', ({ main }) => `${MAIN}=${withHeader(main, { alg: 'dir', enc: 'A128GCM' })}`, 'undecryptable'],
-  ['alg none', ({ main }) => `${MAIN}=${withHeader(main, { alg: 'none', enc: 'A256GCM' })}`, 'undecryptable'],
-  ['a zip header', ({ main }) => `${MAIN}=${withHeader(main, { alg: 'dir', enc: 'A256GCM', zip: 'DEF' })}`, 'undecryptable'],
+  ['a tampered ciphertext byte', ({ main }) => `${SESSION}=${flip(main, 3)}`, 'undecryptable'],
+  ['a tampered tag byte', ({ main }) => `${SESSION}=${flip(main, 4)}`, 'undecryptable'],
+  ['a tampered IV byte', ({ main }) => `${SESSION}=${flip(main, 2)}`, 'undecryptable'],
+  ['a tampered protected header (kid)', ({ main }) => `${SESSION}=${flip(main, 0)}`, 'undecryptable'],
+  ['a truncated token', ({ main }) => `${SESSION}=${main.slice(0, -5)}`, 'undecryptable'],
+  ['a token cut in half', ({ main }) => `${SESSION}=${main.slice(0, main.length >> 1)}`, 'undecryptable'],
+  ['base64url garbage', () => `${SESSION}=${'QUFB'.repeat(40)}`, 'undecryptable'],
+  ['five empty segments', () => `${SESSION}=....`, 'undecryptable'],
+  ['garbage with characters no token has', () => `${SESSION}=%7B%22a%22%3A1%7D`, 'malformed'],
+  ['a swapped enc (A128GCM) in the header', ({ main }) => `${SESSION}=${withHeader(main, { alg: 'dir', enc: 'A128GCM' })}`, 'undecryptable'],
+  ['alg none', ({ main }) => `${SESSION}=${withHeader(main, { alg: 'none', enc: 'A256GCM' })}`, 'undecryptable'],
+  ['a zip header', ({ main }) => `${SESSION}=${withHeader(main, { alg: 'dir', enc: 'A256GCM', zip: 'DEF' })}`, 'undecryptable'],
   [
     'a PBES2 header with a huge p2c',
-    ({ main }) => `${MAIN}=${withHeader(main, { alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', p2s: 'AAAAAAAAAAAAAAAAAAAAAA', p2c: 1e9 })}`,
+    ({ main }) => `${SESSION}=${withHeader(main, { alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', p2s: 'AAAAAAAAAAAAAAAAAAAAAA', p2c: 1e9 })}`,
     'undecryptable',
   ],
   [
@@ -85,12 +103,12 @@ const cases: Case[] = [
       const res = await call(app, '/login', { body: { user: { sub: 'u1' } } })
       const line = res.headers.getSetCookie()[0] as string
       expect(line.startsWith('__Host-other=')).toBe(true)
-      return `${MAIN}=${line.slice('__Host-other='.length, line.indexOf(';'))}`
+      return `${SESSION}=${line.slice('__Host-other='.length, line.indexOf(';'))}`
     },
     'undecryptable',
   ],
-  ['a token sealed for the activity purpose', ({ activity }) => `${MAIN}=${activity}`, 'undecryptable'],
-  ['two session cookies with the same name', ({ main }) => `${MAIN}=${main}; ${MAIN}=${main}`, 'duplicate'],
+  ['a token sealed for the activity purpose', ({ activity }) => `${SESSION}=${activity}`, 'undecryptable'],
+  ['two session cookies with the same name', ({ main }) => `${SESSION}=${main}; ${SESSION}=${main}`, 'duplicate'],
 ]
 
 describe('bad session cookies', () => {
@@ -107,7 +125,7 @@ describe('bad session cookies', () => {
       const { res, session } = await readSession(app, { cookie })
       expect(res.status).toBe(200)
       expect(session).toBeNull()
-      expect(cleared(res)).toEqual([MAIN, ...SESSION_CHUNKS])
+      expect(cleared(res)).toEqual([SESSION, ...SESSION_CHUNKS])
       expect(res.headers.get('cache-control')).toBe('private, no-store')
       expect(((await res.json()) as { cookie: string | null }).cookie).toBeNull()
       expect(seen.map((s) => s.reason)).toEqual([reason])
@@ -150,9 +168,9 @@ describe('bad session cookies', () => {
     const valid = await validCookies({ duration: { absolute: HOUR / 1000, inactivity: HOUR / 1000 } })
     valid.clock.set(T0 + HOUR + 1000)
     const ctx = coreApp()
-    const { res, session } = await readSession(ctx.app, { cookie: `${MAIN}=${valid.main}; ${ACTIVITY}=${valid.activity}` })
+    const { res, session } = await readSession(ctx.app, { cookie: `${SESSION}=${valid.main}; ${ACTIVITY}=${valid.activity}` })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
+    expect(cleared(res)).toEqual([SESSION, ACTIVITY, ...SESSION_CHUNKS])
     expect(ctx.invalid).toEqual(['expired'])
     consoleSpies.expectSilent()
   })
@@ -160,11 +178,11 @@ describe('bad session cookies', () => {
   it('an empty cookie of ours (what a deletion leaves in a client that sends it back) counts as absent', async () => {
     const valid = await validCookies()
     const ctx = coreApp()
-    const alone = await readSession(ctx.app, { cookie: `${MAIN}=; ${ACTIVITY}=; ${MAIN}.0=""` })
+    const alone = await readSession(ctx.app, { cookie: `${SESSION}=; ${ACTIVITY}=; ${SESSION}.0=""` })
     expect(alone.session).toBeNull()
     expect(alone.res.headers.getSetCookie()).toEqual([])
     // Beside a valid cookie, empty chunk names change nothing: the session reads as sent.
-    const beside = await readSession(ctx.app, { cookie: `${MAIN}=${valid.main}; ${ACTIVITY}=${valid.activity}; ${MAIN}.0=; ${MAIN}.1=; ${MAIN}.2=` })
+    const beside = await readSession(ctx.app, { cookie: `${SESSION}=${valid.main}; ${ACTIVITY}=${valid.activity}; ${SESSION}.0=; ${SESSION}.1=; ${SESSION}.2=` })
     expect(beside.session?.user.sub).toBe('u1')
     expect(beside.res.headers.getSetCookie()).toEqual([])
     expect(ctx.invalid).toEqual([])
@@ -174,7 +192,7 @@ describe('bad session cookies', () => {
     const ctx = coreApp()
     const login = await call(ctx.app, '/login', { body: { user: { sub: 'u1' } } })
     const naive = login.headers.getSetCookie().map((line) => line.slice(0, line.indexOf(';'))).join('; ')
-    expect(naive).toContain(`${MAIN}.0=;`)
+    expect(naive).toContain(`${SESSION}.0=;`)
     expect((await readSession(ctx.app, { cookie: naive })).session?.user.sub).toBe('u1')
     expect(ctx.invalid).toEqual([])
   })
@@ -191,13 +209,13 @@ describe('bad session cookies', () => {
     const valid = await validCookies()
     const ctx = coreApp()
     const bad = flip(valid.activity, 3)
-    const { res, session } = await readSession(ctx.app, { cookie: `${MAIN}=${valid.main}; ${ACTIVITY}=${bad}` })
+    const { res, session } = await readSession(ctx.app, { cookie: `${SESSION}=${valid.main}; ${ACTIVITY}=${bad}` })
     expect(session?.user.sub).toBe('u1')
     // Replaced: cleared, or (here, 2 minutes after sign-in) re-written with a fresh activity token.
     const line = setCookieMap(res).get(ACTIVITY)
     expect(line).toBeDefined()
     expect(line?.value).not.toBe(bad)
-    expect(setCookieMap(res).has(MAIN)).toBe(false)
+    expect(setCookieMap(res).has(SESSION)).toBe(false)
     consoleSpies.expectSilent()
   })
 
@@ -205,7 +223,7 @@ describe('bad session cookies', () => {
     const valid = await validCookies()
     let error: unknown
     const { app } = coreApp({ onInvalid: (_r: InvalidReason, _c: Context, e?: unknown) => void (error = e) })
-    await readSession(app, { cookie: `${MAIN}=${flip(valid.main, 3)}` })
+    await readSession(app, { cookie: `${SESSION}=${flip(valid.main, 3)}` })
     expect(error).toBeInstanceOf(Error)
   })
 
@@ -225,7 +243,7 @@ describe('the quoted form of a valid cookie is accepted', () => {
   it('"token" (RFC 6265 quoted value)', async () => {
     const valid = await validCookies()
     const { app } = coreApp()
-    expect((await readSession(app, { cookie: `${MAIN}="${valid.main}"` })).session?.user.sub).toBe('u1')
+    expect((await readSession(app, { cookie: `${SESSION}="${valid.main}"` })).session?.user.sub).toBe('u1')
   })
 })
 
@@ -258,7 +276,7 @@ async function cookiesWithTwoActivities() {
   expect(first).toBeDefined()
   expect(second).toBeDefined()
   expect(second).not.toBe(first)
-  return { main: jar.cookies.get(MAIN) as string, first, second }
+  return { main: jar.cookies.get(SESSION) as string, first, second }
 }
 
 describe('bad activity cookies: duplicated', () => {
@@ -268,15 +286,15 @@ describe('bad activity cookies: duplicated', () => {
     const { main, first, second } = await cookiesWithTwoActivities()
     const seen: InvalidReason[] = []
     const { app, errors } = coreApp({ onInvalid: (r: InvalidReason, _c: Context) => void seen.push(r) })
-    for (const cookie of [`${MAIN}=${main}; ${ACTIVITY}=${first}; ${ACTIVITY}=${second}`, `${ACTIVITY}=${second}; ${MAIN}=${main}; ${ACTIVITY}=${first}`]) {
+    for (const cookie of [`${SESSION}=${main}; ${ACTIVITY}=${first}; ${ACTIVITY}=${second}`, `${ACTIVITY}=${second}; ${SESSION}=${main}; ${ACTIVITY}=${first}`]) {
       const { res, session } = await readSession(app, { cookie })
       expect(res.status).toBe(200)
       expect(session).toBeNull()
-      expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
+      expect(cleared(res)).toEqual([SESSION, ACTIVITY, ...SESSION_CHUNKS])
     }
     expect(seen).toEqual(['duplicate', 'duplicate'])
     expect(errors).toEqual([])
     // Control: one of them alone is a session.
-    expect((await readSession(app, { cookie: `${MAIN}=${main}; ${ACTIVITY}=${second}` })).session?.user.sub).toBe('u1')
+    expect((await readSession(app, { cookie: `${SESSION}=${main}; ${ACTIVITY}=${second}` })).session?.user.sub).toBe('u1')
   })
 })

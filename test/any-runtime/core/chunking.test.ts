@@ -1,8 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type CallOptions, CookieJar, type ErrorBody, SESSION_CHUNKS, T0, call, cleared, coreApp, padForTokenLength, readSession, restoreClock, setCookieMap, setCookies, tokenFrom, useClock, written, writtenNames } from '../../helpers'
+import {
+  type CallOptions,
+  CookieJar,
+  type ErrorBody,
+  SESSION,
+  SESSION_CHUNKS,
+  T0,
+  call,
+  cleared,
+  coreApp,
+  padForTokenLength,
+  readSession,
+  restoreClock,
+  setCookieMap,
+  setCookies,
+  tokenFrom,
+  useClock,
+  written,
+  writtenNames,
+} from '../../helpers'
 
 const LIMIT = 4096
-const MAIN = '__Host-session'
 const ATTRS = { path: '/', httponly: true, secure: true, samesite: 'Lax' }
 
 // Sizes depend on the clock only through digit counts; a fixed clock keeps them reproducible.
@@ -47,13 +65,13 @@ describe('chunk boundaries', () => {
 
   it('with the default name: 4095 is one cookie, 4097 is two chunks (4096 is not a reachable JWE length here)', async () => {
     const { app } = coreApp()
-    const under = await padForTokenLength(app, LIMIT - MAIN.length - 1)
+    const under = await padForTokenLength(app, LIMIT - SESSION.length - 1)
     expect(under).toBeDefined()
-    expect(writtenNames((await signIn(app, { pad: 'x'.repeat(under as number) })).res)).toEqual([MAIN])
-    const over = await padForTokenLength(app, LIMIT - MAIN.length + 1)
+    expect(writtenNames((await signIn(app, { pad: 'x'.repeat(under as number) })).res)).toEqual([SESSION])
+    const over = await padForTokenLength(app, LIMIT - SESSION.length + 1)
     expect(over).toBeDefined()
     const two = await signIn(app, { pad: 'x'.repeat(over as number) })
-    expect(writtenNames(two.res)).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    expect(writtenNames(two.res)).toEqual([`${SESSION}.0`, `${SESSION}.1`])
     for (const [name, c] of written(two.res)) expect(name.length + c.value.length).toBeLessThanOrEqual(LIMIT)
     expect((await readSession(app, { jar: two.jar })).session?.pad).toBe('x'.repeat(over as number))
   })
@@ -65,29 +83,29 @@ describe('writes sweep chunks that are no longer used', () => {
     const { jar } = await signIn(app, { a: 1 })
     const res = await call(app, '/update', { body: { pad: 'y'.repeat(7000) }, jar })
     expect(res.status).toBe(200)
-    expect(writtenNames(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
-    expect(cleared(res)).toEqual([MAIN])
-    const clear = setCookieMap(res).get(MAIN)
+    expect(writtenNames(res)).toEqual([`${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`])
+    expect(cleared(res)).toEqual([SESSION])
+    const clear = setCookieMap(res).get(SESSION)
     expect(clear?.value).toBe('')
     expect(clear?.attributes).toMatchObject(ATTRS)
     expect(res.headers.get('cache-control')).toBe('private, no-store')
-    expect([...jar.cookies.keys()].sort()).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect([...jar.cookies.keys()].sort()).toEqual([`${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`])
     expect((await readSession(app, { jar })).session).toMatchObject({ a: 1, pad: 'y'.repeat(7000) })
   })
 
   it('shrinking from three chunks to one clears .0, .1 and .2 with the same attributes', async () => {
     const { app } = coreApp()
     const { jar, res: login } = await signIn(app, { pad: 'z'.repeat(7000) })
-    expect(writtenNames(login)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(writtenNames(login)).toEqual([`${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`])
     const res = await call(app, '/update', { body: { pad: 'small' }, jar })
-    expect(writtenNames(res)).toEqual([MAIN])
-    expect(cleared(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(writtenNames(res)).toEqual([SESSION])
+    expect(cleared(res)).toEqual([`${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`])
     for (const name of cleared(res)) {
       const line = setCookieMap(res).get(name)
       expect(line?.attributes).toMatchObject({ ...ATTRS, 'max-age': '0' })
       expect(line?.attributes.domain).toBeUndefined()
     }
-    expect([...jar.cookies.keys()]).toEqual([MAIN])
+    expect([...jar.cookies.keys()]).toEqual([SESSION])
     const { session } = await readSession(app, { jar })
     expect(session?.pad).toBe('small')
   })
@@ -96,8 +114,8 @@ describe('writes sweep chunks that are no longer used', () => {
     const { app } = coreApp()
     const { jar } = await signIn(app, { pad: 'z'.repeat(7000) })
     const res = await call(app, '/update', { body: { pad: 'z'.repeat(4000) }, jar })
-    expect(writtenNames(res)).toEqual([`${MAIN}.0`, `${MAIN}.1`])
-    expect(cleared(res)).toEqual([MAIN, `${MAIN}.2`])
+    expect(writtenNames(res)).toEqual([`${SESSION}.0`, `${SESSION}.1`])
+    expect(cleared(res)).toEqual([SESSION, `${SESSION}.2`])
     expect((await readSession(app, { jar })).session?.pad).toBe('z'.repeat(4000))
   })
 
@@ -107,9 +125,9 @@ describe('writes sweep chunks that are no longer used', () => {
     const { jar } = await signIn(app, { pad: 'z'.repeat(7000) })
     clock.set(T0 + 120_000)
     await readSession(app, { jar })
-    expect(jar.cookies.has(`${MAIN}-activity`)).toBe(true)
+    expect(jar.cookies.has(`${SESSION}-activity`)).toBe(true)
     const res = await call(app, '/logout', { method: 'POST', jar })
-    expect(cleared(res)).toEqual([MAIN, `${MAIN}-activity`, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(cleared(res)).toEqual([SESSION, `${SESSION}-activity`, `${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`])
     expect(jar.cookies.size).toBe(0)
   })
 })
@@ -129,7 +147,7 @@ describe('concurrent writes: the response that arrives last leaves one whole ses
     const ctx = coreApp()
     const { jar } = await signIn(ctx.app, { a: 1 })
     await race(ctx.app, jar, { path: '/update', body: { pad: 'g'.repeat(7000) } }, { path: '/update', body: { b: 2 } })
-    expect([...jar.cookies.keys()]).toEqual([MAIN])
+    expect([...jar.cookies.keys()]).toEqual([SESSION])
     const { session } = await readSession(ctx.app, { jar })
     expect(session).toMatchObject({ a: 1, b: 2 })
     expect(ctx.invalid).toEqual([])
@@ -138,9 +156,9 @@ describe('concurrent writes: the response that arrives last leaves one whole ses
   it('one tab grows to three chunks, the other rewrites two, and that answer lands last', async () => {
     const ctx = coreApp()
     const { jar } = await signIn(ctx.app, { pad: 'p'.repeat(5000) })
-    expect([...jar.cookies.keys()].sort()).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    expect([...jar.cookies.keys()].sort()).toEqual([`${SESSION}.0`, `${SESSION}.1`])
     await race(ctx.app, jar, { path: '/update', body: { pad: 'q'.repeat(7000) } }, { path: '/update', body: { pad: 'r'.repeat(5000) } })
-    expect([...jar.cookies.keys()].sort()).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    expect([...jar.cookies.keys()].sort()).toEqual([`${SESSION}.0`, `${SESSION}.1`])
     expect((await readSession(ctx.app, { jar })).session?.pad).toBe('r'.repeat(5000))
     expect(ctx.invalid).toEqual([])
   })
@@ -156,12 +174,12 @@ describe('concurrent writes: the response that arrives last leaves one whole ses
   it('with a larger maxBytes, every chunk name it allows is cleared', async () => {
     const ctx = coreApp({ maxBytes: 20_000 })
     const { res } = await signIn(ctx.app, { a: 1 })
-    expect(writtenNames(res)).toEqual([MAIN])
+    expect(writtenNames(res)).toEqual([SESSION])
     // 20 000 bytes take at most five chunks of about 4 100 bytes.
-    expect(cleared(res)).toEqual([0, 1, 2, 3, 4].map((i) => `${MAIN}.${i}`))
+    expect(cleared(res)).toEqual([0, 1, 2, 3, 4].map((i) => `${SESSION}.${i}`))
     const largest = await signIn(ctx.app, { pad: 'm'.repeat(14_000) })
-    expect(writtenNames(largest.res)).toEqual([0, 1, 2, 3, 4].map((i) => `${MAIN}.${i}`))
-    expect(cleared(largest.res)).toEqual([MAIN])
+    expect(writtenNames(largest.res)).toEqual([0, 1, 2, 3, 4].map((i) => `${SESSION}.${i}`))
+    expect(cleared(largest.res)).toEqual([SESSION])
   })
 })
 
@@ -193,8 +211,8 @@ describe('multibyte text', () => {
 describe('incoming chunk sets that cannot be trusted are "no session" and cleared', () => {
   async function chunked(app: ReturnType<typeof coreApp>['app']) {
     const { jar } = await signIn(app, { pad: 'q'.repeat(5000) })
-    const chunks = [...jar.cookies].filter(([n]) => n.startsWith(`${MAIN}.`))
-    expect(chunks.map(([n]) => n)).toEqual([`${MAIN}.0`, `${MAIN}.1`])
+    const chunks = [...jar.cookies].filter(([n]) => n.startsWith(`${SESSION}.`))
+    expect(chunks.map(([n]) => n)).toEqual([`${SESSION}.0`, `${SESSION}.1`])
     return Object.fromEntries(chunks) as Record<string, string>
   }
   const header = (pairs: Array<[string, string]>) => pairs.map(([n, v]) => `${n}=${v}`).join('; ')
@@ -202,23 +220,23 @@ describe('incoming chunk sets that cannot be trusted are "no session" and cleare
   it('chunks sent in another order are joined by index (browsers do not keep order)', async () => {
     const ctx = coreApp()
     const c = await chunked(ctx.app)
-    const { session, res } = await readSession(ctx.app, { cookie: header([[`${MAIN}.1`, c[`${MAIN}.1`] as string], [`${MAIN}.0`, c[`${MAIN}.0`] as string]]) })
+    const { session, res } = await readSession(ctx.app, { cookie: header([[`${SESSION}.1`, c[`${SESSION}.1`] as string], [`${SESSION}.0`, c[`${SESSION}.0`] as string]]) })
     expect(session?.pad).toBe('q'.repeat(5000))
     expect(res.headers.getSetCookie()).toEqual([])
   })
 
   const cases: Array<[string, (c: Record<string, string>, other: Record<string, string>) => Array<[string, string]>, string]> = [
-    ['a missing .1', (c) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string]], 'incomplete'],
-    ['a missing .0', (c) => [[`${MAIN}.1`, c[`${MAIN}.1`] as string]], 'incomplete'],
-    ['a gap (.0 and .2)', (c) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.2`, c[`${MAIN}.1`] as string]], 'incomplete'],
+    ['a missing .1', (c) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string]], 'incomplete'],
+    ['a missing .0', (c) => [[`${SESSION}.1`, c[`${SESSION}.1`] as string]], 'incomplete'],
+    ['a gap (.0 and .2)', (c) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.2`, c[`${SESSION}.1`] as string]], 'incomplete'],
     [
       'an unchunked cookie beside chunks',
-      (c, o) => [[MAIN, o[`${MAIN}.0`] as string], [`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.1`, c[`${MAIN}.1`] as string]],
+      (c, o) => [[SESSION, o[`${SESSION}.0`] as string], [`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.1`, c[`${SESSION}.1`] as string]],
       'incomplete',
     ],
-    ['chunk values swapped', (c) => [[`${MAIN}.0`, c[`${MAIN}.1`] as string], [`${MAIN}.1`, c[`${MAIN}.0`] as string]], 'undecryptable'],
-    ['a chunk from another session', (c, o) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.1`, o[`${MAIN}.1`] as string]], 'undecryptable'],
-    ['a duplicated chunk name', (c) => [[`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.0`, c[`${MAIN}.0`] as string], [`${MAIN}.1`, c[`${MAIN}.1`] as string]], 'duplicate'],
+    ['chunk values swapped', (c) => [[`${SESSION}.0`, c[`${SESSION}.1`] as string], [`${SESSION}.1`, c[`${SESSION}.0`] as string]], 'undecryptable'],
+    ['a chunk from another session', (c, o) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.1`, o[`${SESSION}.1`] as string]], 'undecryptable'],
+    ['a duplicated chunk name', (c) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.1`, c[`${SESSION}.1`] as string]], 'duplicate'],
   ]
   for (const [label, build, reason] of cases) {
     it(label, async () => {
@@ -230,7 +248,7 @@ describe('incoming chunk sets that cannot be trusted are "no session" and cleare
       expect(session).toBeNull()
       expect(res.status).toBe(200)
       // Every name the session cookie can take, sent or not (see 'concurrent writes' below).
-      expect(cleared(res)).toEqual([MAIN, ...SESSION_CHUNKS])
+      expect(cleared(res)).toEqual([SESSION, ...SESSION_CHUNKS])
       for (const c of setCookies(res)) expect(c.attributes).toMatchObject({ ...ATTRS, 'max-age': '0' })
       expect(ctx.invalid).toEqual([reason])
       expect(ctx.errors).toEqual([])
@@ -270,7 +288,7 @@ describe('maxBytes', () => {
   it('the limit counts every chunk with its name: exactly maxBytes passes, one less refuses', async () => {
     const probe = coreApp()
     const { res } = await signIn(probe.app, { pad: 'v'.repeat(3000) })
-    const cookies = [...written(res)].filter(([n]) => n.startsWith(MAIN) && n !== `${MAIN}-activity`)
+    const cookies = [...written(res)].filter(([n]) => n.startsWith(SESSION) && n !== `${SESSION}-activity`)
     const bytes = cookies.reduce((n, [name, c]) => n + name.length + 1 + c.value.length + 2, 0)
     expect(cookies.length).toBe(2)
 
@@ -289,15 +307,15 @@ describe('maxBytes', () => {
     expect((tokenFrom(new Map(jar.cookies)) as string).length).toBeGreaterThan(10_240)
     const { session, res } = await readSession(small.app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+    expect(cleared(res)).toEqual([SESSION, `${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`])
     expect(small.invalid).toEqual(['oversized'])
   })
 
   it('a single unchunked cookie over maxBytes is "oversized" and cleared', async () => {
     const ctx = coreApp()
-    const { session, res } = await readSession(ctx.app, { cookie: `${MAIN}=${'a'.repeat(11_000)}` })
+    const { session, res } = await readSession(ctx.app, { cookie: `${SESSION}=${'a'.repeat(11_000)}` })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ...SESSION_CHUNKS])
+    expect(cleared(res)).toEqual([SESSION, ...SESSION_CHUNKS])
     expect(ctx.invalid).toEqual(['oversized'])
   })
 
@@ -315,8 +333,8 @@ describe('maxBytes', () => {
 describe('token helper sanity', () => {
   it('tokenFrom joins chunks in index order', () => {
     const map = new Map([
-      [`${MAIN}.1`, 'b'],
-      [`${MAIN}.0`, 'a'],
+      [`${SESSION}.1`, 'b'],
+      [`${SESSION}.0`, 'a'],
     ])
     expect(tokenFrom(map)).toBe('ab')
   })

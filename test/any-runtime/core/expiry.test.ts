@@ -3,10 +3,23 @@
  * replaying its cookies), so every "ended" here is enforced by the server from the encrypted data.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { HOUR, MINUTE, SECOND, SESSION_CHUNKS, T0, call, cleared, login, maxAge, readSession, restoreClock, useClock, written } from '../../helpers'
-
-const ACTIVITY = '__Host-session-activity'
-const MAIN = '__Host-session'
+import {
+  ACTIVITY,
+  HOUR,
+  MINUTE,
+  SECOND,
+  SESSION,
+  SESSION_CHUNKS,
+  T0,
+  call,
+  cleared,
+  login,
+  maxAge,
+  readSession,
+  restoreClock,
+  useClock,
+  written,
+} from '../../helpers'
 
 afterEach(restoreClock)
 
@@ -27,7 +40,7 @@ describe('inactivity (default 30 min)', () => {
     clock.set(T0 + 30 * MINUTE + SECOND)
     const { res, session } = await readSession(app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toContain(MAIN)
+    expect(cleared(res)).toContain(SESSION)
     expect(invalid).toEqual(['inactive'])
   })
 
@@ -106,7 +119,7 @@ describe('inactivity (default 30 min)', () => {
   it('honours a custom inactivity', async () => {
     const clock = useClock(T0)
     const { app, jar, res } = await login({ duration: { inactivity: 5 * 60 } })
-    expect(maxAge(written(res).get(MAIN))).toBe(8 * 60 * 60)
+    expect(maxAge(written(res).get(SESSION))).toBe(8 * 60 * 60)
     clock.set(T0 + 4 * MINUTE)
     const touched = await readSession(app, { jar })
     expect(maxAge(written(touched.res).get(ACTIVITY))).toBe(5 * 60)
@@ -184,7 +197,7 @@ describe('absolute lifetime (default 8 h)', () => {
     clock.set(T0 + 8 * HOUR)
     const { res, session } = await readSession(app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
+    expect(cleared(res)).toEqual([SESSION, ACTIVITY, ...SESSION_CHUNKS])
     expect(invalid).toEqual(['expired'])
   })
 
@@ -204,14 +217,14 @@ describe('cookie Max-Age', () => {
   it('session cookie: the absolute lifetime that is left, on every write', async () => {
     const clock = useClock(T0)
     const { app, jar, res } = await login()
-    expect(maxAge(written(res).get(MAIN))).toBe(8 * 60 * 60)
+    expect(maxAge(written(res).get(SESSION))).toBe(8 * 60 * 60)
     for (const t of [20, 40, 60, 80, 100, 120]) {
       clock.set(T0 + t * MINUTE)
       await readSession(app, { jar })
     }
     clock.set(T0 + 2 * HOUR + 10 * MINUTE)
     const updated = await call(app, '/update', { body: { a: 1 }, jar })
-    expect(maxAge(written(updated).get(MAIN))).toBe(8 * 60 * 60 - 130 * 60)
+    expect(maxAge(written(updated).get(SESSION))).toBe(8 * 60 * 60 - 130 * 60)
   })
 
   it('activity cookie: min(now + inactivity, absolute end) - now', async () => {
@@ -247,7 +260,7 @@ describe('absolute lifetime: to the millisecond', () => {
     clock.set(start + 8 * HOUR)
     const { res, session } = await readSession(app, { jar })
     expect(session).toBeNull()
-    expect(cleared(res)).toEqual([MAIN, ACTIVITY, ...SESSION_CHUNKS])
+    expect(cleared(res)).toEqual([SESSION, ACTIVITY, ...SESSION_CHUNKS])
     expect(invalid).toEqual(['expired'])
   })
 })
@@ -277,7 +290,7 @@ describe('inactivity: counts from the later of the last update and the last acti
     clock.set(T0 + 90_000)
     const update = await call(app, '/update', { body: { step: 2 }, jar })
     expect(update.status).toBe(200)
-    expect([...written(update).keys()]).toEqual([MAIN])
+    expect([...written(update).keys()]).toEqual([SESSION])
     clock.set(t + 30 * MINUTE)
     expect((await readSession(app, { jar })).session?.step).toBe(2)
     expect(invalid).toEqual([])

@@ -1,8 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { CookieJar, OLD_SECRET, SECRET, SESSION_CHUNKS, T0, call, cleared, coreApp, kidOf, readSession, restoreClock, tokenFrom, useClock, written } from '../../helpers'
+import {
+  ACTIVITY,
+  CookieJar,
+  OLD_SECRET,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  T0,
+  call,
+  cleared,
+  coreApp,
+  kidOf,
+  readSession,
+  restoreClock,
+  tokenFrom,
+  useClock,
+  written,
+} from '../../helpers'
 
-const ACTIVITY = '__Host-session-activity'
-const MAIN = '__Host-session'
 const THIRD_SECRET = 'third-secret-0123456789-abcdefghijklmno'
 
 describe('secret rotation', () => {
@@ -105,7 +120,7 @@ describe('secret rotation: an activity cookie sealed under an older secret', () 
     const { res, session } = await readSession(rotated.app, { jar })
     expect(session?.user.sub).toBe('u1')
     const lines = written(res)
-    expect([...lines.keys()].sort()).toEqual([MAIN, ACTIVITY].sort())
+    expect([...lines.keys()].sort()).toEqual([SESSION, ACTIVITY].sort())
     const mainKid = kidOf(tokenFrom(lines) as string)
     expect(kidOf(lines.get(ACTIVITY)?.value as string)).toBe(mainKid)
     expect(mainKid).not.toBe(oldActivityKid)

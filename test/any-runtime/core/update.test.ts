@@ -2,12 +2,34 @@ import type { Context } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type SessionError, SessionMissingError, SessionTooLargeError, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
 import type { SessionData, SessionInput } from '../../../src'
-import { type AnySession, CookieJar, type ErrorBody, HOUR, type Loose, SECRET, SESSION_CHUNKS, T0, apiCall, call, cleared, clearingLines, coreApp, jarWith, login, readSession, restoreClock, setCookieMap, tokenFrom, useClock, written, writtenNames } from '../../helpers'
+import {
+  type AnySession,
+  CookieJar,
+  type ErrorBody,
+  HOUR,
+  type Loose,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  T0,
+  apiCall,
+  call,
+  cleared,
+  clearingLines,
+  coreApp,
+  jarWith,
+  login,
+  readSession,
+  restoreClock,
+  setCookieMap,
+  tokenFrom,
+  useClock,
+  written,
+  writtenNames,
+} from '../../helpers'
 import { Hono } from 'hono'
 
 afterEach(restoreClock)
-
-const MAIN = '__Host-session'
 
 type Anything = SessionInput<Record<string, unknown>>
 
@@ -288,7 +310,7 @@ describe('updateSession: a session ended elsewhere (store)', () => {
     const res = await call(app, '/ended-then-update', { method: 'POST', cookie: jar.header })
     expect(res.status).toBe(422)
     expect(await res.json()).toEqual({ code: 'ERR_SESSION_MISSING', session: null })
-    expect(cleared(res)).toContain(MAIN)
+    expect(cleared(res)).toContain(SESSION)
   })
 })
 

@@ -10,10 +10,12 @@ import { SessionConfigError, createSession, destroySession, destroyUserSessions,
 import type { SessionData } from '../../../src'
 import { memoryStore } from '../../../src/stores/memory'
 import {
+  ACTIVITY,
   type AnySession,
   CookieJar,
   OLD_SECRET,
   SECRET,
+  SESSION,
   T0,
   at,
   badSetCookieLines,
@@ -28,8 +30,6 @@ import {
   useClock,
 } from '../../helpers'
 
-const MAIN = '__Host-session'
-const ACTIVITY = '__Host-session-activity'
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n))
 
 afterEach(() => {
@@ -48,7 +48,7 @@ function accepts(name: string): boolean {
 }
 
 /** The forged token's session when accepted, else null; asserts nothing leaked to the app. */
-async function accepted(token: string, probe = probeApp(), name = MAIN): Promise<AnySession | null> {
+async function accepted(token: string, probe = probeApp(), name = SESSION): Promise<AnySession | null> {
   const { res, session } = await probe.send(`${name}=${token}`)
   expect(res.status).toBe(200)
   expect(probe.errors).toEqual([])
@@ -58,7 +58,7 @@ async function accepted(token: string, probe = probeApp(), name = MAIN): Promise
 
 describe('attack matrix', () => {
   it('control: a forgery sealed with the real key and the legitimate header is accepted', async () => {
-    const key = await deriveKeyBits(SECRET, MAIN, 'session')
+    const key = await deriveKeyBits(SECRET, SESSION, 'session')
     const token = await sealWith(sessionPayload(Date.now()), { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }, key)
     expect((await accepted(token))?.user.sub).toBe('forged-admin')
   })
@@ -69,13 +69,13 @@ describe('attack matrix', () => {
     const rsa = await generateKeyPair('RSA-OAEP-256')
     const ec = await generateKeyPair('ECDH-ES')
     const variants: Array<[string, Promise<string>]> = [
-      ['dir + A128GCM', sealWith(payload, { alg: 'dir', enc: 'A128GCM', kid }, await deriveKeyBits(SECRET, MAIN, 'session', 128))],
-      ['dir + A192GCM', sealWith(payload, { alg: 'dir', enc: 'A192GCM', kid }, await deriveKeyBits(SECRET, MAIN, 'session', 192))],
+      ['dir + A128GCM', sealWith(payload, { alg: 'dir', enc: 'A128GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 128))],
+      ['dir + A192GCM', sealWith(payload, { alg: 'dir', enc: 'A192GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 192))],
       // The very same 256 bits, used by another content algorithm (key confusion).
-      ['dir + A128CBC-HS256', sealWith(payload, { alg: 'dir', enc: 'A128CBC-HS256', kid }, await deriveKeyBits(SECRET, MAIN, 'session', 256))],
-      ['dir + A256CBC-HS512', sealWith(payload, { alg: 'dir', enc: 'A256CBC-HS512', kid }, await deriveKeyBits(SECRET, MAIN, 'session', 512))],
-      ['A256KW + A256GCM', sealWith(payload, { alg: 'A256KW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, MAIN, 'session'))],
-      ['A256GCMKW + A256GCM', sealWith(payload, { alg: 'A256GCMKW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, MAIN, 'session'))],
+      ['dir + A128CBC-HS256', sealWith(payload, { alg: 'dir', enc: 'A128CBC-HS256', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 256))],
+      ['dir + A256CBC-HS512', sealWith(payload, { alg: 'dir', enc: 'A256CBC-HS512', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 512))],
+      ['A256KW + A256GCM', sealWith(payload, { alg: 'A256KW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session'))],
+      ['A256GCMKW + A256GCM', sealWith(payload, { alg: 'A256GCMKW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session'))],
       ['RSA-OAEP-256 (attacker key)', sealWith(payload, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid }, rsa.publicKey)],
       ['ECDH-ES (attacker key)', sealWith(payload, { alg: 'ECDH-ES', enc: 'A256GCM', kid }, ec.publicKey)],
     ]
@@ -93,7 +93,7 @@ describe('attack matrix', () => {
 
   it('the header allowlist itself: the real key and cipher (AES-256-GCM, header as AAD) under a header naming anything but dir + A256GCM is refused', async () => {
     // Everything else about these tokens is right, so only the check of alg and enc can refuse them.
-    const key = await crypto.subtle.importKey('raw', (await deriveKeyBits(SECRET, MAIN, 'session')) as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['encrypt'])
+    const key = await crypto.subtle.importKey('raw', (await deriveKeyBits(SECRET, SESSION, 'session')) as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['encrypt'])
     const text = new TextEncoder()
     const gcmUnder = async (header: object) => {
       const protectedHeader = base64url.encode(text.encode(JSON.stringify(header)))
@@ -121,7 +121,7 @@ describe('attack matrix', () => {
 
   it('zip: a DEF-compressed token sealed with the real key is refused', async () => {
     const kid = await deriveKid(SECRET)
-    const key = await deriveKeyBits(SECRET, MAIN, 'session')
+    const key = await deriveKeyBits(SECRET, SESSION, 'session')
     const probe = probeApp()
     const token = await sealWith(sessionPayload(Date.now()), { alg: 'dir', enc: 'A256GCM', kid, zip: 'DEF' }, key)
     expect(await accepted(token, probe)).toBeNull()
@@ -154,7 +154,7 @@ describe('attack matrix', () => {
   })
 
   it('kid: unknown, missing and retired kids are refused; the current key under another kid too', async () => {
-    const key = await deriveKeyBits(SECRET, MAIN, 'session')
+    const key = await deriveKeyBits(SECRET, SESSION, 'session')
     const payload = sessionPayload(Date.now())
     const oldKid = await deriveKid(OLD_SECRET)
     const cases: Array<[string, Promise<string>]> = [
@@ -163,7 +163,7 @@ describe('attack matrix', () => {
       ['kid of a secret no longer configured', sealWith(payload, { alg: 'dir', enc: 'A256GCM', kid: oldKid }, key)],
       ['kid "__proto__"', sealWith(payload, { alg: 'dir', enc: 'A256GCM', kid: '__proto__' }, key)],
       // Key substitution: the current kid, the retired secret's key.
-      ['current kid, old key', sealWith(payload, { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }, await deriveKeyBits(OLD_SECRET, MAIN, 'session'))],
+      ['current kid, old key', sealWith(payload, { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }, await deriveKeyBits(OLD_SECRET, SESSION, 'session'))],
     ]
     for (const [label, token] of cases) expect(await accepted(await token), label).toBeNull()
 
@@ -224,7 +224,7 @@ describe('attack matrix', () => {
 
     restoreClock()
     const now = Date.now()
-    const key = await deriveKeyBits(SECRET, MAIN, 'session')
+    const key = await deriveKeyBits(SECRET, SESSION, 'session')
     const kid = await deriveKid(SECRET)
     const header = { alg: 'dir', enc: 'A256GCM', kid }
     const pastExp = sessionPayload(now, { iat: Math.floor(now / 1000) - 7200, exp: Math.floor(now / 1000) - 1 })
@@ -239,7 +239,7 @@ describe('attack matrix', () => {
 
   it('not yet valid: a token whose iat is far in the future is refused (small clock skew is tolerated)', async () => {
     const now = Date.now()
-    const key = await deriveKeyBits(SECRET, MAIN, 'session')
+    const key = await deriveKeyBits(SECRET, SESSION, 'session')
     const header = { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }
     const seconds = Math.floor(now / 1000)
     const probe = probeApp()
@@ -325,8 +325,8 @@ describe('attack matrix', () => {
     const { token } = await issue({ user: { sub: 'u1' } })
     const probe = probeApp()
     const junk = 'j'.repeat(64 * 1024)
-    const chunks = Array.from({ length: 200 }, (_, i) => `${MAIN}.${i}=${'A'.repeat(330)}`).join('; ')
-    for (const header of [`${MAIN}=${junk}`, `${MAIN}=${'A'.repeat(64 * 1024)}`, chunks, `${MAIN}=${token}; ${chunks}`]) {
+    const chunks = Array.from({ length: 200 }, (_, i) => `${SESSION}.${i}=${'A'.repeat(330)}`).join('; ')
+    for (const header of [`${SESSION}=${junk}`, `${SESSION}=${'A'.repeat(64 * 1024)}`, chunks, `${SESSION}=${token}; ${chunks}`]) {
       expect(header.length).toBeGreaterThanOrEqual(64 * 1024)
       const { res, session } = await probe.send(header)
       expect(res.status).toBe(200)
@@ -335,7 +335,7 @@ describe('attack matrix', () => {
     }
     expect(probe.invalid).toEqual(['oversized', 'oversized', 'oversized', 'incomplete'])
     // The site's other cookies (a cookie bomb from a sibling subdomain, say) do not log the user out.
-    const { res, session } = await probe.send(`junk=${junk}; ${MAIN}=${token}`)
+    const { res, session } = await probe.send(`junk=${junk}; ${SESSION}=${token}`)
     expect(res.status).toBe(200)
     expect(session?.user.sub).toBe('u1')
     expect(probe.errors).toEqual([])
@@ -349,8 +349,8 @@ describe('attack matrix', () => {
     for (const name of ['session', '__host-session', '__HOST-session', '__Host-Session', '__Secure-session', 'Host-session']) {
       expect((await probe.send(`${name}=${attacker.token}`)).session, name).toBeNull()
       // Beside the victim's own cookie, in either order: the victim stays the victim.
-      expect((await probe.send(`${name}=${attacker.token}; ${MAIN}=${victim.token}`)).session?.user.sub, name).toBe('victim')
-      expect((await probe.send(`${MAIN}=${victim.token}; ${name}=${attacker.token}`)).session?.user.sub, name).toBe('victim')
+      expect((await probe.send(`${name}=${attacker.token}; ${SESSION}=${victim.token}`)).session?.user.sub, name).toBe('victim')
+      expect((await probe.send(`${SESSION}=${victim.token}; ${name}=${attacker.token}`)).session?.user.sub, name).toBe('victim')
     }
     // Browsers apply the prefix rules only to names that start with `__Host-`; a server that strips
     // Unicode whitespace would read these as `__Host-session` (the "cookie prefix bypass").
@@ -370,17 +370,17 @@ describe('attack matrix', () => {
     const victim = await issue({ user: { sub: 'victim' } })
     const probe = probeApp()
     for (const header of [
-      `${MAIN}= ${victim.token}\t`,
-      `${MAIN}=\t ${victim.token}  `,
-      `x; y; ${MAIN} = ${victim.token} ; z`,
-      `${'a;'.repeat(5000)}${MAIN}=${victim.token}`,
-      `${'a=b'.repeat(50)}; ${MAIN}=${victim.token}; c=${'d'.repeat(100)}`,
+      `${SESSION}= ${victim.token}\t`,
+      `${SESSION}=\t ${victim.token}  `,
+      `x; y; ${SESSION} = ${victim.token} ; z`,
+      `${'a;'.repeat(5000)}${SESSION}=${victim.token}`,
+      `${'a=b'.repeat(50)}; ${SESSION}=${victim.token}; c=${'d'.repeat(100)}`,
     ])
       expect((await probe.send(header)).session?.user.sub, header.slice(0, 40)).toBe('victim')
-    for (const header of [`${MAIN}=\u00a0${victim.token}`, `${MAIN}=${victim.token}\u00a0`]) expect((await probe.send(header)).session).toBeNull()
+    for (const header of [`${SESSION}=\u00a0${victim.token}`, `${SESSION}=${victim.token}\u00a0`]) expect((await probe.send(header)).session).toBeNull()
     // Thousands of spaces inside a value: just a bad value (trimmed by index, so read in linear time).
-    expect((await probe.send(`${MAIN}= a${' '.repeat(20000)}b`)).session).toBeNull()
-    expect((await probe.send(`${ACTIVITY}= a${' '.repeat(20000)}b; ${MAIN}=${victim.token}`)).session?.user.sub).toBe('victim')
+    expect((await probe.send(`${SESSION}= a${' '.repeat(20000)}b`)).session).toBeNull()
+    expect((await probe.send(`${ACTIVITY}= a${' '.repeat(20000)}b; ${SESSION}=${victim.token}`)).session?.user.sub).toBe('victim')
   })
 
   it('duplicate __Host-session names are ambiguous: no session, whichever comes first', async () => {
@@ -388,15 +388,15 @@ describe('attack matrix', () => {
     const attacker = await issue({ user: { sub: 'attacker' } })
     const probe = probeApp()
     for (const header of [
-      `${MAIN}=${attacker.token}; ${MAIN}=${victim.token}`,
-      `${MAIN}=${victim.token}; ${MAIN}=${attacker.token}`,
-      `${MAIN}=${victim.token}; ${MAIN}=${victim.token}`,
-      `${MAIN}=${victim.token}; ${MAIN}.0=${attacker.token}`,
+      `${SESSION}=${attacker.token}; ${SESSION}=${victim.token}`,
+      `${SESSION}=${victim.token}; ${SESSION}=${attacker.token}`,
+      `${SESSION}=${victim.token}; ${SESSION}=${victim.token}`,
+      `${SESSION}=${victim.token}; ${SESSION}.0=${attacker.token}`,
     ]) {
       const { res, session } = await probe.send(header)
       expect(session).toBeNull()
       // The ambiguous cookies are cleared, with the attributes the browser needs to drop them.
-      expect(res.headers.getSetCookie().some((l) => l.startsWith(`${MAIN}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`))).toBe(true)
+      expect(res.headers.getSetCookie().some((l) => l.startsWith(`${SESSION}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`))).toBe(true)
     }
     expect(probe.invalid).toEqual(['duplicate', 'duplicate', 'duplicate', 'incomplete'])
   })
@@ -457,7 +457,7 @@ describe('attack matrix', () => {
       return c.body(null, 204)
     })
     const res = await app.request('/logout', { method: 'POST', headers: { cookie } })
-    expect(res.headers.getSetCookie()).toEqual([MAIN, `${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`].map((name) => `${name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`))
+    expect(res.headers.getSetCookie()).toEqual([SESSION, `${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`].map((name) => `${name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`))
     // The browser drops it; a stolen copy does not: documented limitation (see docs/security.md).
     expect((await probeApp().send(cookie)).session?.user.sub).toBe('u1')
   })
@@ -641,7 +641,7 @@ describe('attack matrix', () => {
     expect(gated.status).toBe(403)
     // A cookie the client wrote itself (claims as JSON, or a JWE-looking string) is no session at all.
     const b64 = btoa(JSON.stringify({ user: { sub: 'bob' }, onboardingStep: 'COMPLETED', role: 'admin' }))
-    for (const cookie of [`${MAIN}=${b64}`, `${MAIN}=${encodeURIComponent(b64)}`, `${MAIN}=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA`]) {
+    for (const cookie of [`${SESSION}=${b64}`, `${SESSION}=${encodeURIComponent(b64)}`, `${SESSION}=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA`]) {
       seen = null
       await app.request('/login-free', { headers: { cookie } })
       expect(seen).toBeNull()

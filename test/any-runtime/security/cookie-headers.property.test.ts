@@ -11,10 +11,7 @@ import fc from 'fast-check'
 import { base64url } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { splitIntoCookies } from '../../../src/codec/cookie-jar'
-import { type AnySession, PROPERTY_TIMEOUT_MS, badSetCookieLines, core, flipSegmentBit, issue, params, probeApp } from '../../helpers'
-
-const MAIN = '__Host-session'
-const ACTIVITY = '__Host-session-activity'
+import { ACTIVITY, type AnySession, PROPERTY_TIMEOUT_MS, SESSION, badSetCookieLines, core, flipSegmentBit, issue, params, probeApp } from '../../helpers'
 
 // Big enough for three chunks (maxBytes raised so it fits).
 const CHUNKED_OPTIONS = { maxBytes: 16 * 1024 }
@@ -57,7 +54,7 @@ const headerString = (maxLength: number) => fc.string({ unit: headerChar, maxLen
 const b64urlChar = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'.split(''))
 
 const NAME_VARIANTS = [
-  MAIN,
+  SESSION,
   '__host-session',
   '__HOST-SESSION',
   '__Host-Session',
@@ -84,7 +81,7 @@ beforeAll(async () => {
   attacker = await issue({ user: { sub: 'attacker' }, role: 'member' }, CHUNKED_OPTIONS)
   big = await issue({ user: { sub: 'big' }, blob: 'x'.repeat(7000).replace(/x/g, (_, i: number) => String.fromCharCode(97 + (i % 26))) }, CHUNKED_OPTIONS)
   for (const s of [small, unicode, attacker, big]) issued.add(core(s.session))
-  expect(big.cookie.split('; ').map((p) => p.slice(0, p.indexOf('=')))).toEqual([`${MAIN}.0`, `${MAIN}.1`, `${MAIN}.2`])
+  expect(big.cookie.split('; ').map((p) => p.slice(0, p.indexOf('=')))).toEqual([`${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`])
   activityToken = await activityFor(small.cookie)
 })
 
@@ -101,10 +98,10 @@ describe('generated Cookie headers', () => {
   it('random bytes and strings: never a 5xx, never an exception, never a session', async () => {
     const header = fc.oneof(
       headerString(300),
-      headerString(300).map((v) => `${MAIN}=${v}`),
+      headerString(300).map((v) => `${SESSION}=${v}`),
       fc.array(fc.tuple(fc.oneof(fc.constantFrom(...NAME_VARIANTS), headerString(20)), headerString(120)), { maxLength: 8 }).map((p) => pairsToHeader(p, '; ')),
-      fc.uint8Array({ maxLength: 200 }).map((bytes) => `${MAIN}=${base64url.encode(bytes)}.${base64url.encode(bytes)}`),
-      fc.array(fc.uint8Array({ maxLength: 60 }), { minLength: 5, maxLength: 5 }).map((parts) => `${MAIN}=${parts.map((p) => base64url.encode(p)).join('.')}`),
+      fc.uint8Array({ maxLength: 200 }).map((bytes) => `${SESSION}=${base64url.encode(bytes)}.${base64url.encode(bytes)}`),
+      fc.array(fc.uint8Array({ maxLength: 60 }), { minLength: 5, maxLength: 5 }).map((parts) => `${SESSION}=${parts.map((p) => base64url.encode(p)).join('.')}`),
     )
     await fc.assert(
       fc.asyncProperty(header, async (h) => {
@@ -116,7 +113,7 @@ describe('generated Cookie headers', () => {
   }, PROPERTY_TIMEOUT_MS)
 
   it('non-ASCII bytes in names and values: no session, no 5xx', async () => {
-    for (const header of [`${MAIN}=\u00e9\u00ff${small.token}`, `${MAIN}\u00a0=${small.token}`, `caf\u00e9=1; ${MAIN}=${small.token}\u0085`]) {
+    for (const header of [`${SESSION}=\u00e9\u00ff${small.token}`, `${SESSION}\u00a0=${small.token}`, `caf\u00e9=1; ${SESSION}=${small.token}\u0085`]) {
       expect((await check(header)).session).toBeNull()
     }
   })
@@ -133,7 +130,7 @@ describe('generated Cookie headers', () => {
           let mutated = token
           for (const bit of bits) mutated = flipSegmentBit(mutated, segment, bit, extra)
           if (mutated === token) return // an even number of flips of the same bit
-          const header = pairsToHeader(splitIntoCookies(MAIN, mutated), '; ')
+          const header = pairsToHeader(splitIntoCookies(SESSION, mutated), '; ')
           expect((await check(header)).session).toBeNull()
         },
       ),
@@ -176,7 +173,7 @@ describe('generated Cookie headers', () => {
       fc.asyncProperty(fc.constantFrom('small', 'unicode', 'big'), fc.array(edit, { minLength: 1, maxLength: 3 }), async (which, edits) => {
         const original = { small, unicode, big }[which]
         const mutated = edits.reduce((t, e) => (t.length > 1 ? e(t) : t), original.token)
-        const { session } = await check(pairsToHeader(splitIntoCookies(MAIN, mutated), '; '))
+        const { session } = await check(pairsToHeader(splitIntoCookies(SESSION, mutated), '; '))
         // Only base64url padding bits can change without changing bytes; then it is the same session.
         if (session) expect(core(session)).toBe(core(original.session))
       }),
@@ -197,12 +194,12 @@ describe('generated Cookie headers', () => {
         ;[values[a], values[b]] = [values[b] as string, values[a] as string]
         return { pairs: pairs.map(([n]) => [n, values[names.indexOf(n)] as string] as const), expect: a === b ? 'same' : 'none' }
       }),
-      fc.tuple(fc.shuffledSubarray(chunks, { minLength: 3, maxLength: 3 }), fc.constantFrom(small.token, attacker.token, 'x')).map(([pairs, v]): Case => ({ pairs: [...pairs, [MAIN, v]], expect: 'none' })),
-      fc.tuple(fc.shuffledSubarray(chunks, { minLength: 3, maxLength: 3 }), fc.string({ unit: b64urlChar, maxLength: 40 })).map(([pairs, v]): Case => ({ pairs: [...pairs, [`${MAIN}.3`, v]], expect: v === '' ? 'same-or-none' : 'none' })),
+      fc.tuple(fc.shuffledSubarray(chunks, { minLength: 3, maxLength: 3 }), fc.constantFrom(small.token, attacker.token, 'x')).map(([pairs, v]): Case => ({ pairs: [...pairs, [SESSION, v]], expect: 'none' })),
+      fc.tuple(fc.shuffledSubarray(chunks, { minLength: 3, maxLength: 3 }), fc.string({ unit: b64urlChar, maxLength: 40 })).map(([pairs, v]): Case => ({ pairs: [...pairs, [`${SESSION}.3`, v]], expect: v === '' ? 'same-or-none' : 'none' })),
       fc.tuple(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 200, max: 4000 })).map(([n, size]): Case => {
         // The same bytes, cut at other boundaries: still exactly the token the server issued.
         const pairs: Array<readonly [string, string]> = []
-        for (let i = 0, offset = 0; offset < big.token.length; i++, offset += size) pairs.push([`${MAIN}.${i}`, big.token.slice(offset, offset + size)])
+        for (let i = 0, offset = 0; offset < big.token.length; i++, offset += size) pairs.push([`${SESSION}.${i}`, big.token.slice(offset, offset + size)])
         return { pairs: n % 2 ? pairs.reverse() : pairs, expect: 'same' }
       }),
       fc.shuffledSubarray(chunks, { minLength: 3, maxLength: 3 }).map((pairs): Case => ({ pairs: pairs.map(([n, v]) => [n.replace('.', '.0'), v] as const), expect: 'none' })),
@@ -234,8 +231,8 @@ describe('generated Cookie headers', () => {
         const { session } = await check(pairsToHeader(entries.map(([n, k]) => [n, values[k] as string] as const), sep))
         // An empty value is what a deletion leaves: read as absent, so it is left out here too.
         const kept = entries.filter(([, k]) => k !== 'empty')
-        const ours = kept.filter(([n]) => n.trim().startsWith(MAIN) && n.trim() !== ACTIVITY)
-        const exact = ours.filter(([n]) => n.trim() === MAIN)
+        const ours = kept.filter(([n]) => n.trim().startsWith(SESSION) && n.trim() !== ACTIVITY)
+        const exact = ours.filter(([n]) => n.trim() === SESSION)
         const activities = kept.filter(([n]) => n.trim() === ACTIVITY)
         const chunkNames = ours.filter(([n]) => /^__Host-session\.(0|[1-9][0-9]{0,2})$/.test(n.trim()))
         // Ambiguous: no session, whichever comes first.
@@ -260,11 +257,11 @@ describe('generated Cookie headers', () => {
   it('oversized values and headers: our cookies past maxBytes are no session, other big cookies cost nothing, never a 5xx', async () => {
     type Case = { header: string; expect: 'none' | 'small' }
     const caseArb: fc.Arbitrary<Case> = fc.oneof(
-      fc.tuple(fc.integer({ min: 4096, max: 70_000 }), headerString(8)).map(([n, s]): Case => ({ header: `${MAIN}=${(s || 'A').repeat(Math.ceil(n / Math.max(1, s.length)))}`, expect: 'none' })),
-      fc.integer({ min: 4, max: 1000 }).map((n): Case => ({ header: Array.from({ length: n }, (_, i) => `${MAIN}.${i}=${'A'.repeat(64)}`).join('; '), expect: 'none' })),
-      fc.integer({ min: 2, max: 60 }).map((n): Case => ({ header: Array.from({ length: n }, () => `${MAIN}=${small.token}`).join('; '), expect: 'none' })),
+      fc.tuple(fc.integer({ min: 4096, max: 70_000 }), headerString(8)).map(([n, s]): Case => ({ header: `${SESSION}=${(s || 'A').repeat(Math.ceil(n / Math.max(1, s.length)))}`, expect: 'none' })),
+      fc.integer({ min: 4, max: 1000 }).map((n): Case => ({ header: Array.from({ length: n }, (_, i) => `${SESSION}.${i}=${'A'.repeat(64)}`).join('; '), expect: 'none' })),
+      fc.integer({ min: 2, max: 60 }).map((n): Case => ({ header: Array.from({ length: n }, () => `${SESSION}=${small.token}`).join('; '), expect: 'none' })),
       // A big Cookie header made of the site's other cookies: the session is still read.
-      fc.integer({ min: 8_000, max: 100_000 }).map((n): Case => ({ header: `pad=${'p'.repeat(n)}; ${MAIN}=${small.token}`, expect: 'small' })),
+      fc.integer({ min: 8_000, max: 100_000 }).map((n): Case => ({ header: `pad=${'p'.repeat(n)}; ${SESSION}=${small.token}`, expect: 'small' })),
     )
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {

@@ -6,9 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
 import { SessionStoreError, type SessionStore, type StandardSchemaV1, createSession, destroySession, edgeSession, getSession, memoryStore } from '../../../src'
-import { type AnySession, CookieJar, MINUTE, SECRET, countingStore, deferred, restoreClock, storeApp, uniqueSub, useClock } from '../../helpers'
-
-const MAIN = '__Host-session'
+import { type AnySession, CookieJar, MINUTE, SECRET, SESSION, countingStore, deferred, restoreClock, storeApp, uniqueSub, useClock } from '../../helpers'
 
 function post(cookie: string, body: unknown = {}): RequestInit {
   return { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }
@@ -61,7 +59,7 @@ describe('a genuine session cookie refused after it opened', () => {
     const { store, calls } = countingStore(memoryStore())
     const { app, invalid } = storeApp(store)
     const foreign = await signIn(storeApp(memoryStore(), { secret: 'another-secret-of-32-bytes-or-more!!' }).app)
-    const cookie = `${MAIN}=forged; ${MAIN}=${foreign.jar.cookies.get(MAIN)}`
+    const cookie = `${SESSION}=forged; ${SESSION}=${foreign.jar.cookies.get(SESSION)}`
     const res = await app.request('/logout', post(cookie))
     expect(res.status).toBe(200)
     expect(invalid).toEqual(['duplicate'])
@@ -165,7 +163,7 @@ describe('ending the records of duplicate session cookies when the store fails',
       })
       const first = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
       const second = new CookieJar().apply(await app.request('/login', { method: 'POST' }))
-      const cookie = `${MAIN}=${first.cookies.get(MAIN)}; ${MAIN}=${second.cookies.get(MAIN)}`
+      const cookie = `${SESSION}=${first.cookies.get(SESSION)}; ${SESSION}=${second.cookies.get(SESSION)}`
       const res = await app.request(route, { method: 'POST', headers: { cookie } })
       expect(res.status).toBe(503)
       // One record was ended before the failure: the store was changed.
