@@ -1,10 +1,14 @@
 /**
- * The example's OpenID Connect routes where no provider needs to answer: which sign-in is on,
- * a half-done configuration, and callbacks refused before any call to the provider. The flows
- * with a provider run in the browser against a local one (test/e2e/oidc.test.ts).
+ * The example's OpenID Connect routes where no real provider needs to answer: which sign-in is
+ * on, a half-done configuration, callbacks refused before any call to the provider, and where a
+ * sign-in may send the browser back to (against a stub provider on `fetch`). The flows with a
+ * provider run in the browser against a local one (test/e2e/oidc.test.ts).
  */
+import { Hono } from 'hono'
+import { SignJWT, generateKeyPair } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import app, { type Env } from '../../../example-worker/src/app'
+import { finishSignIn, startSignIn } from '../../../example-worker/src/oidc'
 import { CookieJar, SECRET } from '../../helpers'
 
 const ORIGIN = 'http://localhost'
@@ -66,5 +70,77 @@ describe('example: the OIDC callback', () => {
       expect(res.headers.get('cache-control')).toBe('private, no-store')
     }
     expect(fetchSpy).not.toHaveBeenCalled()
+  })
+})
+
+const ISSUER = 'https://id.example.com'
+const HOSTILE = ['//evil.example', 'https://evil.example', '/\\evil.example', 'https://evil.example/explore']
+
+/**
+ * A provider on `fetch`: discovery, and a token endpoint that answers any code with tokens whose
+ * ID token carries the nonce of the last authorization request (`nonce`). Returns a fresh env
+ * (discovery is cached per env object).
+ */
+async function stubProvider(): Promise<{ env: Env; nonce: { value: string } }> {
+  const { privateKey } = await generateKeyPair('RS256')
+  const nonce = { value: '' }
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+    const url = new URL(input instanceof Request ? input.url : String(input))
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return Response.json({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token` })
+    }
+    if (url.pathname === '/token') {
+      const idToken = await new SignJWT({ nonce: nonce.value, email: 'ada@example.com' })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setIssuer(ISSUER)
+        .setAudience('app')
+        .setSubject('ada')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey)
+      return Response.json({ access_token: 'access', token_type: 'Bearer', expires_in: 3600, id_token: idToken })
+    }
+    return new Response('not found', { status: 404 })
+  })
+  return { env: { ...oidcEnv, OIDC_ISSUER: ISSUER }, nonce }
+}
+
+/** The provider's side of a redirect to it: the browser comes back to the callback with a code and the state. */
+function providerAnswers(res: Response, nonce: { value: string }): string {
+  const authorize = new URL(res.headers.get('location') ?? '')
+  expect(authorize.origin + authorize.pathname).toBe(`${ISSUER}/authorize`)
+  nonce.value = authorize.searchParams.get('nonce') ?? ''
+  return `/auth/callback?code=the-code&state=${authorize.searchParams.get('state')}`
+}
+
+describe('example: where a sign-in goes back to', () => {
+  // The transaction as finishSignIn reads it, returnTo unchecked: what POST /auth/login stored.
+  const reader = new Hono<{ Bindings: Env }>().get('/auth/callback', async (c) => c.json(await finishSignIn(c)))
+  // A sign-in started with any returnTo, as if /auth/login had not checked it.
+  const unchecked = new Hono<{ Bindings: Env }>().get('/start', (c) => startSignIn(c, c.req.query('returnTo')))
+
+  it('POST /auth/login keeps only a same-origin returnTo in the transaction', async () => {
+    const { env, nonce } = await stubProvider()
+    for (const [returnTo, kept] of [...HOSTILE.map((h) => [h, undefined] as const), ['/settings', '/settings'] as const]) {
+      const res = await post('/auth/login', { returnTo }, env)
+      expect(res.status).toBe(303)
+      const callback = providerAnswers(res, nonce)
+      const signedIn = (await (await reader.request(callback, { headers: { cookie: new CookieJar().apply(res).header } }, env)).json()) as Record<string, unknown>
+      expect(signedIn.user, returnTo).toEqual({ sub: 'ada', email: 'ada@example.com' })
+      expect(signedIn.returnTo, returnTo).toBe(kept)
+    }
+  })
+
+  it('the callback sends the browser only to a same-origin path, whatever the transaction says', async () => {
+    const { env, nonce } = await stubProvider()
+    for (const [returnTo, next] of [...HOSTILE.map((h) => [h, '/explore'] as const), ['/settings', '/settings'] as const]) {
+      const started = await unchecked.request(`/start?returnTo=${encodeURIComponent(returnTo)}`, {}, env)
+      const callback = providerAnswers(started, nonce)
+      const res = await get(callback, env, new CookieJar().apply(started).header)
+      expect(res.status, returnTo).toBe(303)
+      expect(res.headers.get('location'), returnTo).toBe(next)
+      // Signed in all the same: the session cookie is set.
+      expect([...new CookieJar().apply(res).cookies.keys()]).toContain('__Host-session')
+    }
   })
 })
