@@ -205,9 +205,11 @@ describe('gate: anonymous requests', () => {
     const nav = await app.request('/admin/users?page=2', { headers: navigation() })
     expect(nav.status).toBe(303)
     expect(nav.headers.get('location')).toBe(`/signin?returnTo=${encodeURIComponent('/admin/users?page=2')}`)
+    expect(nav.headers.get('cache-control')).toBe('private, no-store')
     for (const method of METHODS) {
       const res = await app.request('/explore', { method, headers: apiCall() })
       expect(res.status, method).toBe(401)
+      expect(res.headers.get('cache-control'), method).toBe('private, no-store')
       if (method !== 'HEAD') expect(await res.text()).toBe('{"error":"login_required","login":"/signin"}')
     }
     expect(hits.protected).toBe(0)

@@ -187,7 +187,9 @@ describe('merged headers: the body goes downstream byte for byte', () => {
         const downstream = await c.req.raw.arrayBuffer().then(hex, (error: unknown) => `refused: ${(error as Error).name}`)
         return c.json({ downstream })
       })
-      const res = await app.request('/early', { method: 'POST', headers: { cookie: jar.header, 'content-type': type }, body })
+      // Read as text, the same bytes are sent as text: workerd warns when a form body is read as text.
+      const contentType = early === 'text' ? 'text/plain; charset=utf-8' : type
+      const res = await app.request('/early', { method: 'POST', headers: { cookie: jar.header, 'content-type': contentType }, body })
       expect(await res.json(), early).toEqual({ downstream: expected })
     }
   })

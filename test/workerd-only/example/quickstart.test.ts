@@ -40,6 +40,14 @@ async function html(res: Response): Promise<string> {
   return res.text()
 }
 
+/** The hidden `returnTo` field of a page's form, as a browser would submit it. */
+function returnToField(page: string): string {
+  const value = /<input type="hidden" name="returnTo" value="([^"]*)">/.exec(page)?.[1]
+  expect(value).toBeDefined()
+  const entities: Record<string, string> = { '&amp;': '&', '&quot;': '"', '&#39;': "'", '&lt;': '<', '&gt;': '>' }
+  return value!.replace(/&(amp|quot|#39|lt|gt);/g, (entity) => entities[entity]!)
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] })
   vi.setSystemTime(START)
@@ -123,6 +131,33 @@ describe('quickstart app', () => {
     )
     expect(noOrigin.status).toBe(403)
     expect(noOrigin.headers.getSetCookie()).toEqual([])
+  })
+
+  it('brings a signed-out visitor back to the page asked for, after sign-in and onboarding', async () => {
+    const jar = new CookieJar()
+    const gate = await visit(jar, '/explore/cats')
+    expectRedirect(gate, '/login?returnTo=%2Fexplore%2Fcats')
+
+    const login = await html(await visit(jar, gate.headers.get('location')!))
+    const toOnboarding = await post(jar, '/login', { name: 'Ada', returnTo: returnToField(login) })
+    expectRedirect(toOnboarding, '/onboarding?returnTo=%2Fexplore%2Fcats')
+
+    const onboarding = await html(await visit(jar, toOnboarding.headers.get('location')!))
+    expectRedirect(await post(jar, '/onboarding/finish', { returnTo: returnToField(onboarding) }), '/explore/cats')
+    expect(await html(await visit(jar, '/explore/cats'))).toContain('Exploring cats')
+  })
+
+  it('ends on /explore, not on another site, when returnTo names one', async () => {
+    for (const hostile of ['//evil.example', 'https://evil.example', '/\\evil.example', '/%2F%2Fevil.example']) {
+      const jar = new CookieJar()
+      const login = await html(await visit(jar, `/login?returnTo=${encodeURIComponent(hostile)}`))
+      expect(returnToField(login)).toBe(hostile)
+      expectRedirect(await post(jar, '/login', { name: 'Ada', returnTo: hostile }), '/onboarding')
+
+      const onboarding = await html(await visit(jar, `/onboarding?returnTo=${encodeURIComponent(hostile)}`))
+      expect(returnToField(onboarding)).toBe(hostile)
+      expectRedirect(await post(jar, '/onboarding/finish', { returnTo: hostile }), '/explore')
+    }
   })
 
   it('sends anonymous visitors of the onboarding routes to sign in', async () => {
