@@ -9,7 +9,8 @@ export const packageAliases = {
   'hono-edge-session': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 }
 
-// Tests that touch the runtime run inside workerd.
+// Every suite runs inside workerd: the runtime-neutral ones (test/any-runtime, also run on Node,
+// Bun and Deno) and those that need Cloudflare bindings or `cloudflare:*` modules (test/workerd-only).
 export default defineConfig({
   plugins: [
     cloudflareTest({
@@ -17,7 +18,7 @@ export default defineConfig({
       miniflare: {
         compatibilityDate: '2026-04-20',
         compatibilityFlags: ['nodejs_compat'],
-        // Real bindings for the store tests (test/workerd/stores); storage is fresh per test file.
+        // Real bindings for the store tests (test/workerd-only/stores); storage is fresh per test file.
         kvNamespaces: ['SESSION_KV'],
         d1Databases: ['SESSION_DB'],
         durableObjects: { SESSION_DO: { className: 'SessionDurableObject', useSQLite: true } },
@@ -27,7 +28,7 @@ export default defineConfig({
   ],
   resolve: { alias: packageAliases },
   test: {
-    include: ['test/workerd/**/*.test.ts'],
+    include: ['test/any-runtime/**/*.test.ts', 'test/workerd-only/**/*.test.ts'],
     // Leaves out two lines workerd prints on every run and counts them instead (see the file).
     globalSetup: ['./test/setup/workerd-output.ts'],
     reporters: ['default', ['json', { outputFile: '.tmp/test-results/workerd.json' }]],

@@ -12,34 +12,22 @@ export const packageAliases = {
 }
 
 // The runtime-neutral suites: the same files that run in workerd, run again through app.request
-// on another runtime, to prove the package needs nothing but Web standards.
-const SHARED_SUITES = ['test/workerd/core', 'test/workerd/middleware', 'test/workerd/security', 'test/workerd/codec']
-/** Store tests that need no Cloudflare binding: the memory store, the cookie-only baseline, failing stores. */
-const SHARED_STORE_FILES = [
-  'test/workerd/stores/memory.test.ts',
-  'test/workerd/stores/memory.mutants.test.ts',
-  'test/workerd/stores/cookie.test.ts',
-  'test/workerd/stores/failures.test.ts',
-]
+// on another runtime, to prove the package needs nothing but Web standards. Suites that need
+// Cloudflare bindings live in test/workerd-only and run in workerd alone.
+const ANY_RUNTIME = 'test/any-runtime'
 
 /** Glob patterns of the runtime-neutral test files. */
-export const neutralInclude: string[] = [...SHARED_SUITES.map((dir) => `${dir}/**/*.test.ts`), ...SHARED_STORE_FILES]
+export const neutralInclude: string[] = [`${ANY_RUNTIME}/**/*.test.ts`]
 
-/** Shared test files that need workerd itself (they import a `cloudflare:*` module): left out. */
-export function workerdOnly(): string[] {
-  const out: string[] = []
-  for (const dir of SHARED_SUITES) {
-    let files: string[]
-    try {
-      files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    } catch {
-      continue
-    }
-    for (const file of files) {
-      if (!file.endsWith('.test.ts')) continue
-      const path = `${dir}/${file}`
-      if (/from\s+['"]cloudflare:|import\(\s*['"]cloudflare:/.test(readFileSync(path, 'utf8'))) out.push(path)
-    }
-  }
-  return out
+/**
+ * Fails the run when a runtime-neutral file imports a `cloudflare:*` module: it belongs in
+ * test/workerd-only, and leaving it out of the other runtimes silently would hide the mistake.
+ */
+export function assertNeutral(): void {
+  const files = readdirSync(ANY_RUNTIME, { recursive: true, encoding: 'utf8' })
+  const bound = files
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => `${ANY_RUNTIME}/${file}`)
+    .filter((path) => /from\s+['"]cloudflare:|import\(\s*['"]cloudflare:/.test(readFileSync(path, 'utf8')))
+  if (bound.length > 0) throw new Error(`${bound.join(', ')} import cloudflare:*: move them to test/workerd-only`)
 }

@@ -13,7 +13,7 @@
  * so the Quickstart users paste is the very file CI type-checks and drives in workerd.
  * Usage: node scripts/check-docs.mjs
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs'
 import { dirname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -57,47 +57,52 @@ export function relativeLinks(markdown) {
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target]) => target).filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t))
 }
 
-const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
-const problems = []
-let checked = 0
-let links = 0
-for (const doc of docs) {
-  const markdown = readFileSync(join(root, doc), 'utf8')
-  for (const target of relativeLinks(markdown)) {
-    links++
-    const [path = '', fragment] = target.split('#')
-    const file = path ? normalize(join(dirname(doc), decodeURIComponent(path))) : doc
-    if (!existsSync(join(root, file))) {
-      problems.push(`${doc}: link to ${target}: ${file} does not exist`)
-      continue
+// Run as a script (imported, it only lends its helpers: scripts/check-pack.mjs uses relativeLinks).
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) checkDocs()
+
+function checkDocs() {
+  const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+  const problems = []
+  let checked = 0
+  let links = 0
+  for (const doc of docs) {
+    const markdown = readFileSync(join(root, doc), 'utf8')
+    for (const target of relativeLinks(markdown)) {
+      links++
+      const [path = '', fragment] = target.split('#')
+      const file = path ? normalize(join(dirname(doc), decodeURIComponent(path))) : doc
+      if (!existsSync(join(root, file))) {
+        problems.push(`${doc}: link to ${target}: ${file} does not exist`)
+        continue
+      }
+      if (fragment !== undefined && file.endsWith('.md') && !anchors(readFileSync(join(root, file), 'utf8')).has(fragment)) {
+        problems.push(`${doc}: link to ${target}: ${file} has no heading with that anchor`)
+      }
     }
-    if (fragment !== undefined && file.endsWith('.md') && !anchors(readFileSync(join(root, file), 'utf8')).has(fragment)) {
-      problems.push(`${doc}: link to ${target}: ${file} has no heading with that anchor`)
+    for (const { file, body } of markedBlocks(markdown)) {
+      let actual
+      try {
+        actual = readFileSync(join(root, file), 'utf8')
+      } catch {
+        problems.push(`${doc}: names ${file}, which does not exist`)
+        continue
+      }
+      checked++
+      if (actual !== body) {
+        const a = actual.split('\n')
+        const b = body.split('\n')
+        const line = a.findIndex((text, i) => text !== b[i])
+        problems.push(`${doc}: the block for ${file} differs from the file at line ${line + 1}:\n  file: ${JSON.stringify(a[line])}\n  doc:  ${JSON.stringify(b[line])}`)
+      }
     }
   }
-  for (const { file, body } of markedBlocks(markdown)) {
-    let actual
-    try {
-      actual = readFileSync(join(root, file), 'utf8')
-    } catch {
-      problems.push(`${doc}: names ${file}, which does not exist`)
-      continue
-    }
-    checked++
-    if (actual !== body) {
-      const a = actual.split('\n')
-      const b = body.split('\n')
-      const line = a.findIndex((text, i) => text !== b[i])
-      problems.push(`${doc}: the block for ${file} differs from the file at line ${line + 1}:\n  file: ${JSON.stringify(a[line])}\n  doc:  ${JSON.stringify(b[line])}`)
-    }
+  if (!docs.some((doc) => doc === 'README.md' && markedBlocks(readFileSync(join(root, doc), 'utf8')).some((b) => b.file === 'examples/quickstart/src/index.ts'))) {
+    problems.push('README.md: no block marked <!-- file: examples/quickstart/src/index.ts -->')
   }
+  if (problems.length) {
+    console.error(`[check-docs] ${problems.length} problem(s):\n${problems.join('\n')}`)
+    console.error('Fix the link, or copy the file into the document (or the block into the file) so they agree.')
+    process.exit(1)
+  }
+  console.log(`[check-docs] ${docs.length} documents: ${links} relative links resolve, ${checked} code blocks match their files.`)
 }
-if (!docs.some((doc) => doc === 'README.md' && markedBlocks(readFileSync(join(root, doc), 'utf8')).some((b) => b.file === 'examples/quickstart/src/index.ts'))) {
-  problems.push('README.md: no block marked <!-- file: examples/quickstart/src/index.ts -->')
-}
-if (problems.length) {
-  console.error(`[check-docs] ${problems.length} problem(s):\n${problems.join('\n')}`)
-  console.error('Fix the link, or copy the file into the document (or the block into the file) so they agree.')
-  process.exit(1)
-}
-console.log(`[check-docs] ${docs.length} documents: ${links} relative links resolve, ${checked} code blocks match their files.`)

@@ -1,11 +1,13 @@
 // The package as published: packs it (which runs `prepack`, so dist/ is built fresh), then checks
-// that the tarball holds what a user needs and nothing else, and lints it with publint and
+// that the tarball holds what a user needs and nothing else, that every file the README links to
+// is in it (docs/ ships for that), and lints it with publint and
 // @arethetypeswrong/cli (ESM-only: the CommonJS `require` resolution is not a target).
 // Usage: node scripts/check-pack.mjs   (writes .tmp/pack/<name>-<version>.tgz)
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { relativeLinks } from './check-docs.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const OUT = join(ROOT, '.tmp/pack')
@@ -18,7 +20,14 @@ const tarball = join(OUT, packed.filename)
 const files = packed.files.map((file) => file.path).sort()
 
 // What a user needs: the built modules and their types, the D1 migrations, the licence and docs.
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.(js|d\.ts)$/, /^migrations\/[^/]+\.sql$/]
+const ALLOWED = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICENSE$/,
+  /^dist\/.+\.(js|d\.ts)$/,
+  /^migrations\/[^/]+\.sql$/,
+  /^docs\/[^/]+\.md$/,
+]
 const REQUIRED = [
   'LICENSE',
   'README.md',
@@ -32,8 +41,14 @@ const REQUIRED = [
 ]
 const unexpected = files.filter((path) => !ALLOWED.some((pattern) => pattern.test(path)))
 const missing = REQUIRED.filter((path) => !files.includes(path))
-if (unexpected.length > 0 || missing.length > 0) {
-  console.error('pack check failed', { unexpected, missing })
+// The README is the package's front page: each file it links to must be in the package too (a
+// link to a folder needs a file under it).
+const shipped = (path) => files.includes(path) || files.some((file) => file.startsWith(`${path.replace(/\/$/, '')}/`))
+const brokenReadmeLinks = relativeLinks(readFileSync(join(ROOT, 'README.md'), 'utf8'))
+  .map((target) => target.split('#')[0])
+  .filter((path) => path !== '' && !shipped(posix.normalize(decodeURIComponent(path))))
+if (unexpected.length > 0 || missing.length > 0 || brokenReadmeLinks.length > 0) {
+  console.error('pack check failed', { unexpected, missing, brokenReadmeLinks })
   process.exit(1)
 }
 console.log(`pack: ${files.length} files, ${packed.size} bytes packed (${packed.unpackedSize} unpacked): ${packed.filename}`)

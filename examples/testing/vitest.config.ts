@@ -19,5 +19,9 @@ export default defineConfig({
       'hono-edge-session': fileURLToPath(new URL('../../src/index.ts', import.meta.url)),
     },
   },
-  test: { include: ['test/**/*.workers.test.ts'] },
+  test: {
+    include: ['test/**/*.workers.test.ts'],
+    // In this repository only: leaves out a harmless line workerd prints ("WebSocket peer disconnected").
+    globalSetup: [fileURLToPath(new URL('../../test/setup/workerd-output.ts', import.meta.url))],
+  },
 })

@@ -3,7 +3,7 @@
  * padding, no whitespace, and canonical (the unused low bits of the last character are zero), so
  * a byte string has exactly one accepted encoding. Uses the runtime's native `Uint8Array` base64
  * (workerd, recent V8) for long input when present, a table loop otherwise; both accept exactly
- * the same inputs (test/workerd/codec/base64url.test.ts).
+ * the same inputs (test/any-runtime/codec/base64url.test.ts).
  * @module
  */
 

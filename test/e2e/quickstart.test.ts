@@ -85,14 +85,15 @@ describe('quickstart in chromium', () => {
     await page.goto(url('/explore/cats'))
     expect(where()).toBe('/onboarding?returnTo=%2Fexplore%2Fcats')
 
-    await follow('form[action="/onboarding/finish"] button', /\/explore$/)
+    // Finishing goes back to the page the gate sent the user away from.
+    await follow('form[action="/onboarding/finish"] button', /\/explore\/cats$/)
     expect(await text()).toContain('Hi Ada Lovelace')
-    expect(await text()).toMatch(/Last page: \/onboarding at \w{3}, \d\d \w{3} \d{4}/)
+    expect(await text()).toMatch(/Exploring cats\. Last page: \/onboarding at \w{3}, \d\d \w{3} \d{4}/)
 
-    await follow('a[href="/explore/cats"]', /\/explore\/cats$/)
-    expect(await text()).toContain('Exploring cats. Last page: /explore at')
+    await follow('a[href="/explore"]', /\/explore$/)
+    expect(await text()).toContain('Exploring everything. Last page: /explore/cats at')
     await follow('a[href="/explore/dogs"]', /\/explore\/dogs$/)
-    expect(await text()).toContain('Exploring dogs. Last page: /explore/cats at')
+    expect(await text()).toContain('Exploring dogs. Last page: /explore at')
     await page.screenshot({ path: join(ARTIFACTS, 'quickstart-explore.png'), fullPage: true })
 
     await follow('form[action="/logout"] button', /\/login$/)

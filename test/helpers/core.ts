@@ -1,13 +1,13 @@
 /**
- * Helpers for the core suite (test/workerd/core): an app with catch-all session routes, Set-Cookie
- * parsing, a fake clock and token-size tools. Runtime-neutral: only `app.request`, no workerd APIs.
+ * Helpers for the core suite (test/any-runtime/core): an app with catch-all session routes, Set-Cookie
+ * parsing and token-size tools. Runtime-neutral: only `app.request`, no workerd APIs.
  */
 import { type Context, Hono } from 'hono'
 import { decodeProtectedHeader } from 'jose'
 import { type MockInstance, expect, vi } from 'vitest'
 import { SessionError, SessionInvalidError, SessionTooLargeError, createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
 import type { EdgeSessionOptions, InvalidReason, SessionData, SessionInput } from '../../src'
-import { type CookieJar, SECRET } from './app'
+import { CookieJar, SECRET } from './app'
 
 export type Env = Record<string, string>
 /** Claims of any shape: independent of SessionClaims augmentations elsewhere in the program. */
@@ -96,6 +96,15 @@ export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app
   return { app, errors, invalid }
 }
 
+/** A {@link coreApp} with one user signed in through `/login`: the app, its jar and the sign-in response. */
+export async function login(options: Partial<EdgeSessionOptions> = {}, extend?: (app: Hono<{ Bindings: Env }>) => void) {
+  const ctx = coreApp(options, extend)
+  const jar = new CookieJar()
+  const res = await call(ctx.app, '/login', { body: { user: { sub: 'u1' } }, jar })
+  expect(res.status).toBe(200)
+  return { ...ctx, jar, res }
+}
+
 /** One parsed Set-Cookie line. Attribute names are lower-cased; flags map to `true`. */
 export interface SetCookie {
   name: string
@@ -142,12 +151,6 @@ export function maxAge(cookie: SetCookie | undefined): number {
 export function written(res: Response): Map<string, SetCookie> {
   return new Map([...setCookieMap(res)].filter(([, c]) => maxAge(c) > 0))
 }
-
-/**
- * The chunk names a default session cookie can take (maxBytes 10 240: three chunks). Every write
- * or clear of the session cookie clears those it does not set, seen in the request or not.
- */
-export const CHUNKS = ['__Host-session.0', '__Host-session.1', '__Host-session.2']
 
 /** Names cleared (Max-Age=0) by a response. */
 export function cleared(res: Response): string[] {
@@ -205,24 +208,6 @@ export async function readSession(app: Hono<{ Bindings: Env }>, options: CallOpt
   return { res, session: await sessionOf(res.clone()) }
 }
 
-/**
- * Fakes only `Date` (no timers: store timeouts and workerd internals keep real timers).
- * Call `restoreClock()` in afterEach.
- */
-export function useClock(start: number): { now: () => number; set: (ms: number) => void; advance: (ms: number) => void } {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(start)
-  return {
-    now: () => Date.now(),
-    set: (ms) => vi.setSystemTime(ms),
-    advance: (ms) => vi.setSystemTime(Date.now() + ms),
-  }
-}
-
-export function restoreClock(): void {
-  vi.useRealTimers()
-}
-
 export interface ConsoleSpies {
   spies: MockInstance[]
   restore(): void
@@ -242,11 +227,6 @@ export function spyConsole(): ConsoleSpies {
     },
   }
 }
-
-/** Fixed time for deterministic sizes: iat/exp are 10 digits, ms timestamps 13 digits. */
-export const T0 = Date.UTC(2030, 0, 15, 9, 0, 0)
-export const MINUTE = 60_000
-export const HOUR = 60 * MINUTE
 
 /** Session-cookie names a response wrote (not cleared), sorted. */
 export function writtenNames(res: Response, main = '__Host-session'): string[] {

@@ -6,13 +6,11 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import { afterEach, beforeEach, expect, vi } from 'vitest'
+import { expect } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
 import type { ActivityOptions, EdgeSessionOptions, OnboardingOptions } from '../../src'
 import { mintSessionCookie } from '../../src/testing'
 import { CookieJar, SECRET } from './app'
-
-export { CookieJar, OLD_SECRET, SECRET } from './app'
 
 /** The claims these tests keep in the session. */
 export interface TestClaims {
@@ -74,15 +72,6 @@ export async function jarWith(data: TestClaims & { sub?: string }, options: Part
   const headers = new Headers()
   for (const line of minted.setCookie) headers.append('set-cookie', line)
   return new CookieJar().apply(new Response(null, { headers }))
-}
-
-/** A promise and the function that resolves it, for interleaving requests. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void
-  const promise = new Promise<T>((r) => {
-    resolve = r
-  })
-  return { promise, resolve }
 }
 
 /** Server-side accounts: the only source of a user's id and role. */
@@ -180,27 +169,6 @@ export function createOnboardingApp(options: OnboardingAppOptions = {}) {
   options.routes?.(app)
   app.all('*', count)
   return { app, hits }
-}
-
-/** The fake clock of the activity tests: only Date is faked, promises and crypto run normally. */
-export const T0 = 1_700_000_000_000
-export const SECOND = 1000
-export const MINUTE = 60 * SECOND
-
-/** Fakes only Date for the tests of the calling file, at {@link T0} before each. */
-export function useFakeDate(): void {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    at(0)
-  })
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-}
-
-/** Moves the faked clock to `ms` after {@link T0}. */
-export function at(ms: number): void {
-  vi.setSystemTime(T0 + ms)
 }
 
 /** What the onboarding app's `/auth/session` shows of the activity. */

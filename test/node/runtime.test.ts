@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from 'hono-edge-session'
 import { mintSessionCookie } from 'hono-edge-session/testing'
-import { CookieJar, SECRET } from '../helpers/app'
+import { CookieJar, SECRET } from '../helpers'
 
 describe('runtime: Node', () => {
   it('runs on Node, not in workerd', () => {

@@ -8,7 +8,7 @@ import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from 'hono-edge-session'
 import { mintSessionCookie } from 'hono-edge-session/testing'
-import { CookieJar, SECRET } from '../helpers/app'
+import { CookieJar, SECRET } from '../helpers'
 
 const runtime = process.env.TEST_RUNTIME
 const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies

@@ -6,7 +6,7 @@
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from 'hono-edge-session'
-import { SECRET } from '../helpers/app'
+import { SECRET } from '../helpers'
 
 type Serve = (fetch: (request: Request) => Response | Promise<Response>) => Promise<{ origin: string; stop(): Promise<void> }>
 const globals = globalThis as {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
 import { html } from 'hono/html'
-import { createSession, destroySession, edgeSession, getSession, updateSession } from 'hono-edge-session'
+import { createSession, destroySession, edgeSession, getSession, safeRedirectPath, updateSession } from 'hono-edge-session'
 
 // Typed claims: what this app keeps in the session besides `user`.
 declare module 'hono-edge-session' {
@@ -25,6 +25,7 @@ app.get('/', (c) => c.html(html`<h1>Welcome</h1><p><a href="/login">Sign in</a> 
 app.get('/login', (c) =>
   c.html(html`<h1>Sign in</h1>
     <form method="post" action="/login">
+      <input type="hidden" name="returnTo" value="${c.req.query('returnTo') ?? ''}">
       <label>Name <input name="name" required maxlength="40" autofocus></label>
       <button>Sign in</button>
     </form>`),
@@ -32,9 +33,12 @@ app.get('/login', (c) =>
 
 app.post('/login', async (c) => {
   // A demo: any name signs in. Check real credentials here, and take the user from your database.
-  const name = String((await c.req.formData()).get('name') ?? '').trim().slice(0, 40) || 'friend'
+  const form = await c.req.parseBody()
+  const name = String(form.name ?? '').trim().slice(0, 40) || 'friend'
   await createSession(c, { user: { sub: crypto.randomUUID(), name }, onboardingStep: 'PROFILE' })
-  return c.redirect('/onboarding', 303)
+  // The page the gate sent the user away from, passed on through onboarding.
+  const returnTo = safeRedirectPath(String(form.returnTo ?? ''), c.req.url)
+  return c.redirect(returnTo ? `/onboarding?returnTo=${encodeURIComponent(returnTo)}` : '/onboarding', 303)
 })
 
 // Until onboarding is finished, the gate sends every protected page here.
@@ -42,13 +46,18 @@ app.get('/onboarding', (c) => {
   const s = getSession(c)
   if (!s) return c.redirect('/login', 303)
   return c.html(html`<h1>One more step, ${s.user.name}</h1>
-    <form method="post" action="/onboarding/finish"><button>Finish onboarding</button></form>`)
+    <form method="post" action="/onboarding/finish">
+      <input type="hidden" name="returnTo" value="${c.req.query('returnTo') ?? ''}">
+      <button>Finish onboarding</button>
+    </form>`)
 })
 
 app.post('/onboarding/finish', async (c) => {
   if (!getSession(c)) return c.redirect('/login', 303)
   await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
-  return c.redirect('/explore', 303) // this response carries the new cookie: the gate lets it through
+  // Only a path on this site: never send the user to another site named in a link (open redirect).
+  const returnTo = safeRedirectPath(String((await c.req.parseBody()).returnTo ?? ''), c.req.url)
+  return c.redirect(returnTo ?? '/explore', 303) // this response carries the new cookie: the gate lets it through
 })
 
 // Protected: the gate answers for anonymous and unfinished users before this runs.
