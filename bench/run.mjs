@@ -87,7 +87,7 @@ async function buildBundles(esbuild) {
     external: ['node:*', 'cloudflare:*'],
   }
   await esbuild.build({ ...workerOptions, outfile: join(OUT, 'worker.mjs') })
-  // The same worker with src/codec/token.ts's isolate cache switched off, to show what a request
+  // The same worker with src/codec/token-cache.ts switched off, to show what a request
   // costs when its cookies were never seen by the isolate (a busy isolate, or the first request).
   await esbuild.build({
     ...workerOptions,
@@ -103,14 +103,14 @@ async function buildBundles(esbuild) {
   })
 }
 
-/** Rewrites src/codec/token.ts so that no token is ever cached (CACHED_TOKEN_CHARS = 0). */
+/** Rewrites src/codec/token-cache.ts so that no token is ever cached (CACHED_TOKEN_CHARS = 0). */
 const noTokenCache = {
   name: 'no-token-cache',
   setup(build) {
-    build.onLoad({ filter: /src[\\/]codec[\\/]token\.ts$/ }, (args) => {
+    build.onLoad({ filter: /src[\\/]codec[\\/]token-cache\.ts$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8')
       const contents = source.replace(/const CACHED_TOKEN_CHARS = \d+/, 'const CACHED_TOKEN_CHARS = 0')
-      if (contents === source) throw new Error('bench: CACHED_TOKEN_CHARS not found in src/codec/token.ts; update bench/run.mjs')
+      if (contents === source) throw new Error('bench: CACHED_TOKEN_CHARS not found in src/codec/token-cache.ts; update bench/run.mjs')
       return { contents, loader: 'ts' }
     })
   },
@@ -401,6 +401,11 @@ async function sizes(esbuild) {
   }
   await add('hono-edge-session (src/index.ts; hono, jose external)', { entry: join(ROOT, 'src/index.ts'), external: ['hono', 'jose'] })
   await add('hono-edge-session (src/index.ts; jose bundled)', { entry: join(ROOT, 'src/index.ts'), external: ['hono'] })
+  // What a typical app ships: the middleware and the four functions handlers call, tree-shaken.
+  await add('hono-edge-session, typical app (edgeSession, get/create/update/destroySession; hono external)', {
+    contents: "export { edgeSession, getSession, createSession, updateSession, destroySession } from './src/index.ts'",
+    external: ['hono'],
+  })
   await add('@hono/session (jose bundled)', { contents: "export * from '@hono/session'", external: ['hono'] })
   await add('hono-sessions (iron-webcrypto bundled)', { contents: "export * from 'hono-sessions'", external: ['hono'] })
   await add('iron-session', { contents: "export * from 'iron-session'", external: [] })
@@ -499,7 +504,7 @@ function render({ w, n, w0, sizeRows, v }) {
     }
     out.push(
       '',
-      '¹ Same, with src/codec/token.ts built without its isolate cache of opened tokens: every cookie decrypted, as for a browser the isolate has not seen yet.',
+      '¹ Same, with src/codec/token-cache.ts built as an empty cache of opened tokens: every cookie decrypted, as for a browser the isolate has not seen yet.',
       '² Not session libraries: one middleware that opens one cookie per request with a cached CryptoKey (decrypt + JSON.parse, every request: no cache) and seals it again only after a change (bench/src/apps.ts). No lifetimes, activity, gate or header merge. The yardsticks of the request targets below.',
       '',
     )

@@ -16,6 +16,35 @@
  */
 
 /**
+ * Every error's `code`: a union, so `switch (err.code)` narrows it and can be checked exhaustive.
+ *
+ * @example
+ * ```ts
+ * function status(code: SessionErrorCode): number {
+ *   switch (code) {
+ *     case 'ERR_SESSION_STORE':
+ *       return 503
+ *     case 'ERR_SESSION_INVALID':
+ *     case 'ERR_SESSION_TOO_LARGE':
+ *       return 400
+ *     default:
+ *       return 500
+ *   }
+ * }
+ * ```
+ */
+export type SessionErrorCode =
+  | 'ERR_SESSION'
+  | 'ERR_SESSION_CONFIG'
+  | 'ERR_SESSION_NOT_MOUNTED'
+  | 'ERR_SESSION_MISSING'
+  | 'ERR_SESSION_INVALID'
+  | 'ERR_SESSION_TOO_LARGE'
+  | 'ERR_SESSION_COMMITTED'
+  | 'ERR_SESSION_STORE'
+  | 'ERR_SESSION_UNSUPPORTED'
+
+/**
  * Base class of every error this package throws.
  *
  * @example
@@ -25,8 +54,8 @@
  */
 export class SessionError extends Error {
   /** Stable machine-readable code, also on the instance. */
-  static code = 'ERR_SESSION'
-  readonly code: string = 'ERR_SESSION'
+  static code: SessionErrorCode = 'ERR_SESSION'
+  readonly code: SessionErrorCode = 'ERR_SESSION'
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -44,8 +73,8 @@ export class SessionError extends Error {
  * ```
  */
 export class SessionConfigError extends SessionError {
-  static override code = 'ERR_SESSION_CONFIG'
-  override readonly code = 'ERR_SESSION_CONFIG'
+  static override readonly code = 'ERR_SESSION_CONFIG' as const
+  override readonly code = 'ERR_SESSION_CONFIG' as const
 }
 
 /**
@@ -57,8 +86,8 @@ export class SessionConfigError extends SessionError {
  * ```
  */
 export class SessionNotMountedError extends SessionError {
-  static override code = 'ERR_SESSION_NOT_MOUNTED'
-  override readonly code = 'ERR_SESSION_NOT_MOUNTED'
+  static override readonly code = 'ERR_SESSION_NOT_MOUNTED' as const
+  override readonly code = 'ERR_SESSION_NOT_MOUNTED' as const
   constructor() {
     super('No session middleware on this request: mount it first with app.use(edgeSession({ ... })).')
   }
@@ -78,8 +107,8 @@ export class SessionNotMountedError extends SessionError {
  * ```
  */
 export class SessionMissingError extends SessionError {
-  static override code = 'ERR_SESSION_MISSING'
-  override readonly code = 'ERR_SESSION_MISSING'
+  static override readonly code = 'ERR_SESSION_MISSING' as const
+  override readonly code = 'ERR_SESSION_MISSING' as const
   constructor() {
     super('There is no active session to update: call createSession(c, { user }) at sign-in first.')
   }
@@ -109,8 +138,8 @@ export interface SessionIssue {
  * ```
  */
 export class SessionInvalidError extends SessionError {
-  static override code = 'ERR_SESSION_INVALID'
-  override readonly code = 'ERR_SESSION_INVALID'
+  static override readonly code = 'ERR_SESSION_INVALID' as const
+  override readonly code = 'ERR_SESSION_INVALID' as const
   readonly issues: ReadonlyArray<SessionIssue>
   constructor(issues: ReadonlyArray<SessionIssue>) {
     const where = (i: SessionIssue) => (i.path?.length ? `${i.path.map(String).join('.')}: ` : '')
@@ -128,8 +157,8 @@ export class SessionInvalidError extends SessionError {
  * ```
  */
 export class SessionTooLargeError extends SessionError {
-  static override code = 'ERR_SESSION_TOO_LARGE'
-  override readonly code = 'ERR_SESSION_TOO_LARGE'
+  static override readonly code = 'ERR_SESSION_TOO_LARGE' as const
+  override readonly code = 'ERR_SESSION_TOO_LARGE' as const
   readonly bytes: number
   readonly limit: number
   constructor(bytes: number, limit: number) {
@@ -153,8 +182,8 @@ export class SessionTooLargeError extends SessionError {
  * ```
  */
 export class SessionCommittedError extends SessionError {
-  static override code = 'ERR_SESSION_COMMITTED'
-  override readonly code = 'ERR_SESSION_COMMITTED'
+  static override readonly code = 'ERR_SESSION_COMMITTED' as const
+  override readonly code = 'ERR_SESSION_COMMITTED' as const
   constructor() {
     super(
       'The response carrying the session cookie was already committed; update the session before ' +
@@ -189,8 +218,8 @@ export type StoreWriteOutcome = boolean | 'unknown'
  * ```
  */
 export class SessionStoreError extends SessionError {
-  static override code = 'ERR_SESSION_STORE'
-  override readonly code = 'ERR_SESSION_STORE'
+  static override readonly code = 'ERR_SESSION_STORE' as const
+  override readonly code = 'ERR_SESSION_STORE' as const
   /** Whether the store was changed; see {@link StoreWriteOutcome}. */
   readonly written: StoreWriteOutcome
 
@@ -209,6 +238,6 @@ export class SessionStoreError extends SessionError {
  * ```
  */
 export class SessionUnsupportedError extends SessionError {
-  static override code = 'ERR_SESSION_UNSUPPORTED'
-  override readonly code = 'ERR_SESSION_UNSUPPORTED'
+  static override readonly code = 'ERR_SESSION_UNSUPPORTED' as const
+  override readonly code = 'ERR_SESSION_UNSUPPORTED' as const
 }

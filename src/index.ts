@@ -34,7 +34,7 @@ export {
   SessionStoreError,
   SessionUnsupportedError,
 } from './errors.js'
-export type { SessionIssue, StoreWriteOutcome } from './errors.js'
+export type { SessionErrorCode, SessionIssue, StoreWriteOutcome } from './errors.js'
 export type {
   JsonValue,
   SessionUser,

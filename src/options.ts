@@ -1,25 +1,19 @@
 /**
- * Options are checked and resolved once, when the middleware is built; a wrong option fails at
- * startup with a message that says what to change. The per-request code reads only the result.
+ * Options are checked and resolved once, here, when the middleware is built: the cookies, the
+ * lifetimes, the store, the activity rules and the onboarding gate, into one object that the
+ * middleware, the gate, the activity rules and each request's session state read. A wrong option
+ * fails at startup with a message that says what to change.
  * @module
  */
 import type { Context } from 'hono'
-import { serialize } from 'hono/utils/cookie'
-import { cookieBytes, splitIntoCookies, type CookieNames } from './codec/cookie-jar.js'
+import { type CookieNames, sessionCookieNamesWithin } from './codec/cookie-jar.js'
 import { checkSecrets, createKeyringCache, type Keyring } from './codec/keyring.js'
+import { type CookieLineWriter, cookieLineWriter } from './codec/set-cookie.js'
 import { SessionConfigError } from './errors.js'
+import { type PathMatcher, compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './middleware/gate/paths.js'
 import type { StandardSchemaV1 } from './schema.js'
 import type { SessionStore } from './stores/types.js'
-import type { EdgeSessionOptions, InvalidReason, SecretInput } from './types.js'
-
-/** Cookie attributes every write uses. */
-interface CookieAttributes {
-  readonly path: '/'
-  readonly httpOnly: true
-  readonly secure: boolean
-  readonly sameSite: 'Lax' | 'Strict' | 'None'
-  readonly domain?: string
-}
+import type { ActivityOptions, EdgeSessionOptions, InvalidReason, OnboardingOptions, SecretInput, SessionData } from './types.js'
 
 /** The options every request reads, resolved once. */
 export interface ResolvedOptions {
@@ -27,7 +21,7 @@ export interface ResolvedOptions {
   /** Every name the session cookie can take within `maxBytes`: `main`, then `main.0` ... `main.<n-1>`. */
   readonly sessionCookieNames: readonly string[]
   /** A Set-Cookie line of ours: `name=value; Max-Age=n` and the cookie attributes (Path, HttpOnly, Secure, SameSite, Domain). */
-  readonly setCookie: (name: string, value: string, maxAgeSeconds: number) => string
+  readonly setCookie: CookieLineWriter
   /** The keyring itself once derived (no await per request), a promise of it before. */
   readonly keyring: (c: Context) => Keyring | Promise<Keyring>
   readonly absoluteMs: number
@@ -41,6 +35,33 @@ export interface ResolvedOptions {
   readonly onInvalid?: (reason: InvalidReason, c: Context, error?: unknown) => void
   /** Mark signed-in responses `private, no-store` (`cacheControl` option). */
   readonly cacheControl: boolean
+  readonly activity: ActivitySettings
+  /** The onboarding gate's settings; `undefined` when the gate is off. */
+  readonly onboarding?: GateSettings
+}
+
+/** The `activity` option, resolved. */
+export interface ActivitySettings {
+  /** Activity is written at most once per this many ms, unless the page changed. */
+  readonly touchMs: number
+  /** `false` under `activity: false`: the rolling timeout stays, no page views are recorded. */
+  readonly recordPages: boolean
+  readonly recordQuery: boolean
+  /** The app's page-view test, when it gave one. */
+  readonly isPageView?: (c: Context) => boolean
+}
+
+/** The `onboarding` option, resolved. */
+export interface GateSettings {
+  readonly entry: string
+  /** `entry` normalized, to compare paths with. */
+  readonly entryKey: string
+  readonly home: string
+  readonly loginPath: string
+  readonly isComplete: (session: SessionData<object>) => boolean
+  readonly allow: PathMatcher
+  readonly protect?: PathMatcher
+  readonly isLogin: PathMatcher
 }
 
 const DEFAULT_NAME = 'session'
@@ -48,6 +69,8 @@ const DEFAULT_ABSOLUTE_SECONDS = 8 * 60 * 60
 const DEFAULT_INACTIVITY_SECONDS = 30 * 60
 const DEFAULT_MAX_BYTES = 10 * 1024
 const DEFAULT_STORE_TIMEOUT_MS = 5000
+const DEFAULT_TOUCH_SECONDS = 60
+const DEFAULT_ALLOW = ['/login', '/logout', '/signin', '/signout', '/auth/*', '/callback/*', '/api/auth/*', '/static/*', '/assets/*', '/favicon.ico', '/robots.txt']
 const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/
 // The middleware adds the prefix itself (from `secure` and `domain`); one in the name is a mistake.
@@ -62,10 +85,62 @@ function positiveInteger(value: unknown, label: string, fallback: number, max = 
   return value
 }
 
-/** Resolves and checks the core options. Throws {@link SessionConfigError}. */
+/**
+ * Resolves and checks every option. Throws {@link SessionConfigError}.
+ *
+ * @example
+ * ```ts
+ * const resolved = resolveOptions({ secret: env.SESSION_SECRET, duration: { inactivity: 15 * 60 } })
+ * resolved.inactivityMs // 900000
+ * ```
+ */
 export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new SessionConfigError('edgeSession() needs an options object with at least { secret }.')
-  const cookie = options.cookie ?? {}
+  const { names, setCookie } = resolveCookie(options.cookie ?? {})
+  const absoluteSeconds = positiveInteger(options.duration?.absolute, 'duration.absolute', DEFAULT_ABSOLUTE_SECONDS, MAX_COOKIE_AGE_SECONDS)
+  const inactivitySeconds = positiveInteger(
+    options.duration?.inactivity,
+    'duration.inactivity',
+    Math.min(DEFAULT_INACTIVITY_SECONDS, absoluteSeconds),
+    absoluteSeconds,
+  )
+  const maxBytes = positiveInteger(options.maxBytes, 'maxBytes', DEFAULT_MAX_BYTES, 64 * 1024)
+  if (maxBytes < 1024) throw new SessionConfigError(`maxBytes must be at least 1024; got ${maxBytes}.`)
+  if (options.schema !== undefined && typeof options.schema?.['~standard']?.validate !== 'function')
+    throw new SessionConfigError('schema must be a Standard Schema v1 validator (zod, valibot, arktype, ...).')
+  const store = checkStore(options.store)
+  const device = options.device ?? false
+  if (typeof device !== 'boolean') throw new SessionConfigError(`device must be true or false; got ${String(device)}.`)
+  if (device && !store)
+    throw new SessionConfigError('device: true needs a store: without one the session lives only in its cookie, and no page could list it.')
+  if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
+    throw new SessionConfigError('onInvalid must be a function.')
+  const cacheControl = options.cacheControl === undefined ? true : options.cacheControl
+  if (typeof cacheControl !== 'boolean')
+    throw new SessionConfigError(`cacheControl must be true or false; got ${JSON.stringify(cacheControl) ?? String(cacheControl)}.`)
+  const keyring = resolveSecret(options.secret, names)
+  const storeTimeoutMs = positiveInteger(options.storeTimeout, 'storeTimeout', DEFAULT_STORE_TIMEOUT_MS)
+  const onboarding = options.onboarding ? resolveOnboarding(options.onboarding) : undefined
+  return {
+    names,
+    sessionCookieNames: sessionCookieNamesWithin(names.main, maxBytes),
+    setCookie,
+    keyring,
+    absoluteMs: absoluteSeconds * 1000,
+    inactivityMs: inactivitySeconds * 1000,
+    maxBytes,
+    schema: options.schema,
+    store,
+    device,
+    storeTimeoutMs,
+    onInvalid: options.onInvalid,
+    cacheControl,
+    activity: resolveActivity(options.activity, inactivitySeconds),
+    onboarding,
+  }
+}
+
+function resolveCookie(cookie: NonNullable<EdgeSessionOptions<object>['cookie']>): { names: CookieNames; setCookie: CookieLineWriter } {
   const baseName = cookie.name ?? DEFAULT_NAME
   if (!COOKIE_NAME.test(baseName))
     throw new SessionConfigError(`cookie.name must be 1-64 letters, digits, "_" or "-"; got ${JSON.stringify(baseName)}.`)
@@ -83,82 +158,88 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   // shared cookie falls back to __Secure-.
   const prefix = !secure ? '' : domain ? '__Secure-' : '__Host-'
   const main = prefix + baseName
-  const names: CookieNames = { main, activity: `${main}-activity` }
+  const attributes = { path: '/', httpOnly: true, secure, sameSite, ...(domain ? { domain } : {}) } as const
+  return { names: { main, activity: `${main}-activity` }, setCookie: cookieLineWriter(main, attributes) }
+}
 
-  const absoluteSeconds = positiveInteger(options.duration?.absolute, 'duration.absolute', DEFAULT_ABSOLUTE_SECONDS, MAX_COOKIE_AGE_SECONDS)
-  const inactivitySeconds = positiveInteger(
-    options.duration?.inactivity,
-    'duration.inactivity',
-    Math.min(DEFAULT_INACTIVITY_SECONDS, absoluteSeconds),
-    absoluteSeconds,
-  )
-  const maxBytes = positiveInteger(options.maxBytes, 'maxBytes', DEFAULT_MAX_BYTES, 64 * 1024)
-  if (maxBytes < 1024) throw new SessionConfigError(`maxBytes must be at least 1024; got ${maxBytes}.`)
-
-  if (options.schema !== undefined && typeof options.schema?.['~standard']?.validate !== 'function')
-    throw new SessionConfigError('schema must be a Standard Schema v1 validator (zod, valibot, arktype, ...).')
-  const store = options.store
+function checkStore(store: SessionStore | undefined): SessionStore | undefined {
   if (store !== undefined && (typeof store?.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function'))
     throw new SessionConfigError('store must have get, set and delete methods (see SessionStore).')
   const settleMs = store?.settleMs
   if (settleMs !== undefined && (typeof settleMs !== 'number' || !Number.isInteger(settleMs) || settleMs < 0))
     throw new SessionConfigError(`store.settleMs must be a whole number of milliseconds, 0 or more; got ${String(settleMs)}.`)
-  const device = options.device ?? false
-  if (typeof device !== 'boolean') throw new SessionConfigError(`device must be true or false; got ${String(device)}.`)
-  if (device && !store)
-    throw new SessionConfigError('device: true needs a store: without one the session lives only in its cookie, and no page could list it.')
-  if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
-    throw new SessionConfigError('onInvalid must be a function.')
-  const cacheControl = options.cacheControl === undefined ? true : options.cacheControl
-  if (typeof cacheControl !== 'boolean')
-    throw new SessionConfigError(`cacheControl must be true or false; got ${JSON.stringify(cacheControl) ?? String(cacheControl)}.`)
-
-  return {
-    names,
-    sessionCookieNames: sessionCookieNamesWithin(main, maxBytes),
-    setCookie: cookieWriter(main, { path: '/', httpOnly: true, secure, sameSite, ...(domain ? { domain } : {}) }),
-    keyring: resolveSecret(options.secret, names),
-    absoluteMs: absoluteSeconds * 1000,
-    inactivityMs: inactivitySeconds * 1000,
-    maxBytes,
-    schema: options.schema,
-    store,
-    device,
-    storeTimeoutMs: positiveInteger(options.storeTimeout, 'storeTimeout', DEFAULT_STORE_TIMEOUT_MS),
-    onInvalid: options.onInvalid,
-    cacheControl,
-  }
+  return store
 }
 
 /**
- * The unchunked name and every chunk name a token within `maxBytes` can be split into. A session
- * write clears all of them that it does not set: a concurrent request may have set any of them.
+ * Resolves `activity`. `false` keeps the rolling timeout but records no page views.
+ * `inactivitySeconds` is the resolved `duration.inactivity`, which bounds `touchInterval`.
  */
-function sessionCookieNamesWithin(main: string, maxBytes: number): string[] {
-  // The longest token that still fits splits into the most chunks; found by bisection (the size
-  // of a token's cookies grows with its length), once per middleware.
-  let fits = 0
-  let tooLong = maxBytes
-  while (tooLong - fits > 1) {
-    const length = (fits + tooLong) >>> 1
-    if (cookieBytes(splitIntoCookies(main, 'x'.repeat(length))) <= maxBytes) fits = length
-    else tooLong = length
-  }
-  const longest = splitIntoCookies(main, 'x'.repeat(fits))
-  return longest.length === 1 ? [main] : [main, ...longest.map(([name]) => name)]
+function resolveActivity(options: ActivityOptions | false | undefined, inactivitySeconds: number): ActivitySettings {
+  if (options !== undefined && options !== false && (typeof options !== 'object' || options === null))
+    throw new SessionConfigError('activity must be an options object, or false.')
+  const settings: ActivityOptions = options || {}
+  // Activity is recorded at most once per touchInterval: a user seen just after a write and then
+  // active every few seconds is seen again only a touchInterval later, so it must leave room.
+  const touchSeconds = settings.touchInterval ?? Math.min(DEFAULT_TOUCH_SECONDS, inactivitySeconds / 2)
+  if (typeof touchSeconds !== 'number' || !Number.isFinite(touchSeconds) || touchSeconds < 0)
+    throw new SessionConfigError(`activity.touchInterval must be a number of seconds, 0 or more; got ${String(touchSeconds)}.`)
+  if (touchSeconds > inactivitySeconds / 2)
+    throw new SessionConfigError(
+      `activity.touchInterval must be at most half of duration.inactivity (${inactivitySeconds} s); got ${touchSeconds}. Activity is recorded at most once per touchInterval, so a longer one signs out users who are active.`,
+    )
+  const isPageView = settings.isPageView
+  if (isPageView != null && typeof isPageView !== 'function') throw new SessionConfigError('activity.isPageView must be a function.')
+  const recordQuery = settings.recordQuery ?? false
+  if (typeof recordQuery !== 'boolean') throw new SessionConfigError(`activity.recordQuery must be true or false; got ${String(recordQuery)}.`)
+  return { touchMs: touchSeconds * 1000, recordPages: options !== false, recordQuery, ...(isPageView ? { isPageView } : {}) }
 }
 
 /**
- * Hono's serializer writes (and checks against the prefix rules) our attributes once, here; a
- * write then only puts name, value and Max-Age in front, as Hono orders them. Names are checked
- * above and values are base64url (or empty), which Hono's encoding leaves as they are, so the
- * lines are the ones Hono would write (test/node/set-cookie-lines.test.ts), at a fraction of the
- * cost per write.
+ * Resolves `onboarding` (also for {@link createGate} and {@link onboardingGate}). Throws
+ * {@link SessionConfigError} for a wrong option.
+ *
+ * @example
+ * ```ts
+ * const settings = resolveOnboarding({ path: '/welcome', allow: ['/help/*'] })
+ * ```
  */
-function cookieWriter(main: string, attributes: CookieAttributes): ResolvedOptions['setCookie'] {
-  // Every name of ours starts with `main`, so its prefix rules (__Host-, __Secure-) hold for all.
-  const tail = serialize(main, '', attributes).slice(main.length + 1)
-  return (name, value, maxAgeSeconds) => `${name}=${value}; Max-Age=${maxAgeSeconds}${tail}`
+export function resolveOnboarding<Claims extends object>(options: OnboardingOptions<Claims>): GateSettings {
+  if (typeof options !== 'object' || options === null) throw new SessionConfigError('onboarding must be an options object ({} for the defaults).')
+  const entry = options.path ?? '/onboarding'
+  const home = options.home ?? '/'
+  const loginPath = options.loginPath ?? '/login'
+  for (const [label, value] of [['onboarding.path', entry], ['onboarding.home', home], ['onboarding.loginPath', loginPath]] as const) {
+    if (typeof value !== 'string' || safeRedirectPath(value) !== value || /[?#]/.test(value))
+      throw new SessionConfigError(`${label} must be a plain path such as "/x"; got ${JSON.stringify(value)}.`)
+  }
+  const entryKey = normalizePath(entry)
+  if (isUnder(home, entryKey)) throw new SessionConfigError('onboarding.home must not be the onboarding page itself (it would loop).')
+  const isComplete = options.isComplete ?? isOnboarded
+  if (typeof isComplete !== 'function') throw new SessionConfigError('onboarding.isComplete must be a function.')
+  const allow = compileAllowRules([entry, `${entry}/*`, ...DEFAULT_ALLOW, ...(options.allow ?? [])], 'onboarding.allow')
+  const protect = options.protect?.length ? compileProtectRules(options.protect, 'onboarding.protect') : undefined
+  const isLogin = compileAllowRules([loginPath], 'onboarding.loginPath')
+  // The app's test takes its own claims type; the gate hands it the session it read.
+  const complete = isComplete as (session: SessionData<object>) => boolean
+  return { entry, entryKey, home, loginPath, isComplete: complete, allow, ...(protect ? { protect } : {}), isLogin }
+}
+
+/**
+ * Whether `path` is the onboarding entry (`entryKey`, normalized) or below it.
+ *
+ * @example
+ * ```ts
+ * isUnder('/onboarding/step-2', normalizePath('/onboarding')) // true
+ * ```
+ */
+export function isUnder(path: string, entryKey: string): boolean {
+  const key = normalizePath(path)
+  return key === entryKey || key.startsWith(`${entryKey}/`)
+}
+
+function isOnboarded(session: SessionData<object>): boolean {
+  return (session as { onboardingStep?: unknown }).onboardingStep === 'COMPLETED'
 }
 
 /** Same secret, or a list (a function's fresh array per request) of the same secrets in order. */
@@ -174,7 +255,7 @@ function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: Cook
   const keyringFor = createKeyringCache({ session: names.main, activity: names.activity })
   // The last input that derived, and its keyring: the same secret on the next request answers
   // synchronously, so the middleware skips an await (each costs in workerd). Any other input goes
-  // through the cache and its checks, as before.
+  // through the cache and its checks.
   let lastInput: unknown
   let lastKeyring: Keyring | undefined
   const resolve = (input: SecretInput): Keyring | Promise<Keyring> => {

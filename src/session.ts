@@ -4,7 +4,9 @@
  */
 import type { Context } from 'hono'
 import { deviceOf } from './admin/device.js'
+import { showSessionCookies } from './middleware/header-merge/index.js'
 import { getSessionState } from './state/registry.js'
+import { type SessionUpdate, createRecord, endCurrent, endUser, updateCurrent } from './state/session-changes.js'
 import type { SessionState } from './state/session-state.js'
 import type { SessionClaims, SessionData, SessionInput } from './types.js'
 
@@ -55,7 +57,7 @@ export function createSession<Claims extends object = SessionClaims>(
 ): Promise<SessionData<Claims>> {
   const state = getSessionState(c)
   const device = state.options.device ? deviceOf(c.req.raw) : undefined
-  return state.create(data as SessionInput<object>, Date.now(), device) as Promise<SessionData<Claims>>
+  return shown(c, state, createRecord(state, data as SessionInput<object>, Date.now(), device)) as Promise<SessionData<Claims>>
 }
 
 /**
@@ -87,7 +89,8 @@ export function updateSession<Claims extends object = SessionClaims>(
   c: Context,
   next: Checked<SessionInput<Claims> | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>)>,
 ): Promise<SessionData<Claims>> {
-  return getSessionState(c).update(next as Parameters<SessionState['update']>[0], Date.now()) as Promise<SessionData<Claims>>
+  const state = getSessionState(c)
+  return shown(c, state, updateCurrent(state, next as SessionUpdate, Date.now())) as Promise<SessionData<Claims>>
 }
 
 /**
@@ -106,7 +109,8 @@ export function updateSession<Claims extends object = SessionClaims>(
  * ```
  */
 export function destroySession(c: Context): Promise<void> {
-  return getSessionState(c).destroy(Date.now())
+  const state = getSessionState(c)
+  return shown(c, state, endCurrent(state, Date.now()))
 }
 
 /**
@@ -150,5 +154,18 @@ export function isSessionUnreadable(c: Context): boolean {
  * ```
  */
 export function destroyUserSessions(c: Context, sub: string): Promise<number> {
-  return getSessionState(c).destroyUser(sub)
+  const state = getSessionState(c)
+  return shown(c, state, endUser(state, sub))
+}
+
+/**
+ * `change`, once it settled (fulfilled or not) with the request's Cookie header showing the
+ * session's cookies as they are now: a failed sign-in may still have ended the previous session.
+ */
+async function shown<T>(c: Context, state: SessionState, change: Promise<T>): Promise<T> {
+  try {
+    return await change
+  } finally {
+    showSessionCookies(c, state)
+  }
 }

@@ -28,7 +28,7 @@ function ourRecord(): Record_ {
 }
 
 /**
- * Cookies in turn, more than the isolate cache of src/codec/token.ts holds (256), so that every
+ * Cookies in turn, more than the isolate cache of src/codec/token-cache.ts holds (256), so that every
  * library, this one included, reads a cookie it has not just seen; the same for every row.
  */
 const ROTATION = 600

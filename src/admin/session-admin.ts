@@ -6,7 +6,8 @@ import { copyJson, equalMembers } from '../codec/frozen-json.js'
 import { SessionInvalidError, SessionStoreError, SessionUnsupportedError } from '../errors.js'
 import { toSessionRecord } from '../state/validate.js'
 import type { SessionStore, StoredSession, UserSessionRecord } from '../stores/types.js'
-import type { SessionClaims, SessionData, SessionInput, SessionInternal } from '../types.js'
+import { type RecordFields, type SessionRecord, isSessionRecord } from '../state/record.js'
+import type { SessionClaims, SessionData, SessionInput } from '../types.js'
 import { sessionHandle } from './handle.js'
 import type { ListedSession, SessionAdmin, SessionAdminOptions, SessionAdminUpdate } from './types.js'
 
@@ -38,26 +39,29 @@ function checkSub(sub: unknown): asserts sub is string {
   if (typeof sub !== 'string' || sub === '') throw new SessionInvalidError([{ message: 'must be a non-empty string (the user.sub of the sessions)', path: ['sub'] }])
 }
 
-function internalOf(record: StoredSession): SessionInternal {
-  return record.internal as unknown as SessionInternal
+/** A user's record as listed: checked to be a session where it enters, with its handle. */
+export interface ListedRecord extends UserSessionRecord {
+  readonly data: SessionRecord
+  readonly id: string
 }
 
 /** The live records of a user, in sign-in order, each with its handle. */
-export async function listRecords(store: AdminStore, sub: string): Promise<Array<UserSessionRecord & { id: string }>> {
+export async function listRecords(store: AdminStore, sub: string): Promise<ListedRecord[]> {
   const now = Date.now()
   const records = await store.listByUser(sub)
-  const live = records.filter(({ data }) => {
-    const internal = internalOf(data)
-    return typeof internal?.sid === 'string' && internal.expiresAt > now
-  })
-  live.sort((a, b) => internalOf(a.data).createdAt - internalOf(b.data).createdAt)
+  const live: Array<UserSessionRecord & { data: SessionRecord }> = []
+  for (const record of records) {
+    const { data } = record
+    if (isSessionRecord(data) && data.internal.expiresAt > now) live.push({ ...record, data })
+  }
+  live.sort((a, b) => a.data.internal.createdAt - b.data.internal.createdAt)
   return Promise.all(live.map(async (record) => ({ ...record, id: await sessionHandle(record.sid) })))
 }
 
 /** What a listed session shows: never the id, never the claims. */
-export function toListed(id: string, data: StoredSession): ListedSession {
-  const { createdAt, updatedAt, expiresAt, device } = internalOf(data)
-  const { lastPath, lastVisit } = data as { lastPath?: unknown; lastVisit?: unknown }
+export function toListed(id: string, data: SessionRecord): ListedSession {
+  const { createdAt, updatedAt, expiresAt, device } = data.internal
+  const { lastPath, lastVisit } = data
   return {
     id,
     createdAt,
@@ -109,36 +113,7 @@ export function sessionAdmin<Claims extends object = SessionClaims>(options: Ses
       checkSub(sub)
       // A whole new session fails validation once, before any session is touched.
       if (typeof next !== 'function') await toSessionRecord(next, schema)
-      const sessions = await listRecords(store, sub)
-      let changed = 0
-      for (const { sid, data, until } of sessions) {
-        const change = async (current: StoredSession): Promise<StoredSession> => {
-          let fields: StoredSession
-          try {
-            // A deep copy: a function that changes `internal` in place changes nothing stored.
-            const input = typeof next === 'function' ? await next(copyJson(current) as unknown as SessionData<Claims>) : (next as SessionInput<Claims>)
-            fields = await toSessionRecord(input, schema)
-          } catch (error) {
-            throw new FromChange(error)
-          }
-          if (equalMembers(fields, current, 'internal')) throw UNCHANGED
-          // `internal` (id, creation, expiry, device) is the middleware's: kept whatever `next` returned.
-          return { ...fields, internal: { ...(current.internal as object), updatedAt: Date.now() } } as StoredSession
-        }
-        try {
-          const written = await store.update(sid, change, { expiresAt: internalOf(data).expiresAt, idleExpiresAt: until, sub })
-          // `null`: ended meanwhile (signed out); it stays ended.
-          if (written !== null) changed++
-        } catch (error) {
-          if (error === UNCHANGED) continue
-          if (error instanceof FromChange) throw error.error
-          throw new SessionStoreError(
-            `The session store failed while updating the sessions of this user: ${changed} of ${sessions.length} were changed before the failure, the one it failed on may or may not have been; calling update again is safe when the change is idempotent.`,
-            { cause: error, written: changed > 0 ? true : 'unknown' },
-          )
-        }
-      }
-      return changed
+      return updateAll(store, schema, sub, next)
     },
 
     async destroy(sub, id) {
@@ -163,4 +138,45 @@ export function sessionAdmin<Claims extends object = SessionClaims>(options: Ses
       }
     },
   }
+}
+
+/** `update` of {@link sessionAdmin}: each live session of `sub` changed atomically; resolves to how many changed. */
+async function updateAll<Claims extends object>(
+  store: AdminStore,
+  schema: SessionAdminOptions['schema'],
+  sub: string,
+  next: SessionAdminUpdate<Claims>,
+): Promise<number> {
+  const sessions = await listRecords(store, sub)
+  let changed = 0
+  for (const { sid, data, until } of sessions) {
+    const change = async (current: StoredSession): Promise<StoredSession> => {
+      // Not a session (a record the store changed meanwhile): left as it is.
+      if (!isSessionRecord(current)) throw UNCHANGED
+      let fields: RecordFields
+      try {
+        // A deep copy: a function that changes `internal` in place changes nothing stored.
+        const input = typeof next === 'function' ? await next(copyJson<Record<string, unknown>>(current) as SessionData<Claims>) : (next as SessionInput<Claims>)
+        fields = await toSessionRecord(input, schema)
+      } catch (error) {
+        throw new FromChange(error)
+      }
+      if (equalMembers(fields, current, 'internal')) throw UNCHANGED
+      // `internal` (id, creation, expiry, device) is the middleware's: kept whatever `next` returned.
+      return { ...fields, internal: { ...current.internal, updatedAt: Date.now() } }
+    }
+    try {
+      const written = await store.update(sid, change, { expiresAt: data.internal.expiresAt, idleExpiresAt: until, sub })
+      // `null`: ended meanwhile (signed out); it stays ended.
+      if (written !== null) changed++
+    } catch (error) {
+      if (error === UNCHANGED) continue
+      if (error instanceof FromChange) throw error.error
+      throw new SessionStoreError(
+        `The session store failed while updating the sessions of this user: ${changed} of ${sessions.length} were changed before the failure, the one it failed on may or may not have been; calling update again is safe when the change is idempotent.`,
+        { cause: error, written: changed > 0 ? true : 'unknown' },
+      )
+    }
+  }
+  return changed
 }

@@ -36,7 +36,15 @@ export interface IncomingCookies {
 export const NO_COOKIES: IncomingCookies = Object.freeze({ present: new Set<string>() })
 const CHUNK_SUFFIX = /^\.(0|[1-9][0-9]{0,2})$/
 
-/** Reads our cookies from a Cookie header. Anything of ours that is ambiguous is reported, not guessed. */
+/**
+ * Reads our cookies from a Cookie header. Anything of ours that is ambiguous is reported, not guessed.
+ *
+ * @example
+ * ```ts
+ * const incoming = readIncomingCookies(c.req.header('cookie'), names, 10 * 1024)
+ * if (incoming.problem) refuse(incoming.problem)
+ * ```
+ */
 export function readIncomingCookies(header: string | null | undefined, names: CookieNames, maxChars: number): IncomingCookies {
   // Fast path: most anonymous requests carry no cookie of ours at all.
   if (!header || header.indexOf(names.main) === -1) return NO_COOKIES
@@ -70,25 +78,12 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
     let nameEnd = eq
     while (nameEnd > at && isOws(header.charCodeAt(nameEnd - 1))) nameEnd--
     const name = header.slice(at, nameEnd)
-    // Trimmed by index, like the name: linear however many spaces an attacker puts in a value.
-    let valueStart = eq + 1
-    let valueEnd = end
-    while (valueStart < valueEnd && isOws(header.charCodeAt(valueStart))) valueStart++
-    while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
-    let value = header.slice(valueStart, valueEnd)
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+    const value = valueBetween(header, eq + 1, end)
     // Empty: what a deletion (Max-Age=0) leaves in a client that sends it back instead of dropping
     // it. It carries nothing, so it counts as absent rather than as a broken session.
     if (value === '') continue
-
-    let slot: 'single' | 'activity' | number
-    if (name === names.main) slot = 'single'
-    else if (name === names.activity) slot = 'activity'
-    else {
-      const suffix = CHUNK_SUFFIX.exec(name.slice(names.main.length))
-      if (!suffix) continue
-      slot = Number(suffix[1])
-    }
+    const slot = slotOf(name, names)
+    if (slot === undefined) continue
     if (present.has(name)) problem = 'duplicate'
     present.add(name)
     if (slot === 'single') single = value
@@ -107,6 +102,22 @@ export function readIncomingCookies(header: string | null | undefined, names: Co
   const token = chunks.join('')
   if (token.length > maxChars) return { problem: 'oversized', activity, present }
   return { token, activity, present }
+}
+
+/** A pair's value between `start` and `end`, trimmed by index (linear however many spaces an attacker puts in it), unquoted. */
+function valueBetween(header: string, start: number, end: number): string {
+  while (start < end && isOws(header.charCodeAt(start))) start++
+  while (end > start && isOws(header.charCodeAt(end - 1))) end--
+  const value = header.slice(start, end)
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value
+}
+
+/** Where a cookie of ours goes: the unchunked session cookie, the activity cookie, a chunk's index, or nowhere (not ours). */
+function slotOf(name: string, names: CookieNames): 'single' | 'activity' | number | undefined {
+  if (name === names.main) return 'single'
+  if (name === names.activity) return 'activity'
+  const suffix = CHUNK_SUFFIX.exec(name.slice(names.main.length))
+  return suffix ? Number(suffix[1]) : undefined
 }
 
 /**
@@ -227,4 +238,27 @@ export function rewriteCookieHeader(
 export function isSessionCookieName(name: string, names: CookieNames): boolean {
   if (!name.startsWith(names.main)) return false
   return name === names.main || name === names.activity || CHUNK_SUFFIX.test(name.slice(names.main.length))
+}
+
+/**
+ * The unchunked name and every chunk name a token within `maxBytes` can be split into. A session
+ * write clears all of them that it does not set: a concurrent request may have set any of them.
+ *
+ * @example
+ * ```ts
+ * sessionCookieNamesWithin('__Host-session', 10 * 1024) // ['__Host-session', '__Host-session.0', '__Host-session.1', '__Host-session.2']
+ * ```
+ */
+export function sessionCookieNamesWithin(main: string, maxBytes: number): string[] {
+  // The longest token that still fits splits into the most chunks; found by bisection (the size
+  // of a token's cookies grows with its length), once per middleware.
+  let fits = 0
+  let tooLong = maxBytes
+  while (tooLong - fits > 1) {
+    const length = (fits + tooLong) >>> 1
+    if (cookieBytes(splitIntoCookies(main, 'x'.repeat(length))) <= maxBytes) fits = length
+    else tooLong = length
+  }
+  const longest = splitIntoCookies(main, 'x'.repeat(fits))
+  return longest.length === 1 ? [main] : [main, ...longest.map(([name]) => name)]
 }

@@ -1,6 +1,6 @@
 /**
  * JSON values as the session keeps them. Values parsed from a token are shared through the
- * isolate cache (src/codec/token.ts), so they are frozen; whoever hands them out gives a copy;
+ * isolate cache (src/codec/token-cache.ts), so they are frozen; whoever hands them out gives a copy;
  * and an update is compared with what it replaces member by member, never by serializing both.
  * @module
  */
@@ -21,7 +21,7 @@ export function deepFreeze<T>(value: T): T {
 
 /**
  * A deep, unfrozen copy of JSON data (plain objects, arrays, strings, finite numbers, booleans,
- * null), as `JSON.parse(JSON.stringify(value))` would build it, about 3x faster: undefined members
+ * null), as `JSON.parse(JSON.stringify(value))` would build it, without a string in between: undefined members
  * are dropped and undefined array items become null, as JSON.stringify writes them.
  *
  * @example

@@ -10,13 +10,15 @@
  * WebCrypto's. On opening, the protected header must be byte for byte one we write,
  * `{"alg":"dir","enc":"A256GCM","kid":"<kid>"}` for a kid of the keyring: no `zip`, no `crit`, no
  * other member, and no other spelling of these three (order, whitespace, escapes, a BOM, duplicate
- * members); it is never parsed, and the key comes from the fixed keyring by `kid`. Tokens this isolate sealed or opened recently open again from a bounded cache
- * of their parsed payload (see `openedCacheOf`), since a browser repeats its cookies on every request.
+ * members); it is never parsed, and the key comes from the fixed keyring by `kid`. Tokens this
+ * isolate sealed or opened recently open again from a bounded cache of their parsed payload
+ * (`token-cache.ts`), since a browser repeats its cookies on every request.
  * @module
  */
 import { decode, encode } from './base64url.js'
 import { deepFreeze } from './frozen-json.js'
 import type { KeyPurpose, Keyring, SecretKeys } from './keyring.js'
+import { recallPayload, rememberOpened, rememberSealed } from './token-cache.js'
 
 /** Every token carries its issue and expiry time, in seconds since the epoch like JWT's. */
 export interface TokenClaims {
@@ -112,7 +114,7 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
   const token = `${header.encoded}..${encode(iv)}.${encode(sealed.subarray(0, split))}.${encode(sealed.subarray(split))}`
   // The browser sends it back on its next request: known already, it opens without decrypting or
   // parsing (the payload is handed over, see above).
-  remember(openedCacheOf(keys, purpose), token, payload)
+  rememberSealed(keys, purpose, token, payload)
   return token
 }
 
@@ -121,7 +123,7 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
  * unverified input, so nothing is ever derived from it. Throws (or rejects with)
  * {@link TokenRefused}, nothing else.
  *
- * Answers synchronously when the token is in the isolate cache (see `openedCacheOf`): a browser
+ * Answers synchronously when the token is in the isolate cache (`token-cache.ts`): a browser
  * repeats its cookies on every request, and the caller then skips an await. Otherwise a promise.
  *
  * @example
@@ -143,12 +145,10 @@ export function openToken<P extends object>(
   const ours = ownKeysOf(token, keyring)
   // Not one of our headers byte for byte: nothing else is a header we accept.
   if (!ours) throw refusalOf(token)
-  const cache = openedCacheOf(ours, purpose)
-  const hit = lookup(cache, token.slice(-TAG_CHARS))
-  // The tag only finds the entry; the whole token must match, or it is a different token.
-  if (!hit || hit.token !== token) return openUncached<P>(token, keyring, purpose, nowMs, ours)
+  const remembered = recallPayload(ours, purpose, token)
+  if (remembered === undefined) return openUncached<P>(token, keyring, purpose, nowMs, ours)
   // Shared from now on: frozen (once, on its first shared use), so no caller can change it for the next.
-  return checked<P>(deepFreeze(hit.payload), ours, keyring, nowMs)
+  return checked<P>(deepFreeze(remembered), ours, keyring, nowMs)
 }
 
 /**
@@ -189,9 +189,8 @@ async function openUncached<P extends object>(
   // Not frozen yet: many tokens are seen once (an isolate busy with many users); a hit freezes it.
   const payload = parsePayload(text)
   const opened = checked<P>(payload, keys, keyring, nowMs)
-  // Only tokens that open go in, as a copy: a token sliced out of a Cookie header can be a view
-  // of the whole header, which the cache must not keep alive.
-  remember(openedCacheOf(ours, purpose), copyOf(token), payload)
+  // Only tokens that open go in.
+  rememberOpened(ours, purpose, token, payload)
   return opened
 }
 
@@ -228,81 +227,6 @@ interface SealedParts {
   readonly aad: Uint8Array<ArrayBuffer>
   /** The ciphertext with the tag after it, as WebCrypto takes them. */
   readonly sealed: Uint8Array<ArrayBuffer>
-}
-
-/**
- * Tokens of this isolate, sealed or opened recently, per key set and purpose, with their parsed
- * payload: a browser sends the same cookie on every request until it changes, and a hit skips the
- * decoding, the decryption and the parsing. Found by the token's tag, and a hit only when the
- * whole token matches: it means exactly this string was sealed here or authenticated under these
- * keys; claims and expiry are still checked on every call, and key sets live and go with their
- * keyring.
- *
- * Two generations: a token goes into the young map; a full young map becomes the old one and the
- * old one is dropped whole; a hit in the old map moves the token back into the young one. So a
- * token that keeps coming back stays, one seen once leaves after at most 2 x GENERATION newer
- * ones, and no call walks the map or does bookkeeping per hit. Bounded in entries and in size
- * (single-cookie tokens only): at most about 2 x GENERATION x 7 KB per key set and purpose.
- */
-const GENERATION = 128
-const CACHED_TOKEN_CHARS = 4096
-
-interface Remembered {
-  /** The whole token, as a string of its own: a hit must match it exactly. */
-  readonly token: string
-  /** The payload as JSON.parse builds it from the plaintext; deeply frozen from its first hit on. */
-  readonly payload: unknown
-}
-
-interface TokenCache {
-  young: Map<string, Remembered>
-  old: Map<string, Remembered>
-}
-
-/** Keyed by the token's last part, its authentication tag: short to hash, unlike the whole token. */
-const openedCaches = new WeakMap<SecretKeys, Record<KeyPurpose, TokenCache>>()
-
-function openedCacheOf(keys: SecretKeys, purpose: KeyPurpose): TokenCache {
-  let caches = openedCaches.get(keys)
-  if (!caches) {
-    caches = { session: { young: new Map(), old: new Map() }, activity: { young: new Map(), old: new Map() } }
-    openedCaches.set(keys, caches)
-  }
-  return caches[purpose]
-}
-
-function lookup(cache: TokenCache, tag: string): Remembered | undefined {
-  const young = cache.young.get(tag)
-  if (young) return young
-  const old = cache.old.get(tag)
-  // Keyed again by a slice of its own token: `tag` may be a view of the request's Cookie header.
-  if (old) keep(cache, old.token.slice(-TAG_CHARS), old)
-  return old
-}
-
-function remember(cache: TokenCache, token: string, payload: unknown): void {
-  if (token.length > CACHED_TOKEN_CHARS) return
-  const tag = token.slice(-TAG_CHARS)
-  if (!cache.young.has(tag)) keep(cache, tag, { token, payload })
-}
-
-function keep(cache: TokenCache, tag: string, entry: Remembered): void {
-  if (cache.young.size >= GENERATION) {
-    cache.old = cache.young
-    cache.young = new Map()
-  }
-  cache.young.set(tag, entry)
-}
-
-/**
- * A copy of a string that shares no memory with it. A token sliced out of a Cookie header can be
- * stored by the engine as a view of the whole header; the cache must not hold headers.
- */
-function copyOf(ascii: string): string {
-  // Appending makes a rope; slicing it makes the engine flatten the rope into a new string first
-  // (V8), so the result refers to that copy, not to the header. ~20x cheaper than an encode/decode
-  // round trip; an engine that shares differently still returns an equal string.
-  return `${ascii} `.slice(0, -1)
 }
 
 /**

@@ -1,17 +1,20 @@
 /**
  * `edgeSession()`: reads the session, enforces the onboarding gate, records activity and writes
- * the cookies, in that order, once per request.
+ * the cookies, in that order, once per request. One way down: this middleware asks the request's
+ * session state, which asks the codec and the store; what changed comes back as return values,
+ * and the request's Cookie header and the response's Set-Cookie lines are written here.
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { setCookieLines } from '../codec/set-cookie.js'
 import { resolveOptions } from '../options.js'
 import { attachSessionState } from '../state/registry.js'
 import { SessionState } from '../state/session-state.js'
 import type { EdgeSessionOptions, SessionClaims } from '../types.js'
-import { createActivityTracker } from './activity/index.js'
-import { createLazyGate } from './gate/index.js'
-import { keepRequestBody, mergeRequestCookies } from './header-merge/index.js'
+import { isActive, pageView } from './activity/index.js'
+import { decideGate } from './gate/index.js'
+import { keepRequestBody, showSessionCookies } from './header-merge/index.js'
 
 const NO_STORE = 'private, no-store'
 // CDN directives that outrank Cache-Control at a CDN (Cloudflare reads both): never on a Set-Cookie.
@@ -37,26 +40,23 @@ const CDN_CACHE_HEADERS = ['CDN-Cache-Control', 'Cloudflare-CDN-Cache-Control'] 
  */
 export function edgeSession<Claims extends object = SessionClaims>(options: EdgeSessionOptions<Claims>): MiddlewareHandler {
   const resolved = resolveOptions(options as EdgeSessionOptions<object>)
-  const gate = options.onboarding ? createLazyGate(options.onboarding) : undefined
-  const activity = createActivityTracker(options.activity, resolved.inactivityMs)
-  const { names, cacheControl } = resolved
-  // Built once: no closure per request.
-  const mergeCookies = (c: Context, cookies: ReadonlyArray<readonly [string, string]>) => mergeRequestCookies(c, names, cookies)
+  const { cacheControl, onboarding, activity } = resolved
 
   return async function edgeSessionMiddleware(c, next) {
     keepRequestBody(c)
     const pending = resolved.keyring(c)
     // Derived already on every request but the first few: no await then.
     const keyring = pending instanceof Promise ? await pending : pending
-    const state = new SessionState(resolved, keyring, c, mergeCookies)
+    const state = new SessionState(resolved, keyring, c)
     attachSessionState(c, state)
     const loading = state.load(Date.now())
     if (loading) await loading
+    showSessionCookies(c, state)
 
-    const blocked = gate?.(c, state)
+    const blocked = onboarding && decideGate(c, state, onboarding)
     if (blocked) {
       // Built just above, so its headers are mutable.
-      appendCookies(blocked.headers, state.commit(Date.now()))
+      appendCookies(blocked.headers, setCookieLines(state.commit(Date.now()), resolved))
       return blocked
     }
 
@@ -79,10 +79,10 @@ export function edgeSession<Claims extends object = SessionClaims>(options: Edge
     // Anonymous requests (the common case for assets and bots) have nothing to record; most
     // signed-in ones have nothing new (an API call, the same page again), checked first.
     if (state.signedIn) {
-      const due = state.activityDue(now, activity.pageView(c), activity.touchMs)
-      if (due && activity.isActive(c)) await state.touch(now, due)
+      const due = state.activityDue(now, pageView(c, activity))
+      if (due && isActive(c)) await state.touch(now, due)
     }
-    const lines = state.commit(now)
+    const lines = setCookieLines(state.commit(now), resolved)
     if (lines.length === 0) {
       if (signedInAtLoad && !c.res.headers.has('cache-control')) setHeaders(c, markNoStore)
       return

@@ -5,8 +5,8 @@
  */
 import { type SessionIssue, SessionInvalidError } from '../errors.js'
 import type { StandardSchemaV1 } from '../schema.js'
-import type { StoredSession } from '../stores/types.js'
 import type { JsonValue } from '../types.js'
+import { type RecordFields, type SessionRecord, isPlainObject } from './record.js'
 
 /** Keys the middleware owns; a caller's values for them are dropped. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['internal', 'lastPath', 'lastVisit'])
@@ -26,55 +26,54 @@ const MAX_NODES = 100_000
 /**
  * Returns a deep JSON copy of `input` without the reserved keys, checked against `schema`.
  * Throws {@link SessionInvalidError} listing every problem.
+ *
+ * @example
+ * ```ts
+ * const fields = await toSessionRecord({ user: { sub: 'u1' }, plan: 'pro' }, undefined)
+ * ```
  */
-export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 | undefined): Promise<StoredSession> {
+export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 | undefined): Promise<RecordFields> {
   if (!isPlainObject(input)) throw new SessionInvalidError([{ message: 'session data must be a plain object: { user: { sub }, ...claims }' }])
-  const issues: SessionIssue[] = []
-  let record = copyRecord(input, issues)
-  if (issues.length === 0) checkUser(record, issues)
-  if (issues.length > 0) throw new SessionInvalidError(issues)
-  if (schema) {
-    const result = await schema['~standard'].validate(record)
-    if (result.issues) throw new SessionInvalidError(result.issues.map(toIssue))
-    // The schema may transform; its output must be JSON as well.
-    record = copyRecord(result.value, issues)
-    if (issues.length === 0) checkUser(record, issues)
-    if (issues.length > 0) throw new SessionInvalidError(issues)
-    // Reads check what was written against the same schema: an output it refuses (a transform
-    // that is not idempotent, string -> array) would sign the user out on the next request.
-    const reread = await schema['~standard'].validate(record)
-    if (reread.issues)
-      throw new SessionInvalidError(
-        reread.issues.map((issue) => {
-          const { message, path } = toIssue(issue)
-          const explained = `${message} (in the schema's own output: reads check the stored session against the schema, so it must accept what it returns)`
-          return path ? { message: explained, path } : { message: explained }
-        }),
-      )
-  }
-  return record as StoredSession
+  const record = checkedFields(input)
+  if (!schema) return record
+  const result = await schema['~standard'].validate(record)
+  if (result.issues) throw new SessionInvalidError(result.issues.map(toIssue))
+  // The schema may transform; its output must be JSON as well.
+  const output = checkedFields(result.value)
+  // Reads check what was written against the same schema: an output it refuses (a transform
+  // that is not idempotent, string -> array) would sign the user out on the next request.
+  const reread = await schema['~standard'].validate(output)
+  if (reread.issues)
+    throw new SessionInvalidError(
+      reread.issues.map((issue) => {
+        const { message, path } = toIssue(issue)
+        const explained = `${message} (in the schema's own output: reads check the stored session against the schema, so it must accept what it returns)`
+        return path ? { message: explained, path } : { message: explained }
+      }),
+    )
+  return output
 }
 
-/** Whether a record read back from a cookie or store still passes the schema. */
-export async function passesSchema(record: StoredSession, schema: StandardSchemaV1): Promise<boolean> {
+/** A checked copy of a record's fields; throws {@link SessionInvalidError} listing every problem. */
+function checkedFields(input: unknown): RecordFields {
+  const issues: SessionIssue[] = []
+  const record = copyRecord(input, issues)
+  if (issues.length > 0 || !hasUser(record, issues)) throw new SessionInvalidError(issues)
+  return record
+}
+
+/**
+ * Whether a record read back from a cookie or store still passes the schema.
+ *
+ * @example
+ * ```ts
+ * if (!(await passesSchema(record, schema))) refuse('schema')
+ * ```
+ */
+export async function passesSchema(record: SessionRecord, schema: StandardSchemaV1): Promise<boolean> {
   const { internal: _internal, ...input } = record
   const result = await schema['~standard'].validate(input)
   return !result.issues
-}
-
-/** Whether a record read back has the shape every session has. */
-export function isSessionRecord(value: unknown): value is StoredSession {
-  if (!isPlainObject(value)) return false
-  const { user, internal } = value as Record<string, unknown>
-  if (!isPlainObject(user) || typeof (user as Record<string, unknown>).sub !== 'string') return false
-  if (!isPlainObject(internal)) return false
-  const { sid, createdAt, updatedAt, expiresAt } = internal as Record<string, unknown>
-  // Three plain checks, not `[...].every(...)`: this runs on every signed-in request.
-  return typeof sid === 'string' && isFiniteNumber(createdAt) && isFiniteNumber(updatedAt) && isFiniteNumber(expiresAt)
-}
-
-function isFiniteNumber(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value)
 }
 
 function toIssue(issue: StandardSchemaV1.Issue): SessionIssue {
@@ -82,19 +81,16 @@ function toIssue(issue: StandardSchemaV1.Issue): SessionIssue {
   return path ? { message: issue.message, path } : { message: issue.message }
 }
 
-function checkUser(record: JsonValue | undefined, issues: SessionIssue[]): void {
-  const user = isPlainObject(record) ? (record as Record<string, JsonValue>).user : undefined
-  if (!isPlainObject(user)) issues.push({ message: 'is required: { sub: string, ... }', path: ['user'] })
-  else {
-    const sub = (user as Record<string, JsonValue>).sub
-    if (typeof sub !== 'string' || sub.length === 0) issues.push({ message: 'must be a non-empty string', path: ['user', 'sub'] })
+/** Whether the copy has a `user` with a non-empty `sub`; what is wrong goes into `issues`. */
+function hasUser(record: JsonValue | undefined, issues: SessionIssue[]): record is RecordFields {
+  const user = isPlainObject(record) ? record.user : undefined
+  if (!isPlainObject(user)) {
+    issues.push({ message: 'is required: { sub: string, ... }', path: ['user'] })
+    return false
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
+  if (typeof user.sub === 'string' && user.sub.length > 0) return true
+  issues.push({ message: 'must be a non-empty string', path: ['user', 'sub'] })
+  return false
 }
 
 /**

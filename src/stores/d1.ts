@@ -4,7 +4,7 @@
  */
 import { SessionConfigError } from '../errors.js'
 import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal.js'
-import type { SessionStore } from './types.js'
+import type { SessionStore, StoredSession, StoreWriteOptions } from './types.js'
 
 /** The part of a D1 prepared statement this store uses. */
 export interface D1StatementLike {
@@ -103,76 +103,44 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
   if (typeof cleanupRate !== 'number' || !(cleanupRate >= 0 && cleanupRate <= 1))
     throw new SessionConfigError(`d1Store() cleanupRate must be a number from 0 to 1; got ${String(cleanupRate)}.`)
 
-  const select = `SELECT data, version FROM ${table} WHERE sid = ?1 AND expires_at > ?2`
-  // Every write is refused once its caller settled it (a fence row under ?fence; NULL never matches).
-  const notFenced = (n: number) => `NOT EXISTS (SELECT 1 FROM ${table} WHERE sid = ?${n})`
-  const upsert =
-    `INSERT INTO ${table} (sid, sub, data, expires_at, version) SELECT ?1, ?2, ?3, ?4, 1 WHERE ${notFenced(5)} ` +
-    'ON CONFLICT (sid) DO UPDATE SET sub = excluded.sub, data = excluded.data, expires_at = excluded.expires_at, version = version + 1'
-  // expires_at never moves earlier: a touch may have moved it later since the caller read it.
-  const replace = `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = MAX(expires_at, ?3), version = version + 1 WHERE sid = ?4 AND version = ?5 AND ${notFenced(6)}`
-  const remove = `DELETE FROM ${table} WHERE sid = ?1 AND ${notFenced(2)}`
-  // The fence row expires like a session row, so the cleanups remove it.
-  const fence = `INSERT INTO ${table} (sid, sub, data, expires_at, version) VALUES (?1, '', 'null', ?2, 0) ON CONFLICT (sid) DO NOTHING`
-  // Only ever later, never past the absolute end (?2 is already capped by it), never a dead row.
-  const extend = `UPDATE ${table} SET expires_at = ?2 WHERE sid = ?1 AND expires_at > ?3 AND expires_at < ?2`
-  const fenceOf = (writeId: string | undefined) => (writeId === undefined ? null : FENCE_PREFIX + writeId)
-  const removeLiveOfUser = `DELETE FROM ${table} WHERE sub = ?1 AND expires_at > ?2`
-  const removeUser = `DELETE FROM ${table} WHERE sub = ?1`
-  // Fence rows have sub '' (no user has it: user.sub is never empty when listed).
-  const listUser = `SELECT sid, data, expires_at FROM ${table} WHERE sub = ?1 AND expires_at > ?2 ORDER BY sid`
-  const sweep = expiredDelete(table, OPPORTUNISTIC_CLEANUP_ROWS)
+  const sql = d1Statements(table)
 
   return {
     async get(sid) {
-      const row = await database.prepare(select).bind(sid, Date.now()).first<{ data: string }>()
+      const row = await database.prepare(sql.select).bind(sid, Date.now()).first<{ data: string }>()
       return row ? parse(row.data) : null
     },
 
     async set(sid, data, { expiresAt, idleExpiresAt, sub, writeId }) {
-      const write = database.prepare(upsert).bind(sid, sub, JSON.stringify(data), deadline(expiresAt, idleExpiresAt), fenceOf(writeId))
+      const write = database.prepare(sql.upsert).bind(sid, sub, JSON.stringify(data), deadline(expiresAt, idleExpiresAt), fenceOf(writeId))
       // Riding along with a write costs no extra round trip; a bounded delete keeps it short.
-      if (Math.random() < cleanupRate) await database.batch([write, database.prepare(sweep).bind(Date.now())])
+      if (Math.random() < cleanupRate) await database.batch([write, database.prepare(sql.sweep).bind(Date.now())])
       else await write.run()
     },
 
     async delete(sid, options) {
-      await database.prepare(remove).bind(sid, fenceOf(options?.writeId)).run()
+      await database.prepare(sql.remove).bind(sid, fenceOf(options?.writeId)).run()
     },
 
     async settle(sid, writeId) {
       const now = Date.now()
       const [, read] = await database.batch([
-        database.prepare(fence).bind(FENCE_PREFIX + writeId, now + FENCE_MS),
-        database.prepare(select).bind(sid, now),
+        database.prepare(sql.fence).bind(FENCE_PREFIX + writeId, now + FENCE_MS),
+        database.prepare(sql.select).bind(sid, now),
       ])
       const row = read?.results?.[0] as { data: string } | undefined
       return row ? parse(row.data) : null
     },
 
     async touch(sid, { expiresAt, idleExpiresAt }) {
-      await database.prepare(extend).bind(sid, deadline(expiresAt, idleExpiresAt), Date.now()).run()
+      await database.prepare(sql.extend).bind(sid, deadline(expiresAt, idleExpiresAt), Date.now()).run()
     },
 
-    async update(sid, change, { expiresAt, idleExpiresAt, sub, signal, writeId }) {
-      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-        if (attempt > 0) await pause(attempt)
-        const row = await database.prepare(select).bind(sid, Date.now()).first<{ data: string; version: number }>()
-        if (!row) return null
-        const next = await change(parse(row.data))
-        signal?.throwIfAborted()
-        const result = await database
-          .prepare(replace)
-          .bind(subOf(next) ?? sub, JSON.stringify(next), deadline(expiresAt, idleExpiresAt), sid, row.version, fenceOf(writeId))
-          .run()
-        if (result.meta.changes === 1) return next
-      }
-      throw new Error(`d1Store: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
-    },
+    update: (sid, change, options) => updateRow(database, sql, sid, change, { ...options, writeId: fenceOf(options.writeId) }),
 
     async listByUser(sub) {
       if (sub === '') return []
-      const { results } = await database.prepare(listUser).bind(sub, Date.now()).all<{ sid: string; data: string; expires_at: number }>()
+      const { results } = await database.prepare(sql.listUser).bind(sub, Date.now()).all<{ sid: string; data: string; expires_at: number }>()
       return results.map((row) => ({ sid: row.sid, data: parse(row.data), until: row.expires_at }))
     },
 
@@ -180,12 +148,64 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
       // Only live sessions count as ended (like the other stores); expired rows not swept yet go
       // too, in the same transaction, so the count and the deletion agree.
       const [live] = await database.batch([
-        database.prepare(removeLiveOfUser).bind(sub, Date.now()),
-        database.prepare(removeUser).bind(sub),
+        database.prepare(sql.removeLiveOfUser).bind(sub, Date.now()),
+        database.prepare(sql.removeUser).bind(sub),
       ])
       return live?.meta.changes ?? 0
     },
   }
+}
+
+/** The fence row a write id names in the table; `null` (matches no row) without one. */
+function fenceOf(writeId: string | undefined): string | null {
+  return writeId === undefined ? null : FENCE_PREFIX + writeId
+}
+
+/** The statements of a d1Store on `table`, built once. */
+function d1Statements(table: string) {
+  // Every write is refused once its caller settled it (a fence row under ?fence; NULL never matches).
+  const notFenced = (n: number) => `NOT EXISTS (SELECT 1 FROM ${table} WHERE sid = ?${n})`
+  return {
+    select: `SELECT data, version FROM ${table} WHERE sid = ?1 AND expires_at > ?2`,
+    upsert:
+      `INSERT INTO ${table} (sid, sub, data, expires_at, version) SELECT ?1, ?2, ?3, ?4, 1 WHERE ${notFenced(5)} ` +
+      'ON CONFLICT (sid) DO UPDATE SET sub = excluded.sub, data = excluded.data, expires_at = excluded.expires_at, version = version + 1',
+    // expires_at never moves earlier: a touch may have moved it later since the caller read it.
+    replace: `UPDATE ${table} SET sub = ?1, data = ?2, expires_at = MAX(expires_at, ?3), version = version + 1 WHERE sid = ?4 AND version = ?5 AND ${notFenced(6)}`,
+    remove: `DELETE FROM ${table} WHERE sid = ?1 AND ${notFenced(2)}`,
+    // The fence row expires like a session row, so the cleanups remove it.
+    fence: `INSERT INTO ${table} (sid, sub, data, expires_at, version) VALUES (?1, '', 'null', ?2, 0) ON CONFLICT (sid) DO NOTHING`,
+    // Only ever later, never past the absolute end (?2 is already capped by it), never a dead row.
+    extend: `UPDATE ${table} SET expires_at = ?2 WHERE sid = ?1 AND expires_at > ?3 AND expires_at < ?2`,
+    removeLiveOfUser: `DELETE FROM ${table} WHERE sub = ?1 AND expires_at > ?2`,
+    removeUser: `DELETE FROM ${table} WHERE sub = ?1`,
+    // Fence rows have sub '' (no user has it: user.sub is never empty when listed).
+    listUser: `SELECT sid, data, expires_at FROM ${table} WHERE sub = ?1 AND expires_at > ?2 ORDER BY sid`,
+    sweep: expiredDelete(table, OPPORTUNISTIC_CLEANUP_ROWS),
+  }
+}
+
+/** A d1Store's `update`: compare-and-set on the row's version, tried again when another write came first. */
+async function updateRow(
+  database: D1DatabaseLike,
+  sql: ReturnType<typeof d1Statements>,
+  sid: string,
+  change: Parameters<NonNullable<SessionStore['update']>>[1],
+  { expiresAt, idleExpiresAt, sub, signal, writeId: fence }: Omit<StoreWriteOptions, 'writeId'> & { writeId: string | null },
+): Promise<StoredSession | null> {
+  for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+    if (attempt > 0) await pause(attempt)
+    const row = await database.prepare(sql.select).bind(sid, Date.now()).first<{ data: string; version: number }>()
+    if (!row) return null
+    const next = await change(parse(row.data))
+    signal?.throwIfAborted()
+    const result = await database
+      .prepare(sql.replace)
+      .bind(subOf(next) ?? sub, JSON.stringify(next), deadline(expiresAt, idleExpiresAt), sid, row.version, fence)
+      .run()
+    if (result.meta.changes === 1) return next
+  }
+  throw new Error(`d1Store: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
 }
 
 /**

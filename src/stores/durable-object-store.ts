@@ -6,7 +6,7 @@
  */
 import { SessionConfigError } from '../errors.js'
 import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal.js'
-import type { SessionStore, UserSessionRecord } from './types.js'
+import type { SessionStore, StoredSession, StoreWriteOptions, UserSessionRecord } from './types.js'
 
 /** A session record as the object hands it out: the JSON text and its version. */
 export interface SessionSnapshot {
@@ -148,18 +148,8 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
     throw new SessionConfigError('durableObjectStore() needs a Durable Object namespace binding (env.SESSION_DO).')
   const name = options.name ?? 'session'
   if (typeof name !== 'string' || name === '') throw new SessionConfigError('durableObjectStore() name must be a non-empty string.')
-  const object = (key: string) => namespace.get(namespace.idFromName(key)) as Remote<SessionObjectRpc>
-  const sessionObject = (sid: string) => object(`${name}:sid:${sid}`)
-  const userObject = (sub: string) => object(`${name}:user:${sub}`)
-  // For cleanup after the real work succeeded: a stale index entry costs a later
-  // "sign out everywhere" one call to an already-ended session, and it expires with the session.
-  const unindex = async (sub: string, sids: string[]) => {
-    try {
-      await userObject(sub).unindexSessions(sids)
-    } catch {
-      // Best effort, see above.
-    }
-  }
+  const objects = sessionObjects(namespace, name)
+  const { sessionObject, userObject, unindex } = objects
 
   return {
     async get(sid) {
@@ -189,80 +179,116 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
       await sessionObject(sid).touchSession(idleExpiresAt)
     },
 
-    async update(sid, change, { expiresAt, idleExpiresAt, signal, writeId }) {
-      const target = sessionObject(sid)
-      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-        if (attempt > 0) await pause(attempt)
-        const snapshot = await target.readSession()
-        if (snapshot === null) return null
-        const next = await change(parse(snapshot.json))
-        // Timed out meanwhile: the caller was told it failed, so nothing may be written now.
-        signal?.throwIfAborted()
-        const sub = subOf(next) ?? snapshot.sub
-        if (sub !== snapshot.sub) await userObject(sub).indexSession(sid, expiresAt)
-        const outcome = await target.replaceSession(snapshot.version, JSON.stringify(next), sub, expiresAt, idleExpiresAt, writeId)
-        if (outcome === 'ok') {
-          // The session now belongs to `sub` only: "sign out everywhere" of the old user must not end it.
-          if (sub !== snapshot.sub) await unindex(snapshot.sub, [sid])
-          return next
-        }
-        if (outcome === 'missing') return null
-        if (outcome === 'refused') throw new Error('durableObjectStore: this update was given up by its caller and not written.')
-      }
-      throw new Error(`durableObjectStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
-    },
+    update: (sid, change, options) => updateSession(objects, sid, change, options),
+    listByUser: (sub) => listUserSessions(objects, sub),
+    deleteByUser: (sub) => deleteUserSessions(objects, sub),
+  }
+}
 
-    async listByUser(sub) {
-      const sessions = await userObject(sub).listSessions()
-      const found: UserSessionRecord[] = []
-      for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
-        const snapshots = await Promise.all(sessions.slice(start, start + DELETE_CHUNK).map(async ({ sid }) => ({ sid, snapshot: await sessionObject(sid).readSession() })))
-        // The index may still list a session that ended or moved to another user: only the record says.
-        for (const { sid, snapshot } of snapshots)
-          if (snapshot !== null && snapshot.sub === sub) found.push({ sid, data: parse(snapshot.json), until: snapshot.until })
-      }
-      return found
-    },
+/** The Durable Objects of one store: a session's, a user's index, and the index's best-effort cleanup. */
+interface SessionObjects {
+  sessionObject(sid: string): Remote<SessionObjectRpc>
+  userObject(sub: string): Remote<SessionObjectRpc>
+  unindex(sub: string, sids: string[]): Promise<void>
+}
 
-    async deleteByUser(sub) {
-      const sessions = await userObject(sub).listSessions()
-      let ended = 0
-      let reached = 0
-      let failure: unknown
-      for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
-        const results = await Promise.allSettled(
-          sessions
-            .slice(start, start + DELETE_CHUNK)
-            .map(async ({ sid, expiresAt }) => ({ sid, owner: await sessionObject(sid).deleteSession(expiresAt, sub) })),
-        )
-        const done: string[] = []
-        let answered = 0
-        for (const result of results) {
-          if (result.status === 'rejected') failure ??= result.reason
-          else {
-            answered++
-            const { sid, owner } = result.value
-            // Another user's for now: an update moving it to `sub` may still be under way, and once
-            // it lands only this entry lets a later call end it. Stays listed (it expires with it).
-            if (owner !== null && owner !== sub) continue
-            done.push(sid)
-            // `null`: already ended (or never written); only live sessions count.
-            if (owner !== null) ended++
-          }
-        }
-        reached += answered
-        // Only what was ended leaves the index: a failed one stays listed for the next call.
-        if (done.length > 0) await unindex(sub, done)
-        // Nothing in this chunk worked (subrequest limit, outage): the next chunks would fail too.
-        if (answered === 0) break
+function sessionObjects<Id>(namespace: DurableObjectNamespaceLike<Id>, name: string): SessionObjects {
+  const object = (key: string) => namespace.get(namespace.idFromName(key)) as Remote<SessionObjectRpc>
+  const userObject = (sub: string) => object(`${name}:user:${sub}`)
+  return {
+    sessionObject: (sid) => object(`${name}:sid:${sid}`),
+    userObject,
+    // For cleanup after the real work succeeded: a stale index entry costs a later
+    // "sign out everywhere" one call to an already-ended session, and it expires with the session.
+    async unindex(sub, sids) {
+      try {
+        await userObject(sub).unindexSessions(sids)
+      } catch {
+        // Best effort, see above.
       }
-      if (reached < sessions.length)
-        throw new Error(
-          `durableObjectStore: ${sessions.length - reached} of ${sessions.length} sessions of this user could not be ended (the others were); calling again ends the rest.`,
-          { cause: failure },
-        )
-      return ended
     },
   }
 }
 
+/** A durableObjectStore's `update`: compare-and-set on the record's version, tried again when another write came first. */
+async function updateSession(
+  { sessionObject, userObject, unindex }: SessionObjects,
+  sid: string,
+  change: Parameters<NonNullable<SessionStore['update']>>[1],
+  { expiresAt, idleExpiresAt, signal, writeId }: StoreWriteOptions,
+): Promise<StoredSession | null> {
+  const target = sessionObject(sid)
+  for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+    if (attempt > 0) await pause(attempt)
+    const snapshot = await target.readSession()
+    if (snapshot === null) return null
+    const next = await change(parse(snapshot.json))
+    // Timed out meanwhile: the caller was told it failed, so nothing may be written now.
+    signal?.throwIfAborted()
+    const sub = subOf(next) ?? snapshot.sub
+    if (sub !== snapshot.sub) await userObject(sub).indexSession(sid, expiresAt)
+    const outcome = await target.replaceSession(snapshot.version, JSON.stringify(next), sub, expiresAt, idleExpiresAt, writeId)
+    if (outcome === 'ok') {
+      // The session now belongs to `sub` only: "sign out everywhere" of the old user must not end it.
+      if (sub !== snapshot.sub) await unindex(snapshot.sub, [sid])
+      return next
+    }
+    if (outcome === 'missing') return null
+    if (outcome === 'refused') throw new Error('durableObjectStore: this update was given up by its caller and not written.')
+  }
+  throw new Error(`durableObjectStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
+}
+
+/** A durableObjectStore's `listByUser`: the user's index, each entry checked against its record. */
+async function listUserSessions({ sessionObject, userObject }: SessionObjects, sub: string): Promise<UserSessionRecord[]> {
+  const sessions = await userObject(sub).listSessions()
+  const found: UserSessionRecord[] = []
+  for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
+    const snapshots = await Promise.all(sessions.slice(start, start + DELETE_CHUNK).map(async ({ sid }) => ({ sid, snapshot: await sessionObject(sid).readSession() })))
+    // The index may still list a session that ended or moved to another user: only the record says.
+    for (const { sid, snapshot } of snapshots)
+      if (snapshot !== null && snapshot.sub === sub) found.push({ sid, data: parse(snapshot.json), until: snapshot.until })
+  }
+  return found
+}
+
+/** A durableObjectStore's `deleteByUser`: every session the user's index lists, in chunks. */
+async function deleteUserSessions({ sessionObject, userObject, unindex }: SessionObjects, sub: string): Promise<number> {
+  const sessions = await userObject(sub).listSessions()
+  let ended = 0
+  let reached = 0
+  let failure: unknown
+  for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
+    const results = await Promise.allSettled(
+      sessions
+        .slice(start, start + DELETE_CHUNK)
+        .map(async ({ sid, expiresAt }) => ({ sid, owner: await sessionObject(sid).deleteSession(expiresAt, sub) })),
+    )
+    const done: string[] = []
+    let answered = 0
+    for (const result of results) {
+      if (result.status === 'rejected') failure ??= result.reason
+      else {
+        answered++
+        const { sid, owner } = result.value
+        // Another user's for now: an update moving it to `sub` may still be under way, and once
+        // it lands only this entry lets a later call end it. Stays listed (it expires with it).
+        if (owner !== null && owner !== sub) continue
+        done.push(sid)
+        // `null`: already ended (or never written); only live sessions count.
+        if (owner !== null) ended++
+      }
+    }
+    reached += answered
+    // Only what was ended leaves the index: a failed one stays listed for the next call.
+    if (done.length > 0) await unindex(sub, done)
+    // Nothing in this chunk worked (subrequest limit, outage): the next chunks would fail too.
+    if (answered === 0) break
+  }
+  if (reached < sessions.length)
+    throw new Error(
+      `durableObjectStore: ${sessions.length - reached} of ${sessions.length} sessions of this user could not be ended (the others were); calling again ends the rest.`,
+      { cause: failure },
+    )
+  return ended
+}

@@ -50,88 +50,100 @@ const FENCE_MS = 10 * 60 * 1000
  * ```
  */
 export function memoryStore(): MemoryStore {
-  const entries = new Map<string, Entry>()
-  // Writes given up by their caller (settled): refused until the time held.
-  const fences = new Map<string, number>()
-  let writes = 0
-
-  const live = (sid: string): Entry | undefined => {
-    const entry = entries.get(sid)
-    if (entry && entry.until <= Date.now()) {
-      entries.delete(sid)
-      return undefined
-    }
-    return entry
-  }
-  const refuseSettled = (writeId: string | undefined): void => {
-    if (writeId !== undefined && fences.has(writeId)) throw new Error('memoryStore: this write was given up by its caller and not written.')
-  }
-  const write = (sid: string, data: StoredSession, { expiresAt, idleExpiresAt, sub, writeId }: StoreWriteOptions): void => {
-    refuseSettled(writeId)
-    entries.set(sid, { json: JSON.stringify(data), sub, expiresAt, until: Math.min(expiresAt, idleExpiresAt ?? expiresAt) })
-    if (++writes % SWEEP_EVERY === 0) {
-      const now = Date.now()
-      for (const [key, entry] of entries) if (entry.until <= now) entries.delete(key)
-      for (const [key, until] of fences) if (until <= now) fences.delete(key)
-    }
-  }
-
+  const db = new MemoryEntries()
   return {
     get size() {
-      return entries.size
+      return db.entries.size
     },
     async get(sid) {
-      const entry = live(sid)
-      return entry ? parseRecord(entry.json) : null
+      return db.read(sid)
     },
     async set(sid, data, options) {
-      write(sid, data, options)
+      db.write(sid, data, options)
     },
     async delete(sid, options) {
-      refuseSettled(options?.writeId)
-      entries.delete(sid)
+      db.refuseSettled(options?.writeId)
+      db.entries.delete(sid)
     },
     async settle(sid, writeId) {
-      fences.set(writeId, Date.now() + FENCE_MS)
-      const entry = live(sid)
-      return entry ? parseRecord(entry.json) : null
+      db.fences.set(writeId, Date.now() + FENCE_MS)
+      return db.read(sid)
     },
     async touch(sid, { expiresAt, idleExpiresAt }) {
-      const entry = live(sid)
+      const entry = db.live(sid)
       const until = Math.min(expiresAt, entry?.expiresAt ?? expiresAt, idleExpiresAt)
-      if (entry && until > entry.until) entries.set(sid, { ...entry, until })
+      if (entry && until > entry.until) db.entries.set(sid, { ...entry, until })
     },
-    async update(sid, change, options) {
-      // `change` may await: compare the entry afterwards and start again if it was replaced.
-      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-        const entry = live(sid)
-        if (!entry) return null
-        const next = await change(parseRecord(entry.json))
-        if (entries.get(sid) !== entry) continue
-        options.signal?.throwIfAborted()
-        // Never earlier: a touch may have moved the idle deadline later since the caller computed its own.
-        const idleExpiresAt = options.idleExpiresAt === undefined ? undefined : Math.max(options.idleExpiresAt, entry.until)
-        write(sid, next, { ...options, idleExpiresAt, sub: subOf(next) ?? entry.sub })
-        return parseRecord(JSON.stringify(next))
-      }
-      throw new Error(`memoryStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
-    },
+    update: (sid, change, options) => db.update(sid, change, options),
     async listByUser(sub) {
       const found = []
-      for (const sid of entries.keys()) {
-        const entry = live(sid)
+      for (const sid of db.entries.keys()) {
+        const entry = db.live(sid)
         if (entry?.sub === sub) found.push({ sid, data: parseRecord(entry.json), until: entry.until })
       }
       return found
     },
     async deleteByUser(sub) {
       let count = 0
-      for (const [sid, entry] of entries) {
+      for (const [sid, entry] of db.entries) {
         if (entry.sub !== sub) continue
-        entries.delete(sid)
+        db.entries.delete(sid)
         if (entry.until > Date.now()) count++
       }
       return count
     },
+  }
+}
+
+/** The records of one memory store, and the writes its callers gave up (settled). */
+class MemoryEntries {
+  readonly entries = new Map<string, Entry>()
+  /** Writes given up by their caller (settled): refused until the time held. */
+  readonly fences = new Map<string, number>()
+  #writes = 0
+
+  /** The entry of `sid` while it lives; an expired one is dropped. */
+  live(sid: string): Entry | undefined {
+    const entry = this.entries.get(sid)
+    if (entry && entry.until <= Date.now()) {
+      this.entries.delete(sid)
+      return undefined
+    }
+    return entry
+  }
+
+  read(sid: string): StoredSession | null {
+    const entry = this.live(sid)
+    return entry ? parseRecord(entry.json) : null
+  }
+
+  refuseSettled(writeId: string | undefined): void {
+    if (writeId !== undefined && this.fences.has(writeId)) throw new Error('memoryStore: this write was given up by its caller and not written.')
+  }
+
+  write(sid: string, data: StoredSession, { expiresAt, idleExpiresAt, sub, writeId }: StoreWriteOptions): void {
+    this.refuseSettled(writeId)
+    this.entries.set(sid, { json: JSON.stringify(data), sub, expiresAt, until: Math.min(expiresAt, idleExpiresAt ?? expiresAt) })
+    if (++this.#writes % SWEEP_EVERY === 0) {
+      const now = Date.now()
+      for (const [key, entry] of this.entries) if (entry.until <= now) this.entries.delete(key)
+      for (const [key, until] of this.fences) if (until <= now) this.fences.delete(key)
+    }
+  }
+
+  async update(sid: string, change: Parameters<MemoryStore['update']>[1], options: StoreWriteOptions): Promise<StoredSession | null> {
+    // `change` may await: compare the entry afterwards and start again if it was replaced.
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const entry = this.live(sid)
+      if (!entry) return null
+      const next = await change(parseRecord(entry.json))
+      if (this.entries.get(sid) !== entry) continue
+      options.signal?.throwIfAborted()
+      // Never earlier: a touch may have moved the idle deadline later since the caller computed its own.
+      const idleExpiresAt = options.idleExpiresAt === undefined ? undefined : Math.max(options.idleExpiresAt, entry.until)
+      this.write(sid, next, { ...options, idleExpiresAt, sub: subOf(next) ?? entry.sub })
+      return parseRecord(JSON.stringify(next))
+    }
+    throw new Error(`memoryStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
   }
 }

@@ -5,12 +5,12 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { SessionConfigError } from '../../errors.js'
+import { type GateSettings, isUnder, resolveOnboarding } from '../../options.js'
 import { getSessionState } from '../../state/registry.js'
 import type { OnboardingOptions, SessionClaims, SessionData } from '../../types.js'
 import { peekRequest } from '../header-merge/index.js'
 import { pathAndQuery } from '../request-url.js'
-import { compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './paths.js'
+import { normalizePath, safeRedirectPath } from './paths.js'
 
 /**
  * Decides one request: a response that stops it, or `undefined` to let it through.
@@ -23,19 +23,6 @@ import { compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath
  */
 export type GateDecision = (c: Context, session: SessionData<object> | null) => Response | undefined
 
-const DEFAULT_ALLOW = [
-  '/login',
-  '/logout',
-  '/signin',
-  '/signout',
-  '/auth/*',
-  '/callback/*',
-  '/api/auth/*',
-  '/static/*',
-  '/assets/*',
-  '/favicon.ico',
-  '/robots.txt',
-]
 const NO_STORE = { 'Cache-Control': 'private, no-store' }
 // A returnTo longer than this is dropped rather than sent (safeRedirectPath refuses it anyway).
 const MAX_RETURN_TO = 2048
@@ -51,9 +38,9 @@ const MAX_RETURN_TO = 2048
  * ```
  */
 export function createGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): GateDecision {
-  const decide = createLazyGate(options)
+  const settings = resolveOnboarding(options)
   return function onboardingGate(c, session) {
-    return decide(c, { signedIn: session !== null, data: session })
+    return decideGate(c, { signedIn: session !== null, data: session }, settings)
   }
 }
 
@@ -64,56 +51,39 @@ export interface GateSubject {
   readonly data: SessionData<object> | null
 }
 
-/** The gate's decision for a {@link GateSubject}; what {@link edgeSession} and {@link onboardingGate} use. */
-export type LazyGateDecision = (c: Context, subject: GateSubject) => Response | undefined
-
-/** {@link createGate}, deciding with a {@link LazyGateDecision}. Throws {@link SessionConfigError} for a wrong option. */
-export function createLazyGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): LazyGateDecision {
-  if (typeof options !== 'object' || options === null) throw new SessionConfigError('onboarding must be an options object ({} for the defaults).')
-  const entry = options.path ?? '/onboarding'
-  const home = options.home ?? '/'
-  const loginPath = options.loginPath ?? '/login'
-  for (const [label, value] of [['onboarding.path', entry], ['onboarding.home', home], ['onboarding.loginPath', loginPath]] as const) {
-    if (typeof value !== 'string' || safeRedirectPath(value) !== value || /[?#]/.test(value))
-      throw new SessionConfigError(`${label} must be a plain path such as "/x"; got ${JSON.stringify(value)}.`)
-  }
-  const entryKey = normalizePath(entry)
-  const isUnderEntry = (path: string) => {
-    const key = normalizePath(path)
-    return key === entryKey || key.startsWith(`${entryKey}/`)
-  }
-  if (isUnderEntry(home)) throw new SessionConfigError('onboarding.home must not be the onboarding page itself (it would loop).')
-  const isComplete =
-    options.isComplete ?? ((session: SessionData<Claims>) => (session as { onboardingStep?: unknown }).onboardingStep === 'COMPLETED')
-  if (typeof isComplete !== 'function') throw new SessionConfigError('onboarding.isComplete must be a function.')
-  const allow = compileAllowRules([entry, `${entry}/*`, ...DEFAULT_ALLOW, ...(options.allow ?? [])], 'onboarding.allow')
-  const protect = options.protect?.length ? compileProtectRules(options.protect, 'onboarding.protect') : undefined
-  const isLogin = compileAllowRules([loginPath], 'onboarding.loginPath')
-
-  return function decideGate(c, subject) {
-    const path = c.req.path
-    if (!subject.signedIn) {
-      if (!protect || isLogin(path, c) || !protect(path, c)) return undefined
-      return isNavigation(c)
-        ? redirect(withReturnTo(loginPath, c))
-        : Response.json({ error: 'login_required', login: loginPath }, { status: 401, headers: NO_STORE })
-    }
-    // Allowed paths (assets, auth, the onboarding pages below the entry) pass whether or not
-    // onboarding is done: no need to look at the session (which would copy it) for them.
-    const allowed = allow(path, c)
-    const onEntry = normalizePath(path) === entryKey
-    if (allowed && !onEntry) return undefined
-    if (isComplete(subject.data as SessionData<Claims>)) {
-      // Finished users have nothing to do on the entry page: send them on.
-      if (!onEntry || !isNavigation(c)) return undefined
-      const back = safeRedirectPath(c.req.query('returnTo'), new URL(c.req.url).origin)
-      return redirect(back !== undefined && !isUnderEntry(back.split(/[?#]/, 1)[0] as string) ? back : home)
-    }
-    if (allowed) return undefined
+/**
+ * The gate's decision for one request: a response that stops it, or `undefined` to let it through.
+ * What {@link edgeSession}, {@link createGate} and {@link onboardingGate} ask.
+ *
+ * @example
+ * ```ts
+ * const blocked = decideGate(c, { signedIn: true, data: session }, resolveOnboarding({}))
+ * ```
+ */
+export function decideGate(c: Context, subject: GateSubject, settings: GateSettings): Response | undefined {
+  const path = c.req.path
+  const { entry, entryKey, protect, loginPath } = settings
+  if (!subject.signedIn) {
+    if (!protect || settings.isLogin(path, c) || !protect(path, c)) return undefined
     return isNavigation(c)
-      ? redirect(withReturnTo(entry, c))
-      : Response.json({ error: 'onboarding_required', onboarding: entry }, { status: 403, headers: NO_STORE })
+      ? redirect(withReturnTo(loginPath, c))
+      : Response.json({ error: 'login_required', login: loginPath }, { status: 401, headers: NO_STORE })
   }
+  // Allowed paths (assets, auth, the onboarding pages below the entry) pass whether or not
+  // onboarding is done: no need to look at the session (which would copy it) for them.
+  const allowed = settings.allow(path, c)
+  const onEntry = normalizePath(path) === entryKey
+  if (allowed && !onEntry) return undefined
+  if (settings.isComplete(subject.data as SessionData<object>)) {
+    // Finished users have nothing to do on the entry page: send them on.
+    if (!onEntry || !isNavigation(c)) return undefined
+    const back = safeRedirectPath(c.req.query('returnTo'), new URL(c.req.url).origin)
+    return redirect(back !== undefined && !isUnder(back.split(/[?#]/, 1)[0] as string, entryKey) ? back : settings.home)
+  }
+  if (allowed) return undefined
+  return isNavigation(c)
+    ? redirect(withReturnTo(entry, c))
+    : Response.json({ error: 'onboarding_required', onboarding: entry }, { status: 403, headers: NO_STORE })
 }
 
 /**
@@ -127,9 +97,9 @@ export function createLazyGate<Claims extends object = SessionClaims>(options: O
  * ```
  */
 export function onboardingGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): MiddlewareHandler {
-  const decide = createLazyGate(options)
+  const settings = resolveOnboarding(options)
   return async function onboardingGateMiddleware(c, next) {
-    const blocked = decide(c, getSessionState(c))
+    const blocked = decideGate(c, getSessionState(c), settings)
     if (blocked) return blocked
     await next()
   }

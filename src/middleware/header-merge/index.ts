@@ -45,6 +45,28 @@ export function mergeRequestCookies(c: Context, names: CookieNames, cookies: Rea
   Object.defineProperty(req, 'raw', { configurable: true, enumerable: true, get: buildOnFirstRead, set: settle })
 }
 
+/** What {@link showSessionCookies} asks: the request's session state. */
+export interface SessionCookieSource {
+  readonly cookieNames: CookieNames
+  /** Our cookies downstream should now see, when they changed since last asked. */
+  takeRequestCookies(): ReadonlyArray<readonly [string, string]> | undefined
+}
+
+/**
+ * Shows downstream handlers the session's cookies as they are now, when they changed: the
+ * middleware asks after loading, and the public functions after each change.
+ *
+ * @example
+ * ```ts
+ * await state.create(input, Date.now())
+ * showSessionCookies(c, state)
+ * ```
+ */
+export function showSessionCookies(c: Context, state: SessionCookieSource): void {
+  const cookies = state.takeRequestCookies()
+  if (cookies) mergeRequestCookies(c, state.cookieNames, cookies)
+}
+
 /**
  * The request to read anything but the Cookie header from (method, URL, other headers) without
  * building a pending merge: `c.req.raw`, or what it will be built from.
@@ -91,7 +113,7 @@ function buildMerged(req: HonoRequest, { original: raw, names, cookies }: Pendin
   const cf = (raw as Request & { cf?: unknown }).cf
   if (cf !== undefined) init.cf = cf
   if (raw.method !== 'GET' && raw.method !== 'HEAD') {
-    const body = keptBody(req.bodyCache as unknown as BodyCache)
+    const body = keptBody(req.bodyCache)
     if (!(body instanceof ArrayBuffer)) init.duplex = 'half'
     init.body = body
   }
@@ -230,5 +252,6 @@ export function keepRequestBody(c: Context): void {
   const raw = req[PENDING]?.original ?? req.raw
   // A body read before edgeSession ran is in Hono's cache already (or gone): leave it there.
   if (raw.method === 'GET' || raw.method === 'HEAD' || raw.bodyUsed || req.bodyCache instanceof ExactBodyCache) return
-  req.bodyCache = new ExactBodyCache(req) as unknown as HonoRequest['bodyCache']
+  // Hono types its cache as the body's reading methods; it holds their promises, as this does.
+  Reflect.set(req, 'bodyCache', new ExactBodyCache(req))
 }

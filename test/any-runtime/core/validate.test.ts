@@ -29,9 +29,9 @@ describe('toSessionRecord', () => {
     const input = { user: { sub: 'u1', tags: ['a', { b: -0 }] }, internal: { sid: 'x' }, lastPath: '/x', lastVisit: 1, gone: undefined, n: 1.5 }
     const record = await toSessionRecord(input, undefined)
     expect(record).toEqual({ user: { sub: 'u1', tags: ['a', { b: 0 }] }, n: 1.5 })
-    expect(Object.is((record.user as { tags: [string, { b: number }] }).tags[1].b, 0)).toBe(true)
+    expect(Object.is((record.user.tags as [string, { b: number }])[1].b, 0)).toBe(true)
     expect(record.user).not.toBe(input.user)
-    expect((record.user as { tags: unknown }).tags).not.toBe(input.user.tags)
+    expect(record.user.tags).not.toBe(input.user.tags)
     // Reserved keys are dropped at the top only: a nested `internal` is the caller's data.
     expect(await toSessionRecord({ user: { sub: 'u1' }, deep: { internal: 1 } }, undefined)).toEqual({ user: { sub: 'u1' }, deep: { internal: 1 } })
   })

@@ -1,0 +1,155 @@
+/**
+ * What handlers change: sign-in, update, sign-out, and ending every session of a user. Each
+ * checks the data, seals the cookie, writes the store (`store-writes.ts`) and then makes the
+ * result the request's session; the public functions in `session.ts` call these.
+ * @module
+ */
+import { encode as base64url } from '../codec/base64url.js'
+import { equalMembers } from '../codec/frozen-json.js'
+import { SessionMissingError, SessionStoreError, SessionUnsupportedError } from '../errors.js'
+import type { SessionData, SessionDevice, SessionInput } from '../types.js'
+import { idleDeadline } from './activity-record.js'
+import type { RecordInternal, SessionRecord } from './record.js'
+import type { SessionState } from './session-state.js'
+import { CallerError, unwrapCallerError } from './store-calls.js'
+import { PreviousEnded, deleteRecords, replaceRecords, updateRecord } from './store-writes.js'
+import { toSessionRecord } from './validate.js'
+
+/** What `updateSession` takes: the whole new session, or a function of the current one. */
+export type SessionUpdate = SessionInput<object> | ((current: SessionData<object>) => SessionInput<object> | Promise<SessionInput<object>>)
+
+const SESSION_ID_BYTES = 16
+
+/**
+ * Starts a new session: new id, new `createdAt`, whatever was there before is gone; `device`
+ * (under the `device` option) is recorded in `internal`.
+ *
+ * @example
+ * ```ts
+ * const session = await createRecord(state, { user: { sub: 'u1' } }, Date.now())
+ * ```
+ */
+export async function createRecord(state: SessionState, input: SessionInput<object>, now: number, device?: SessionDevice): Promise<SessionData<object>> {
+  state.assertOpen()
+  const { options } = state
+  const fields = await toSessionRecord(input, options.schema)
+  const calls = state.storeCalls
+  const previous = calls ? await state.endableSids(now) : []
+  const sid = base64url(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES)))
+  const times = { sid, createdAt: now, updatedAt: now, expiresAt: now + options.absoluteMs }
+  const internal: RecordInternal = device ? { ...times, device: { ...device } } : times
+  const record: SessionRecord = { ...fields, internal }
+  const write = await state.sealWrite(record, now)
+  // The response may have been committed while this awaited: fail loudly, never drop the change.
+  state.assertOpen()
+  if (calls) {
+    const deadlines = { expiresAt: internal.expiresAt, idleExpiresAt: idleDeadline(now, options.inactivityMs, internal.expiresAt) }
+    try {
+      await replaceRecords(calls, previous, record, deadlines)
+    } catch (error) {
+      if (!(error instanceof PreviousEnded)) throw error
+      // The old session is gone from the store: this request must not go on showing it.
+      state.forget()
+      throw error.error
+    }
+    state.assertOpen()
+  }
+  state.startSession(record, write)
+  return state.data as SessionData<object>
+}
+
+/**
+ * Replaces the session's user and claims; `internal` and activity are kept.
+ *
+ * @example
+ * ```ts
+ * const session = await updateCurrent(state, (s) => ({ ...s, plan: 'pro' }), Date.now())
+ * ```
+ */
+export async function updateCurrent(state: SessionState, next: SessionUpdate, now: number): Promise<SessionData<object>> {
+  state.assertOpen()
+  const current = state.record
+  if (!current) {
+    // An outage is not a sign-out: the app must not send a signed-in user to sign in again.
+    if (state.unreadable) throw new SessionStoreError("The session store could not read this request's session; nothing was changed.", { written: false })
+    throw new SessionMissingError()
+  }
+  const apply = (base: SessionRecord) => changedRecord(state, base, next, now)
+  const calls = state.storeCalls
+  if (!calls) {
+    const record = await apply(current).catch(unwrapCallerError)
+    // Same user and claims, in whatever member order (an idempotent "mark as done" on every
+    // visit): no write, no Set-Cookie. `internal` moves with every update, so it is left out.
+    if (equalMembers(record, current, 'internal')) return state.data as SessionData<object>
+    const write = await state.sealWrite(record, now)
+    state.assertOpen()
+    return state.replaceRecord(record, write)
+  }
+  // With a store the cookie keeps the same id; only the record changes.
+  const { sid, expiresAt } = current.internal
+  const deadlines = { expiresAt, idleExpiresAt: idleDeadline(now, state.options.inactivityMs, expiresAt) }
+  const record = await updateRecord(calls, sid, apply, deadlines, current.user.sub)
+  if (record === null) {
+    // Ended elsewhere (sign-out in another tab): it stays ended.
+    state.forget()
+    throw new SessionMissingError()
+  }
+  return state.replaceRecord(record)
+}
+
+/** `base` changed by `next`: checked, with `internal` kept and `updatedAt` moved. */
+async function changedRecord(state: SessionState, base: SessionRecord, next: SessionUpdate, now: number): Promise<SessionRecord> {
+  // A deep copy (composeFrom): a function that mutates nested values (`s.user.name = x`) and then fails
+  // validation or the size limit must not have changed the session this request goes on with.
+  let input: SessionInput<object>
+  try {
+    input = typeof next === 'function' ? await next(state.composeFrom(base)) : next
+  } catch (error) {
+    // The caller's own error (an HTTPException, say): the store calls must not report it as the store's.
+    throw new CallerError(error)
+  }
+  const fields = await toSessionRecord(input, state.options.schema)
+  return { ...fields, internal: { ...base.internal, updatedAt: now } }
+}
+
+/**
+ * Ends the session: clears every cookie of it and, with a store, deletes the record first.
+ *
+ * @example
+ * ```ts
+ * await endCurrent(state, Date.now())
+ * ```
+ */
+export async function endCurrent(state: SessionState, now: number): Promise<void> {
+  state.assertOpen()
+  const calls = state.storeCalls
+  if (calls) {
+    const sids = await state.endableSids(now)
+    state.assertOpen()
+    if (sids.length > 0) await deleteRecords(calls, sids)
+  }
+  state.endSession()
+}
+
+/**
+ * Ends every session of `sub` through the store; this request's too when it is theirs.
+ *
+ * @example
+ * ```ts
+ * const ended = await endUser(state, 'u1')
+ * ```
+ */
+export async function endUser(state: SessionState, sub: string): Promise<number> {
+  state.assertOpen()
+  const calls = state.storeCalls
+  const deleteByUser = calls?.store.deleteByUser
+  if (!calls || !deleteByUser)
+    throw new SessionUnsupportedError(
+      calls
+        ? 'This store cannot end sessions by user; use durableObjectStore() or d1Store().'
+        : 'Sessions kept only in cookies cannot be ended one user at a time: use a store, or rotate the secret to end them all.',
+    )
+  const count = await calls.write(() => deleteByUser.call(calls.store, sub))
+  if (state.record?.user.sub === sub) state.forget()
+  return count
+}
