@@ -110,7 +110,8 @@ const noTokenCache = {
     build.onLoad({ filter: /src[\\/]codec[\\/]token-cache\.ts$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8')
       const contents = source.replace(/const CACHED_TOKEN_CHARS = \d+/, 'const CACHED_TOKEN_CHARS = 0')
-      if (contents === source) throw new Error('bench: CACHED_TOKEN_CHARS not found in src/codec/token-cache.ts; update bench/run.mjs')
+      if (contents === source)
+        throw new Error('bench: CACHED_TOKEN_CHARS not found in src/codec/token-cache.ts; update bench/run.mjs')
       return { contents, loader: 'ts' }
     })
   },
@@ -141,7 +142,9 @@ async function startWorkerd(ids, script = 'worker.mjs', name = 'workerd') {
     name,
     minOps: MIN_OPS.workerd,
     async batch(id, iterations) {
-      const res = await fetchers.get(id).fetch(`http://bench.local/batch?case=${encodeURIComponent(id)}&iterations=${iterations}`)
+      const res = await fetchers
+        .get(id)
+        .fetch(`http://bench.local/batch?case=${encodeURIComponent(id)}&iterations=${iterations}`)
       const body = await res.json()
       if (body.error) throw new Error(`workerd ${id}: ${body.error}`)
       return body
@@ -276,7 +279,8 @@ function planIds() {
   const ids = []
   if (suites.codec) ids.push(...CODEC.map(([id]) => id), ...OPEN.map(([id]) => id))
   // Each library beside bare Hono answering the very same requests (`bare@lib`: same cookies).
-  const withBaseline = (prefix, libs) => libs.flatMap(([lib]) => (lib === 'bare' ? [`${prefix}:bare`] : [`${prefix}:${lib}`, `${prefix}:bare@${lib}`]))
+  const withBaseline = (prefix, libs) =>
+    libs.flatMap(([lib]) => (lib === 'bare' ? [`${prefix}:bare`] : [`${prefix}:${lib}`, `${prefix}:bare@${lib}`]))
   if (suites.request) ids.push(...withBaseline('req-read', REQUEST_LIBS), ...withBaseline('req-write', REQUEST_LIBS))
   if (suites.trace) ids.push(...withBaseline('trace', LIBS))
   if (suites.profile) ids.push(...PROFILE.map(([id]) => id), ...MIDDLEWARE.map(([id]) => id))
@@ -326,12 +330,16 @@ async function runAll(runtime, ids, rounds = BATCHES) {
         log(`  ${runtime.name.padEnd(7)} ${id.padEnd(28)} FAILED: ${results[id].error}`)
       }
     }
-    log(`  ${runtime.name}: round ${round + 1}/${rounds} (${((Date.now() - t) / 1000).toFixed(1)} s, load ${os.loadavg()[0].toFixed(1)})`)
+    log(
+      `  ${runtime.name}: round ${round + 1}/${rounds} (${((Date.now() - t) / 1000).toFixed(1)} s, load ${os.loadavg()[0].toFixed(1)})`,
+    )
   }
   for (const id of Object.keys(sizes)) {
     if (results[id]) continue
     results[id] = summarize(samples[id], last[id])
-    log(`  ${runtime.name.padEnd(7)} ${id.padEnd(28)} ${fmt(results[id].us).padStart(8)} us/op  ±${results[id].spread.toFixed(1)}%`)
+    log(
+      `  ${runtime.name.padEnd(7)} ${id.padEnd(28)} ${fmt(results[id].us).padStart(8)} us/op  ±${results[id].spread.toFixed(1)}%`,
+    )
   }
   return results
 }
@@ -374,7 +382,8 @@ function exampleWorkerSize() {
       timeout: 120_000,
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_UPDATE_NOTIFIER: '1' },
     })
-    if (run.status !== 0) note = `wrangler dry-run failed: ${(run.stderr || run.stdout || '').trim().split('\n').slice(-1)[0] ?? ''}`
+    if (run.status !== 0)
+      note = `wrangler dry-run failed: ${(run.stderr || run.stdout || '').trim().split('\n').slice(-1)[0] ?? ''}`
   } else note = 'no wrangler config yet'
   if (!existsSync(outdir)) return { note: `not built (${note || 'no output'})` }
   const files = readdirSync(outdir).filter((f) => /\.(m?js|wasm)$/.test(f))
@@ -387,7 +396,11 @@ function exampleWorkerSize() {
     gzip += gzipSync(bytes, { level: 9 }).length
   }
   const age = Math.round((Date.now() - Math.max(...files.map((f) => statSync(join(outdir, f)).mtimeMs))) / 1000)
-  return { min, gzip, note: `${relative(ROOT, outdir)}/ (${files.join(', ')}), wrangler bundle, not minified${note ? `; ${note}, output ${age} s old` : ''}` }
+  return {
+    min,
+    gzip,
+    note: `${relative(ROOT, outdir)}/ (${files.join(', ')}), wrangler bundle, not minified${note ? `; ${note}, output ${age} s old` : ''}`,
+  }
 }
 
 async function sizes(esbuild) {
@@ -399,7 +412,10 @@ async function sizes(esbuild) {
       rows.push({ label, note: `build failed: ${String(error.message).split('\n')[0]}` })
     }
   }
-  await add('hono-edge-session (src/index.ts; hono, jose external)', { entry: join(ROOT, 'src/index.ts'), external: ['hono', 'jose'] })
+  await add('hono-edge-session (src/index.ts; hono, jose external)', {
+    entry: join(ROOT, 'src/index.ts'),
+    external: ['hono', 'jose'],
+  })
   await add('hono-edge-session (src/index.ts; jose bundled)', { entry: join(ROOT, 'src/index.ts'), external: ['hono'] })
   // What a typical app ships: the middleware and the four functions handlers call, tree-shaken.
   await add('hono-edge-session, typical app (edgeSession, get/create/update/destroySession; hono external)', {
@@ -419,7 +435,8 @@ function fmt(us) {
   if (us === undefined || Number.isNaN(us)) return 'n/a'
   return us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2)
 }
-const cell = (r) => (!r ? 'n/a' : r.error ? 'failed' : `${fmt(r.us)} ±${r.spread < 10 ? r.spread.toFixed(1) : r.spread.toFixed(0)}%`)
+const cell = (r) =>
+  !r ? 'n/a' : r.error ? 'failed' : `${fmt(r.us)} ±${r.spread < 10 ? r.spread.toFixed(1) : r.spread.toFixed(0)}%`
 const ratio = (a, b) => (a && b && !a.error && !b.error ? `${(a.us / b.us).toFixed(2)}x` : 'n/a')
 const kb = (n) => (n === undefined ? '' : `${(n / 1024).toFixed(1)} KB`)
 
@@ -444,25 +461,37 @@ function render({ w, n, w0, sizeRows, v }) {
   const cpu = os.cpus()
   out.push('# hono-edge-session benchmarks', '')
   out.push(`- Date: ${new Date().toISOString()}`)
-  out.push(`- Machine: ${cpu[0]?.model?.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${os.platform()} ${os.release()}`)
+  out.push(
+    `- Machine: ${cpu[0]?.model?.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${os.platform()} ${os.release()}`,
+  )
   out.push(`- Node ${process.version}; workerd ${v.workerd}; miniflare ${v.miniflare}; hono ${v.hono}; jose ${v.jose}`)
-  out.push(`- Load average (1 min): ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, on ${cpu.length} cores${os.loadavg()[0] > cpu.length || loadAtStart > cpu.length ? ' (busy machine: other processes shared the CPU; ratios within one run are more reliable than absolute times)' : ''}`)
-  out.push(`- Method: median of ${BATCHES} batches per cell (${TRACE_BATCHES} in the workerd browsing trace; each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly; in workerd each case has an isolate of its own, as a deployed worker runs one app. \"+µs\" columns are the median of per-round differences between a case and its baseline, whose batches run side by side. Lower is better; no pass/fail.`)
+  out.push(
+    `- Load average (1 min): ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, on ${cpu.length} cores${os.loadavg()[0] > cpu.length || loadAtStart > cpu.length ? ' (busy machine: other processes shared the CPU; ratios within one run are more reliable than absolute times)' : ''}`,
+  )
+  out.push(
+    `- Method: median of ${BATCHES} batches per cell (${TRACE_BATCHES} in the workerd browsing trace; each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly; in workerd each case has an isolate of its own, as a deployed worker runs one app. \"+µs\" columns are the median of per-round differences between a case and its baseline, whose batches run side by side. Lower is better; no pass/fail.`,
+  )
   out.push('- Rerun: `npm run bench` (writes this file). Suites, wiring and caveats: bench/NOTES.md.', '')
 
   if (suites.codec) {
     const floor = w['floor-aes']
     const jose = w['jose-compact']
-    out.push('## 1. Cookie read -> modify -> write (codec only; ours, jose and the floors seal the same ~500-byte JSON)', '')
+    out.push(
+      '## 1. Cookie read -> modify -> write (codec only; ours, jose and the floors seal the same ~500-byte JSON)',
+      '',
+    )
     out.push('| Library | workerd µs | × AES-GCM floor | × jose cached | Node µs | cookie chars |')
     out.push('|---|---:|---:|---:|---:|---:|')
     for (const [id, label] of CODEC) {
-      out.push(`| ${label} | ${cell(w[id])} | ${ratio(w[id], floor)} | ${ratio(w[id], jose)} | ${cell(n[id])} | ${w[id]?.info?.cookieChars ?? n[id]?.info?.cookieChars ?? ''} |`)
+      out.push(
+        `| ${label} | ${cell(w[id])} | ${ratio(w[id], floor)} | ${ratio(w[id], jose)} | ${cell(n[id])} | ${w[id]?.info?.cookieChars ?? n[id]?.info?.cookieChars ?? ''} |`,
+      )
     }
     out.push('', 'Open only (the request that writes nothing):', '')
     out.push('| Operation | workerd µs | × decrypt floor | Node µs |')
     out.push('|---|---:|---:|---:|')
-    for (const [id, label] of OPEN) out.push(`| ${label} | ${cell(w[id])} | ${ratio(w[id], w['floor-aes-open'])} | ${cell(n[id])} |`)
+    for (const [id, label] of OPEN)
+      out.push(`| ${label} | ${cell(w[id])} | ${ratio(w[id], w['floor-aes-open'])} | ${cell(n[id])} |`)
     out.push('')
   }
 
@@ -483,8 +512,13 @@ function render({ w, n, w0, sizeRows, v }) {
   const over = (results, prefix, lib) => added(results[`${prefix}:${lib}`], results[`${prefix}:bare@${lib}`])
   if (suites.request) {
     out.push('## 2. One request through a Hono app (`app.fetch`), added to bare Hono', '')
-    out.push('Read: `GET /api/read` reads the session. Write: `POST /api/write` changes one field. "+µs" is the time added to bare Hono answering the same requests (same Cookie header, so the runtime\'s cost of bigger cookies is not counted). The bare row carries no cookies.', '')
-    out.push('| Library | read, workerd µs | +µs | write, workerd µs | +µs | read, Node +µs | write, Node +µs | Set-Cookie (read / write) |')
+    out.push(
+      'Read: `GET /api/read` reads the session. Write: `POST /api/write` changes one field. "+µs" is the time added to bare Hono answering the same requests (same Cookie header, so the runtime\'s cost of bigger cookies is not counted). The bare row carries no cookies.',
+      '',
+    )
+    out.push(
+      '| Library | read, workerd µs | +µs | write, workerd µs | +µs | read, Node +µs | write, Node +µs | Set-Cookie (read / write) |',
+    )
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|')
     for (const [lib, label] of REQUEST_LIBS) {
       const rr = w[`req-read:${lib}`]
@@ -513,8 +547,14 @@ function render({ w, n, w0, sizeRows, v }) {
   if (suites.trace) {
     const info = w['trace:edge-session']?.info ?? n['trace:edge-session']?.info
     out.push('## 3. Browsing trace: one signed-in user, ~1 request/s (simulated clock)', '')
-    if (info) out.push(`${info.requests} requests over ${info.simulatedSeconds} simulated seconds: one onboarding completion, 60 page views over 10 paths (a quarter repeat the previous page), each followed by 3 API or asset calls. Mean per request.`, '')
-    out.push('| Library | workerd µs/req | +µs vs bare | Node µs/req | +µs vs bare | responses with Set-Cookie | new page | same page | API | asset | update |')
+    if (info)
+      out.push(
+        `${info.requests} requests over ${info.simulatedSeconds} simulated seconds: one onboarding completion, 60 page views over 10 paths (a quarter repeat the previous page), each followed by 3 API or asset calls. Mean per request.`,
+        '',
+      )
+    out.push(
+      '| Library | workerd µs/req | +µs vs bare | Node µs/req | +µs vs bare | responses with Set-Cookie | new page | same page | API | asset | update |',
+    )
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for (const [lib, label] of LIBS) {
       const rw = w[`trace:${lib}`]
@@ -533,7 +573,10 @@ function render({ w, n, w0, sizeRows, v }) {
       }
     }
     out.push('')
-    out.push(`"+µs vs bare": against bare Hono answering the same requests with the same Cookie headers (the bare row itself carries none), while the simulated browser stores the same Set-Cookie lines on both sides (the client's work, not the library's).${w0['trace:edge-session'] ? ' ¹ Every cookie decrypted on every request (as in an isolate busy with many other users).' : ''}`, '')
+    out.push(
+      `"+µs vs bare": against bare Hono answering the same requests with the same Cookie headers (the bare row itself carries none), while the simulated browser stores the same Set-Cookie lines on both sides (the client's work, not the library's).${w0['trace:edge-session'] ? ' ¹ Every cookie decrypted on every request (as in an isolate busy with many other users).' : ''}`,
+      '',
+    )
   }
 
   if (suites.codec || suites.request || suites.trace) {
@@ -547,24 +590,42 @@ function render({ w, n, w0, sizeRows, v }) {
     const refWrite = over(w, 'req-write', 'ref-jose')
     const refRead = over(w, 'req-read', 'ref-aes')
     if (wr !== undefined && refWrite !== undefined)
-      lines.push(`- Cookie write, whole request: ours adds ${fmt(wr)} µs; the jose reference app (cached key) adds ${fmt(refWrite)} µs: ${(wr / refWrite).toFixed(2)}x (target <= 0.6x).`)
+      lines.push(
+        `- Cookie write, whole request: ours adds ${fmt(wr)} µs; the jose reference app (cached key) adds ${fmt(refWrite)} µs: ${(wr / refWrite).toFixed(2)}x (target <= 0.6x).`,
+      )
     const refAesWrite = over(w, 'req-write', 'ref-aes')
     if (wr !== undefined && refWrite !== undefined && refAesWrite !== undefined)
       // The target's own gloss of 0.6x jose is "roughly the raw AES-GCM floor": the same reading at request level.
-      lines.push(`- Cookie write, whole request, against the raw AES-GCM reference app (the target's "roughly the raw AES-GCM floor"): it adds ${fmt(refAesWrite)} µs (${(refAesWrite / refWrite).toFixed(2)}x the jose one); ours ${(wr / refAesWrite).toFixed(2)}x it.`)
+      lines.push(
+        `- Cookie write, whole request, against the raw AES-GCM reference app (the target's "roughly the raw AES-GCM floor"): it adds ${fmt(refAesWrite)} µs (${(refAesWrite / refWrite).toFixed(2)}x the jose one); ours ${(wr / refAesWrite).toFixed(2)}x it.`,
+      )
     if (rd !== undefined && refRead !== undefined)
-      lines.push(`- No-write, whole request: ours adds ${fmt(rd)} µs; the AES-GCM decrypt-only reference app adds ${fmt(refRead)} µs: ${(rd / refRead).toFixed(2)}x (target <= 1.5x; ours opens two cookies, session + activity, here from the isolate cache; the reference decrypts one every time).`)
+      lines.push(
+        `- No-write, whole request: ours adds ${fmt(rd)} µs; the AES-GCM decrypt-only reference app adds ${fmt(refRead)} µs: ${(rd / refRead).toFixed(2)}x (target <= 1.5x; ours opens two cookies, session + activity, here from the isolate cache; the reference decrypts one every time).`,
+      )
     const rd0 = over(w0, 'req-read', 'edge-session')
     if (rd0 !== undefined && refRead !== undefined)
-      lines.push(`- No-write, whole request, token cache off: ours adds ${fmt(rd0)} µs = ${(rd0 / refRead).toFixed(2)}x the decrypt-only reference app (two decryptions to its one).`)
+      lines.push(
+        `- No-write, whole request, token cache off: ours adds ${fmt(rd0)} µs = ${(rd0 / refRead).toFixed(2)}x the decrypt-only reference app (two decryptions to its one).`,
+      )
     // At codec level (suite 1): the codec calls alone, against jose and the floors alone.
     if (suites.codec && jose && !jose.error) {
-      lines.push(`- Cookie write, codec alone: ours ${fmt(w['edge-session']?.us)} µs = ${ratio(w['edge-session'], jose)} jose cached (the same target read at codec level).`)
-      if (wr !== undefined) lines.push(`- Cookie write, our whole request against jose's codec alone: ${(wr / jose.us).toFixed(2)}x (not like for like: the request also opens both cookies, runs the update, the gate and Set-Cookie).`)
+      lines.push(
+        `- Cookie write, codec alone: ours ${fmt(w['edge-session']?.us)} µs = ${ratio(w['edge-session'], jose)} jose cached (the same target read at codec level).`,
+      )
+      if (wr !== undefined)
+        lines.push(
+          `- Cookie write, our whole request against jose's codec alone: ${(wr / jose.us).toFixed(2)}x (not like for like: the request also opens both cookies, runs the update, the gate and Set-Cookie).`,
+        )
     }
     if (suites.codec && dfloor && !dfloor.error) {
-      lines.push(`- No-write, codec alone: openToken ${fmt(w['edge-session-open']?.us)} µs = ${ratio(w['edge-session-open'], dfloor)} the decrypt floor.`)
-      if (rd !== undefined) lines.push(`- No-write, our whole request against the decrypt floor alone: ${(rd / dfloor.us).toFixed(2)}x (not like for like, as above).`)
+      lines.push(
+        `- No-write, codec alone: openToken ${fmt(w['edge-session-open']?.us)} µs = ${ratio(w['edge-session-open'], dfloor)} the decrypt floor.`,
+      )
+      if (rd !== undefined)
+        lines.push(
+          `- No-write, our whole request against the decrypt floor alone: ${(rd / dfloor.us).toFixed(2)}x (not like for like, as above).`,
+        )
     }
     if (suites.trace) {
       const ours = over(w, 'trace', 'edge-session')
@@ -576,14 +637,28 @@ function render({ w, n, w0, sizeRows, v }) {
         // The ratio round by round (both libraries ran in every round), to show how far one run's noise moves it.
         const mine = roundDiffs(w['trace:edge-session'], w['trace:bare@edge-session']) ?? []
         const theirs = roundDiffs(w[`trace:${peers[0].lib}`], w[`trace:bare@${peers[0].lib}`]) ?? []
-        const perRound = mine.map((d, i) => (theirs[i] ?? Number.NaN) / d).filter((x) => Number.isFinite(x) && x > 0).sort((a, b) => a - b)
-        const quartiles = perRound.length >= 4 ? `; round by round, middle half ${perRound[Math.floor((perRound.length - 1) / 4)].toFixed(1)}-${perRound[Math.ceil(((perRound.length - 1) * 3) / 4)].toFixed(1)}x` : ''
-        lines.push(`- Trace: ours adds ${fmt(ours)} µs/request; best peer (${peers[0].label}) ${fmt(peers[0].v)} µs: ${(peers[0].v / ours).toFixed(1)}x less (target >= 4x${quartiles}).`)
+        const perRound = mine
+          .map((d, i) => (theirs[i] ?? Number.NaN) / d)
+          .filter((x) => Number.isFinite(x) && x > 0)
+          .sort((a, b) => a - b)
+        const quartiles =
+          perRound.length >= 4
+            ? `; round by round, middle half ${perRound[Math.floor((perRound.length - 1) / 4)].toFixed(1)}-${perRound[Math.ceil(((perRound.length - 1) * 3) / 4)].toFixed(1)}x`
+            : ''
+        lines.push(
+          `- Trace: ours adds ${fmt(ours)} µs/request; best peer (${peers[0].label}) ${fmt(peers[0].v)} µs: ${(peers[0].v / ours).toFixed(1)}x less (target >= 4x${quartiles}).`,
+        )
       }
       const cold = over(w0, 'trace', 'edge-session')
-      if (cold !== undefined && peers[0]) lines.push(`- Trace, token cache off: ours adds ${fmt(cold)} µs/request: ${(peers[0].v / cold).toFixed(1)}x less than ${peers[0].label}.`)
+      if (cold !== undefined && peers[0])
+        lines.push(
+          `- Trace, token cache off: ours adds ${fmt(cold)} µs/request: ${(peers[0].v / cold).toFixed(1)}x less than ${peers[0].label}.`,
+        )
       const c = w['trace:edge-session']?.info?.counts
-      if (c) lines.push(`- Trace Set-Cookie: ours on ${c['page-new'].setCookie}/${c['page-new'].requests} new-page views, ${c.update.setCookie}/${c.update.requests} updates, ${c['page-repeat'].setCookie + c.api.setCookie + c.asset.setCookie}/${c['page-repeat'].requests + c.api.requests + c.asset.requests} repeated-page, API and asset requests (target: none there).`)
+      if (c)
+        lines.push(
+          `- Trace Set-Cookie: ours on ${c['page-new'].setCookie}/${c['page-new'].requests} new-page views, ${c.update.setCookie}/${c.update.requests} updates, ${c['page-repeat'].setCookie + c.api.setCookie + c.asset.setCookie}/${c['page-repeat'].requests + c.api.requests + c.asset.requests} repeated-page, API and asset requests (target: none there).`,
+        )
     }
     out.push(...lines, '')
   }
@@ -604,7 +679,8 @@ function render({ w, n, w0, sizeRows, v }) {
     out.push('', '## Profile: where a request spends it in the middleware', '')
     out.push('| Request | workerd µs | + vs bare | Node µs |')
     out.push('|---|---:|---:|---:|')
-    for (const [id, label, base] of MIDDLEWARE) out.push(`| ${label} | ${cell(w[id])} | ${base ? fmt(added(w[id], w[base])) : ''} | ${cell(n[id])} |`)
+    for (const [id, label, base] of MIDDLEWARE)
+      out.push(`| ${label} | ${cell(w[id])} | ${base ? fmt(added(w[id], w[base])) : ''} | ${cell(n[id])} |`)
     out.push('')
   }
   out.push(`_Run took ${Math.round((Date.now() - started) / 1000)} s._`)
@@ -656,9 +732,13 @@ async function main() {
   const markdown = render({ w, n, w0, sizeRows, v: versions() })
   process.stdout.write(`${markdown}\n`)
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
-  if (!only && !QUICK && !args.has('--no-node') && ![...args].some((a) => a.startsWith('--cases='))) writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${markdown}\n`)
+  if (!only && !QUICK && !args.has('--no-node') && ![...args].some((a) => a.startsWith('--cases=')))
+    writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${markdown}\n`)
   else log('bench: partial or quick run, bench/results/latest.md left as it was')
-  writeFileSync(join(OUT, 'last-run.json'), JSON.stringify({ workerd: w, workerdNoCache: w0, node: n, sizes: sizeRows }, null, 2))
+  writeFileSync(
+    join(OUT, 'last-run.json'),
+    JSON.stringify({ workerd: w, workerdNoCache: w0, node: n, sizes: sizeRows }, null, 2),
+  )
   const failed = [...Object.values(w), ...Object.values(w0), ...Object.values(n)].filter((r) => r.error).length
   if (failed > 0) {
     log(`bench: ${failed} case(s) failed`)

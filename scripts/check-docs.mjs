@@ -54,14 +54,21 @@ function withoutCode(markdown) {
 /** Relative links of a Markdown text: `[text](target)`, outside code fences and inline code. */
 export function relativeLinks(markdown) {
   const text = withoutCode(markdown).replace(/`[^`\n]*`/g, '')
-  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target]) => target).filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t))
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map(([, target]) => target)
+    .filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t))
 }
 
 // Run as a script (imported, it only lends its helpers: scripts/check-pack.mjs uses relativeLinks).
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) checkDocs()
 
 function checkDocs() {
-  const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+  const docs = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ]
   const problems = []
   let checked = 0
   let links = 0
@@ -75,7 +82,11 @@ function checkDocs() {
         problems.push(`${doc}: link to ${target}: ${file} does not exist`)
         continue
       }
-      if (fragment !== undefined && file.endsWith('.md') && !anchors(readFileSync(join(root, file), 'utf8')).has(fragment)) {
+      if (
+        fragment !== undefined &&
+        file.endsWith('.md') &&
+        !anchors(readFileSync(join(root, file), 'utf8')).has(fragment)
+      ) {
         problems.push(`${doc}: link to ${target}: ${file} has no heading with that anchor`)
       }
     }
@@ -92,11 +103,19 @@ function checkDocs() {
         const a = actual.split('\n')
         const b = body.split('\n')
         const line = a.findIndex((text, i) => text !== b[i])
-        problems.push(`${doc}: the block for ${file} differs from the file at line ${line + 1}:\n  file: ${JSON.stringify(a[line])}\n  doc:  ${JSON.stringify(b[line])}`)
+        problems.push(
+          `${doc}: the block for ${file} differs from the file at line ${line + 1}:\n  file: ${JSON.stringify(a[line])}\n  doc:  ${JSON.stringify(b[line])}`,
+        )
       }
     }
   }
-  if (!docs.some((doc) => doc === 'README.md' && markedBlocks(readFileSync(join(root, doc), 'utf8')).some((b) => b.file === 'examples/quickstart/src/index.ts'))) {
+  if (
+    !docs.some(
+      (doc) =>
+        doc === 'README.md' &&
+        markedBlocks(readFileSync(join(root, doc), 'utf8')).some((b) => b.file === 'examples/quickstart/src/index.ts'),
+    )
+  ) {
     problems.push('README.md: no block marked <!-- file: examples/quickstart/src/index.ts -->')
   }
   if (problems.length) {
@@ -104,5 +123,7 @@ function checkDocs() {
     console.error('Fix the link, or copy the file into the document (or the block into the file) so they agree.')
     process.exit(1)
   }
-  console.log(`[check-docs] ${docs.length} documents: ${links} relative links resolve, ${checked} code blocks match their files.`)
+  console.log(
+    `[check-docs] ${docs.length} documents: ${links} relative links resolve, ${checked} code blocks match their files.`,
+  )
 }

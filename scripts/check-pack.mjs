@@ -14,7 +14,8 @@ const OUT = join(ROOT, '.tmp/pack')
 rmSync(OUT, { recursive: true, force: true })
 mkdirSync(OUT, { recursive: true })
 
-const run = (command, args) => execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+const run = (command, args) =>
+  execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
 const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', OUT]))
 const tarball = join(OUT, packed.filename)
 const files = packed.files.map((file) => file.path).sort()
@@ -51,7 +52,9 @@ if (unexpected.length > 0 || missing.length > 0 || brokenReadmeLinks.length > 0)
   console.error('pack check failed', { unexpected, missing, brokenReadmeLinks })
   process.exit(1)
 }
-console.log(`pack: ${files.length} files, ${packed.size} bytes packed (${packed.unpackedSize} unpacked): ${packed.filename}`)
+console.log(
+  `pack: ${files.length} files, ${packed.size} bytes packed (${packed.unpackedSize} unpacked): ${packed.filename}`,
+)
 
 const bin = (name) => join(ROOT, 'node_modules/.bin', name)
 execFileSync(bin('publint'), ['--strict', tarball], { cwd: ROOT, stdio: 'inherit' })

@@ -49,4 +49,6 @@ if (problems.length > 0) {
   console.error(`check-size: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join('\n')}`)
   process.exit(1)
 }
-console.log(`check-size: every file in src/ is at most ${MAX_FILE_LINES} lines, every function at most ${MAX_FUNCTION_LINES}`)
+console.log(
+  `check-size: every file in src/ is at most ${MAX_FILE_LINES} lines, every function at most ${MAX_FUNCTION_LINES}`,
+)

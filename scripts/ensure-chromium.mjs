@@ -11,7 +11,10 @@ const CHROMIUM = '/usr/bin/chromium'
 
 function run(command, args) {
   console.log(`[ensure-chromium] $ ${[command, ...args].join(' ')}`)
-  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  const result = spawnSync(command, args, {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  })
   if (result.error) fail(`${command} could not start: ${result.error.message}`)
   if (result.status !== 0) fail(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`)
 }
@@ -25,7 +28,8 @@ function fail(message) {
 if (existsSync(CHROMIUM)) {
   console.log(`[ensure-chromium] ${CHROMIUM} is present.`)
 } else {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) fail(`${CHROMIUM} is missing and apt-get needs root.`)
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    fail(`${CHROMIUM} is missing and apt-get needs root.`)
   console.log(`[ensure-chromium] ${CHROMIUM} is missing: installing Debian's chromium with apt-get.`)
   run('apt-get', ['update'])
   run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'])

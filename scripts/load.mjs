@@ -120,7 +120,12 @@ function startWrangler(port, inspectorPort, secret) {
       '--log-level',
       'warn',
     ],
-    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } },
+    {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+    },
   )
   let log = ''
   const keep = (chunk) => {
@@ -157,7 +162,8 @@ function stopWrangler(child) {
 async function waitReady(base, wrangler) {
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline) {
-    if (wrangler.child.exitCode !== null) throw new Error(`wrangler dev exited early (code ${wrangler.child.exitCode}):\n${wrangler.log()}`)
+    if (wrangler.child.exitCode !== null)
+      throw new Error(`wrangler dev exited early (code ${wrangler.child.exitCode}):\n${wrangler.log()}`)
     try {
       const res = await fetch(`${base}/login`, { redirect: 'manual', signal: AbortSignal.timeout(2000) })
       if (res.status === 200) return
@@ -218,10 +224,34 @@ function traffic(base, signedIn, midOnboarding) {
     { kind: 'signed-in', method: 'GET', path: '/explore', headers: { ...html, cookie: signedIn }, expect: 200 },
     { kind: 'signed-in', method: 'GET', path: '/settings', headers: { ...html, cookie: signedIn }, expect: 200 },
     { kind: 'signed-in', method: 'GET', path: '/api/me', headers: { ...json, cookie: signedIn }, expect: 200 },
-    { kind: 'signed-in', method: 'GET', path: '/explore?tab=recent', headers: { ...html, cookie: signedIn }, expect: 200 },
-    { kind: 'mid-onboarding', method: 'GET', path: '/explore', headers: { ...html, cookie: midOnboarding }, expect: 303 },
-    { kind: 'mid-onboarding', method: 'GET', path: '/api/me', headers: { ...json, cookie: midOnboarding }, expect: 403 },
-    { kind: 'mid-onboarding', method: 'GET', path: '/onboarding/profile', headers: { ...html, cookie: midOnboarding }, expect: 200 },
+    {
+      kind: 'signed-in',
+      method: 'GET',
+      path: '/explore?tab=recent',
+      headers: { ...html, cookie: signedIn },
+      expect: 200,
+    },
+    {
+      kind: 'mid-onboarding',
+      method: 'GET',
+      path: '/explore',
+      headers: { ...html, cookie: midOnboarding },
+      expect: 303,
+    },
+    {
+      kind: 'mid-onboarding',
+      method: 'GET',
+      path: '/api/me',
+      headers: { ...json, cookie: midOnboarding },
+      expect: 403,
+    },
+    {
+      kind: 'mid-onboarding',
+      method: 'GET',
+      path: '/onboarding/profile',
+      headers: { ...html, cookie: midOnboarding },
+      expect: 200,
+    },
     {
       kind: 'update',
       method: 'POST',
@@ -288,7 +318,20 @@ function runLoad(base, requests) {
   })
 }
 
-function report({ when, host, wranglerVersion, result, byKind, unexpected, rssBefore, rssAfter, rssPeak, rssIdle, processes, restarted }) {
+function report({
+  when,
+  host,
+  wranglerVersion,
+  result,
+  byKind,
+  unexpected,
+  rssBefore,
+  rssAfter,
+  rssPeak,
+  rssIdle,
+  processes,
+  restarted,
+}) {
   const mb = (kib) => (kib / 1024).toFixed(1)
   const unexpectedCount = Object.values(unexpected).reduce((a, b) => a + b, 0)
   const lines = [
@@ -304,11 +347,20 @@ function report({ when, host, wranglerVersion, result, byKind, unexpected, rssBe
     `| Requests/s (mean) | ${result.requests.average.toFixed(0)} |`,
     `| Latency p50 / p90 / p99 | ${result.latency.p50} / ${result.latency.p90} / ${result.latency.p99} ms |`,
     `| Latency max | ${result.latency.max} ms |`,
-    `| Unexpected status codes | ${unexpectedCount}${unexpectedCount ? ` (${Object.entries(unexpected).map(([k, v]) => `${k}: ${v}`).join('; ')})` : ''} |`,
+    `| Unexpected status codes | ${unexpectedCount}${
+      unexpectedCount
+        ? ` (${Object.entries(unexpected)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('; ')})`
+        : ''
+    } |`,
     `| Errors / timeouts | ${result.errors} / ${result.timeouts} |`,
     `| workerd RSS before / after / 3 s later (peak) | ${mb(rssBefore)} / ${mb(rssAfter)} / ${mb(rssIdle)} MiB (${mb(rssPeak)} MiB; ${processes} workerd process${processes === 1 ? '' : 'es'}${restarted ? '; wrangler restarted workerd during the run (a watched file changed), so these are not comparable' : ''}) |`,
   ]
-  lines.push('', 'RSS is the workerd processes of `wrangler dev` (its dev proxy and tooling included), not a production isolate.')
+  lines.push(
+    '',
+    'RSS is the workerd processes of `wrangler dev` (its dev proxy and tooling included), not a production isolate.',
+  )
   return { text: lines.join('\n'), failed: unexpectedCount > 0 || result.errors > 0 || result.timeouts > 0 }
 }
 
@@ -316,7 +368,9 @@ async function main() {
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const base = `http://127.0.0.1:${port}`
   const secret = randomBytes(32).toString('base64url')
-  const wranglerVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'wrangler', 'package.json'), 'utf8')).version
+  const wranglerVersion = JSON.parse(
+    readFileSync(join(root, 'node_modules', 'wrangler', 'package.json'), 'utf8'),
+  ).version
   console.log(`[load] starting wrangler dev on ${base} (duration ${DURATION} s, ${CONNECTIONS} connections)`)
   const wrangler = startWrangler(port, inspectorPort, secret)
   const stop = () => stopWrangler(wrangler.child)

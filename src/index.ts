@@ -20,9 +20,22 @@ export { edgeSession } from './middleware/edge-session.js'
 export { onboardingGate, createGate, safeRedirectPath } from './middleware/gate/index.js'
 export type { GateDecision } from './middleware/gate/index.js'
 export { isHtmlNavigation, isPageNavigation } from './middleware/activity/index.js'
-export { getSession, createSession, updateSession, destroySession, destroyUserSessions, isSessionUnreadable } from './session.js'
+export {
+  getSession,
+  createSession,
+  updateSession,
+  destroySession,
+  destroyUserSessions,
+  isSessionUnreadable,
+} from './session.js'
 export { sessionAdmin, listSessions, destroyOtherSessions } from './admin/index.js'
-export type { CurrentUserSession, ListedSession, SessionAdmin, SessionAdminOptions, SessionAdminUpdate } from './admin/index.js'
+export type {
+  CurrentUserSession,
+  ListedSession,
+  SessionAdmin,
+  SessionAdminOptions,
+  SessionAdminUpdate,
+} from './admin/index.js'
 export {
   SessionError,
   SessionConfigError,
@@ -53,5 +66,12 @@ export type {
   EdgeSessionOptions,
 } from './types.js'
 export type { StandardSchemaV1 } from './schema.js'
-export type { SessionStore, StoreDeleteOptions, StoredSession, StoreTouchOptions, StoreWriteOptions, UserSessionRecord } from './stores/types.js'
+export type {
+  SessionStore,
+  StoreDeleteOptions,
+  StoredSession,
+  StoreTouchOptions,
+  StoreWriteOptions,
+  UserSessionRecord,
+} from './stores/types.js'
 export * from './stores/index.js'

@@ -10,10 +10,23 @@ import { type CookieNames, sessionCookieNamesWithin } from './codec/cookie-jar.j
 import { checkSecrets, createKeyringCache, type Keyring } from './codec/keyring.js'
 import { type CookieLineWriter, cookieLineWriter } from './codec/set-cookie.js'
 import { SessionConfigError } from './errors.js'
-import { type PathMatcher, compileAllowRules, compileProtectRules, normalizePath, safeRedirectPath } from './middleware/gate/paths.js'
+import {
+  type PathMatcher,
+  compileAllowRules,
+  compileProtectRules,
+  normalizePath,
+  safeRedirectPath,
+} from './middleware/gate/paths.js'
 import type { StandardSchemaV1 } from './schema.js'
 import type { SessionStore } from './stores/types.js'
-import type { ActivityOptions, EdgeSessionOptions, InvalidReason, OnboardingOptions, SecretInput, SessionData } from './types.js'
+import type {
+  ActivityOptions,
+  EdgeSessionOptions,
+  InvalidReason,
+  OnboardingOptions,
+  SecretInput,
+  SessionData,
+} from './types.js'
 
 /** The options every request reads, resolved once. */
 export interface ResolvedOptions {
@@ -70,13 +83,26 @@ const DEFAULT_INACTIVITY_SECONDS = 30 * 60
 const DEFAULT_MAX_BYTES = 10 * 1024
 const DEFAULT_STORE_TIMEOUT_MS = 5000
 const DEFAULT_TOUCH_SECONDS = 60
-const DEFAULT_ALLOW = ['/login', '/logout', '/signin', '/signout', '/auth/*', '/callback/*', '/api/auth/*', '/static/*', '/assets/*', '/favicon.ico', '/robots.txt']
+const DEFAULT_ALLOW = [
+  '/login',
+  '/logout',
+  '/signin',
+  '/signout',
+  '/auth/*',
+  '/callback/*',
+  '/api/auth/*',
+  '/static/*',
+  '/assets/*',
+  '/favicon.ico',
+  '/robots.txt',
+]
 const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/
 // The middleware adds the prefix itself (from `secure` and `domain`); one in the name is a mistake.
 const PREFIXED_NAME = /^__(host|secure)-/i
 // Dot-separated labels of letters, digits and inner hyphens, an optional leading dot (browsers drop it).
-const HOST_NAME = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+const HOST_NAME =
+  /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
 function positiveInteger(value: unknown, label: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback
@@ -95,9 +121,15 @@ function positiveInteger(value: unknown, label: string, fallback: number, max = 
  * ```
  */
 export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new SessionConfigError('edgeSession() needs an options object with at least { secret }.')
+  if (typeof options !== 'object' || options === null)
+    throw new SessionConfigError('edgeSession() needs an options object with at least { secret }.')
   const { names, setCookie } = resolveCookie(options.cookie ?? {})
-  const absoluteSeconds = positiveInteger(options.duration?.absolute, 'duration.absolute', DEFAULT_ABSOLUTE_SECONDS, MAX_COOKIE_AGE_SECONDS)
+  const absoluteSeconds = positiveInteger(
+    options.duration?.absolute,
+    'duration.absolute',
+    DEFAULT_ABSOLUTE_SECONDS,
+    MAX_COOKIE_AGE_SECONDS,
+  )
   const inactivitySeconds = positiveInteger(
     options.duration?.inactivity,
     'duration.inactivity',
@@ -112,12 +144,16 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   const device = options.device ?? false
   if (typeof device !== 'boolean') throw new SessionConfigError(`device must be true or false; got ${String(device)}.`)
   if (device && !store)
-    throw new SessionConfigError('device: true needs a store: without one the session lives only in its cookie, and no page could list it.')
+    throw new SessionConfigError(
+      'device: true needs a store: without one the session lives only in its cookie, and no page could list it.',
+    )
   if (options.onInvalid !== undefined && typeof options.onInvalid !== 'function')
     throw new SessionConfigError('onInvalid must be a function.')
   const cacheControl = options.cacheControl === undefined ? true : options.cacheControl
   if (typeof cacheControl !== 'boolean')
-    throw new SessionConfigError(`cacheControl must be true or false; got ${JSON.stringify(cacheControl) ?? String(cacheControl)}.`)
+    throw new SessionConfigError(
+      `cacheControl must be true or false; got ${JSON.stringify(cacheControl) ?? String(cacheControl)}.`,
+    )
   const keyring = resolveSecret(options.secret, names)
   const storeTimeoutMs = positiveInteger(options.storeTimeout, 'storeTimeout', DEFAULT_STORE_TIMEOUT_MS)
   const onboarding = options.onboarding ? resolveOnboarding(options.onboarding) : undefined
@@ -140,17 +176,25 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
   }
 }
 
-function resolveCookie(cookie: NonNullable<EdgeSessionOptions<object>['cookie']>): { names: CookieNames; setCookie: CookieLineWriter } {
+function resolveCookie(cookie: NonNullable<EdgeSessionOptions<object>['cookie']>): {
+  names: CookieNames
+  setCookie: CookieLineWriter
+} {
   const baseName = cookie.name ?? DEFAULT_NAME
   if (!COOKIE_NAME.test(baseName))
-    throw new SessionConfigError(`cookie.name must be 1-64 letters, digits, "_" or "-"; got ${JSON.stringify(baseName)}.`)
+    throw new SessionConfigError(
+      `cookie.name must be 1-64 letters, digits, "_" or "-"; got ${JSON.stringify(baseName)}.`,
+    )
   if (PREFIXED_NAME.test(baseName))
-    throw new SessionConfigError(`cookie.name must not start with __Host- or __Secure-: the prefix is added from cookie.secure and cookie.domain; got ${JSON.stringify(baseName)}.`)
+    throw new SessionConfigError(
+      `cookie.name must not start with __Host- or __Secure-: the prefix is added from cookie.secure and cookie.domain; got ${JSON.stringify(baseName)}.`,
+    )
   const secure = cookie.secure ?? true
   const sameSite = cookie.sameSite ?? 'Lax'
   if (!['Lax', 'Strict', 'None'].includes(sameSite))
     throw new SessionConfigError(`cookie.sameSite must be 'Lax', 'Strict' or 'None'; got ${JSON.stringify(sameSite)}.`)
-  if (sameSite === 'None' && !secure) throw new SessionConfigError("cookie.sameSite 'None' needs cookie.secure: true (browsers refuse it otherwise).")
+  if (sameSite === 'None' && !secure)
+    throw new SessionConfigError("cookie.sameSite 'None' needs cookie.secure: true (browsers refuse it otherwise).")
   const domain = cookie.domain
   if (domain !== undefined && (typeof domain !== 'string' || !HOST_NAME.test(domain)))
     throw new SessionConfigError(`cookie.domain must be a plain host name; got ${JSON.stringify(domain)}.`)
@@ -163,11 +207,16 @@ function resolveCookie(cookie: NonNullable<EdgeSessionOptions<object>['cookie']>
 }
 
 function checkStore(store: SessionStore | undefined): SessionStore | undefined {
-  if (store !== undefined && (typeof store?.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function'))
+  if (
+    store !== undefined &&
+    (typeof store?.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function')
+  )
     throw new SessionConfigError('store must have get, set and delete methods (see SessionStore).')
   const settleMs = store?.settleMs
   if (settleMs !== undefined && (typeof settleMs !== 'number' || !Number.isInteger(settleMs) || settleMs < 0))
-    throw new SessionConfigError(`store.settleMs must be a whole number of milliseconds, 0 or more; got ${String(settleMs)}.`)
+    throw new SessionConfigError(
+      `store.settleMs must be a whole number of milliseconds, 0 or more; got ${String(settleMs)}.`,
+    )
   return store
 }
 
@@ -183,16 +232,25 @@ function resolveActivity(options: ActivityOptions | false | undefined, inactivit
   // active every few seconds is seen again only a touchInterval later, so it must leave room.
   const touchSeconds = settings.touchInterval ?? Math.min(DEFAULT_TOUCH_SECONDS, inactivitySeconds / 2)
   if (typeof touchSeconds !== 'number' || !Number.isFinite(touchSeconds) || touchSeconds < 0)
-    throw new SessionConfigError(`activity.touchInterval must be a number of seconds, 0 or more; got ${String(touchSeconds)}.`)
+    throw new SessionConfigError(
+      `activity.touchInterval must be a number of seconds, 0 or more; got ${String(touchSeconds)}.`,
+    )
   if (touchSeconds > inactivitySeconds / 2)
     throw new SessionConfigError(
       `activity.touchInterval must be at most half of duration.inactivity (${inactivitySeconds} s); got ${touchSeconds}. Activity is recorded at most once per touchInterval, so a longer one signs out users who are active.`,
     )
   const isPageView = settings.isPageView
-  if (isPageView != null && typeof isPageView !== 'function') throw new SessionConfigError('activity.isPageView must be a function.')
+  if (isPageView != null && typeof isPageView !== 'function')
+    throw new SessionConfigError('activity.isPageView must be a function.')
   const recordQuery = settings.recordQuery ?? false
-  if (typeof recordQuery !== 'boolean') throw new SessionConfigError(`activity.recordQuery must be true or false; got ${String(recordQuery)}.`)
-  return { touchMs: touchSeconds * 1000, recordPages: options !== false, recordQuery, ...(isPageView ? { isPageView } : {}) }
+  if (typeof recordQuery !== 'boolean')
+    throw new SessionConfigError(`activity.recordQuery must be true or false; got ${String(recordQuery)}.`)
+  return {
+    touchMs: touchSeconds * 1000,
+    recordPages: options !== false,
+    recordQuery,
+    ...(isPageView ? { isPageView } : {}),
+  }
 }
 
 /**
@@ -205,16 +263,22 @@ function resolveActivity(options: ActivityOptions | false | undefined, inactivit
  * ```
  */
 export function resolveOnboarding<Claims extends object>(options: OnboardingOptions<Claims>): GateSettings {
-  if (typeof options !== 'object' || options === null) throw new SessionConfigError('onboarding must be an options object ({} for the defaults).')
+  if (typeof options !== 'object' || options === null)
+    throw new SessionConfigError('onboarding must be an options object ({} for the defaults).')
   const entry = options.path ?? '/onboarding'
   const home = options.home ?? '/'
   const loginPath = options.loginPath ?? '/login'
-  for (const [label, value] of [['onboarding.path', entry], ['onboarding.home', home], ['onboarding.loginPath', loginPath]] as const) {
+  for (const [label, value] of [
+    ['onboarding.path', entry],
+    ['onboarding.home', home],
+    ['onboarding.loginPath', loginPath],
+  ] as const) {
     if (typeof value !== 'string' || safeRedirectPath(value) !== value || /[?#]/.test(value))
       throw new SessionConfigError(`${label} must be a plain path such as "/x"; got ${JSON.stringify(value)}.`)
   }
   const entryKey = normalizePath(entry)
-  if (isUnder(home, entryKey)) throw new SessionConfigError('onboarding.home must not be the onboarding page itself (it would loop).')
+  if (isUnder(home, entryKey))
+    throw new SessionConfigError('onboarding.home must not be the onboarding page itself (it would loop).')
   const isComplete = options.isComplete ?? isOnboarded
   if (typeof isComplete !== 'function') throw new SessionConfigError('onboarding.isComplete must be a function.')
   const allow = compileAllowRules([entry, `${entry}/*`, ...DEFAULT_ALLOW, ...(options.allow ?? [])], 'onboarding.allow')
@@ -251,7 +315,10 @@ function sameSecrets(input: SecretInput, last: unknown): boolean {
   return true
 }
 
-function resolveSecret(secret: EdgeSessionOptions<object>['secret'], names: CookieNames): (c: Context) => Keyring | Promise<Keyring> {
+function resolveSecret(
+  secret: EdgeSessionOptions<object>['secret'],
+  names: CookieNames,
+): (c: Context) => Keyring | Promise<Keyring> {
   const keyringFor = createKeyringCache({ session: names.main, activity: names.activity })
   // The last input that derived, and its keyring: the same secret on the next request answers
   // synchronously, so the middleware skips an await (each costs in workerd). Any other input goes

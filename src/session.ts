@@ -57,7 +57,9 @@ export function createSession<Claims extends object = SessionClaims>(
 ): Promise<SessionData<Claims>> {
   const state = getSessionState(c)
   const device = state.options.device ? deviceOf(c.req.raw) : undefined
-  return shown(c, state, createRecord(state, data as SessionInput<object>, Date.now(), device)) as Promise<SessionData<Claims>>
+  return shown(c, state, createRecord(state, data as SessionInput<object>, Date.now(), device)) as Promise<
+    SessionData<Claims>
+  >
 }
 
 /**
@@ -87,7 +89,9 @@ export function createSession<Claims extends object = SessionClaims>(
  */
 export function updateSession<Claims extends object = SessionClaims>(
   c: Context,
-  next: Checked<SessionInput<Claims> | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>)>,
+  next: Checked<
+    SessionInput<Claims> | ((current: SessionData<Claims>) => SessionInput<Claims> | Promise<SessionInput<Claims>>)
+  >,
 ): Promise<SessionData<Claims>> {
   const state = getSessionState(c)
   return shown(c, state, updateCurrent(state, next as SessionUpdate, Date.now())) as Promise<SessionData<Claims>>

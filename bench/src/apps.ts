@@ -17,9 +17,26 @@ import type { CookieOptions } from 'hono/utils/cookie'
 import { CookieStore, type Session as HonoSessionsSession, sessionMiddleware } from 'hono-sessions'
 import { type IronSession, getIronSession } from 'iron-session'
 import { type EdgeSessionOptions, createSession, edgeSession, getSession, updateSession } from '../../src'
-import { SECRET, type UserSession, aesKey, floorAesOpen, floorAesSeal, joseOpen, joseSeal, userSession } from './fixtures'
+import {
+  SECRET,
+  type UserSession,
+  aesKey,
+  floorAesOpen,
+  floorAesSeal,
+  joseOpen,
+  joseSeal,
+  userSession,
+} from './fixtures'
 
-export type LibraryId = 'bare' | 'edge-session' | 'hono-session' | 'hono-sessions' | 'iron-session' | 'authjs' | 'ref-aes' | 'ref-jose'
+export type LibraryId =
+  | 'bare'
+  | 'edge-session'
+  | 'hono-session'
+  | 'hono-sessions'
+  | 'iron-session'
+  | 'authjs'
+  | 'ref-aes'
+  | 'ref-jose'
 
 /** `reference`: not a session library but the yardstick of issue 7's request targets (suite 2 only). */
 export const LIBRARIES: ReadonlyArray<{ id: LibraryId; label: string; reference?: true }> = [
@@ -70,8 +87,12 @@ function routes(app: Hono, hooks: Hooks): Hono {
     await hooks.change(c, { onboardingStep: 'COMPLETED' }, false)
     return c.redirect('/explore', 303)
   })
-  app.get('/api/*', async (c) => c.json({ path: c.req.path, user: (await hooks.read(c))?.name ?? null, items: [1, 2, 3] }))
-  app.get('/assets/*', (c) => c.body(ASSET, 200, { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' }))
+  app.get('/api/*', async (c) =>
+    c.json({ path: c.req.path, user: (await hooks.read(c))?.name ?? null, items: [1, 2, 3] }),
+  )
+  app.get('/assets/*', (c) =>
+    c.body(ASSET, 200, { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' }),
+  )
   app.get('*', async (c) => {
     const session = await hooks.read(c)
     await hooks.pageView(c, pathOf(c))
@@ -149,7 +170,8 @@ function honoSessions(): Hono {
       cookieOptions: { sameSite: 'Lax', path: '/', httpOnly: true, secure: true },
     }),
   )
-  const session = (c: Context) => (c as unknown as Context<{ Variables: { session: HonoSessionsSession<HonoSessionsData> } }>).var.session
+  const session = (c: Context) =>
+    (c as unknown as Context<{ Variables: { session: HonoSessionsSession<HonoSessionsData> } }>).var.session
   return routes(app as unknown as Hono, {
     read: async (c) => fromUser(session(c).get('profile')),
     pageView: async (c, path) => {
@@ -183,9 +205,14 @@ function ironCookies(c: Context) {
       const value = getCookie(c, name)
       return value === undefined ? undefined : { name, value }
     },
-    set: (name: string | ({ name: string; value: string } & IronCookieOptions), value?: string, options?: IronCookieOptions) => {
+    set: (
+      name: string | ({ name: string; value: string } & IronCookieOptions),
+      value?: string,
+      options?: IronCookieOptions,
+    ) => {
       const o: IronCookieOptions = (typeof name === 'string' ? options : name) ?? {}
-      const sameSite = typeof o.sameSite === 'string' ? SAME_SITE[o.sameSite.toLowerCase() as keyof typeof SAME_SITE] : undefined
+      const sameSite =
+        typeof o.sameSite === 'string' ? SAME_SITE[o.sameSite.toLowerCase() as keyof typeof SAME_SITE] : undefined
       const opts: CookieOptions = {
         path: typeof o.path === 'string' ? o.path : '/',
         httpOnly: o.httpOnly === true,
@@ -311,7 +338,14 @@ function referenceApp(
     c.set('dirty', false)
     await next()
     const changed = c.get('data')
-    if (c.get('dirty') && changed) setCookie(c, name, await seal(cached, changed), { path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 8 * HOUR })
+    if (c.get('dirty') && changed)
+      setCookie(c, name, await seal(cached, changed), {
+        path: '/',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Lax',
+        maxAge: 8 * HOUR,
+      })
   })
   const vars = (c: Context) => c as unknown as Context<Vars>
   return routes(app as unknown as Hono, {

@@ -14,7 +14,22 @@ import { openToken, sealToken } from '../../src/codec/token'
 import * as viaJose from './token-jose'
 import type { CaseFactory, Prepared } from './harness'
 import { clock } from './harness'
-import { JOSE_PINNED, SECRET, T0, type UserSession, aesKey, b64uDecode, b64uEncode, floorAesOpen, floorAesSeal, fromUtf8, joseOpen, joseSeal, userSession, utf8 } from './fixtures'
+import {
+  JOSE_PINNED,
+  SECRET,
+  T0,
+  type UserSession,
+  aesKey,
+  b64uDecode,
+  b64uEncode,
+  floorAesOpen,
+  floorAesSeal,
+  fromUtf8,
+  joseOpen,
+  joseSeal,
+  userSession,
+  utf8,
+} from './fixtures'
 
 const HOUR = 3600
 const AUTH_SALT = '__Secure-authjs.session-token'
@@ -24,7 +39,10 @@ interface Record_ extends UserSession {
 }
 
 function ourRecord(): Record_ {
-  return { ...userSession(), internal: { sid: 'q3Yz0J3m9oVv2xkq7b1Xcg', createdAt: T0, updatedAt: T0, expiresAt: T0 + 8 * HOUR * 1000 } }
+  return {
+    ...userSession(),
+    internal: { sid: 'q3Yz0J3m9oVv2xkq7b1Xcg', createdAt: T0, updatedAt: T0, expiresAt: T0 + 8 * HOUR * 1000 },
+  }
 }
 
 /**
@@ -104,7 +122,6 @@ async function ourInitial(keyring: Awaited<ReturnType<typeof ourKeyring>>): Prom
 
 // --- jose, the way a careful user would call it (cached CryptoKey, pinned algorithms: fixtures) --
 
-
 /**
  * The exact plaintext this package seals (`{ iat, exp, s: record }`): jose and the floors carry it
  * too, so the ratios to them compare the code, not the payload. The peers carry their own format.
@@ -117,43 +134,58 @@ function samePayload(): OurPayload {
 export const codecCases: Record<string, CaseFactory> = {
   async 'floor-json'() {
     clock.set(T0)
-    return chains(async () => b64uEncode(utf8(JSON.stringify(samePayload()))), async (value) => {
-      const data = JSON.parse(fromUtf8(b64uDecode(value))) as OurPayload
-      data.s.counter++
-      return b64uEncode(utf8(JSON.stringify(data)))
-    })
+    return chains(
+      async () => b64uEncode(utf8(JSON.stringify(samePayload()))),
+      async (value) => {
+        const data = JSON.parse(fromUtf8(b64uDecode(value))) as OurPayload
+        data.s.counter++
+        return b64uEncode(utf8(JSON.stringify(data)))
+      },
+    )
   },
 
   async 'floor-aes'() {
     clock.set(T0)
     const key = await aesKey()
-    return chains(() => floorAesSeal(key, samePayload()), async (value) => {
-      const data = await floorAesOpen<OurPayload>(key, value)
-      data.s.counter++
-      return floorAesSeal(key, data)
-    })
+    return chains(
+      () => floorAesSeal(key, samePayload()),
+      async (value) => {
+        const data = await floorAesOpen<OurPayload>(key, value)
+        data.s.counter++
+        return floorAesSeal(key, data)
+      },
+    )
   },
 
   async 'floor-aes-open'() {
     clock.set(T0)
     const key = await aesKey()
-    return rotate(() => floorAesSeal(key, samePayload()), (value) => floorAesOpen(key, value))
+    return rotate(
+      () => floorAesSeal(key, samePayload()),
+      (value) => floorAesOpen(key, value),
+    )
   },
 
   async 'jose-compact'() {
     clock.set(T0)
     const key = await aesKey()
-    return chains(() => joseSeal(key, samePayload()), async (value) => {
-      const data = await joseOpen<OurPayload>(key, value)
-      data.s.counter++
-      return joseSeal(key, data)
-    })
+    return chains(
+      () => joseSeal(key, samePayload()),
+      async (value) => {
+        const data = await joseOpen<OurPayload>(key, value)
+        data.s.counter++
+        return joseSeal(key, data)
+      },
+    )
   },
 
   async 'jose-compact-open'() {
     clock.set(T0)
     const key = await aesKey()
-    return rotate(() => joseSeal(key, samePayload()), (value) => joseOpen(key, value))
+    return rotate(
+      () => joseSeal(key, samePayload()),
+      (value) => joseOpen(key, value),
+    )
   },
 
   async 'jose-jwt'() {
@@ -165,10 +197,16 @@ export const codecCases: Record<string, CaseFactory> = {
         .setIssuedAt(T0 / 1000)
         .setExpirationTime(T0 / 1000 + 8 * HOUR)
         .encrypt(key)
-    return chains(() => seal(samePayload().s), async (value) => {
-      const { payload } = await jwtDecrypt<Pick<OurPayload, 's'>>(value, key, { ...JOSE_PINNED, requiredClaims: ['iat', 'exp'] })
-      return seal({ ...payload.s, counter: payload.s.counter + 1 })
-    })
+    return chains(
+      () => seal(samePayload().s),
+      async (value) => {
+        const { payload } = await jwtDecrypt<Pick<OurPayload, 's'>>(value, key, {
+          ...JOSE_PINNED,
+          requiredClaims: ['iat', 'exp'],
+        })
+        return seal({ ...payload.s, counter: payload.s.counter + 1 })
+      },
+    )
   },
 
   async 'edge-session'() {
@@ -178,7 +216,11 @@ export const codecCases: Record<string, CaseFactory> = {
       () => ourInitial(keyring),
       async (value) => {
         const { payload } = await openToken<OurPayload>(value, keyring, 'session', clock.now())
-        const next: OurPayload = { iat: Math.floor(clock.now() / 1000), exp: payload.exp, s: { ...payload.s, counter: payload.s.counter + 1 } }
+        const next: OurPayload = {
+          iat: Math.floor(clock.now() / 1000),
+          exp: payload.exp,
+          s: { ...payload.s, counter: payload.s.counter + 1 },
+        }
         return sealToken(next, keyring.current, 'session')
       },
     )
@@ -190,7 +232,11 @@ export const codecCases: Record<string, CaseFactory> = {
     const keyring = await ourKeyring()
     return chain(await ourInitial(keyring), async (value) => {
       const { payload } = await openToken<OurPayload>(value, keyring, 'session', clock.now())
-      const next: OurPayload = { iat: Math.floor(clock.now() / 1000), exp: payload.exp, s: { ...payload.s, counter: payload.s.counter + 1 } }
+      const next: OurPayload = {
+        iat: Math.floor(clock.now() / 1000),
+        exp: payload.exp,
+        s: { ...payload.s, counter: payload.s.counter + 1 },
+      }
       return sealToken(next, keyring.current, 'session')
     })
   },
@@ -208,24 +254,36 @@ export const codecCases: Record<string, CaseFactory> = {
     // The same token again and again, as one browser sends it: the isolate cache answers.
     clock.set(T0)
     const keyring = await ourKeyring()
-    return repeat(await ourInitial(keyring), async (value) => openToken<OurPayload>(value, keyring, 'session', clock.now()))
+    return repeat(await ourInitial(keyring), async (value) =>
+      openToken<OurPayload>(value, keyring, 'session', clock.now()),
+    )
   },
 
   async 'edge-session-jose'() {
     // The same calls through the jose-based codec this package used before (bench/src/token-jose.ts).
     clock.set(T0)
     const keyring = await ourKeyring()
-    return chains(() => ourInitial(keyring), async (value) => {
-      const { payload } = await viaJose.openToken<OurPayload>(value, keyring, 'session', clock.now())
-      const next: OurPayload = { iat: Math.floor(clock.now() / 1000), exp: payload.exp, s: { ...payload.s, counter: payload.s.counter + 1 } }
-      return viaJose.sealToken(next, keyring.current, 'session')
-    })
+    return chains(
+      () => ourInitial(keyring),
+      async (value) => {
+        const { payload } = await viaJose.openToken<OurPayload>(value, keyring, 'session', clock.now())
+        const next: OurPayload = {
+          iat: Math.floor(clock.now() / 1000),
+          exp: payload.exp,
+          s: { ...payload.s, counter: payload.s.counter + 1 },
+        }
+        return viaJose.sealToken(next, keyring.current, 'session')
+      },
+    )
   },
 
   async 'edge-session-jose-open'() {
     clock.set(T0)
     const keyring = await ourKeyring()
-    return rotate(() => ourInitial(keyring), (value) => viaJose.openToken<OurPayload>(value, keyring, 'session', clock.now()))
+    return rotate(
+      () => ourInitial(keyring),
+      (value) => viaJose.openToken<OurPayload>(value, keyring, 'session', clock.now()),
+    )
   },
 
   async 'hono-session'() {
@@ -247,32 +305,46 @@ export const codecCases: Record<string, CaseFactory> = {
   async 'hono-sessions'() {
     // CookieStore: the whole cache object, JSON-encoded, sealed with iron-webcrypto.
     clock.set(T0)
-    const cache = { _data: { user: { value: userSession(), flash: false } }, _expire: null, _delete: false, _accessed: new Date().toISOString() }
-    return chains(() => honoSessionsEncrypt(SECRET, JSON.stringify(cache)), async (value) => {
-      const data = JSON.parse((await honoSessionsDecrypt(SECRET, value)) as string) as typeof cache
-      data._data.user.value.counter++
-      data._accessed = new Date().toISOString()
-      return honoSessionsEncrypt(SECRET, JSON.stringify(data))
-    })
+    const cache = {
+      _data: { user: { value: userSession(), flash: false } },
+      _expire: null,
+      _delete: false,
+      _accessed: new Date().toISOString(),
+    }
+    return chains(
+      () => honoSessionsEncrypt(SECRET, JSON.stringify(cache)),
+      async (value) => {
+        const data = JSON.parse((await honoSessionsDecrypt(SECRET, value)) as string) as typeof cache
+        data._data.user.value.counter++
+        data._accessed = new Date().toISOString()
+        return honoSessionsEncrypt(SECRET, JSON.stringify(data))
+      },
+    )
   },
 
   async 'iron-session'() {
     clock.set(T0)
     const options = { password: SECRET, ttl: 8 * HOUR }
-    return chains(() => sealData(userSession(), options), async (value) => {
-      const data = await unsealData<UserSession>(value, options)
-      data.counter++
-      return sealData(data, options)
-    })
+    return chains(
+      () => sealData(userSession(), options),
+      async (value) => {
+        const data = await unsealData<UserSession>(value, options)
+        data.counter++
+        return sealData(data, options)
+      },
+    )
   },
 
-  async 'authjs'() {
+  async authjs() {
     clock.set(T0)
     const params = { secret: SECRET, salt: AUTH_SALT }
-    return chains(() => authEncode({ ...params, token: { ...userSession() }, maxAge: 8 * HOUR }), async (value) => {
-      const token = await authDecode({ ...params, token: value })
-      if (!token) throw new Error('Auth.js refused its own token')
-      return authEncode({ ...params, token: { ...token, counter: (token.counter as number) + 1 }, maxAge: 8 * HOUR })
-    })
+    return chains(
+      () => authEncode({ ...params, token: { ...userSession() }, maxAge: 8 * HOUR }),
+      async (value) => {
+        const token = await authDecode({ ...params, token: value })
+        if (!token) throw new Error('Auth.js refused its own token')
+        return authEncode({ ...params, token: { ...token, counter: (token.counter as number) + 1 }, maxAge: 8 * HOUR })
+      },
+    )
   },
 }

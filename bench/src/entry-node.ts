@@ -16,7 +16,8 @@ clock.install()
 proc.on('message', ({ seq, id, iterations }) => {
   runBatch(registry, id, iterations).then(
     (result) => proc.send({ seq, result }),
-    (error: unknown) => proc.send({ seq, error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }),
+    (error: unknown) =>
+      proc.send({ seq, error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }),
   )
 })
 proc.send({ ready: true })

@@ -17,7 +17,10 @@ export default {
     try {
       return Response.json(await runBatch(registry, id, iterations))
     } catch (error) {
-      return Response.json({ error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }, { status: 500 })
+      return Response.json(
+        { error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) },
+        { status: 500 },
+      )
     }
   },
 }

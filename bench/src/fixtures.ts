@@ -42,10 +42,13 @@ export function userSession(step: UserSession['onboardingStep'] = 'COMPLETED'): 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-type NodeBuffer = { from(input: string | Uint8Array, encoding?: string): Uint8Array & { toString(encoding: string): string } }
+type NodeBuffer = {
+  from(input: string | Uint8Array, encoding?: string): Uint8Array & { toString(encoding: string): string }
+}
 const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer
 type B64Native = Uint8Array & { toBase64?(options: { alphabet: string; omitPadding: boolean }): string }
-const fromBase64 = (Uint8Array as unknown as { fromBase64?(s: string, options: { alphabet: string }): Uint8Array }).fromBase64
+const fromBase64 = (Uint8Array as unknown as { fromBase64?(s: string, options: { alphabet: string }): Uint8Array })
+  .fromBase64
 
 /** The fastest base64url encoder the runtime has (the floors must be floors). */
 export function b64uEncode(bytes: Uint8Array): string {
@@ -80,7 +83,10 @@ export function fromUtf8(bytes: Uint8Array): string {
  * SHA-256 of `secret` when two apps must read each other's cookies.
  */
 export async function aesKey(secret?: string): Promise<CryptoKey> {
-  const raw = secret === undefined ? crypto.getRandomValues(new Uint8Array(32)) : await crypto.subtle.digest('SHA-256', utf8(secret))
+  const raw =
+    secret === undefined
+      ? crypto.getRandomValues(new Uint8Array(32))
+      : await crypto.subtle.digest('SHA-256', utf8(secret))
   return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
 }
 
@@ -104,7 +110,9 @@ export const JOSE_PINNED = { keyManagementAlgorithms: ['dir'], contentEncryption
 
 /** jose's compact JWE (dir + A256GCM) of `data` as JSON, with a cached key. */
 export function joseSeal(key: CryptoKey, data: object): Promise<string> {
-  return new CompactEncrypt(utf8(JSON.stringify(data))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'AbCdEfGhIjKl' }).encrypt(key)
+  return new CompactEncrypt(utf8(JSON.stringify(data)))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'AbCdEfGhIjKl' })
+    .encrypt(key)
 }
 
 /** The reverse of {@link joseSeal}. */

@@ -70,7 +70,11 @@ export function ioBoundary(): Promise<void> {
 const prepared = new Map<string, Promise<Prepared>>()
 
 /** Runs one batch of `iterations` of case `id` (prepared once per isolate) and times it. */
-export async function runBatch(registry: Readonly<Record<string, CaseFactory>>, id: string, iterations: number): Promise<BatchResult> {
+export async function runBatch(
+  registry: Readonly<Record<string, CaseFactory>>,
+  id: string,
+  iterations: number,
+): Promise<BatchResult> {
   const factory = registry[id]
   if (!factory) throw new Error(`unknown bench case ${id}`)
   let ready = prepared.get(id)

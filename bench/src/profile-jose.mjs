@@ -23,7 +23,10 @@ const encoder = new TextEncoder()
 let fixture
 async function setup() {
   fixture ??= (async () => {
-    const key = await crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), 'AES-GCM', false, ['encrypt', 'decrypt'])
+    const key = await crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), 'AES-GCM', false, [
+      'encrypt',
+      'decrypt',
+    ])
     const plaintext = encoder.encode(JSON.stringify({ iat: T0 / 1000, exp: T0 / 1000 + 28800, s: userSession() }))
     const token = await new CompactEncrypt(plaintext).setProtectedHeader(HEADER).encrypt(key)
     const [h, , iv, ct, tag] = token.split('.')
@@ -65,10 +68,17 @@ async function nestedAwaits(depth) {
 
 export const profileCases = {
   'profile:decrypt-full': loop((f) => () => compactDecrypt(f.token, () => f.key, OPTIONS)),
-  'profile:decrypt-subtle': loop((f) => () => crypto.subtle.decrypt({ name: 'AES-GCM', iv: f.ivBytes, additionalData: f.aad, tagLength: 128 }, f.key, f.sealed)),
+  'profile:decrypt-subtle': loop(
+    (f) => () =>
+      crypto.subtle.decrypt({ name: 'AES-GCM', iv: f.ivBytes, additionalData: f.aad, tagLength: 128 }, f.key, f.sealed),
+  ),
   'profile:decrypt-split-b64': syncLoop((f) => () => {
     const parts = f.token.split('.')
-    return concat(b64uDecode(parts[3]), b64uDecode(parts[4])).length + b64uDecode(parts[2]).length + asciiEncode(parts[0]).length
+    return (
+      concat(b64uDecode(parts[3]), b64uDecode(parts[4])).length +
+      b64uDecode(parts[2]).length +
+      asciiEncode(parts[0]).length
+    )
   }),
   'profile:decrypt-header': syncLoop((f) => () => {
     const header = parseJoseHeader(f.h, JWEInvalid, 'x')
@@ -77,16 +87,29 @@ export const profileCases = {
     return header
   }),
   'profile:decrypt-options': syncLoop(() => () => prepareDecrypt(OPTIONS)),
-  'profile:decrypt-key-checks': loop((f) => () => prepareKey(jweEncryption('A256GCM'), f.key, 'decrypt').then((k) => rawKey(k, jweEncryption('A256GCM').subtle, 'decrypt'))),
+  'profile:decrypt-key-checks': loop(
+    (f) => () =>
+      prepareKey(jweEncryption('A256GCM'), f.key, 'decrypt').then((k) =>
+        rawKey(k, jweEncryption('A256GCM').subtle, 'decrypt'),
+      ),
+  ),
   'profile:encrypt-full': loop((f) => () => new CompactEncrypt(f.plaintext).setProtectedHeader(HEADER).encrypt(f.key)),
-  'profile:encrypt-subtle': loop((f) => () =>
-    crypto.subtle.encrypt({ name: 'AES-GCM', iv: crypto.getRandomValues(new Uint8Array(12)), additionalData: f.aad, tagLength: 128 }, f.key, f.plaintext),
+  'profile:encrypt-subtle': loop(
+    (f) => () =>
+      crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv: crypto.getRandomValues(new Uint8Array(12)), additionalData: f.aad, tagLength: 128 },
+        f.key,
+        f.plaintext,
+      ),
   ),
   'profile:encrypt-headers': syncLoop((f) => () => checkEncryptHeaders([f.plaintext, HEADER])),
   'profile:encrypt-b64': syncLoop((f) => () => {
     const h = b64uEncode(JSON.stringify(HEADER))
     const aad = asciiEncode(h)
-    return [h, b64uEncode(f.ivBytes), b64uEncode(f.sealed.subarray(0, -16)), b64uEncode(f.sealed.subarray(-16))].join('.').length + aad.length
+    return (
+      [h, b64uEncode(f.ivBytes), b64uEncode(f.sealed.subarray(0, -16)), b64uEncode(f.sealed.subarray(-16))].join('.')
+        .length + aad.length
+    )
   }),
   'profile:await-x8': loop(() => () => nestedAwaits(8)),
 }

@@ -115,7 +115,9 @@ export const middlewareCases: Record<string, CaseFactory> = {
     const app = edgeApp()
     const headers = await withCookies(app, () => true)
     const keyring = await createKeyringCache({ session: '__Host-session', activity: '__Host-session-activity' })(SECRET)
-    const values = Object.fromEntries((headers.cookie ?? '').split('; ').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]))
+    const values = Object.fromEntries(
+      (headers.cookie ?? '').split('; ').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+    )
     const main = values['__Host-session'] as string
     const activity = values['__Host-session-activity'] as string
     return {

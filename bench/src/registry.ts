@@ -6,4 +6,10 @@ import { middlewareCases } from './profile-middleware'
 import { requestCases } from './request-cases'
 import { traceCases } from './trace-cases'
 
-export const registry: Readonly<Record<string, CaseFactory>> = { ...codecCases, ...requestCases, ...traceCases, ...profileCases, ...middlewareCases }
+export const registry: Readonly<Record<string, CaseFactory>> = {
+  ...codecCases,
+  ...requestCases,
+  ...traceCases,
+  ...profileCases,
+  ...middlewareCases,
+}

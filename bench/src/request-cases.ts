@@ -9,7 +9,11 @@ import { T0 } from './fixtures'
 import { type CaseFactory, type Prepared, clock } from './harness'
 
 const ORIGIN = 'https://bench.example'
-export const NAV_HEADERS = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+export const NAV_HEADERS = {
+  accept: 'text/html,application/xhtml+xml',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-dest': 'document',
+}
 export const API_HEADERS = { accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }
 
 /** Signed in, onboarding done, one page viewed: the cookies a returning browser has. */
@@ -17,7 +21,9 @@ export async function returningUser(app: Hono): Promise<Jar> {
   clock.set(T0)
   const jar = await signIn(app)
   clock.advance(1000)
-  let res = await app.fetch(new Request(`${ORIGIN}/onboarding/finish`, { method: 'POST', headers: { ...NAV_HEADERS, cookie: jar.header } }))
+  let res = await app.fetch(
+    new Request(`${ORIGIN}/onboarding/finish`, { method: 'POST', headers: { ...NAV_HEADERS, cookie: jar.header } }),
+  )
   await res.arrayBuffer()
   jar.apply(res)
   clock.advance(1000)
@@ -41,7 +47,8 @@ function requestCase(id: LibraryId, write: boolean, baseline = false): CaseFacto
     // Checked once, outside the timing: the route works and what it sets.
     const probe = await app.fetch(new Request(url, init))
     const body = await probe.text()
-    if (probe.status !== 200 || (!baseline && id !== 'bare' && body.includes('null'))) throw new Error(`${id} ${url}: ${probe.status} ${body}`)
+    if (probe.status !== 200 || (!baseline && id !== 'bare' && body.includes('null')))
+      throw new Error(`${id} ${url}: ${probe.status} ${body}`)
     return {
       async run(iterations) {
         for (let i = 0; i < iterations; i++) {

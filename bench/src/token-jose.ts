@@ -13,7 +13,11 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 // Pinned: a token naming any other algorithm, PBES2 (its p2c is a DoS lever) or `zip` is refused
 // (jose inflates `zip: DEF` by default; 0 turns that off).
-const DECRYPT_OPTIONS = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'], maxDecompressedLength: 0 }
+const DECRYPT_OPTIONS = {
+  keyManagementAlgorithms: ['dir'],
+  contentEncryptionAlgorithms: ['A256GCM'],
+  maxDecompressedLength: 0,
+}
 // A JWE compact token of a session that fits in the cookie limits is far below this.
 const MAX_TOKEN_CHARS = 64 * 1024
 // Tokens issued by another edge location may carry an `iat` slightly ahead of this clock.

@@ -10,7 +10,18 @@ import { type CaseFactory, type Prepared, clock } from './harness'
 import { API_HEADERS, NAV_HEADERS } from './request-cases'
 
 const ORIGIN = 'https://bench.example'
-const PAGES = ['/', '/dashboard', '/projects', '/projects/42', '/settings', '/billing', '/team', '/docs', '/docs/getting-started', '/explore']
+const PAGES = [
+  '/',
+  '/dashboard',
+  '/projects',
+  '/projects/42',
+  '/settings',
+  '/billing',
+  '/team',
+  '/docs',
+  '/docs/getting-started',
+  '/explore',
+]
 const APIS = ['/api/notifications', '/api/projects', '/api/me', '/api/feed']
 const ASSETS = ['/assets/app.css', '/assets/app.js', '/assets/logo.svg', '/assets/font.woff2']
 const ASSET_HEADERS = { accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }
@@ -35,14 +46,26 @@ export function browsingTrace(): readonly Step[] {
   const steps: Step[] = []
   let previous = ''
   const view = (path: string, assetsOnly = false) => {
-    steps.push({ kind: path === previous ? 'page-repeat' : 'page-new', path, method: 'GET', headers: NAV_HEADERS, gap: gap() })
+    steps.push({
+      kind: path === previous ? 'page-repeat' : 'page-new',
+      path,
+      method: 'GET',
+      headers: NAV_HEADERS,
+      gap: gap(),
+    })
     previous = path
     for (let i = 0; i < 3; i++) {
       // The onboarding page loads only assets: the gate (ours) answers 403 to other calls until it is done.
       const api = !assetsOnly && random() < 0.5
       const list = api ? APIS : ASSETS
       const sub = list[Math.floor(random() * list.length)] as string
-      steps.push({ kind: api ? 'api' : 'asset', path: sub, method: 'GET', headers: api ? API_HEADERS : ASSET_HEADERS, gap: gap() })
+      steps.push({
+        kind: api ? 'api' : 'asset',
+        path: sub,
+        method: 'GET',
+        headers: api ? API_HEADERS : ASSET_HEADERS,
+        gap: gap(),
+      })
     }
   }
   view('/onboarding', true)
@@ -50,7 +73,9 @@ export function browsingTrace(): readonly Step[] {
   view('/explore')
   for (let n = 2; n < PAGE_VIEWS; n++) {
     const again = random() < 0.25
-    const path = again ? previous : (PAGES.filter((p) => p !== previous)[Math.floor(random() * (PAGES.length - 1))] as string)
+    const path = again
+      ? previous
+      : (PAGES.filter((p) => p !== previous)[Math.floor(random() * (PAGES.length - 1))] as string)
     view(path)
   }
   return steps
@@ -80,7 +105,9 @@ function traceCase(id: LibraryId, baseline = false): CaseFactory {
       for (const step of steps) {
         clock.advance(step.gap)
         sent?.push(jar.header)
-        const res = await app.fetch(new Request(ORIGIN + step.path, { method: step.method, headers: { ...step.headers, cookie: jar.header } }))
+        const res = await app.fetch(
+          new Request(ORIGIN + step.path, { method: step.method, headers: { ...step.headers, cookie: jar.header } }),
+        )
         await res.arrayBuffer()
         if (res.status >= 400) throw new Error(`${id} ${step.method} ${step.path}: ${res.status}`)
         const lines = res.headers.getSetCookie()
@@ -104,7 +131,11 @@ function traceCase(id: LibraryId, baseline = false): CaseFactory {
     const sent: string[] = []
     const received: string[][] = []
     await pass(counts, sent, received)
-    const info = { counts, requests: steps.length, simulatedSeconds: Math.round(steps.reduce((s, x) => s + x.gap, 0) / 1000) }
+    const info = {
+      counts,
+      requests: steps.length,
+      simulatedSeconds: Math.round(steps.reduce((s, x) => s + x.gap, 0) / 1000),
+    }
     if (!baseline) {
       return {
         async run(iterations) {
@@ -124,7 +155,12 @@ function traceCase(id: LibraryId, baseline = false): CaseFactory {
           clock.set(T0)
           for (const [n, step] of steps.entries()) {
             clock.advance(step.gap)
-            const res = await bare.fetch(new Request(ORIGIN + step.path, { method: step.method, headers: { ...step.headers, cookie: sent[n] as string } }))
+            const res = await bare.fetch(
+              new Request(ORIGIN + step.path, {
+                method: step.method,
+                headers: { ...step.headers, cookie: sent[n] as string },
+              }),
+            )
             await res.arrayBuffer()
             res.headers.getSetCookie()
             jar.applyLines(received[n] as string[])

@@ -23,9 +23,28 @@ import {
 import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import { PLANS, type Plan, checkEmail, checkPreferences, checkProfile, demoUserId } from './claims'
-import { type OidcBindings, OidcConfigError, ProviderError, finishSignIn, freshAccessToken, oidcEnabled, signOutUrl, startSignIn, userInfo } from './oidc'
+import {
+  type OidcBindings,
+  OidcConfigError,
+  ProviderError,
+  finishSignIn,
+  freshAccessToken,
+  oidcEnabled,
+  signOutUrl,
+  startSignIn,
+  userInfo,
+} from './oidc'
 import { type StoreBindings, sessionStore } from './session-store'
-import { DoneStep, ErrorPage, ExplorePage, LoginPage, PreferencesStep, ProfilePage, ProfileStep, SettingsPage } from './views'
+import {
+  DoneStep,
+  ErrorPage,
+  ExplorePage,
+  LoginPage,
+  PreferencesStep,
+  ProfilePage,
+  ProfileStep,
+  SettingsPage,
+} from './views'
 
 export interface Env extends StoreBindings, OidcBindings {
   /** At least 32 bytes. `npm run dev` writes one to .dev.vars; in production: `wrangler secret put SESSION_SECRET`. */
@@ -109,7 +128,10 @@ app.post('/login', async (c) => {
   const email = checkEmail(form)
   if (!email.ok) return c.html(<LoginPage error={email.error} returnTo={back} />, 400)
   // Only what the server decided goes in: the id derived from the checked email, the first step.
-  await createSession(c, { user: { sub: await demoUserId(email.value), email: email.value }, onboardingStep: 'PROFILE' })
+  await createSession(c, {
+    user: { sub: await demoUserId(email.value), email: email.value },
+    onboardingStep: 'PROFILE',
+  })
   return c.redirect(back ?? '/explore', 303)
 })
 
@@ -130,7 +152,8 @@ app.post('/auth/login', async (c) => {
 app.get('/auth/callback', async (c) => {
   if (!oidcEnabled(c.env)) return c.notFound()
   const result = await finishSignIn(c)
-  if ('error' in result) return c.html(<ErrorPage title="Sign-in did not complete" message={result.error} link="/login" />, 400)
+  if ('error' in result)
+    return c.html(<ErrorPage title="Sign-in did not complete" message={result.error} link="/login" />, 400)
   // A new session, with the provider's tokens in it; onboarding starts as with the demo sign-in.
   await createSession(c, { user: result.user, onboardingStep: 'PROFILE', oidc: result.tokens })
   return c.redirect(returnTo(c, result.returnTo) ?? '/explore', 303)
@@ -143,7 +166,9 @@ app.get('/onboarding', (c) => {
   return c.redirect(withReturnTo(`/onboarding/${step}`, returnTo(c, c.req.query('returnTo'))), 303)
 })
 
-app.get('/onboarding/profile', (c) => c.html(<ProfileStep session={signedIn(c)} returnTo={returnTo(c, c.req.query('returnTo'))} />))
+app.get('/onboarding/profile', (c) =>
+  c.html(<ProfileStep session={signedIn(c)} returnTo={returnTo(c, c.req.query('returnTo'))} />),
+)
 
 app.post('/onboarding/profile', async (c) => {
   const session = signedIn(c)
@@ -172,7 +197,8 @@ app.post('/onboarding/preferences', async (c) => {
   const back = returnTo(c, form.returnTo)
   if (session.onboardingStep === 'PROFILE') return c.redirect(withReturnTo('/onboarding/profile', back), 303)
   const preferences = checkPreferences(form)
-  if (!preferences.ok) return c.html(<PreferencesStep session={session} error={preferences.error} returnTo={back} />, 400)
+  if (!preferences.ok)
+    return c.html(<PreferencesStep session={session} error={preferences.error} returnTo={back} />, 400)
   await updateSession(c, (s) => ({ ...s, preferences: preferences.value, onboardingStep: 'COMPLETED' as const }))
   return c.redirect(withReturnTo('/onboarding/done', back), 303)
 })
@@ -193,7 +219,14 @@ async function devices(c: Context<{ Bindings: Env }>) {
 }
 
 app.get('/settings', async (c) =>
-  c.html(<SettingsPage session={signedIn(c)} sessions={await devices(c)} saved={c.req.query('saved') === '1'} ended={c.req.query('ended')} />),
+  c.html(
+    <SettingsPage
+      session={signedIn(c)}
+      sessions={await devices(c)}
+      saved={c.req.query('saved') === '1'}
+      ended={c.req.query('ended')}
+    />,
+  ),
 )
 
 // "Your sessions": sign one device out. The id is an opaque handle from listSessions, and only
@@ -215,21 +248,29 @@ app.post('/settings/sessions/others', async (c) => {
 // session of its own; the change reaches every session of the user on their next request. Who may
 // call it is this app's decision: here, whoever knows WEBHOOK_SECRET.
 app.post('/webhooks/plan', async (c) => {
-  if (!c.env.WEBHOOK_SECRET) return c.json({ error: 'not_configured', message: 'Set WEBHOOK_SECRET to turn this webhook on.' }, 404)
-  if (!(await sameSecret(c.req.header('x-webhook-secret') ?? '', c.env.WEBHOOK_SECRET))) return c.json({ error: 'unauthorized' }, 401)
+  if (!c.env.WEBHOOK_SECRET)
+    return c.json({ error: 'not_configured', message: 'Set WEBHOOK_SECRET to turn this webhook on.' }, 404)
+  if (!(await sameSecret(c.req.header('x-webhook-secret') ?? '', c.env.WEBHOOK_SECRET)))
+    return c.json({ error: 'unauthorized' }, 401)
   const store = sessionStore(c.env)
-  if (!store) return c.json({ error: 'no_store', message: 'Sessions kept in cookies cannot be changed from outside: set SESSION_STORE.' }, 501)
+  if (!store)
+    return c.json(
+      { error: 'no_store', message: 'Sessions kept in cookies cannot be changed from outside: set SESSION_STORE.' },
+      501,
+    )
   const body = (await c.req.json().catch(() => null)) as { sub?: unknown; plan?: unknown } | null
   const sub = body?.sub
   const plan = body?.plan
-  if (typeof sub !== 'string' || sub === '' || !PLANS.includes(plan as Plan)) return c.json({ error: 'bad_request', message: `Send { "sub": "...", "plan": "${PLANS.join('" | "')}" }.` }, 400)
+  if (typeof sub !== 'string' || sub === '' || !PLANS.includes(plan as Plan))
+    return c.json({ error: 'bad_request', message: `Send { "sub": "...", "plan": "${PLANS.join('" | "')}" }.` }, 400)
   const changed = await sessionAdmin({ store }).update(sub, (s) => ({ ...s, billingPlan: plan as Plan }))
   return c.json({ changed })
 })
 
 /** Compares two secrets in time that does not depend on where they differ. */
 async function sameSecret(given: string, expected: string): Promise<boolean> {
-  const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
+  const digest = async (text: string) =>
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
   const [a, b] = await Promise.all([digest(given), digest(expected)])
   let difference = 0
   for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number)
@@ -253,7 +294,8 @@ app.post('/settings', async (c) => {
 /** Whether the store updates atomically, so that concurrent refreshes of one session can be made one. */
 const atomicStore = (env: Env) => sessionStore(env)?.update !== undefined
 /** Shown when the provider refused to refresh the access token. */
-const REFUSED = 'Your sign-in with the provider has ended (it was revoked or has expired there), so you are signed out here too. Sign in again to continue.'
+const REFUSED =
+  'Your sign-in with the provider has ended (it was revoked or has expired there), so you are signed out here too. Sign in again to continue.'
 
 app.get('/profile', async (c) => {
   const session = signedIn(c)
@@ -301,10 +343,14 @@ app.onError((error, c) => {
     // and never holds a secret's value.
     return c.html(<ErrorPage title="Server not configured" message={error.message} />, 500)
   }
-  if (error instanceof OidcConfigError) return c.html(<ErrorPage title="Server not configured" message={error.message} />, 500)
+  if (error instanceof OidcConfigError)
+    return c.html(<ErrorPage title="Server not configured" message={error.message} />, 500)
   if (error instanceof ProviderError) {
     console.error(error)
-    return c.html(<ErrorPage title="The sign-in provider did not answer" message={`${error.message} Please try again.`} />, 502)
+    return c.html(
+      <ErrorPage title="The sign-in provider did not answer" message={`${error.message} Please try again.`} />,
+      502,
+    )
   }
   console.error(error)
   return c.html(<ErrorPage title="Something went wrong" message="Please try again." />, 500)

@@ -76,14 +76,16 @@ function oneOf<T extends string>(form: FormFields, name: string, allowed: readon
 /** The sign-in form: an email address, lower-cased. */
 export function checkEmail(form: FormFields): Checked<string> {
   const email = text(form, 'email').toLowerCase()
-  if (email.length > 254 || !EMAIL.test(email)) return { ok: false, error: 'Enter an email address such as ada@example.com.' }
+  if (email.length > 254 || !EMAIL.test(email))
+    return { ok: false, error: 'Enter an email address such as ada@example.com.' }
   return { ok: true, value: email }
 }
 
 /** The profile step (and the profile part of the settings page). */
 export function checkProfile(form: FormFields): Checked<Profile> {
   const displayName = text(form, 'displayName').replace(/\s+/g, ' ')
-  if (!DISPLAY_NAME.test(displayName)) return { ok: false, error: 'Display name: 1-40 letters, digits, spaces or . \' -' }
+  if (!DISPLAY_NAME.test(displayName))
+    return { ok: false, error: "Display name: 1-40 letters, digits, spaces or . ' -" }
   const purpose = oneOf(form, 'purpose', PURPOSES)
   if (!purpose) return { ok: false, error: 'Choose what brings you here.' }
   return { ok: true, value: { displayName, purpose } }

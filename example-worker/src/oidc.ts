@@ -54,7 +54,10 @@ const CALLBACK_PATH = '/auth/callback'
 export function oidcEnabled(env: OidcBindings): boolean {
   const missing = SETTINGS.filter((name) => !env[name])
   if (missing.length === SETTINGS.length) return false
-  if (missing.length > 0) throw new OidcConfigError(`OpenID Connect sign-in needs ${missing.join(' and ')} too (in .dev.vars, or as secrets).`)
+  if (missing.length > 0)
+    throw new OidcConfigError(
+      `OpenID Connect sign-in needs ${missing.join(' and ')} too (in .dev.vars, or as secrets).`,
+    )
   return true
 }
 
@@ -85,7 +88,8 @@ async function discover(env: OidcBindings): Promise<Provider> {
   const issuer = new URL(env.OIDC_ISSUER as string)
   const http: Provider['http'] = { signal: () => AbortSignal.timeout(PROVIDER_TIMEOUT_MS) }
   // Plain http only for a provider on this machine (local tests); anything else must be https.
-  if (issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)) http[oauth.allowInsecureRequests] = true
+  if (issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname))
+    http[oauth.allowInsecureRequests] = true
   let as: oauth.AuthorizationServer
   try {
     as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, http))
@@ -97,7 +101,8 @@ async function discover(env: OidcBindings): Promise<Provider> {
     methods?.includes('client_secret_post') && !methods.includes('client_secret_basic')
       ? oauth.ClientSecretPost(env.OIDC_CLIENT_SECRET as string)
       : oauth.ClientSecretBasic(env.OIDC_CLIENT_SECRET as string)
-  const scope = env.OIDC_SCOPE ?? `openid profile email${as.scopes_supported?.includes('offline_access') ? ' offline_access' : ''}`
+  const scope =
+    env.OIDC_SCOPE ?? `openid profile email${as.scopes_supported?.includes('offline_access') ? ' offline_access' : ''}`
   return { as, client: { client_id: env.OIDC_CLIENT_ID as string }, auth, scope, http }
 }
 
@@ -118,7 +123,10 @@ interface Transaction {
 }
 
 /** Redirects to the provider's sign-in page. `returnTo` must already be a checked same-origin path. */
-export async function startSignIn(c: Context<{ Bindings: OidcBindings }>, returnTo: string | undefined): Promise<Response> {
+export async function startSignIn(
+  c: Context<{ Bindings: OidcBindings }>,
+  returnTo: string | undefined,
+): Promise<Response> {
   const { as, client, scope } = await provider(c.env)
   if (!as.authorization_endpoint) throw new ProviderError('The provider has no authorization_endpoint.')
   const transaction: Transaction = {
@@ -139,7 +147,10 @@ export async function startSignIn(c: Context<{ Bindings: OidcBindings }>, return
     state: transaction.s,
     nonce: transaction.n,
   }).toString()
-  setCookie(c, TRANSACTION_COOKIE, await seal(c.env.SESSION_SECRET, transaction), { ...cookieOptions(c), maxAge: TRANSACTION_TTL_S })
+  setCookie(c, TRANSACTION_COOKIE, await seal(c.env.SESSION_SECRET, transaction), {
+    ...cookieOptions(c),
+    maxAge: TRANSACTION_TTL_S,
+  })
   c.header('Cache-Control', 'private, no-store')
   return c.redirect(url.href, 303)
 }
@@ -158,23 +169,37 @@ export async function finishSignIn(c: Context<{ Bindings: OidcBindings }>): Prom
   deleteCookie(c, TRANSACTION_COOKIE, cookieOptions(c))
   c.header('Cache-Control', 'private, no-store')
   const transaction = sealed ? await open(c.env.SESSION_SECRET, sealed) : undefined
-  if (!transaction || transaction.e < Date.now()) return { error: 'This sign-in has expired or was started in another tab. Please sign in again.' }
+  if (!transaction || transaction.e < Date.now())
+    return { error: 'This sign-in has expired or was started in another tab. Please sign in again.' }
   const p = await provider(c.env)
   let params: URLSearchParams
   try {
     params = oauth.validateAuthResponse(p.as, p.client, new URL(c.req.url), transaction.s)
   } catch (error) {
-    if (error instanceof oauth.AuthorizationResponseError) return { error: `The provider refused the sign-in (${error.error}).` }
+    if (error instanceof oauth.AuthorizationResponseError)
+      return { error: `The provider refused the sign-in (${error.error}).` }
     return { error: 'The sign-in response did not match this browser’s sign-in. Please sign in again.' }
   }
   let response: oauth.TokenEndpointResponse
   try {
-    const answer = await oauth.authorizationCodeGrantRequest(p.as, p.client, p.auth, params, callbackUrl(c), transaction.v, p.http)
-    response = await oauth.processAuthorizationCodeResponse(p.as, p.client, answer, { expectedNonce: transaction.n, requireIdToken: true })
+    const answer = await oauth.authorizationCodeGrantRequest(
+      p.as,
+      p.client,
+      p.auth,
+      params,
+      callbackUrl(c),
+      transaction.v,
+      p.http,
+    )
+    response = await oauth.processAuthorizationCodeResponse(p.as, p.client, answer, {
+      expectedNonce: transaction.n,
+      requireIdToken: true,
+    })
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError) return { error: `The provider refused the sign-in (${error.error}).` }
     // A wrong nonce, issuer or audience in the ID token: not this browser's sign-in.
-    if (error instanceof oauth.OperationProcessingError) return { error: 'The provider’s answer failed its checks. Please sign in again.' }
+    if (error instanceof oauth.OperationProcessingError)
+      return { error: 'The provider’s answer failed its checks. Please sign in again.' }
     throw new ProviderError('The provider’s token endpoint did not answer.', { cause: error })
   }
   const claims = oauth.getValidatedIdTokenClaims(response) as oauth.IDToken
@@ -205,7 +230,10 @@ function cookieOptions(c: Context<{ Bindings: OidcBindings }>) {
 // The access token, refreshed before use.
 
 function tokensFrom(response: oauth.TokenEndpointResponse, now: number, previous?: ProviderTokens): ProviderTokens {
-  const tokens: ProviderTokens = { accessToken: response.access_token, expiresAt: now + (response.expires_in ?? DEFAULT_LIFETIME_S) * 1000 }
+  const tokens: ProviderTokens = {
+    accessToken: response.access_token,
+    expiresAt: now + (response.expires_in ?? DEFAULT_LIFETIME_S) * 1000,
+  }
   // A provider that does not rotate may leave the refresh token (or ID token) out of a refresh answer.
   const refreshToken = response.refresh_token ?? previous?.refreshToken
   const idToken = response.id_token ?? previous?.idToken
@@ -382,10 +410,19 @@ async function signOutQuietly(c: Context): Promise<'signed-out'> {
 }
 
 /** The provider's userinfo for the signed-in user, fetched with the access token. */
-export async function userInfo(c: Context<{ Bindings: OidcBindings }>, accessToken: string, sub: string): Promise<oauth.UserInfoResponse> {
+export async function userInfo(
+  c: Context<{ Bindings: OidcBindings }>,
+  accessToken: string,
+  sub: string,
+): Promise<oauth.UserInfoResponse> {
   const p = await provider(c.env)
   try {
-    return await oauth.processUserInfoResponse(p.as, p.client, sub, await oauth.userInfoRequest(p.as, p.client, accessToken, p.http))
+    return await oauth.processUserInfoResponse(
+      p.as,
+      p.client,
+      sub,
+      await oauth.userInfoRequest(p.as, p.client, accessToken, p.http),
+    )
   } catch (error) {
     throw new ProviderError('The provider’s userinfo endpoint failed.', { cause: error })
   }
@@ -430,7 +467,12 @@ function transactionKey(secret: string): Promise<CryptoKey> {
       .importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey'])
       .then((material) =>
         crypto.subtle.deriveKey(
-          { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(TRANSACTION_COOKIE), info: encoder.encode('example oidc transaction v1') },
+          {
+            name: 'HKDF',
+            hash: 'SHA-256',
+            salt: encoder.encode(TRANSACTION_COOKIE),
+            info: encoder.encode('example oidc transaction v1'),
+          },
           material,
           { name: 'AES-GCM', length: 256 },
           false,
@@ -456,7 +498,10 @@ async function open(secret: string, value: string): Promise<Transaction | undefi
     if (!iv || !sealed || iv.length !== 12) return undefined
     const data = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, await transactionKey(secret), sealed)
     const transaction = JSON.parse(new TextDecoder().decode(data)) as Transaction
-    return typeof transaction.v === 'string' && typeof transaction.s === 'string' && typeof transaction.n === 'string' && typeof transaction.e === 'number'
+    return typeof transaction.v === 'string' &&
+      typeof transaction.s === 'string' &&
+      typeof transaction.n === 'string' &&
+      typeof transaction.e === 'number'
       ? transaction
       : undefined
   } catch {

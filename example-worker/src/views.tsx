@@ -64,7 +64,9 @@ function Layout(props: { title: string; session?: Session | null; children: Chil
         </head>
         <body class={`theme-${session?.preferences?.theme ?? 'system'}`}>
           <header>
-            <a class="brand" href="/">hono-edge-session demo</a>
+            <a class="brand" href="/">
+              hono-edge-session demo
+            </a>
             {session ? (
               <nav>
                 {done ? (
@@ -114,10 +116,12 @@ function ErrorLine(props: { error?: string }) {
 /** The previous page view of this session (handlers see the visit recorded before this one). */
 function LastVisit(props: { session: Session }) {
   const { lastPath, lastVisit } = props.session
-  if (lastPath === undefined || lastVisit === undefined) return <p class="visit">This is your first page view in this session.</p>
+  if (lastPath === undefined || lastVisit === undefined)
+    return <p class="visit">This is your first page view in this session.</p>
   return (
     <p class="visit" id="last-visit">
-      Last visited <code>{lastPath}</code> at <time datetime={new Date(lastVisit).toISOString()}>{formatTime(lastVisit)}</time>
+      Last visited <code>{lastPath}</code> at{' '}
+      <time datetime={new Date(lastVisit).toISOString()}>{formatTime(lastVisit)}</time>
     </p>
   )
 }
@@ -138,7 +142,13 @@ const PURPOSE_LABELS: Record<Purpose, string> = { work: 'Work', personal: 'Perso
 const THEME_LABELS: Record<Theme, string> = { light: 'Light', dark: 'Dark', system: 'Same as my system' }
 const DIGEST_LABELS: Record<Digest, string> = { daily: 'Daily', weekly: 'Weekly', never: 'Never' }
 
-export function LoginPage(props: { error?: string; email?: string; returnTo?: string; notice?: string; provider?: string }) {
+export function LoginPage(props: {
+  error?: string
+  email?: string
+  returnTo?: string
+  notice?: string
+  provider?: string
+}) {
   if (props.provider)
     return (
       <Layout title="Sign in">
@@ -164,7 +174,15 @@ export function LoginPage(props: { error?: string; email?: string; returnTo?: st
       <form method="post" action="/login">
         <ReturnTo value={props.returnTo} />
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" required autocomplete="email" value={props.email ?? ''} placeholder="ada@example.com" />
+        <input
+          id="email"
+          name="email"
+          type="email"
+          required
+          autocomplete="email"
+          value={props.email ?? ''}
+          placeholder="ada@example.com"
+        />
         <button type="submit">Sign in</button>
       </form>
     </Layout>
@@ -196,7 +214,14 @@ function ProfileFields(props: { profile: Session['profile'] }) {
   return (
     <>
       <label for="displayName">Display name</label>
-      <input id="displayName" name="displayName" type="text" required maxlength={40} value={profile?.displayName ?? ''} />
+      <input
+        id="displayName"
+        name="displayName"
+        type="text"
+        required
+        maxlength={40}
+        value={profile?.displayName ?? ''}
+      />
       <label for="purpose">What brings you here?</label>
       <select id="purpose" name="purpose">
         <Options values={PURPOSES} selected={profile?.purpose} labels={PURPOSE_LABELS} />
@@ -372,7 +397,13 @@ function YourSessions(props: { sessions: CurrentUserSession[] }) {
   )
 }
 
-export function SettingsPage(props: { session: Session; sessions?: CurrentUserSession[]; error?: string; saved?: boolean; ended?: string }) {
+export function SettingsPage(props: {
+  session: Session
+  sessions?: CurrentUserSession[]
+  error?: string
+  saved?: boolean
+  ended?: string
+}) {
   const { session } = props
   const { profile, preferences, internal } = session
   const ended = props.ended === undefined ? undefined : ENDED[props.ended]
@@ -439,7 +470,8 @@ export function ProfilePage(props: { session: Session; info?: Record<string, unk
             ))}
           </dl>
           <p class="notice">
-            Access token valid until <span id="token-expiry">{session.oidc ? formatTime(session.oidc.expiresAt) : ''}</span>
+            Access token valid until{' '}
+            <span id="token-expiry">{session.oidc ? formatTime(session.oidc.expiresAt) : ''}</span>
           </p>
         </>
       ) : (

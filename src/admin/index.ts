@@ -5,4 +5,10 @@
  */
 export { sessionAdmin } from './session-admin.js'
 export { listSessions, destroyOtherSessions } from './current-user.js'
-export type { CurrentUserSession, ListedSession, SessionAdmin, SessionAdminOptions, SessionAdminUpdate } from './types.js'
+export type {
+  CurrentUserSession,
+  ListedSession,
+  SessionAdmin,
+  SessionAdminOptions,
+  SessionAdminUpdate,
+} from './types.js'

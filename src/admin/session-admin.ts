@@ -28,7 +28,11 @@ export function adminStore(store: SessionStore | undefined, where: string): Admi
     throw new SessionUnsupportedError(
       `${where} needs a store: without one each session lives only in its browser's cookie (the cookie is the only copy), so nothing can list or change it from elsewhere. Use durableObjectStore() or d1Store().`,
     )
-  if (typeof store.listByUser !== 'function' || typeof store.update !== 'function' || typeof store.deleteByUser !== 'function')
+  if (
+    typeof store.listByUser !== 'function' ||
+    typeof store.update !== 'function' ||
+    typeof store.deleteByUser !== 'function'
+  )
     throw new SessionUnsupportedError(
       `${where} needs a store that indexes sessions by user, with atomic updates (listByUser, update, deleteByUser): Workers KV has no consistent index by user and no atomic update. Use durableObjectStore() or d1Store().`,
     )
@@ -36,7 +40,10 @@ export function adminStore(store: SessionStore | undefined, where: string): Admi
 }
 
 function checkSub(sub: unknown): asserts sub is string {
-  if (typeof sub !== 'string' || sub === '') throw new SessionInvalidError([{ message: 'must be a non-empty string (the user.sub of the sessions)', path: ['sub'] }])
+  if (typeof sub !== 'string' || sub === '')
+    throw new SessionInvalidError([
+      { message: 'must be a non-empty string (the user.sub of the sessions)', path: ['sub'] },
+    ])
 }
 
 /** A user's record as listed: checked to be a session where it enters, with its handle. */
@@ -97,11 +104,15 @@ export function toListed(id: string, data: SessionRecord): ListedSession {
  * } satisfies ExportedHandler<Env, { sub: string; plan: string }>
  * ```
  */
-export function sessionAdmin<Claims extends object = SessionClaims>(options: SessionAdminOptions): SessionAdmin<Claims> {
+export function sessionAdmin<Claims extends object = SessionClaims>(
+  options: SessionAdminOptions,
+): SessionAdmin<Claims> {
   const store = adminStore(options?.store, 'sessionAdmin()')
   const schema = options.schema
   if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function')
-    throw new SessionInvalidError([{ message: 'must be a Standard Schema v1 validator (zod, valibot, arktype, ...)', path: ['schema'] }])
+    throw new SessionInvalidError([
+      { message: 'must be a Standard Schema v1 validator (zod, valibot, arktype, ...)', path: ['schema'] },
+    ])
 
   return {
     async list(sub) {
@@ -124,7 +135,10 @@ export function sessionAdmin<Claims extends object = SessionClaims>(options: Ses
       try {
         await store.delete(match.sid)
       } catch (error) {
-        throw new SessionStoreError('The session store failed while ending this session; it may or may not have ended.', { cause: error })
+        throw new SessionStoreError(
+          'The session store failed while ending this session; it may or may not have ended.',
+          { cause: error },
+        )
       }
       return true
     },
@@ -134,7 +148,10 @@ export function sessionAdmin<Claims extends object = SessionClaims>(options: Ses
       try {
         return await store.deleteByUser(sub)
       } catch (error) {
-        throw new SessionStoreError("The session store failed while ending this user's sessions; some may have ended, calling again ends the rest.", { cause: error })
+        throw new SessionStoreError(
+          "The session store failed while ending this user's sessions; some may have ended, calling again ends the rest.",
+          { cause: error },
+        )
       }
     },
   }
@@ -156,7 +173,10 @@ async function updateAll<Claims extends object>(
       let fields: RecordFields
       try {
         // A deep copy: a function that changes `internal` in place changes nothing stored.
-        const input = typeof next === 'function' ? await next(copyJson<Record<string, unknown>>(current) as SessionData<Claims>) : (next as SessionInput<Claims>)
+        const input =
+          typeof next === 'function'
+            ? await next(copyJson<Record<string, unknown>>(current) as SessionData<Claims>)
+            : (next as SessionInput<Claims>)
         fields = await toSessionRecord(input, schema)
       } catch (error) {
         throw new FromChange(error)

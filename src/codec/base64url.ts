@@ -16,7 +16,10 @@ const NATIVE_FROM = 64
 const ENCODE_OPTIONS = { alphabet: 'base64url', omitPadding: true } as const
 const DECODE_OPTIONS = { alphabet: 'base64url' } as const
 
-type NativeEncode = (this: Uint8Array, options: { readonly alphabet: 'base64url'; readonly omitPadding: boolean }) => string
+type NativeEncode = (
+  this: Uint8Array,
+  options: { readonly alphabet: 'base64url'; readonly omitPadding: boolean },
+) => string
 type NativeDecode = (text: string, options: { readonly alphabet: 'base64url' }) => Uint8Array<ArrayBuffer>
 const nativeEncode = (Uint8Array.prototype as { toBase64?: NativeEncode }).toBase64
 const nativeDecode = (Uint8Array as { fromBase64?: NativeDecode }).fromBase64
@@ -78,7 +81,11 @@ export function encodeWithTable(bytes: Uint8Array): string {
   let i = 0
   for (; i < whole; i += 3) {
     const v = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number)
-    out += ALPHABET.charAt(v >>> 18) + ALPHABET.charAt((v >>> 12) & 63) + ALPHABET.charAt((v >>> 6) & 63) + ALPHABET.charAt(v & 63)
+    out +=
+      ALPHABET.charAt(v >>> 18) +
+      ALPHABET.charAt((v >>> 12) & 63) +
+      ALPHABET.charAt((v >>> 6) & 63) +
+      ALPHABET.charAt(v & 63)
   }
   if (n - whole === 1) {
     const v = bytes[i] as number

@@ -45,7 +45,11 @@ const CHUNK_SUFFIX = /^\.(0|[1-9][0-9]{0,2})$/
  * if (incoming.problem) refuse(incoming.problem)
  * ```
  */
-export function readIncomingCookies(header: string | null | undefined, names: CookieNames, maxChars: number): IncomingCookies {
+export function readIncomingCookies(
+  header: string | null | undefined,
+  names: CookieNames,
+  maxChars: number,
+): IncomingCookies {
   // Fast path: most anonymous requests carry no cookie of ours at all.
   if (!header || header.indexOf(names.main) === -1) return NO_COOKIES
   // No cap on the whole header: other cookies of the site may be large, and that must not cost

@@ -42,7 +42,8 @@ export function copyJson<T>(value: T): T {
     const item = copyJson(source[key])
     if (item === undefined) continue
     // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the prototype.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true })
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true })
     else out[key] = item
   }
   return out as T
@@ -76,7 +77,11 @@ export function equalJson(a: unknown, b: unknown): boolean {
  * equalMembers({ a: 1, id: 'x' }, { a: 1, id: 'y' }, 'id') // true
  * ```
  */
-export function equalMembers(a: Record<string, unknown>, b: Record<string, unknown>, except: string | undefined): boolean {
+export function equalMembers(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  except: string | undefined,
+): boolean {
   const keys = Object.keys(a)
   let count = 0
   for (const key of keys) {

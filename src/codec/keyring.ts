@@ -29,14 +29,19 @@ const MIN_SECRET_BYTES = 32
 const INFO_PREFIX = 'hono-edge-session/v1 '
 const KID_SALT = new TextEncoder().encode('hono-edge-session/kid')
 const encoder = new TextEncoder()
-const HOW_TO_MAKE = 'Make one with `openssl rand -base64 32` and pass it as `secret` (on Workers: `wrangler secret put SESSION_SECRET`).'
+const HOW_TO_MAKE =
+  'Make one with `openssl rand -base64 32` and pass it as `secret` (on Workers: `wrangler secret put SESSION_SECRET`).'
 
 /** Checks secrets; throws a {@link SessionConfigError} that says how to fix them. */
 export function checkSecrets(input: unknown): readonly string[] {
   // Older secrets that are unset (undefined or '') are skipped: `[env.SECRET, env.SECRET_OLD]`
   // keeps working once the old one is removed. The first, which seals, must be there.
   const list: unknown[] =
-    typeof input === 'string' ? [input] : Array.isArray(input) ? input.filter((secret, i) => i === 0 || (secret !== undefined && secret !== '')) : []
+    typeof input === 'string'
+      ? [input]
+      : Array.isArray(input)
+        ? input.filter((secret, i) => i === 0 || (secret !== undefined && secret !== ''))
+        : []
   if (list.length === 0) throw new SessionConfigError(`A session secret is required. ${HOW_TO_MAKE}`)
   list.forEach((secret, i) => {
     const label = list.length > 1 ? `secret[${i}]` : 'secret'
@@ -45,7 +50,8 @@ export function checkSecrets(input: unknown): readonly string[] {
     if (encoder.encode(secret).length < MIN_SECRET_BYTES)
       throw new SessionConfigError(`${label} is shorter than ${MIN_SECRET_BYTES} bytes. ${HOW_TO_MAKE}`)
   })
-  if (new Set(list).size !== list.length) throw new SessionConfigError('The same secret is listed twice: list each secret once, the current one first.')
+  if (new Set(list).size !== list.length)
+    throw new SessionConfigError('The same secret is listed twice: list each secret once, the current one first.')
   return list as string[]
 }
 
@@ -53,7 +59,10 @@ async function hkdf(ikm: CryptoKey, salt: BufferSource, info: string, bits: numb
   return crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode(info) }, ikm, bits)
 }
 
-async function deriveSecretKeys(secret: string, cookieNames: Readonly<Record<KeyPurpose, string>>): Promise<SecretKeys> {
+async function deriveSecretKeys(
+  secret: string,
+  cookieNames: Readonly<Record<KeyPurpose, string>>,
+): Promise<SecretKeys> {
   const ikm = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveBits'])
   const aesKey = async (purpose: KeyPurpose) => {
     const bits = await hkdf(ikm, encoder.encode(cookieNames[purpose]), INFO_PREFIX + purpose, 256)
@@ -83,7 +92,10 @@ export function createKeyringCache(cookieNames: Readonly<Record<KeyPurpose, stri
     if (typeof input !== 'string' && !Array.isArray(input)) checkSecrets(input)
     // Entries that are not strings keep a key of their own (join() would render null and
     // undefined as ''), so an input is never taken for another that passed the checks.
-    const cacheKey = typeof input === 'string' ? input : input.map((secret) => (typeof secret === 'string' ? secret : `\u0001${String(secret)}`)).join('\u0000')
+    const cacheKey =
+      typeof input === 'string'
+        ? input
+        : input.map((secret) => (typeof secret === 'string' ? secret : `\u0001${String(secret)}`)).join('\u0000')
     let keyring = cache.get(cacheKey)
     if (!keyring) {
       const secrets = checkSecrets(input)

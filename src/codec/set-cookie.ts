@@ -22,7 +22,11 @@ export type CookieLineWriter = (name: string, value: string, maxAgeSeconds: numb
 export type SessionCookieChange =
   | { readonly kind: 'none' }
   | { readonly kind: 'clear' }
-  | { readonly kind: 'write'; readonly cookies: ReadonlyArray<readonly [string, string]>; readonly maxAgeSeconds: number }
+  | {
+      readonly kind: 'write'
+      readonly cookies: ReadonlyArray<readonly [string, string]>
+      readonly maxAgeSeconds: number
+    }
 
 /** What the response does with the activity cookie. */
 export type ActivityCookieChange =

@@ -107,7 +107,11 @@ export async function sealToken(payload: TokenClaims & object, keys: SecretKeys,
   const text = JSON.stringify(payload)
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
   const sealed = new Uint8Array(
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: header.aad, tagLength: TAG_BYTES * 8 }, keys[purpose], encoder.encode(text)),
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: header.aad, tagLength: TAG_BYTES * 8 },
+      keys[purpose],
+      encoder.encode(text),
+    ),
   )
   // WebCrypto appends the tag to the ciphertext; JWE carries them as two parts.
   const split = sealed.length - TAG_BYTES
@@ -175,7 +179,11 @@ async function openUncached<P extends object>(
   const { keys, iv, aad, sealed } = parts
   let plaintext: ArrayBuffer
   try {
-    plaintext = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 }, keys[purpose], sealed)
+    plaintext = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 },
+      keys[purpose],
+      sealed,
+    )
   } catch {
     throw refusalOf(token)
   }
@@ -240,7 +248,8 @@ function sealedPartsOf(token: string, keys: SecretKeys): SealedParts | undefined
   const k = h + 1
   const i = token.indexOf('.', k + 1)
   const c = i === -1 ? -1 : token.indexOf('.', i + 1)
-  if (h <= 0 || token.charCodeAt(k) !== 46 || i !== k + 1 + IV_CHARS || c <= i + 1 || token.indexOf('.', c + 1) !== -1) return undefined
+  if (h <= 0 || token.charCodeAt(k) !== 46 || i !== k + 1 + IV_CHARS || c <= i + 1 || token.indexOf('.', c + 1) !== -1)
+    return undefined
   if (token.length - c - 1 !== TAG_CHARS) return undefined
 
   const iv = decode(token.slice(k + 1, i))

@@ -38,7 +38,9 @@ const CDN_CACHE_HEADERS = ['CDN-Cache-Control', 'Cloudflare-CDN-Cache-Control'] 
  * app.get('/', (c) => c.text(`Hello ${getSession(c)?.user.sub ?? 'stranger'}`))
  * ```
  */
-export function edgeSession<Claims extends object = SessionClaims>(options: EdgeSessionOptions<Claims>): MiddlewareHandler {
+export function edgeSession<Claims extends object = SessionClaims>(
+  options: EdgeSessionOptions<Claims>,
+): MiddlewareHandler {
   const resolved = resolveOptions(options as EdgeSessionOptions<object>)
   const { cacheControl, onboarding, activity } = resolved
 

@@ -113,7 +113,9 @@ export async function refreshIdleDeadline(
   if (now - refreshed < options.inactivityMs / 2) return refreshed
   const { sid, expiresAt } = internal
   try {
-    await calls.call(() => touch.call(store, sid, { expiresAt, idleExpiresAt: idleDeadline(now, options.inactivityMs, expiresAt) }))
+    await calls.call(() =>
+      touch.call(store, sid, { expiresAt, idleExpiresAt: idleDeadline(now, options.inactivityMs, expiresAt) }),
+    )
     return now
   } catch {
     // The record lives until its previous deadline; the next touch tries again.

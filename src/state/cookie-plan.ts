@@ -79,7 +79,8 @@ export class CookiePlan {
   /** Downstream should see `sessionCookies`, and the activity cookie unless it is being cleared. */
   showSession(sessionCookies: ReadonlyArray<[string, string]>): void {
     const visible: Array<[string, string]> = [...sessionCookies]
-    if (this.#activityToken !== undefined && this.#activity.kind !== 'clear') visible.push([this.names.activity, this.#activityToken])
+    if (this.#activityToken !== undefined && this.#activity.kind !== 'clear')
+      visible.push([this.names.activity, this.#activityToken])
     this.#requestCookies = visible
   }
 
@@ -100,7 +101,10 @@ export class CookiePlan {
     const present = this.incoming.present
     if (main.kind !== 'write' && activity.kind !== 'write') return { session: main, activity, present }
     const { now, expiresAt } = times
-    const session = main.kind === 'write' ? { kind: 'write' as const, cookies: main.cookies, maxAgeSeconds: secondsUntil(expiresAt, now) } : main
+    const session =
+      main.kind === 'write'
+        ? { kind: 'write' as const, cookies: main.cookies, maxAgeSeconds: secondsUntil(expiresAt, now) }
+        : main
     if (activity.kind !== 'write') return { session, activity, present }
     const maxAgeSeconds = secondsUntil(Math.min(times.seen + times.inactivityMs, expiresAt), now)
     return { session, activity: { kind: 'write', token: activity.token, maxAgeSeconds }, present }

@@ -105,7 +105,8 @@ export function loadSession(header: string | null | undefined, input: LoadInput)
   const incoming = readIncomingCookies(header, names, maxBytes)
   if (incoming.present.size === 0) return { kind: 'none', incoming, leftover: false }
   // Kept as it came: the refusal rewrites the request's Cookie header for downstream.
-  if (incoming.problem) return { kind: 'refused', reason: incoming.problem, incoming, ambiguousHeader: header ?? undefined }
+  if (incoming.problem)
+    return { kind: 'refused', reason: incoming.problem, incoming, ambiguousHeader: header ?? undefined }
   const token = incoming.token
   // An activity cookie without a session: left over, clear it.
   if (token === undefined) return { kind: 'none', incoming, leftover: incoming.activity !== undefined }
@@ -141,7 +142,14 @@ class Loading {
   }
 
   refused(reason: InvalidReason, error?: unknown, idle?: boolean): LoadResult {
-    const result: { kind: 'refused'; reason: InvalidReason; incoming: IncomingCookies; error?: unknown; sid?: string; idle?: boolean } = {
+    const result: {
+      kind: 'refused'
+      reason: InvalidReason
+      incoming: IncomingCookies
+      error?: unknown
+      sid?: string
+      idle?: boolean
+    } = {
       kind: 'refused',
       reason,
       incoming: this.incoming,
@@ -209,13 +217,20 @@ class Loading {
   }
 
   /** `undefined`: the activity cookie is refused. */
-  #opened(opened: OpenedToken<ActivityPayload>, token: string, sid: string): { activity: Activity; token: string; stale: boolean } | undefined {
+  #opened(
+    opened: OpenedToken<ActivityPayload>,
+    token: string,
+    sid: string,
+  ): { activity: Activity; token: string; stale: boolean } | undefined {
     const activity = activityOf(opened.payload, sid)
     return activity ? { activity, token, stale: opened.stale } : undefined
   }
 
   /** The last checks (inactivity, schema); then the session is this request's. */
-  #accept(record: SessionRecord, opened: { activity: Activity; token: string; stale: boolean } | null | undefined): Pending<LoadResult> {
+  #accept(
+    record: SessionRecord,
+    opened: { activity: Activity; token: string; stale: boolean } | null | undefined,
+  ): Pending<LoadResult> {
     const { options } = this.input
     const seen = Math.max(record.internal.updatedAt, opened?.activity.seen ?? 0)
     // Ends at seen + inactivity, as the absolute lifetime ends at expiresAt (and the activity token's exp).
@@ -229,7 +244,10 @@ class Loading {
     )
   }
 
-  #use(record: SessionRecord, opened: { activity: Activity; token: string; stale: boolean } | null | undefined): Pending<LoadResult> {
+  #use(
+    record: SessionRecord,
+    opened: { activity: Activity; token: string; stale: boolean } | null | undefined,
+  ): Pending<LoadResult> {
     const session: LoadedSession = {
       kind: 'session',
       incoming: this.incoming,

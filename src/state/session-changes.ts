@@ -16,7 +16,9 @@ import { PreviousEnded, deleteRecords, replaceRecords, updateRecord } from './st
 import { toSessionRecord } from './validate.js'
 
 /** What `updateSession` takes: the whole new session, or a function of the current one. */
-export type SessionUpdate = SessionInput<object> | ((current: SessionData<object>) => SessionInput<object> | Promise<SessionInput<object>>)
+export type SessionUpdate =
+  | SessionInput<object>
+  | ((current: SessionData<object>) => SessionInput<object> | Promise<SessionInput<object>>)
 
 const SESSION_ID_BYTES = 16
 
@@ -29,7 +31,12 @@ const SESSION_ID_BYTES = 16
  * const session = await createRecord(state, { user: { sub: 'u1' } }, Date.now())
  * ```
  */
-export async function createRecord(state: SessionState, input: SessionInput<object>, now: number, device?: SessionDevice): Promise<SessionData<object>> {
+export async function createRecord(
+  state: SessionState,
+  input: SessionInput<object>,
+  now: number,
+  device?: SessionDevice,
+): Promise<SessionData<object>> {
   state.assertOpen()
   const { options } = state
   const fields = await toSessionRecord(input, options.schema)
@@ -43,7 +50,10 @@ export async function createRecord(state: SessionState, input: SessionInput<obje
   // The response may have been committed while this awaited: fail loudly, never drop the change.
   state.assertOpen()
   if (calls) {
-    const deadlines = { expiresAt: internal.expiresAt, idleExpiresAt: idleDeadline(now, options.inactivityMs, internal.expiresAt) }
+    const deadlines = {
+      expiresAt: internal.expiresAt,
+      idleExpiresAt: idleDeadline(now, options.inactivityMs, internal.expiresAt),
+    }
     try {
       await replaceRecords(calls, previous, record, deadlines)
     } catch (error) {
@@ -66,12 +76,19 @@ export async function createRecord(state: SessionState, input: SessionInput<obje
  * const session = await updateCurrent(state, (s) => ({ ...s, plan: 'pro' }), Date.now())
  * ```
  */
-export async function updateCurrent(state: SessionState, next: SessionUpdate, now: number): Promise<SessionData<object>> {
+export async function updateCurrent(
+  state: SessionState,
+  next: SessionUpdate,
+  now: number,
+): Promise<SessionData<object>> {
   state.assertOpen()
   const current = state.record
   if (!current) {
     // An outage is not a sign-out: the app must not send a signed-in user to sign in again.
-    if (state.unreadable) throw new SessionStoreError("The session store could not read this request's session; nothing was changed.", { written: false })
+    if (state.unreadable)
+      throw new SessionStoreError("The session store could not read this request's session; nothing was changed.", {
+        written: false,
+      })
     throw new SessionMissingError()
   }
   const apply = (base: SessionRecord) => changedRecord(state, base, next, now)
@@ -98,7 +115,12 @@ export async function updateCurrent(state: SessionState, next: SessionUpdate, no
 }
 
 /** `base` changed by `next`: checked, with `internal` kept and `updatedAt` moved. */
-async function changedRecord(state: SessionState, base: SessionRecord, next: SessionUpdate, now: number): Promise<SessionRecord> {
+async function changedRecord(
+  state: SessionState,
+  base: SessionRecord,
+  next: SessionUpdate,
+  now: number,
+): Promise<SessionRecord> {
   // A deep copy (composeFrom): a function that mutates nested values (`s.user.name = x`) and then fails
   // validation or the size limit must not have changed the session this request goes on with.
   let input: SessionInput<object>

@@ -23,7 +23,14 @@ import { type ActivityDue, activityDue, nextActivity, refreshIdleDeadline } from
 import { CookiePlan } from './cookie-plan.js'
 import { type LoadResult, loadSession } from './load.js'
 import type { SessionRecord } from './record.js'
-import { type Activity, type SessionCookieWrite, sealActivity, sealSession, sessionCookieWrite, sessionIdsIn } from './session-tokens.js'
+import {
+  type Activity,
+  type SessionCookieWrite,
+  sealActivity,
+  sealSession,
+  sessionCookieWrite,
+  sessionIdsIn,
+} from './session-tokens.js'
 import { StoreCalls, deleteAfterResponse } from './store-calls.js'
 
 /**
@@ -106,7 +113,12 @@ export class SessionState {
    */
   load(now: number): Promise<void> | undefined {
     const header = this.c.req.raw.headers.get('cookie')
-    const result = loadSession(header, { options: this.options, keyring: this.keyring, storeCalls: this.#storeCalls, now })
+    const result = loadSession(header, {
+      options: this.options,
+      keyring: this.keyring,
+      storeCalls: this.#storeCalls,
+      now,
+    })
     return result instanceof Promise ? result.then((loaded) => this.#take(loaded)) : this.#take(result)
   }
 
@@ -122,14 +134,19 @@ export class SessionState {
       case 'unreadable':
         this.#namedSid = result.sid
         this.#unread = true
-        this.#report(result.kind === 'pending' ? 'store-pending' : 'store-failed', result.kind === 'unreadable' ? result.error : undefined)
+        this.#report(
+          result.kind === 'pending' ? 'store-pending' : 'store-failed',
+          result.kind === 'unreadable' ? result.error : undefined,
+        )
         return undefined
       case 'refused':
         this.#namedSid = result.sid
         this.#ambiguousCookies = result.ambiguousHeader
         this.#refuse(result.reason, result.error)
         // Over: its record goes too, so a copy of the cookie kept active elsewhere does not outlive it.
-        return result.idle && result.sid !== undefined && this.#storeCalls ? deleteAfterResponse(this.#storeCalls, result.sid, this.c) : undefined
+        return result.idle && result.sid !== undefined && this.#storeCalls
+          ? deleteAfterResponse(this.#storeCalls, result.sid, this.c)
+          : undefined
       case 'session':
         this.#namedSid = this.#storeCalls ? result.record.internal.sid : undefined
         this.#record = result.record
@@ -232,7 +249,14 @@ export class SessionState {
   activityDue(now: number, pageView: string | null): ActivityDue | undefined {
     const record = this.#record
     if (!record || this.committed) return undefined
-    return activityDue(record.internal, this.#activity, this.#activityStale, now, pageView, this.options.activity.touchMs)
+    return activityDue(
+      record.internal,
+      this.#activity,
+      this.#activityStale,
+      now,
+      pageView,
+      this.options.activity.touchMs,
+    )
   }
 
   /** Records activity (see {@link SessionState.activityDue}): seals a new activity cookie. */
@@ -269,7 +293,12 @@ export class SessionState {
   commit(now: number): CookieChanges {
     this.committed = true
     const expiresAt = this.#record ? this.#record.internal.expiresAt : now
-    return this.#cookies.changes({ now, expiresAt, seen: this.#activity?.seen ?? now, inactivityMs: this.options.inactivityMs })
+    return this.#cookies.changes({
+      now,
+      expiresAt,
+      seen: this.#activity?.seen ?? now,
+      inactivityMs: this.options.inactivityMs,
+    })
   }
 
   /** With a store: the id of the record this request's session cookie names, read or not. */

@@ -64,7 +64,12 @@ export function sealSession(record: SessionRecord, keys: SecretKeys, now: number
  * const token = await sealActivity({ sid, t: now, p: '/explore', v: now }, keyring.current, now, now + inactivityMs)
  * ```
  */
-export function sealActivity(payload: ActivityPayload, keys: SecretKeys, now: number, expiresAt: number): Promise<string> {
+export function sealActivity(
+  payload: ActivityPayload,
+  keys: SecretKeys,
+  now: number,
+  expiresAt: number,
+): Promise<string> {
   return sealToken({ iat: seconds(now), exp: secondsUp(expiresAt), ...payload }, keys, 'activity')
 }
 
@@ -124,7 +129,13 @@ const MAX_AMBIGUOUS_TOKENS = 8
  * const sids = await sessionIdsIn(header, names, maxBytes, keyring, Date.now())
  * ```
  */
-export async function sessionIdsIn(header: string, names: CookieNames, maxBytes: number, keyring: Keyring, now: number): Promise<string[]> {
+export async function sessionIdsIn(
+  header: string,
+  names: CookieNames,
+  maxBytes: number,
+  keyring: Keyring,
+  now: number,
+): Promise<string[]> {
   const sids = new Set<string>()
   for (const token of sessionTokenCandidates(header, names, maxBytes, MAX_AMBIGUOUS_TOKENS)) {
     try {

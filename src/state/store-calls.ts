@@ -183,7 +183,11 @@ export class StoreCalls {
  * if (pending) await pending
  * ```
  */
-export function deleteAfterResponse(calls: StoreCalls, sid: string, c: { readonly executionCtx: { waitUntil(promise: Promise<unknown>): void } }): Promise<void> | undefined {
+export function deleteAfterResponse(
+  calls: StoreCalls,
+  sid: string,
+  c: { readonly executionCtx: { waitUntil(promise: Promise<unknown>): void } },
+): Promise<void> | undefined {
   const deletion = calls.deleteQuietly(sid)
   let context: { waitUntil(promise: Promise<unknown>): void } | undefined
   try {

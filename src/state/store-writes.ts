@@ -25,7 +25,12 @@ export interface RecordDeadlines {
  * await replaceRecords(calls, [oldSid], record, { expiresAt, idleExpiresAt })
  * ```
  */
-export async function replaceRecords(calls: StoreCalls, previous: readonly string[], record: SessionRecord, deadlines: RecordDeadlines): Promise<void> {
+export async function replaceRecords(
+  calls: StoreCalls,
+  previous: readonly string[],
+  record: SessionRecord,
+  deadlines: RecordDeadlines,
+): Promise<void> {
   const { store } = calls
   const { sid } = record.internal
   const removeIds = previous.map(() => writeId())
@@ -102,7 +107,8 @@ export async function updateRecord(
   const write = async (signal: AbortSignal): Promise<SessionRecord | null> => {
     if (store.update) {
       const updated = await store.update(sid, tracked, { ...deadlines, sub, signal, writeId: id })
-      if (updated !== null && !isSessionRecord(updated)) throw new Error('the store returned a record that is not a session')
+      if (updated !== null && !isSessionRecord(updated))
+        throw new Error('the store returned a record that is not a session')
       return updated
     }
     const latest = await store.get(sid)
@@ -152,10 +158,13 @@ export async function deleteRecords(calls: StoreCalls, sids: readonly string[]):
     if (stored === null && step === sids.length - 1) return
     // An earlier record is gone: something was ended, but not all of it.
     if (step > 0 || stored === null)
-      throw new SessionStoreError('The session store failed after ending some of the sessions this request named; the others were kept.', {
-        cause: failure,
-        written: true,
-      })
+      throw new SessionStoreError(
+        'The session store failed after ending some of the sessions this request named; the others were kept.',
+        {
+          cause: failure,
+          written: true,
+        },
+      )
     throw storeFailure(stored === undefined ? 'unknown' : false, failure)
   }
   await calls.write(write, settle)

@@ -33,7 +33,8 @@ const MAX_NODES = 100_000
  * ```
  */
 export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 | undefined): Promise<RecordFields> {
-  if (!isPlainObject(input)) throw new SessionInvalidError([{ message: 'session data must be a plain object: { user: { sub }, ...claims }' }])
+  if (!isPlainObject(input))
+    throw new SessionInvalidError([{ message: 'session data must be a plain object: { user: { sub }, ...claims }' }])
   const record = checkedFields(input)
   if (!schema) return record
   const result = await schema['~standard'].validate(record)
@@ -117,9 +118,11 @@ function report(walk: Walk, message: string, key?: PropertyKey): undefined {
 }
 
 function checkedCopy(value: unknown, walk: Walk, top = false): JsonValue | undefined {
-  if (++walk.nodes > MAX_NODES) return walk.nodes === MAX_NODES + 1 ? report(walk, `has more than ${MAX_NODES} values`) : undefined
+  if (++walk.nodes > MAX_NODES)
+    return walk.nodes === MAX_NODES + 1 ? report(walk, `has more than ${MAX_NODES} values`) : undefined
   // The ancestors are at most MAX_DEPTH: a scan is cheaper than hashing into a Set.
-  if (typeof value === 'object' && value !== null && walk.ancestors.includes(value)) return report(walk, 'is a circular reference')
+  if (typeof value === 'object' && value !== null && walk.ancestors.includes(value))
+    return report(walk, 'is a circular reference')
   if (walk.path.length > MAX_DEPTH) return report(walk, `nests deeper than ${MAX_DEPTH} levels`)
   switch (typeof value) {
     case 'string':
@@ -146,7 +149,8 @@ function checkedCopy(value: unknown, walk: Walk, top = false): JsonValue | undef
         ancestors.pop()
         return out
       }
-      if (!isPlainObject(value)) return report(walk, `${value.constructor?.name ?? 'this object'} is not a plain JSON object`)
+      if (!isPlainObject(value))
+        return report(walk, `${value.constructor?.name ?? 'this object'} is not a plain JSON object`)
       const out: { [key: string]: JsonValue } = {}
       ancestors.push(value)
       for (const key of Object.keys(value)) {

@@ -112,7 +112,9 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
     },
 
     async set(sid, data, { expiresAt, idleExpiresAt, sub, writeId }) {
-      const write = database.prepare(sql.upsert).bind(sid, sub, JSON.stringify(data), deadline(expiresAt, idleExpiresAt), fenceOf(writeId))
+      const write = database
+        .prepare(sql.upsert)
+        .bind(sid, sub, JSON.stringify(data), deadline(expiresAt, idleExpiresAt), fenceOf(writeId))
       // Riding along with a write costs no extra round trip; a bounded delete keeps it short.
       if (Math.random() < cleanupRate) await database.batch([write, database.prepare(sql.sweep).bind(Date.now())])
       else await write.run()
@@ -136,11 +138,15 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
       await database.prepare(sql.extend).bind(sid, deadline(expiresAt, idleExpiresAt), Date.now()).run()
     },
 
-    update: (sid, change, options) => updateRow(database, sql, sid, change, { ...options, writeId: fenceOf(options.writeId) }),
+    update: (sid, change, options) =>
+      updateRow(database, sql, sid, change, { ...options, writeId: fenceOf(options.writeId) }),
 
     async listByUser(sub) {
       if (sub === '') return []
-      const { results } = await database.prepare(sql.listUser).bind(sub, Date.now()).all<{ sid: string; data: string; expires_at: number }>()
+      const { results } = await database
+        .prepare(sql.listUser)
+        .bind(sub, Date.now())
+        .all<{ sid: string; data: string; expires_at: number }>()
       return results.map((row) => ({ sid: row.sid, data: parse(row.data), until: row.expires_at }))
     },
 
@@ -191,7 +197,13 @@ async function updateRow(
   sql: ReturnType<typeof d1Statements>,
   sid: string,
   change: Parameters<NonNullable<SessionStore['update']>>[1],
-  { expiresAt, idleExpiresAt, sub, signal, writeId: fence }: Omit<StoreWriteOptions, 'writeId'> & { writeId: string | null },
+  {
+    expiresAt,
+    idleExpiresAt,
+    sub,
+    signal,
+    writeId: fence,
+  }: Omit<StoreWriteOptions, 'writeId'> & { writeId: string | null },
 ): Promise<StoredSession | null> {
   for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
     if (attempt > 0) await pause(attempt)
@@ -227,8 +239,12 @@ export async function cleanupExpiredSessions(database: D1DatabaseLike, options: 
   const table = tableName(options.table, 'cleanupExpiredSessions()')
   const batchSize = options.batchSize ?? 1000
   const maxBatches = options.maxBatches ?? 100
-  for (const [label, value] of [['batchSize', batchSize], ['maxBatches', maxBatches]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new SessionConfigError(`cleanupExpiredSessions() ${label} must be a whole number of 1 or more.`)
+  for (const [label, value] of [
+    ['batchSize', batchSize],
+    ['maxBatches', maxBatches],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new SessionConfigError(`cleanupExpiredSessions() ${label} must be a whole number of 1 or more.`)
   }
   const statement = expiredDelete(table, batchSize)
   let total = 0
@@ -254,7 +270,8 @@ function tableName(value: string | undefined, where: string): string {
   const table = value ?? DEFAULT_TABLE
   // Interpolated into SQL: only a plain identifier is allowed.
   if (typeof table !== 'string' || !TABLE_NAME.test(table))
-    throw new SessionConfigError(`${where} table must be a plain SQL identifier (letters, digits, _); got ${JSON.stringify(table)}.`)
+    throw new SessionConfigError(
+      `${where} table must be a plain SQL identifier (letters, digits, _); got ${JSON.stringify(table)}.`,
+    )
   return table
 }
-

@@ -39,7 +39,14 @@ export interface SessionObjectRpc {
    */
   writeSession(json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<boolean>
   /** Session object: write only if the record is still at `version`. */
-  replaceSession(version: number, json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<ReplaceOutcome>
+  replaceSession(
+    version: number,
+    json: string,
+    sub: string,
+    expiresAt: number,
+    idleUntil?: number,
+    writeId?: string,
+  ): Promise<ReplaceOutcome>
   /** Session object: move the live record's idle deadline later. */
   touchSession(idleUntil: number): Promise<void>
   /** Session object: refuse the write `writeId` from now on; the record as it is now. */
@@ -58,7 +65,9 @@ export interface SessionObjectRpc {
   unindexSessions(sids: string[]): void
 }
 
-type Remote<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never }
+type Remote<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never
+}
 
 /**
  * The part of a Durable Object namespace binding this store uses. Any `DurableObjectNamespace`
@@ -143,11 +152,15 @@ const DELETE_CHUNK = 50
  * })
  * ```
  */
-export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>, options: DurableObjectStoreOptions = {}): SessionStore {
+export function durableObjectStore<Id>(
+  namespace: DurableObjectNamespaceLike<Id>,
+  options: DurableObjectStoreOptions = {},
+): SessionStore {
   if (typeof namespace?.idFromName !== 'function' || typeof namespace.get !== 'function')
     throw new SessionConfigError('durableObjectStore() needs a Durable Object namespace binding (env.SESSION_DO).')
   const name = options.name ?? 'session'
-  if (typeof name !== 'string' || name === '') throw new SessionConfigError('durableObjectStore() name must be a non-empty string.')
+  if (typeof name !== 'string' || name === '')
+    throw new SessionConfigError('durableObjectStore() name must be a non-empty string.')
   const objects = sessionObjects(namespace, name)
   const { sessionObject, userObject, unindex } = objects
 
@@ -161,7 +174,9 @@ export function durableObjectStore<Id>(namespace: DurableObjectNamespaceLike<Id>
       // Index first: a session that exists must always be findable by "sign out everywhere".
       await userObject(sub).indexSession(sid, expiresAt)
       if (!(await sessionObject(sid).writeSession(JSON.stringify(data), sub, expiresAt, idleExpiresAt, writeId)))
-        throw new Error('durableObjectStore: this session id was deleted, or this write was given up, and cannot be written.')
+        throw new Error(
+          'durableObjectStore: this session id was deleted, or this write was given up, and cannot be written.',
+        )
     },
 
     async delete(sid, options) {
@@ -227,33 +242,52 @@ async function updateSession(
     signal?.throwIfAborted()
     const sub = subOf(next) ?? snapshot.sub
     if (sub !== snapshot.sub) await userObject(sub).indexSession(sid, expiresAt)
-    const outcome = await target.replaceSession(snapshot.version, JSON.stringify(next), sub, expiresAt, idleExpiresAt, writeId)
+    const outcome = await target.replaceSession(
+      snapshot.version,
+      JSON.stringify(next),
+      sub,
+      expiresAt,
+      idleExpiresAt,
+      writeId,
+    )
     if (outcome === 'ok') {
       // The session now belongs to `sub` only: "sign out everywhere" of the old user must not end it.
       if (sub !== snapshot.sub) await unindex(snapshot.sub, [sid])
       return next
     }
     if (outcome === 'missing') return null
-    if (outcome === 'refused') throw new Error('durableObjectStore: this update was given up by its caller and not written.')
+    if (outcome === 'refused')
+      throw new Error('durableObjectStore: this update was given up by its caller and not written.')
   }
   throw new Error(`durableObjectStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
 }
 
 /** A durableObjectStore's `listByUser`: the user's index, each entry checked against its record. */
-async function listUserSessions({ sessionObject, userObject }: SessionObjects, sub: string): Promise<UserSessionRecord[]> {
+async function listUserSessions(
+  { sessionObject, userObject }: SessionObjects,
+  sub: string,
+): Promise<UserSessionRecord[]> {
   const sessions = await userObject(sub).listSessions()
   const found: UserSessionRecord[] = []
   for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
-    const snapshots = await Promise.all(sessions.slice(start, start + DELETE_CHUNK).map(async ({ sid }) => ({ sid, snapshot: await sessionObject(sid).readSession() })))
+    const snapshots = await Promise.all(
+      sessions
+        .slice(start, start + DELETE_CHUNK)
+        .map(async ({ sid }) => ({ sid, snapshot: await sessionObject(sid).readSession() })),
+    )
     // The index may still list a session that ended or moved to another user: only the record says.
     for (const { sid, snapshot } of snapshots)
-      if (snapshot !== null && snapshot.sub === sub) found.push({ sid, data: parse(snapshot.json), until: snapshot.until })
+      if (snapshot !== null && snapshot.sub === sub)
+        found.push({ sid, data: parse(snapshot.json), until: snapshot.until })
   }
   return found
 }
 
 /** A durableObjectStore's `deleteByUser`: every session the user's index lists, in chunks. */
-async function deleteUserSessions({ sessionObject, userObject, unindex }: SessionObjects, sub: string): Promise<number> {
+async function deleteUserSessions(
+  { sessionObject, userObject, unindex }: SessionObjects,
+  sub: string,
+): Promise<number> {
   const sessions = await userObject(sub).listSessions()
   let ended = 0
   let reached = 0

@@ -61,7 +61,13 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
     return row ? { json: row.json, sub: row.sub, version: row.version, until: deadlineOf(row) } : null
   }
 
-  async writeSession(json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<boolean> {
+  async writeSession(
+    json: string,
+    sub: string,
+    expiresAt: number,
+    idleUntil?: number,
+    writeId?: string,
+  ): Promise<boolean> {
     const kv = this.ctx.storage.kv
     if (this.#tombstone() !== undefined || this.#fenced(writeId)) return false
     const version = (kv.get<Row>(RECORD)?.version ?? 0) + 1
@@ -70,13 +76,21 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
     return true
   }
 
-  async replaceSession(version: number, json: string, sub: string, expiresAt: number, idleUntil?: number, writeId?: string): Promise<ReplaceOutcome> {
+  async replaceSession(
+    version: number,
+    json: string,
+    sub: string,
+    expiresAt: number,
+    idleUntil?: number,
+    writeId?: string,
+  ): Promise<ReplaceOutcome> {
     if (this.#fenced(writeId)) return 'refused'
     const current = this.#live()
     if (!current) return 'missing'
     if (current.version !== version) return 'conflict'
     // Never earlier: a touch may have moved the idle deadline later since the caller computed its own.
-    const idle = idleUntil === undefined || current.idleUntil === undefined ? idleUntil : Math.max(idleUntil, current.idleUntil)
+    const idle =
+      idleUntil === undefined || current.idleUntil === undefined ? idleUntil : Math.max(idleUntil, current.idleUntil)
     this.ctx.storage.kv.put<Row>(RECORD, row(json, sub, expiresAt, idle, version + 1))
     await this.#wakeAt(deadlineOf({ expiresAt, idleUntil: idle }))
     return 'ok'
@@ -105,7 +119,9 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
     // Listed under `owner` but another user's now: an update moving it to `owner` that is still
     // under way (or lost its race): not `owner`'s to end. Reported by its user, left as it is.
     if (owner !== undefined && row !== undefined && row.sub !== owner) return row.sub
-    const until = Math.max(kv.get<Row>(RECORD)?.expiresAt ?? 0, expiresAt ?? 0, this.#tombstone() ?? 0) || Date.now() + TOMBSTONE_FALLBACK_MS
+    const until =
+      Math.max(kv.get<Row>(RECORD)?.expiresAt ?? 0, expiresAt ?? 0, this.#tombstone() ?? 0) ||
+      Date.now() + TOMBSTONE_FALLBACK_MS
     kv.delete(RECORD)
     kv.put(TOMBSTONE, until)
     await this.#wakeAt(until)
@@ -191,7 +207,9 @@ export class SessionDurableObject<Env = unknown> extends DurableObject<Env> impl
 }
 
 function row(json: string, sub: string, expiresAt: number, idleUntil: number | undefined, version: number): Row {
-  return idleUntil === undefined ? { json, sub, expiresAt, version } : { json, sub, expiresAt, idleUntil: Math.min(idleUntil, expiresAt), version }
+  return idleUntil === undefined
+    ? { json, sub, expiresAt, version }
+    : { json, sub, expiresAt, idleUntil: Math.min(idleUntil, expiresAt), version }
 }
 
 /** When a record stops being a session: its idle deadline, or its absolute end. */

@@ -10,7 +10,9 @@ export const MAX_UPDATE_ATTEMPTS = 100
 /** `user.sub` of a record: an update may change the user, and the by-user index must follow. */
 export function subOf(record: StoredSession): string | undefined {
   const user = record.user
-  return typeof user === 'object' && user !== null && !Array.isArray(user) && typeof user.sub === 'string' ? user.sub : undefined
+  return typeof user === 'object' && user !== null && !Array.isArray(user) && typeof user.sub === 'string'
+    ? user.sub
+    : undefined
 }
 
 /** A short random pause, growing with the attempt, so competing writers stop colliding. */

@@ -118,12 +118,18 @@ class MemoryEntries {
   }
 
   refuseSettled(writeId: string | undefined): void {
-    if (writeId !== undefined && this.fences.has(writeId)) throw new Error('memoryStore: this write was given up by its caller and not written.')
+    if (writeId !== undefined && this.fences.has(writeId))
+      throw new Error('memoryStore: this write was given up by its caller and not written.')
   }
 
   write(sid: string, data: StoredSession, { expiresAt, idleExpiresAt, sub, writeId }: StoreWriteOptions): void {
     this.refuseSettled(writeId)
-    this.entries.set(sid, { json: JSON.stringify(data), sub, expiresAt, until: Math.min(expiresAt, idleExpiresAt ?? expiresAt) })
+    this.entries.set(sid, {
+      json: JSON.stringify(data),
+      sub,
+      expiresAt,
+      until: Math.min(expiresAt, idleExpiresAt ?? expiresAt),
+    })
     if (++this.#writes % SWEEP_EVERY === 0) {
       const now = Date.now()
       for (const [key, entry] of this.entries) if (entry.until <= now) this.entries.delete(key)
@@ -131,7 +137,11 @@ class MemoryEntries {
     }
   }
 
-  async update(sid: string, change: Parameters<MemoryStore['update']>[1], options: StoreWriteOptions): Promise<StoredSession | null> {
+  async update(
+    sid: string,
+    change: Parameters<MemoryStore['update']>[1],
+    options: StoreWriteOptions,
+  ): Promise<StoredSession | null> {
     // `change` may await: compare the entry afterwards and start again if it was replaced.
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const entry = this.live(sid)
@@ -140,7 +150,8 @@ class MemoryEntries {
       if (this.entries.get(sid) !== entry) continue
       options.signal?.throwIfAborted()
       // Never earlier: a touch may have moved the idle deadline later since the caller computed its own.
-      const idleExpiresAt = options.idleExpiresAt === undefined ? undefined : Math.max(options.idleExpiresAt, entry.until)
+      const idleExpiresAt =
+        options.idleExpiresAt === undefined ? undefined : Math.max(options.idleExpiresAt, entry.until)
       this.write(sid, next, { ...options, idleExpiresAt, sub: subOf(next) ?? entry.sub })
       return parseRecord(JSON.stringify(next))
     }

@@ -42,7 +42,9 @@ export interface MintedSession<Claims extends object = SessionClaims> {
  * const res = await app.request('/explore', { headers: { cookie } }, env)
  * ```
  */
-export async function mintSessionCookie<Claims extends object = SessionClaims>(options: MintOptions<Claims>): Promise<MintedSession<Claims>> {
+export async function mintSessionCookie<Claims extends object = SessionClaims>(
+  options: MintOptions<Claims>,
+): Promise<MintedSession<Claims>> {
   const { data, env, ...middlewareOptions } = options
   const app = new Hono()
   let session: SessionData<Claims> | undefined

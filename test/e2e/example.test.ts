@@ -105,14 +105,20 @@ describe('example app in chromium', () => {
 
     // Each page shows the page viewed before it.
     await page.goto(url('/settings'))
-    expect(await page.textContent('#last-visit')).toMatch(/^Last visited \/explore at \d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d UTC$/)
+    expect(await page.textContent('#last-visit')).toMatch(
+      /^Last visited \/explore at \d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d UTC$/,
+    )
     await shot('06-settings-last-visit')
     await page.goto(url('/explore'))
     expect(await page.textContent('#last-visit')).toMatch(/^Last visited \/settings at /)
     await shot('07-explore-last-visit')
 
     await page.goto(url('/api/me'))
-    const me = JSON.parse((await page.textContent('body')) ?? '') as { user: { email: string }; onboardingStep: string; lastPath: string }
+    const me = JSON.parse((await page.textContent('body')) ?? '') as {
+      user: { email: string }
+      onboardingStep: string
+      lastPath: string
+    }
     expect(me.user.email).toBe('ada@example.com')
     expect(me.onboardingStep).toBe('COMPLETED')
     expect(me.lastPath).toBe('/explore')

@@ -77,40 +77,47 @@ class MockProvider {
         }
       } else if (this.padding > 0) token.payload.pad = 'x'.repeat(this.padding)
     })
-    service.on('beforeResponse', (response: { body: Record<string, unknown>; statusCode: number }, req: { body: Record<string, string> }) => {
-      if (req.body.grant_type === 'refresh_token') {
-        const token = req.body.refresh_token ?? ''
-        const ok = !this.revoked && this.#issuedRefresh.has(token) && !this.#spentRefresh.has(token)
-        this.refreshes.push({ token, ok })
-        if (!ok) {
-          response.statusCode = 400
-          response.body = { error: 'invalid_grant', error_description: 'refresh token revoked or already used' }
-          return
+    service.on(
+      'beforeResponse',
+      (response: { body: Record<string, unknown>; statusCode: number }, req: { body: Record<string, string> }) => {
+        if (req.body.grant_type === 'refresh_token') {
+          const token = req.body.refresh_token ?? ''
+          const ok = !this.revoked && this.#issuedRefresh.has(token) && !this.#spentRefresh.has(token)
+          this.refreshes.push({ token, ok })
+          if (!ok) {
+            response.statusCode = 400
+            response.body = { error: 'invalid_grant', error_description: 'refresh token revoked or already used' }
+            return
+          }
+          this.#spentRefresh.add(token)
         }
-        this.#spentRefresh.add(token)
-      }
-      const lifetime = this.lifetimes.shift() ?? 3600
-      response.body.expires_in = lifetime
-      this.#issuedRefresh.add(response.body.refresh_token as string)
-      this.issuedIdTokens.add(response.body.id_token as string)
-      this.issuedAccess.set(response.body.access_token as string, Date.now() + lifetime * 1000)
-      this.lastIssuedAccess = response.body.access_token as string
-    })
-    service.on('beforeUserinfo', (response: { body: unknown; statusCode: number }, req: { headers: Record<string, string | undefined> }) => {
-      const token = (req.headers.authorization ?? '').replace(/^Bearer /i, '')
-      this.userinfoTokens.push(token)
-      const expiresAt = this.issuedAccess.get(token)
-      if (expiresAt === undefined || expiresAt <= Date.now()) {
-        response.statusCode = 401
-        response.body = { error: 'invalid_token' }
-      } else response.body = { ...USER }
-    })
+        const lifetime = this.lifetimes.shift() ?? 3600
+        response.body.expires_in = lifetime
+        this.#issuedRefresh.add(response.body.refresh_token as string)
+        this.issuedIdTokens.add(response.body.id_token as string)
+        this.issuedAccess.set(response.body.access_token as string, Date.now() + lifetime * 1000)
+        this.lastIssuedAccess = response.body.access_token as string
+      },
+    )
+    service.on(
+      'beforeUserinfo',
+      (response: { body: unknown; statusCode: number }, req: { headers: Record<string, string | undefined> }) => {
+        const token = (req.headers.authorization ?? '').replace(/^Bearer /i, '')
+        this.userinfoTokens.push(token)
+        const expiresAt = this.issuedAccess.get(token)
+        if (expiresAt === undefined || expiresAt <= Date.now()) {
+          response.statusCode = 401
+          response.body = { error: 'invalid_token' }
+        } else response.body = { ...USER }
+      },
+    )
     service.on('beforePostLogoutRedirect', (_redirect: unknown, req: { url?: string }) => {
       this.endSessionQueries.push(new URL(req.url ?? '', 'http://x').searchParams)
     })
     const handler = service.requestHandler
     this.#http = createServer((req, res) => {
-      if (req.method === 'POST' && req.url?.startsWith('/token') && this.tokenDelayMs > 0) setTimeout(() => handler(req, res), this.tokenDelayMs)
+      if (req.method === 'POST' && req.url?.startsWith('/token') && this.tokenDelayMs > 0)
+        setTimeout(() => handler(req, res), this.tokenDelayMs)
       else handler(req, res)
     })
     const http = this.#http
@@ -253,7 +260,11 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
     // The transaction cookie was used once and is gone; the session cookie is HttpOnly.
     const cookies = await context.cookies(url('/'))
     expect(cookies.map((c) => c.name)).not.toContain('__Host-oidc-transaction')
-    expect(cookies.find((c) => c.name === '__Host-session')).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax' })
+    expect(cookies.find((c) => c.name === '__Host-session')).toMatchObject({
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Lax',
+    })
     expect(await page.textContent('header .notice')).toBe(USER.email)
     await shot('02-onboarding')
 
@@ -306,7 +317,8 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
     // The page used the token the refresh brought.
     expect(provider.userinfoTokens.at(-1)).toBe(provider.lastIssuedAccess)
     await shot('04-profile-refreshed')
-    if (mode === 'cookie') expect((await sessionCookies()).filter((name) => /^__Host-session\.\d+$/.test(name)).length).toBeGreaterThan(1)
+    if (mode === 'cookie')
+      expect((await sessionCookies()).filter((name) => /^__Host-session\.\d+$/.test(name)).length).toBeGreaterThan(1)
 
     // Fresh now: no second refresh.
     await page.reload()
@@ -326,10 +338,12 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
     const results = await page.evaluate(() =>
       Promise.all(
         Array.from({ length: 6 }, (_, i) =>
-          fetch(`/api/profile?request=${i}`, { headers: { accept: 'application/json' }, cache: 'no-store' }).then(async (r) => ({
-            status: r.status,
-            body: await r.json(),
-          })),
+          fetch(`/api/profile?request=${i}`, { headers: { accept: 'application/json' }, cache: 'no-store' }).then(
+            async (r) => ({
+              status: r.status,
+              body: await r.json(),
+            }),
+          ),
         ),
       ),
     )

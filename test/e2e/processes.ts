@@ -74,7 +74,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -94,7 +96,10 @@ export interface WranglerOptions {
  * own generated vars file (a fresh random SESSION_SECRET, written by scripts/dev-vars.mjs, plus
  * `options.vars`; a developer's .dev.vars is not read or touched) and waits until it answers.
  */
-export async function startWrangler(port: number, options: WranglerOptions = {}): Promise<Started & { origin: string }> {
+export async function startWrangler(
+  port: number,
+  options: WranglerOptions = {},
+): Promise<Started & { origin: string }> {
   const name = options.name ?? 'wrangler'
   const work = join(ROOT, '.tmp/e2e')
   mkdirSync(work, { recursive: true })
@@ -103,12 +108,28 @@ export async function startWrangler(port: number, options: WranglerOptions = {})
   rmSync(vars, { force: true })
   execFileSync(process.execPath, [join(ROOT, 'scripts/dev-vars.mjs'), vars], { stdio: 'ignore' })
   for (const [key, value] of Object.entries(options.vars ?? {})) {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || /["\\\n]/.test(value)) throw new Error(`startWrangler: cannot write ${key} to a vars file`)
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || /["\\\n]/.test(value))
+      throw new Error(`startWrangler: cannot write ${key} to a vars file`)
     appendFileSync(vars, `\n${key}="${value}"\n`)
   }
 
-  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())]
-  args.push('--env-file', vars, '--persist-to', join(work, name === 'wrangler' ? 'state' : `state-${name}`), '--show-interactive-dev-session=false')
+  const args = [
+    'wrangler',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(await freePort()),
+  ]
+  args.push(
+    '--env-file',
+    vars,
+    '--persist-to',
+    join(work, name === 'wrangler' ? 'state' : `state-${name}`),
+    '--show-interactive-dev-session=false',
+  )
   if (options.config) args.push('--config', options.config)
   const child = spawn('npx', args, {
     cwd: ROOT,
@@ -133,7 +154,8 @@ export async function startWrangler(port: number, options: WranglerOptions = {})
 async function waitUntilServing(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 150_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}; see its log in test-artifacts/e2e/`)
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited with ${child.exitCode}; see its log in test-artifacts/e2e/`)
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
       if (res.status === 200) return
@@ -148,10 +170,14 @@ async function waitUntilServing(url: string, child: ChildProcess): Promise<void>
 /** Starts chromium headless with a fresh profile and returns its DevTools endpoint. */
 export async function startChromium(): Promise<Started & { wsEndpoint: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'hes-e2e-chromium-'))
-  const child = spawn(CHROMIUM, [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawn(
+    CHROMIUM,
+    [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
+    {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   const started = track(child)
   const stop = started.stop
   started.stop = async () => {

@@ -5,7 +5,16 @@
 import { type Context, Hono } from 'hono'
 import { decodeProtectedHeader } from 'jose'
 import { type MockInstance, expect, vi } from 'vitest'
-import { SessionError, SessionInvalidError, SessionTooLargeError, createSession, destroySession, edgeSession, getSession, updateSession } from '../../src'
+import {
+  SessionError,
+  SessionInvalidError,
+  SessionTooLargeError,
+  createSession,
+  destroySession,
+  edgeSession,
+  getSession,
+  updateSession,
+} from '../../src'
 import type { EdgeSessionOptions, InvalidReason, SessionData, SessionInput } from '../../src'
 import { CookieJar, SECRET } from './app'
 
@@ -41,7 +50,10 @@ export interface CoreApp {
  * A Hono app with `edgeSession` mounted that records what must be looked at after a request:
  * every error a handler threw (then answered by `answer`) and every refused cookie's reason.
  */
-export function recordingApp(options: Partial<EdgeSessionOptions>, answer: (err: Error, c: Context) => Response | Promise<Response>) {
+export function recordingApp(
+  options: Partial<EdgeSessionOptions>,
+  answer: (err: Error, c: Context) => Response | Promise<Response>,
+) {
   const errors: unknown[] = []
   const invalid: InvalidReason[] = []
   const app = new Hono<{ Bindings: Env }>()
@@ -61,14 +73,21 @@ export function recordingApp(options: Partial<EdgeSessionOptions>, answer: (err:
   return { app, errors, invalid }
 }
 
-export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app: Hono<{ Bindings: Env }>) => void): CoreApp {
+export function coreApp(
+  options: Partial<EdgeSessionOptions> = {},
+  extend?: (app: Hono<{ Bindings: Env }>) => void,
+): CoreApp {
   const { app, errors, invalid } = recordingApp(options, (err, c) =>
     c.json({ error: err.name, code: (err as { code?: string }).code ?? null, message: err.message }, 500),
   )
   const refused = (err: unknown) => {
     if (!(err instanceof SessionError)) throw err
     const body: ErrorBody = { error: err.name, code: err.code }
-    if (err instanceof SessionInvalidError) body.issues = err.issues.map((i) => ({ message: i.message, ...(i.path ? { path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) } : {}) }))
+    if (err instanceof SessionInvalidError)
+      body.issues = err.issues.map((i) => ({
+        message: i.message,
+        ...(i.path ? { path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) } : {}),
+      }))
     if (err instanceof SessionTooLargeError) Object.assign(body, { bytes: err.bytes, limit: err.limit })
     return Response.json(body, { status: 422 })
   }
@@ -81,12 +100,16 @@ export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app
     }
     return c.json(getSession(c))
   }
-  app.post('/login', async (c) => changed(c, async () => createSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)))
+  app.post('/login', async (c) =>
+    changed(c, async () => createSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)),
+  )
   app.post('/update', async (c) => {
     const patch = (await c.req.json()) as Record<string, unknown>
     return changed(c, () => updateSession<Loose>(c, (s) => ({ ...s, ...patch })))
   })
-  app.post('/replace', async (c) => changed(c, async () => updateSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)))
+  app.post('/replace', async (c) =>
+    changed(c, async () => updateSession<Loose>(c, (await c.req.json()) as SessionInput<Loose>)),
+  )
   app.post('/logout', async (c) => {
     await destroySession(c)
     return c.json({ ok: true })
@@ -97,7 +120,10 @@ export function coreApp(options: Partial<EdgeSessionOptions> = {}, extend?: (app
 }
 
 /** A {@link coreApp} with one user signed in through `/login`: the app, its jar and the sign-in response. */
-export async function login(options: Partial<EdgeSessionOptions> = {}, extend?: (app: Hono<{ Bindings: Env }>) => void) {
+export async function login(
+  options: Partial<EdgeSessionOptions> = {},
+  extend?: (app: Hono<{ Bindings: Env }>) => void,
+) {
   const ctx = coreApp(options, extend)
   const jar = new CookieJar()
   const res = await call(ctx.app, '/login', { body: { user: { sub: 'u1' } }, jar })
@@ -161,7 +187,10 @@ export function cleared(res: Response): string[] {
 }
 
 /** The session token a response (or jar) holds under `main`, joined from chunks when chunked. */
-export function tokenFrom(cookies: Map<string, { value: string } | string>, main = '__Host-session'): string | undefined {
+export function tokenFrom(
+  cookies: Map<string, { value: string } | string>,
+  main = '__Host-session',
+): string | undefined {
   const value = (v: { value: string } | string | undefined) => (typeof v === 'string' ? v : v?.value)
   const single = value(cookies.get(main))
   if (single !== undefined) return single
@@ -203,7 +232,10 @@ export async function sessionOf(res: Response): Promise<AnySession | null> {
 }
 
 /** Reads GET /session with the given cookies. */
-export async function readSession(app: Hono<{ Bindings: Env }>, options: CallOptions = {}): Promise<{ res: Response; session: AnySession | null }> {
+export async function readSession(
+  app: Hono<{ Bindings: Env }>,
+  options: CallOptions = {},
+): Promise<{ res: Response; session: AnySession | null }> {
   const res = await call(app, '/session', options)
   return { res, session: await sessionOf(res.clone()) }
 }
@@ -216,7 +248,9 @@ export interface ConsoleSpies {
 }
 
 export function spyConsole(): ConsoleSpies {
-  const spies = (['error', 'warn', 'log', 'info', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation(() => undefined))
+  const spies = (['error', 'warn', 'log', 'info', 'debug'] as const).map((m) =>
+    vi.spyOn(console, m).mockImplementation(() => undefined),
+  )
   return {
     spies,
     restore: () => {
@@ -234,7 +268,11 @@ export function writtenNames(res: Response, main = '__Host-session'): string[] {
 }
 
 /** Signs in with claims `{ pad: 'x' * k }` and returns the joined token length. */
-export async function padTokenLength(app: Hono<{ Bindings: Env }>, k: number, main = '__Host-session'): Promise<number> {
+export async function padTokenLength(
+  app: Hono<{ Bindings: Env }>,
+  k: number,
+  main = '__Host-session',
+): Promise<number> {
   const res = await call(app, '/login', { body: { user: { sub: 'u1' }, pad: 'x'.repeat(k) } })
   expect(res.status).toBe(200)
   return (tokenFrom(written(res), main) as string).length
@@ -244,7 +282,11 @@ export async function padTokenLength(app: Hono<{ Bindings: Env }>, k: number, ma
  * The pad length whose token is exactly `target` characters, or undefined when none is (a JWE's
  * base64url ciphertext grows by 1 or 2 characters per plaintext byte, so some lengths are skipped).
  */
-export async function padForTokenLength(app: Hono<{ Bindings: Env }>, target: number, main = '__Host-session'): Promise<number | undefined> {
+export async function padForTokenLength(
+  app: Hono<{ Bindings: Env }>,
+  target: number,
+  main = '__Host-session',
+): Promise<number | undefined> {
   let lo = 0
   let hi = 6_000
   while (lo < hi) {

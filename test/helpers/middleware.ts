@@ -41,7 +41,13 @@ export function navigation(cookie = '', extra: Record<string, string> = {}): Rec
 
 /** Headers of a script's fetch() asking for JSON. */
 export function apiCall(cookie = '', extra: Record<string, string> = {}): Record<string, string> {
-  return { accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', ...(cookie ? { cookie } : {}), ...extra }
+  return {
+    accept: 'application/json',
+    'sec-fetch-mode': 'cors',
+    'sec-fetch-dest': 'empty',
+    ...(cookie ? { cookie } : {}),
+    ...extra,
+  }
 }
 
 /** A JSON POST from a script. */
@@ -66,7 +72,10 @@ export function setCookieValue(res: Response, name: string): string | undefined 
 }
 
 /** A jar holding a session minted by the real middleware (default options, `__Host-` cookies). */
-export async function jarWith(data: TestClaims & { sub?: string }, options: Partial<EdgeSessionOptions> = {}): Promise<CookieJar> {
+export async function jarWith(
+  data: TestClaims & { sub?: string },
+  options: Partial<EdgeSessionOptions> = {},
+): Promise<CookieJar> {
   const { sub = 'user-1', ...claims } = data
   const minted = await mintSessionCookie<TestClaims>({ secret: SECRET, ...options, data: { user: { sub }, ...claims } })
   const headers = new Headers()

@@ -15,7 +15,12 @@ const encoder = new TextEncoder()
 const INFO_PREFIX = 'hono-edge-session/v1 '
 
 /** HKDF-SHA256 bits exactly as the keyring derives them: salt = cookie name, info = purpose. */
-export async function deriveKeyBits(secret: string, cookieName: string, purpose: 'session' | 'activity', bits = 256): Promise<Uint8Array> {
+export async function deriveKeyBits(
+  secret: string,
+  cookieName: string,
+  purpose: 'session' | 'activity',
+  bits = 256,
+): Promise<Uint8Array> {
   const ikm = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveBits'])
   const out = await crypto.subtle.deriveBits(
     { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(cookieName), info: encoder.encode(INFO_PREFIX + purpose) },
@@ -29,7 +34,12 @@ export async function deriveKeyBits(secret: string, cookieName: string, purpose:
 export async function deriveKid(secret: string): Promise<string> {
   const ikm = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveBits'])
   const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('hono-edge-session/kid'), info: encoder.encode(`${INFO_PREFIX}kid`) },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: encoder.encode('hono-edge-session/kid'),
+      info: encoder.encode(`${INFO_PREFIX}kid`),
+    },
     ikm,
     72,
   )
@@ -37,24 +47,44 @@ export async function deriveKid(secret: string): Promise<string> {
 }
 
 /** A cookie-mode session payload as the server seals it; every field can be overridden. */
-export function sessionPayload(nowMs: number, overrides: { iat?: number; exp?: number; record?: Record<string, unknown> } = {}) {
+export function sessionPayload(
+  nowMs: number,
+  overrides: { iat?: number; exp?: number; record?: Record<string, unknown> } = {},
+) {
   const record = overrides.record ?? {
     user: { sub: 'forged-admin' },
     role: 'admin',
     internal: { sid: 'AAAAAAAAAAAAAAAAAAAAAA', createdAt: nowMs, updatedAt: nowMs, expiresAt: nowMs + 3_600_000 },
   }
-  return { iat: overrides.iat ?? Math.floor(nowMs / 1000), exp: overrides.exp ?? Math.floor(nowMs / 1000) + 3600, s: record }
+  return {
+    iat: overrides.iat ?? Math.floor(nowMs / 1000),
+    exp: overrides.exp ?? Math.floor(nowMs / 1000) + 3600,
+    s: record,
+  }
 }
 
 /** Seals `payload` with jose under any header and key: the attacker's tool. */
-export function sealWith(payload: object, header: Record<string, unknown> & { alg: string; enc: string }, key: Uint8Array | CryptoKey): Promise<string> {
+export function sealWith(
+  payload: object,
+  header: Record<string, unknown> & { alg: string; enc: string },
+  key: Uint8Array | CryptoKey,
+): Promise<string> {
   return new CompactEncrypt(encoder.encode(JSON.stringify(payload))).setProtectedHeader(header).encrypt(key)
 }
 
 /** A compact JWE from raw parts, for headers jose would refuse to produce. */
-export function rawJwe(header: object, parts: { encryptedKey?: Uint8Array; iv?: Uint8Array; ciphertext?: Uint8Array; tag?: Uint8Array } = {}): string {
+export function rawJwe(
+  header: object,
+  parts: { encryptedKey?: Uint8Array; iv?: Uint8Array; ciphertext?: Uint8Array; tag?: Uint8Array } = {},
+): string {
   const b = (bytes?: Uint8Array) => (bytes ? base64url.encode(bytes) : '')
-  return [base64url.encode(encoder.encode(JSON.stringify(header))), b(parts.encryptedKey), b(parts.iv), b(parts.ciphertext), b(parts.tag)].join('.')
+  return [
+    base64url.encode(encoder.encode(JSON.stringify(header))),
+    b(parts.encryptedKey),
+    b(parts.iv),
+    b(parts.ciphertext),
+    b(parts.tag),
+  ].join('.')
 }
 
 /** A probe app: every path answers 200 after recording the session the handler saw. */
@@ -82,7 +112,10 @@ export function probeApp(options: Partial<EdgeSessionOptions> = {}) {
 }
 
 /** A session minted through the real middleware: its cookie header, token and the session. */
-export async function issue(data: Record<string, unknown> & { user: { sub: string } }, options: Partial<EdgeSessionOptions> = {}) {
+export async function issue(
+  data: Record<string, unknown> & { user: { sub: string } },
+  options: Partial<EdgeSessionOptions> = {},
+) {
   const minted = await mintSessionCookie({ secret: SECRET, ...options, data })
   const token = minted.cookie
     .split('; ')

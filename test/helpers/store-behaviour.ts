@@ -79,7 +79,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
       if (inner) expect((await inner.get(sid))?.role).toBe('admin')
     })
 
-    it("an error the update function throws reaches the app as it was thrown, and the session stays as it was", async () => {
+    it('an error the update function throws reaches the app as it was thrown, and the session stays as it was', async () => {
       const { app, inner, counted, login, session } = setup()
       const jar = new CookieJar()
       const { body } = await login(jar, uniqueSub('refused'), { role: 'member' })
@@ -212,7 +212,10 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
             clock.set(start + 31 * MINUTE)
             expect((await session(attacker.header)).session?.internal.sid).toBe(sid)
             // The victim's tab comes back after 31 idle minutes.
-            const res = action === 'page' ? await app.request('/session', { headers: { cookie: victim.header } }) : await app.request('/logout', post(victim.header))
+            const res =
+              action === 'page'
+                ? await app.request('/session', { headers: { cookie: victim.header } })
+                : await app.request('/logout', post(victim.header))
             expect(res.status).toBe(200)
             expect(invalid).toEqual(['inactive'])
             victim.apply(res)
@@ -290,7 +293,9 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
         const { app, login, session } = setup()
         const jar = new CookieJar()
         await login(jar, uniqueSub('counter'))
-        const responses = await Promise.all(Array.from({ length: 50 }, () => app.request('/increment', post(jar.header))))
+        const responses = await Promise.all(
+          Array.from({ length: 50 }, () => app.request('/increment', post(jar.header))),
+        )
         expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200))
         expect((await session(jar.header)).session?.count).toBe(50)
       })
@@ -321,7 +326,7 @@ export function describeStoreBehaviour(name: string, makeStore?: () => SessionSt
     }
 
     if (byUser) {
-      it("signs a user out everywhere, and only that user", async () => {
+      it('signs a user out everywhere, and only that user', async () => {
         const { app, login, session, invalid } = setup()
         const sub = uniqueSub('everywhere')
         const [laptop, phone, other] = [new CookieJar(), new CookieJar(), new CookieJar()]

@@ -51,7 +51,12 @@ export interface StoreCalls {
 }
 
 /** Wraps a store and counts calls; keeps the inner store's optional methods optional (KV stays without `update`). */
-export function countingStore(inner: SessionStore): { store: SessionStore; calls: StoreCalls; setSubs: string[]; writes: () => number } {
+export function countingStore(inner: SessionStore): {
+  store: SessionStore
+  calls: StoreCalls
+  setSubs: string[]
+  writes: () => number
+} {
   const calls: StoreCalls = { get: 0, set: 0, update: 0, delete: 0, deleteByUser: 0, touch: 0, settle: 0 }
   // The user each `set` was told the record belongs to (stores that index by user rely on it).
   const setSubs: string[] = []
@@ -68,7 +73,12 @@ export function countingStore(inner: SessionStore): { store: SessionStore; calls
   if (update) store.update = (sid, change, options) => (calls.update++, update(sid, change, options))
   const deleteByUser = inner.deleteByUser?.bind(inner)
   if (deleteByUser) store.deleteByUser = (sub) => (calls.deleteByUser++, deleteByUser(sub))
-  return { store, calls, setSubs, writes: () => calls.set + calls.update + calls.delete + calls.deleteByUser + calls.touch }
+  return {
+    store,
+    calls,
+    setSubs,
+    writes: () => calls.set + calls.update + calls.delete + calls.deleteByUser + calls.touch,
+  }
 }
 
 export interface StoreApp {
@@ -108,7 +118,10 @@ export function storeApp(store: SessionStore | undefined, options: Partial<EdgeS
     await createSession(c, { user: { sub: body.sub }, onboardingStep: 'COMPLETED', ...body.claims })
     // What a handler (or a fetch to another service) after this one sees in the request.
     const downstream = await app.request('/session', { headers: { cookie: c.req.header('cookie') ?? '' } })
-    return c.json({ session: getSession(c), downstream: ((await downstream.json()) as { session: AnySession | null }).session })
+    return c.json({
+      session: getSession(c),
+      downstream: ((await downstream.json()) as { session: AnySession | null }).session,
+    })
   })
   app.post('/login-then-fail', async (c) => {
     // A sign-in whose request then fails: a 5xx, so no cookie of it is written.

@@ -26,7 +26,10 @@ describe('runtime: Node', () => {
     app.post('/onboarding/finish', async (c) => {
       await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
       // The handler and the request's Cookie header both see the change at once.
-      return c.json({ step: getSession<{ onboardingStep?: string }>(c)?.onboardingStep, cookie: c.req.header('cookie') ?? '' })
+      return c.json({
+        step: getSession<{ onboardingStep?: string }>(c)?.onboardingStep,
+        cookie: c.req.header('cookie') ?? '',
+      })
     })
     app.post('/logout', async (c) => {
       await destroySession(c)
@@ -37,7 +40,9 @@ describe('runtime: Node', () => {
     const jar = new CookieJar()
     const login = await app.request('/login', { method: 'POST' })
     expect(login.status).toBe(204)
-    expect(login.headers.getSetCookie()[0]).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+    expect(login.headers.getSetCookie()[0]).toMatch(
+      /^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    )
     jar.apply(login)
 
     const gated = await app.request('/explore', { headers: { cookie: jar.header, accept: 'application/json' } })

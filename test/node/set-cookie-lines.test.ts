@@ -14,19 +14,32 @@ const COOKIES: ReadonlyArray<[CookieOptions, CookieOptions & { path: '/'; httpOn
   [{}, { path: '/', httpOnly: true, secure: true, sameSite: 'Lax' }],
   [{ name: 'sid' }, { path: '/', httpOnly: true, secure: true, sameSite: 'Lax' }],
   [{ secure: false }, { path: '/', httpOnly: true, secure: false, sameSite: 'Lax' }],
-  [{ secure: false, sameSite: 'Strict' }, { path: '/', httpOnly: true, secure: false, sameSite: 'Strict' }],
+  [
+    { secure: false, sameSite: 'Strict' },
+    { path: '/', httpOnly: true, secure: false, sameSite: 'Strict' },
+  ],
   [{ sameSite: 'None' }, { path: '/', httpOnly: true, secure: true, sameSite: 'None' }],
   [{ domain: 'example.com' }, { path: '/', httpOnly: true, secure: true, sameSite: 'Lax', domain: 'example.com' }],
-  [{ domain: 'example.com', sameSite: 'Strict', name: 'app' }, { path: '/', httpOnly: true, secure: true, sameSite: 'Strict', domain: 'example.com' }],
+  [
+    { domain: 'example.com', sameSite: 'Strict', name: 'app' },
+    { path: '/', httpOnly: true, secure: true, sameSite: 'Strict', domain: 'example.com' },
+  ],
 ]
-const VALUES = ['', 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoiYWJjIn0..AAAAAAAAAAAAAAAA.abc-_09.BBBBBBBBBBBBBBBBBBBBBB']
+const VALUES = [
+  '',
+  'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoiYWJjIn0..AAAAAAAAAAAAAAAA.abc-_09.BBBBBBBBBBBBBBBBBBBBBB',
+]
 const AGES = [0, 1, 1800, 28_800, 400 * 24 * 60 * 60]
 
 describe('Set-Cookie lines', () => {
-  it.each(COOKIES.map(([cookie, attributes]) => [JSON.stringify(cookie), cookie, attributes] as const))('match Hono serialize(): %s', (_, cookie, attributes) => {
-    const { names, setCookie } = resolveOptions({ secret: SECRET, cookie })
-    for (const name of [names.main, `${names.main}.0`, `${names.main}.1`, names.activity])
-      for (const value of VALUES)
-        for (const maxAge of AGES) expect(setCookie(name, value, maxAge)).toBe(serialize(name, value, { maxAge, ...attributes }))
-  })
+  it.each(COOKIES.map(([cookie, attributes]) => [JSON.stringify(cookie), cookie, attributes] as const))(
+    'match Hono serialize(): %s',
+    (_, cookie, attributes) => {
+      const { names, setCookie } = resolveOptions({ secret: SECRET, cookie })
+      for (const name of [names.main, `${names.main}.0`, `${names.main}.1`, names.activity])
+        for (const value of VALUES)
+          for (const maxAge of AGES)
+            expect(setCookie(name, value, maxAge)).toBe(serialize(name, value, { maxAge, ...attributes }))
+    },
+  )
 })

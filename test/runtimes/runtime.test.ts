@@ -11,7 +11,11 @@ import { mintSessionCookie } from 'hono-edge-session/testing'
 import { CookieJar, SECRET } from '../helpers'
 
 const runtime = process.env.TEST_RUNTIME
-const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies
+const pinned = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    devDependencies: Record<string, string>
+  }
+).devDependencies
 const globals = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } }
 
 describe(`runtime: ${runtime}`, () => {
@@ -35,7 +39,10 @@ describe(`runtime: ${runtime}`, () => {
     })
     app.post('/onboarding/finish', async (c) => {
       await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
-      return c.json({ step: getSession<{ onboardingStep?: string }>(c)?.onboardingStep, cookie: c.req.header('cookie') ?? '' })
+      return c.json({
+        step: getSession<{ onboardingStep?: string }>(c)?.onboardingStep,
+        cookie: c.req.header('cookie') ?? '',
+      })
     })
     app.post('/logout', async (c) => {
       await destroySession(c)
@@ -46,7 +53,9 @@ describe(`runtime: ${runtime}`, () => {
     const jar = new CookieJar()
     const login = await app.request('/login', { method: 'POST' })
     expect(login.status).toBe(204)
-    expect(login.headers.getSetCookie()[0]).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+    expect(login.headers.getSetCookie()[0]).toMatch(
+      /^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    )
     jar.apply(login)
 
     const gated = await app.request('/explore', { headers: { cookie: jar.header, accept: 'application/json' } })

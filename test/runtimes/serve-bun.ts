@@ -7,7 +7,9 @@
 import { LISTENING, QUICKSTART_URL, type QuickstartApp } from './app-contract.js'
 
 interface BunRuntime {
-  serve(options: { hostname: string; port: number; fetch(request: Request): Response | Promise<Response> }): { readonly url: URL }
+  serve(options: { hostname: string; port: number; fetch(request: Request): Response | Promise<Response> }): {
+    readonly url: URL
+  }
   readonly env: Record<string, string | undefined>
 }
 declare const Bun: BunRuntime

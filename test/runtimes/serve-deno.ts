@@ -18,6 +18,10 @@ const SESSION_SECRET = Deno.env.get('SESSION_SECRET')
 if (!SESSION_SECRET) throw new Error('serve-deno: set SESSION_SECRET')
 const app = ((await import(QUICKSTART_URL)) as { default: QuickstartApp }).default
 Deno.serve(
-  { hostname: '127.0.0.1', port: 0, onListen: ({ hostname, port }) => console.log(`${LISTENING}http://${hostname}:${port}`) },
+  {
+    hostname: '127.0.0.1',
+    port: 0,
+    onListen: ({ hostname, port }) => console.log(`${LISTENING}http://${hostname}:${port}`),
+  },
   (request) => app.fetch(request, { SESSION_SECRET }),
 )

@@ -8,9 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSession, destroySession, edgeSession, getSession, updateSession } from 'hono-edge-session'
 import { SECRET } from '../helpers'
 
-type Serve = (fetch: (request: Request) => Response | Promise<Response>) => Promise<{ origin: string; stop(): Promise<void> }>
+type Serve = (
+  fetch: (request: Request) => Response | Promise<Response>,
+) => Promise<{ origin: string; stop(): Promise<void> }>
 const globals = globalThis as {
-  Bun?: { serve(options: { hostname: string; port: number; fetch(request: Request): Response | Promise<Response> }): { url: URL; stop(force: boolean): Promise<void> } }
+  Bun?: {
+    serve(options: { hostname: string; port: number; fetch(request: Request): Response | Promise<Response> }): {
+      url: URL
+      stop(force: boolean): Promise<void>
+    }
+  }
   Deno?: {
     serve(
       options: { hostname: string; port: number; onListen(address: { port: number }): void },
@@ -29,7 +36,10 @@ const serve: Serve = async (fetch) => {
   if (!Deno) throw new Error('neither Bun nor Deno')
   let port = 0
   const listening = new Promise<void>((resolve) => {
-    const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: (address) => ((port = address.port), resolve()) }, fetch)
+    const server = Deno.serve(
+      { hostname: '127.0.0.1', port: 0, onListen: (address) => ((port = address.port), resolve()) },
+      fetch,
+    )
     stop = () => server.shutdown()
   })
   let stop: () => Promise<void> = async () => {}
@@ -62,10 +72,19 @@ app.post('/logout', async (c) => {
   const echoed = await fetch(new URL('/echo', c.req.url), c.req.raw)
   return c.json({ echo: (await echoed.json()) as Echo })
 })
-app.all('/echo', async (c) => c.json({ cookie: c.req.header('cookie') ?? null, body: await c.req.text(), type: c.req.header('content-type') ?? null }))
+app.all('/echo', async (c) =>
+  c.json({
+    cookie: c.req.header('cookie') ?? null,
+    body: await c.req.text(),
+    type: c.req.header('content-type') ?? null,
+  }),
+)
 app.get('/whoami', (c) => c.text(getSession(c)?.user.sub ?? 'nobody'))
 app.post('/login-large', async (c) => {
-  await createSession<{ notes: string }>(c, { user: { sub: 'served' }, notes: 'x'.repeat(Number(c.req.query('chars'))) })
+  await createSession<{ notes: string }>(c, {
+    user: { sub: 'served' },
+    notes: 'x'.repeat(Number(c.req.query('chars'))),
+  })
   return c.body(null, 204)
 })
 app.get('/notes', (c) => c.text(String(getSession<{ notes?: string }>(c)?.notes?.length ?? 'none')))
@@ -90,7 +109,9 @@ async function signIn(): Promise<string> {
   const lines = res.headers.getSetCookie()
   // The session cookie plus the three chunk-name clears, as separate Set-Cookie lines on the wire.
   expect(lines).toHaveLength(4)
-  expect(lines[0]).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+  expect(lines[0]).toMatch(
+    /^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+  )
   expect(res.headers.get('cache-control')).toBe('private, no-store')
   return kept(res).join('; ')
 }
@@ -143,7 +164,11 @@ describe('requests from the runtime’s own server', () => {
     const login = await fetch(`${server.origin}/login-large?chars=${chars}`, { method: 'POST' })
     expect(login.status).toBe(204)
     const pairs = kept(login)
-    expect(pairs.map((pair) => pair.slice(0, pair.indexOf('=')))).toEqual(['__Host-session.0', '__Host-session.1', '__Host-session.2'])
+    expect(pairs.map((pair) => pair.slice(0, pair.indexOf('=')))).toEqual([
+      '__Host-session.0',
+      '__Host-session.1',
+      '__Host-session.2',
+    ])
     const cookie = pairs.join('; ')
     expect(cookie.length).toBeGreaterThan(9_500)
     const res = await fetch(`${server.origin}/notes`, { headers: { cookie } })

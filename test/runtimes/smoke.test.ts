@@ -35,7 +35,11 @@ let browser: Browser
 /** Starts the server script with this runtime's own binary; resolves with the origin it prints. */
 function startServer(args: string[]): Promise<string> {
   const secret = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, SESSION_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, SESSION_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   server = child
   return new Promise((resolve, reject) => {
     let stdout = ''
@@ -44,7 +48,10 @@ function startServer(args: string[]): Promise<string> {
       clearTimeout(timer)
       reject(new Error(`${runtime} server ${why}\nstdout: ${stdout}\nstderr: ${stderr}`))
     }
-    const timer = setTimeout(() => fail(`printed no "${LISTENING}" line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS)
+    const timer = setTimeout(
+      () => fail(`printed no "${LISTENING}" line within ${START_TIMEOUT_MS} ms`),
+      START_TIMEOUT_MS,
+    )
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })

@@ -72,7 +72,12 @@ export class Browser {
   navigate(path: string): Promise<Response> {
     return this.#send(path, {
       method: 'GET',
-      headers: { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' },
+      headers: {
+        accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8',
+        'sec-fetch-mode': 'navigate',
+        'sec-fetch-dest': 'document',
+        'sec-fetch-site': 'same-origin',
+      },
     })
   }
 
@@ -92,9 +97,16 @@ export class Browser {
     })
   }
 
-  async #send(path: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Response> {
+  async #send(
+    path: string,
+    init: { method: string; headers: Record<string, string>; body?: string },
+  ): Promise<Response> {
     const cookie = this.jar.header()
-    const res = await fetch(new URL(path, this.origin), { ...init, headers: cookie ? { ...init.headers, cookie } : init.headers, redirect: 'manual' })
+    const res = await fetch(new URL(path, this.origin), {
+      ...init,
+      headers: cookie ? { ...init.headers, cookie } : init.headers,
+      redirect: 'manual',
+    })
     this.jar.apply(res)
     return res
   }

@@ -15,8 +15,14 @@
 import type { TestProject } from 'vitest/node'
 
 const EXPECTED: ReadonlyArray<{ readonly what: string; readonly line: RegExp }> = [
-  { what: '"WebSocket peer disconnected" (the pool closing a finished file\'s runner)', line: /disconnected: WebSocket peer disconnected/ },
-  { what: 'non-ASCII Cookie header warnings (sent on purpose by the security tests)', line: /^A header value for "cookie" contains non-ASCII characters/ },
+  {
+    what: '"WebSocket peer disconnected" (the pool closing a finished file\'s runner)',
+    line: /disconnected: WebSocket peer disconnected/,
+  },
+  {
+    what: 'non-ASCII Cookie header warnings (sent on purpose by the security tests)',
+    line: /^A header value for "cookie" contains non-ASCII characters/,
+  },
 ]
 
 type Write = typeof process.stdout.write
@@ -26,7 +32,8 @@ export default function quietWorkerd(_project: TestProject): () => void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write
     stream.write = function filtered(this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : ''
+      const text =
+        typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : ''
       const index = EXPECTED.findIndex(({ line }) => line.test(text))
       if (index === -1) return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest)
       counts[index] = (counts[index] ?? 0) + 1

@@ -2,7 +2,14 @@ import { type Context, Hono } from 'hono'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { csrf } from 'hono/csrf'
 import { html } from 'hono/html'
-import { createSession, destroySession, edgeSession, getSession, safeRedirectPath, updateSession } from 'hono-edge-session'
+import {
+  createSession,
+  destroySession,
+  edgeSession,
+  getSession,
+  safeRedirectPath,
+  updateSession,
+} from 'hono-edge-session'
 import * as oauth from 'oauth4webapi'
 
 type Tokens = { accessToken: string; expiresAt: number; refreshToken?: string; idToken?: string }
@@ -27,7 +34,12 @@ function getProvider(env: Env): Promise<Provider> {
     const issuer = new URL(env.OIDC_ISSUER)
     const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer))
     const scope = `openid profile email${as.scopes_supported?.includes('offline_access') ? ' offline_access' : ''}`
-    return { as, client: { client_id: env.OIDC_CLIENT_ID }, auth: oauth.ClientSecretBasic(env.OIDC_CLIENT_SECRET), scope }
+    return {
+      as,
+      client: { client_id: env.OIDC_CLIENT_ID },
+      auth: oauth.ClientSecretBasic(env.OIDC_CLIENT_SECRET),
+      scope,
+    }
   })().catch((error) => {
     provider = undefined // the provider was down: try again on the next request
     throw error
@@ -42,12 +54,19 @@ function transactionKey(env: Env): Promise<ArrayBuffer> {
   const text = new TextEncoder()
   txKey ??= crypto.subtle
     .importKey('raw', text.encode(env.SESSION_SECRET), 'HKDF', false, ['deriveBits'])
-    .then((k) => crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(), info: text.encode('oidc-tx') }, k, 256))
+    .then((k) =>
+      crypto.subtle.deriveBits(
+        { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(), info: text.encode('oidc-tx') },
+        k,
+        256,
+      ),
+    )
   return txKey
 }
 
 const callbackUrl = (c: Context) => new URL('/auth/callback', c.req.url).href
-const sameOrigin = (c: Context, path: unknown) => safeRedirectPath(typeof path === 'string' ? path : undefined, new URL(c.req.url).origin)
+const sameOrigin = (c: Context, path: unknown) =>
+  safeRedirectPath(typeof path === 'string' ? path : undefined, new URL(c.req.url).origin)
 
 app.get('/login', (c) =>
   c.html(html`<form method="post" action="/auth/login">
@@ -57,14 +76,24 @@ app.get('/login', (c) =>
 
 app.post('/auth/login', async (c) => {
   const { as, client, scope } = await getProvider(c.env)
-  const tx: Transaction = { verifier: oauth.generateRandomCodeVerifier(), state: oauth.generateRandomState(), nonce: oauth.generateRandomNonce() }
+  const tx: Transaction = {
+    verifier: oauth.generateRandomCodeVerifier(),
+    state: oauth.generateRandomState(),
+    nonce: oauth.generateRandomNonce(),
+  }
   const returnTo = sameOrigin(c, (await c.req.parseBody()).returnTo)
   if (returnTo) tx.returnTo = returnTo
   await setSignedCookie(c, 'oidc-tx', JSON.stringify(tx), await transactionKey(c.env), { ...TX_COOKIE, maxAge: 600 })
   const url = new URL(as.authorization_endpoint ?? '')
   url.search = new URLSearchParams({
-    client_id: client.client_id, redirect_uri: callbackUrl(c), response_type: 'code', scope, state: tx.state, nonce: tx.nonce,
-    code_challenge: await oauth.calculatePKCECodeChallenge(tx.verifier), code_challenge_method: 'S256',
+    client_id: client.client_id,
+    redirect_uri: callbackUrl(c),
+    response_type: 'code',
+    scope,
+    state: tx.state,
+    nonce: tx.nonce,
+    code_challenge: await oauth.calculatePKCECodeChallenge(tx.verifier),
+    code_challenge_method: 'S256',
   }).toString()
   return c.redirect(url.href, 303)
 })
@@ -79,10 +108,16 @@ app.get('/auth/callback', async (c) => {
   try {
     const params = oauth.validateAuthResponse(as, client, new URL(c.req.url), tx.state)
     const res = await oauth.authorizationCodeGrantRequest(as, client, auth, params, callbackUrl(c), tx.verifier)
-    tokens = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: tx.nonce, requireIdToken: true })
+    tokens = await oauth.processAuthorizationCodeResponse(as, client, res, {
+      expectedNonce: tx.nonce,
+      requireIdToken: true,
+    })
   } catch (error) {
     // A wrong state or nonce, or the provider said no: not a sign-in. Anything else (network): a 500.
-    const refused = error instanceof oauth.OperationProcessingError || error instanceof oauth.ResponseBodyError || error instanceof oauth.AuthorizationResponseError
+    const refused =
+      error instanceof oauth.OperationProcessingError ||
+      error instanceof oauth.ResponseBodyError ||
+      error instanceof oauth.AuthorizationResponseError
     if (!refused) throw error
     return c.text('Sign-in failed. Please sign in again.', 400)
   }
@@ -130,10 +165,18 @@ app.get('/profile', async (c) => {
   const session = getSession(c)
   if (!session) return c.redirect('/login?returnTo=/profile', 303)
   const token = await accessToken(c)
-  if (!token) return c.html(html`<h1>Signed out</h1><p>Your sign-in has ended. <a href="/login">Sign in again</a>.</p>`, 401)
+  if (!token)
+    return c.html(html`<h1>Signed out</h1><p>Your sign-in has ended. <a href="/login">Sign in again</a>.</p>`, 401)
   const { as, client } = await getProvider(c.env)
-  const info = await oauth.processUserInfoResponse(as, client, session.user.sub, await oauth.userInfoRequest(as, client, token))
-  return c.html(html`<h1>Hello ${info.name ?? info.email ?? info.sub}</h1><form method="post" action="/logout"><button>Sign out</button></form>`)
+  const info = await oauth.processUserInfoResponse(
+    as,
+    client,
+    session.user.sub,
+    await oauth.userInfoRequest(as, client, token),
+  )
+  return c.html(
+    html`<h1>Hello ${info.name ?? info.email ?? info.sub}</h1><form method="post" action="/logout"><button>Sign out</button></form>`,
+  )
 })
 
 app.post('/logout', async (c) => {
@@ -142,7 +185,11 @@ app.post('/logout', async (c) => {
   await destroySession(c)
   if (!idToken || !p?.as.end_session_endpoint) return c.redirect('/login', 303)
   const url = new URL(p.as.end_session_endpoint)
-  url.search = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: new URL('/login', c.req.url).href, client_id: p.client.client_id }).toString()
+  url.search = new URLSearchParams({
+    id_token_hint: idToken,
+    post_logout_redirect_uri: new URL('/login', c.req.url).href,
+    client_id: p.client.client_id,
+  }).toString()
   return c.redirect(url.href, 303)
 })
 

@@ -1,7 +1,14 @@
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
 import { html } from 'hono/html'
-import { createSession, destroySession, edgeSession, getSession, safeRedirectPath, updateSession } from 'hono-edge-session'
+import {
+  createSession,
+  destroySession,
+  edgeSession,
+  getSession,
+  safeRedirectPath,
+  updateSession,
+} from 'hono-edge-session'
 
 // Typed claims: what this app keeps in the session besides `user`.
 declare module 'hono-edge-session' {
@@ -20,7 +27,9 @@ app.use(
   }),
 )
 
-app.get('/', (c) => c.html(html`<h1>Welcome</h1><p><a href="/login">Sign in</a> or <a href="/explore">explore</a>.</p>`))
+app.get('/', (c) =>
+  c.html(html`<h1>Welcome</h1><p><a href="/login">Sign in</a> or <a href="/explore">explore</a>.</p>`),
+)
 
 app.get('/login', (c) =>
   c.html(html`<h1>Sign in</h1>
@@ -34,7 +43,10 @@ app.get('/login', (c) =>
 app.post('/login', async (c) => {
   // A demo: any name signs in. Check real credentials here, and take the user from your database.
   const form = await c.req.parseBody()
-  const name = String(form.name ?? '').trim().slice(0, 40) || 'friend'
+  const name =
+    String(form.name ?? '')
+      .trim()
+      .slice(0, 40) || 'friend'
   await createSession(c, { user: { sub: crypto.randomUUID(), name }, onboardingStep: 'PROFILE' })
   // The page the gate sent the user away from, passed on through onboarding.
   const returnTo = safeRedirectPath(String(form.returnTo ?? ''), c.req.url)

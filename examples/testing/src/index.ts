@@ -17,10 +17,14 @@ const app = new Hono<{ Bindings: Env }>()
 app.use(csrf())
 app.use(edgeSession({ secret: (c) => c.env.SESSION_SECRET, store: durableObjectStore(env.SESSION_DO) }))
 
-app.get('/login', (c) => c.html(html`<form method="post" action="/login"><input name="name" required><button>Sign in</button></form>`))
+app.get('/login', (c) =>
+  c.html(html`<form method="post" action="/login"><input name="name" required><button>Sign in</button></form>`),
+)
 
 app.post('/login', async (c) => {
-  const name = String((await c.req.formData()).get('name') ?? '').trim().slice(0, 40)
+  const name = String((await c.req.formData()).get('name') ?? '')
+    .trim()
+    .slice(0, 40)
   if (!name) return c.text('Name is required', 400)
   await createSession(c, { user: { sub: name.toLowerCase(), name } })
   return c.redirect('/notes', 303)
@@ -38,7 +42,9 @@ app.get('/notes', async (c) => {
 app.post('/notes', async (c) => {
   const s = getSession(c)
   if (!s) return c.json({ error: 'login_required' }, 401)
-  const text = String((await c.req.formData()).get('text') ?? '').trim().slice(0, 200)
+  const text = String((await c.req.formData()).get('text') ?? '')
+    .trim()
+    .slice(0, 200)
   const key = `notes:${s.user.sub}`
   const notes = (await c.env.NOTES.get<string[]>(key, 'json')) ?? []
   if (text) await c.env.NOTES.put(key, JSON.stringify([...notes, text]))

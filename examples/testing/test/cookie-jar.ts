@@ -20,7 +20,8 @@ export class CookieJar {
 
   /** Adds the pairs of a Cookie header (what mintSessionCookie returns). */
   add(cookieHeader: string): this {
-    for (const pair of cookieHeader.split(/;\s*/).filter(Boolean)) this.cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
+    for (const pair of cookieHeader.split(/;\s*/).filter(Boolean))
+      this.cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
     return this
   }
 

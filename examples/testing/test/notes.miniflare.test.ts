@@ -27,7 +27,9 @@ async function bundleWorker(): Promise<string> {
     logLevel: 'warning',
     // In this repository only: the package from its sources. Your project gets it from node_modules.
     alias: {
-      'hono-edge-session/durable-object': fileURLToPath(new URL('../../../src/stores/durable-object.ts', import.meta.url)),
+      'hono-edge-session/durable-object': fileURLToPath(
+        new URL('../../../src/stores/durable-object.ts', import.meta.url),
+      ),
       'hono-edge-session': fileURLToPath(new URL('../../../src/index.ts', import.meta.url)),
     },
   })
@@ -50,7 +52,11 @@ afterAll(async () => {
 })
 
 /** Sends a request to the Worker with the jar's cookies, and keeps what it sets. */
-async function send(jar: CookieJar, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+async function send(
+  jar: CookieJar,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { ...init.headers }
   if (jar.header) headers.cookie = jar.header
   const res = await mf.dispatchFetch(`${BASE}${path}`, { ...init, headers, redirect: 'manual' })

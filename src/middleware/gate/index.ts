@@ -37,7 +37,9 @@ const MAX_RETURN_TO = 2048
  * app.use(async (c, next) => decide(c, getSession(c)) ?? next())
  * ```
  */
-export function createGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): GateDecision {
+export function createGate<Claims extends object = SessionClaims>(
+  options: OnboardingOptions<Claims> = {},
+): GateDecision {
   const settings = resolveOnboarding(options)
   return function onboardingGate(c, session) {
     return decideGate(c, { signedIn: session !== null, data: session }, settings)
@@ -96,7 +98,9 @@ export function decideGate(c: Context, subject: GateSubject, settings: GateSetti
  * app.use('/app/*', onboardingGate({ path: '/app/welcome' }))
  * ```
  */
-export function onboardingGate<Claims extends object = SessionClaims>(options: OnboardingOptions<Claims> = {}): MiddlewareHandler {
+export function onboardingGate<Claims extends object = SessionClaims>(
+  options: OnboardingOptions<Claims> = {},
+): MiddlewareHandler {
   const settings = resolveOnboarding(options)
   return async function onboardingGateMiddleware(c, next) {
     const blocked = decideGate(c, getSessionState(c), settings)

@@ -82,7 +82,8 @@ export function compileProtectRules(rules: readonly PathRule[], label: string): 
     const lowerCanonical = canonical.toLowerCase()
     if (strings(lowerPath, c) || (lowerCanonical !== lowerPath && strings(lowerCanonical, c))) return true
     // Each distinct form once, without allocating: this runs on every signed-out request.
-    if (others(path, c) || (canonical !== path && others(canonical, c)) || (lowerPath !== path && others(lowerPath, c))) return true
+    if (others(path, c) || (canonical !== path && others(canonical, c)) || (lowerPath !== path && others(lowerPath, c)))
+      return true
     return lowerCanonical !== canonical && lowerCanonical !== lowerPath && others(lowerCanonical, c)
   }
 }
@@ -96,7 +97,9 @@ function compileEach(rules: readonly PathRule[], label: string, lowerCase: boole
     }
     if (typeof rule === 'function') return rule
     if (typeof rule !== 'string' || !rule.startsWith('/'))
-      throw new SessionConfigError(`${label}[${i}] must be a path starting with "/", a RegExp or a function; got ${JSON.stringify(rule)}.`)
+      throw new SessionConfigError(
+        `${label}[${i}] must be a path starting with "/", a RegExp or a function; got ${JSON.stringify(rule)}.`,
+      )
     const prefix = rule.endsWith('/*')
     let stem = canonicalPath(prefix ? rule.slice(0, -2) || '/' : rule)
     if (lowerCase) stem = stem.toLowerCase()

@@ -34,7 +34,11 @@ type MergingRequest = HonoRequest & { [PENDING]?: PendingMerge | undefined }
  * c.req.header('cookie') // '...; __Host-session=<token>'
  * ```
  */
-export function mergeRequestCookies(c: Context, names: CookieNames, cookies: ReadonlyArray<readonly [string, string]>): void {
+export function mergeRequestCookies(
+  c: Context,
+  names: CookieNames,
+  cookies: ReadonlyArray<readonly [string, string]>,
+): void {
   const req = c.req as MergingRequest
   const pending = req[PENDING]
   if (pending) {
@@ -109,7 +113,12 @@ function buildMerged(req: HonoRequest, { original: raw, names, cookies }: Pendin
   // Read through c.req.formData() & co.: the raw stream is spent, but the bytes it carried are
   // kept (see keepRequestBody). Hand those on, unchanged, so fetch(c.req.raw) and
   // c.req.raw.text() carry what arrived; Content-Type and Content-Length stay true.
-  const init: RequestInit & { cf?: unknown; duplex?: 'half' } = { method: raw.method, headers, redirect: raw.redirect, signal: raw.signal }
+  const init: RequestInit & { cf?: unknown; duplex?: 'half' } = {
+    method: raw.method,
+    headers,
+    redirect: raw.redirect,
+    signal: raw.signal,
+  }
   const cf = (raw as Request & { cf?: unknown }).cf
   if (cf !== undefined) init.cf = cf
   if (raw.method !== 'GET' && raw.method !== 'HEAD') {
@@ -185,25 +194,41 @@ class ExactBodyCache {
     keep(this, 'arrayBuffer', value)
   }
   get text(): Promise<string> {
-    return keep(this, 'text', this.#bytes().then((buffer) => new Response(buffer).text()))
+    return keep(
+      this,
+      'text',
+      this.#bytes().then((buffer) => new Response(buffer).text()),
+    )
   }
   set text(value: unknown) {
     keep(this, 'text', value)
   }
   get json(): Promise<unknown> {
-    return keep(this, 'json', this.#bytes().then((buffer) => new Response(buffer).json()))
+    return keep(
+      this,
+      'json',
+      this.#bytes().then((buffer) => new Response(buffer).json()),
+    )
   }
   set json(value: unknown) {
     keep(this, 'json', value)
   }
   get blob(): Promise<Blob> {
-    return keep(this, 'blob', this.#bytes().then((buffer) => this.#typed(buffer).blob()))
+    return keep(
+      this,
+      'blob',
+      this.#bytes().then((buffer) => this.#typed(buffer).blob()),
+    )
   }
   set blob(value: unknown) {
     keep(this, 'blob', value)
   }
   get formData(): Promise<FormData> {
-    return keep(this, 'formData', this.#bytes().then((buffer) => this.#typed(buffer).formData()))
+    return keep(
+      this,
+      'formData',
+      this.#bytes().then((buffer) => this.#typed(buffer).formData()),
+    )
   }
   set formData(value: unknown) {
     keep(this, 'formData', value)
@@ -216,7 +241,10 @@ class ExactBodyCache {
       const source = this.#req[PENDING]?.original ?? this.#req.raw
       const promise = source.arrayBuffer()
       const started: BodyRead = { promise }
-      promise.then((buffer) => (started.bytes = buffer), () => {})
+      promise.then(
+        (buffer) => (started.bytes = buffer),
+        () => {},
+      )
       read = this[READ] = started
       keep(this, 'arrayBuffer', promise)
     }

@@ -2,12 +2,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decode, decodeWithTable, encode, encodeWithTable } from '../../../src/codec/base64url'
-import {  } from '../../helpers'
+import {} from '../../helpers'
 
 /** A reference decoder, independent of both: atob on the standard alphabet, then re-encode to check canonical form. */
 function reference(text: string): number[] | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined
-  const bytes = Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)), (c) => c.charCodeAt(0))
+  const bytes = Array.from(
+    atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)),
+    (c) => c.charCodeAt(0),
+  )
   return encodeWithTable(new Uint8Array(bytes)) === text ? bytes : undefined
 }
 
@@ -44,7 +47,21 @@ describe('base64url', () => {
   })
 
   it('refuses padding, whitespace, the standard alphabet and non-canonical endings', () => {
-    for (const bad of ['Zg==', 'Zg=', 'Zm9v\n', ' Zm9v', 'Zm 9v', 'Zm+v', 'Zm/v', 'Z', 'Zh', 'Zm9', 'Zm8x_', 'Zmé', '\u0100AAA']) {
+    for (const bad of [
+      'Zg==',
+      'Zg=',
+      'Zm9v\n',
+      ' Zm9v',
+      'Zm 9v',
+      'Zm+v',
+      'Zm/v',
+      'Z',
+      'Zh',
+      'Zm9',
+      'Zm8x_',
+      'Zmé',
+      '\u0100AAA',
+    ]) {
       expect(decode(bad), bad).toBeUndefined()
       expect(decodeWithTable(bad), bad).toBeUndefined()
     }
@@ -62,7 +79,10 @@ describe('base64url', () => {
       expect(portable === undefined ? undefined : Array.from(portable), text).toEqual(expected)
     }
     // Short strings (the table loop) ...
-    fc.assert(fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }), (chars) => agree(chars.join(''))), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }), (chars) => agree(chars.join(''))),
+      { numRuns: 2000 },
+    )
     // ... and long ones (the native decoder, from 64 characters): valid encodings, then one edit.
     fc.assert(
       fc.property(
@@ -99,7 +119,14 @@ describe('base64url: non-ASCII and padding around the native threshold', () => {
     for (let n = 40; n <= 60; n++) {
       const text = encodeWithTable(bytes.subarray(0, n))
       expect(Array.from(decode(text) ?? []), `${text.length} chars`).toEqual(Array.from(bytes.subarray(0, n)))
-      for (const bad of [`${text}=`, `${text} `, `${text.slice(0, 20)}\n${text.slice(20)}`, `${text.slice(0, -1)}\u00e9`, `\u00e9${text.slice(1)}`, `${text.slice(0, 30)}\u0100${text.slice(31)}`]) {
+      for (const bad of [
+        `${text}=`,
+        `${text} `,
+        `${text.slice(0, 20)}\n${text.slice(20)}`,
+        `${text.slice(0, -1)}\u00e9`,
+        `\u00e9${text.slice(1)}`,
+        `${text.slice(0, 30)}\u0100${text.slice(31)}`,
+      ]) {
         expect(decode(bad), JSON.stringify(bad)).toBeUndefined()
         expect(decodeWithTable(bad), JSON.stringify(bad)).toBeUndefined()
       }

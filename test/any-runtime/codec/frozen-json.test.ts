@@ -6,13 +6,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { copyJson, deepFreeze, equalJson, equalMembers } from '../../../src/codec/frozen-json'
-import {  } from '../../helpers'
+import {} from '../../helpers'
 
 /** JSON text with every object's members sorted: equal exactly when the values are equal as JSON. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
     item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : item,
   )
 }
@@ -21,7 +23,11 @@ function canonical(value: unknown): string {
 function reordered(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reordered)
   if (value === null || typeof value !== 'object') return value
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).reverse().map(([k, v]) => [k, reordered(v)]))
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .reverse()
+      .map(([k, v]) => [k, reordered(v)]),
+  )
 }
 
 const json = fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.parse(JSON.stringify(value)) as unknown)

@@ -22,7 +22,13 @@ const decoder = new TextDecoder()
 async function rawKey(secret: string, purpose: 'session' | 'activity', bits = 256): Promise<Uint8Array<ArrayBuffer>> {
   const ikm = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveBits'])
   const info = encoder.encode(`hono-edge-session/v1 ${purpose}`)
-  return new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(NAMES[purpose]), info }, ikm, bits))
+  return new Uint8Array(
+    await crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(NAMES[purpose]), info },
+      ikm,
+      bits,
+    ),
+  )
 }
 
 const payload = () => ({ iat: NOW_S, exp: NOW_S + 3600, s: { user: { sub: 'u1', name: 'Zoë ✓' }, n: [1, 2, 3] } })
@@ -38,7 +44,12 @@ async function outcome(token: string, keyring: Keyring, purpose: 'session' | 'ac
   }
 }
 
-function joseSeal(body: unknown, header: Record<string, unknown>, key: Uint8Array | CryptoKey, options?: { crit: Record<string, boolean> }) {
+function joseSeal(
+  body: unknown,
+  header: Record<string, unknown>,
+  key: Uint8Array | CryptoKey,
+  options?: { crit: Record<string, boolean> },
+) {
   return new CompactEncrypt(encoder.encode(typeof body === 'string' ? body : JSON.stringify(body)))
     .setProtectedHeader(header as { alg: string; enc: string })
     .encrypt(key, options)
@@ -69,7 +80,11 @@ describe('jose opens our tokens', () => {
 
   it('jwtDecrypt accepts them as JWTs with iat and exp', async () => {
     const token = await sealToken(payload(), keyring.current, 'session')
-    const { payload: claims } = await jwtDecrypt(token, key, { ...PINNED, requiredClaims: ['iat', 'exp'], currentDate: new Date(NOW) })
+    const { payload: claims } = await jwtDecrypt(token, key, {
+      ...PINNED,
+      requiredClaims: ['iat', 'exp'],
+      currentDate: new Date(NOW),
+    })
     expect(claims).toMatchObject(payload())
   })
 
@@ -85,13 +100,17 @@ describe('jose opens our tokens', () => {
     expect(token).toMatch(/^[\w-]+\.\.[\w-]{16}\.[\w-]+\.[\w-]{22}$/)
     const { plaintext } = await compactDecrypt(token, key, PINNED)
     const iv = decodeB64url(token.split('.')[2] as string)
-    const again = await new CompactEncrypt(plaintext).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid }).setInitializationVector(iv).encrypt(key)
+    const again = await new CompactEncrypt(plaintext)
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
+      .setInitializationVector(iv)
+      .encrypt(key)
     expect(again).toBe(token)
   })
 
   it('uses a fresh IV for every token', async () => {
     const ivs = new Set<string>()
-    for (let i = 0; i < 50; i++) ivs.add((await sealToken(payload(), keyring.current, 'session')).split('.')[2] as string)
+    for (let i = 0; i < 50; i++)
+      ivs.add((await sealToken(payload(), keyring.current, 'session')).split('.')[2] as string)
     expect(ivs.size).toBe(50)
   })
 })
@@ -122,7 +141,11 @@ describe('we open jose-made tokens', () => {
   })
 
   it('a token of an older secret opens and says it is stale', async () => {
-    const token = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: oldKid }, await rawKey(OLD_SECRET, 'session'))
+    const token = await joseSeal(
+      payload(),
+      { alg: 'dir', enc: 'A256GCM', kid: oldKid },
+      await rawKey(OLD_SECRET, 'session'),
+    )
     const opened = await openToken(token, rotated, 'session', NOW)
     expect(opened.payload).toEqual(payload())
     expect(opened.stale).toBe(true)
@@ -152,7 +175,9 @@ describe('refusals hold whoever made the token', () => {
 
   it('crit and any member beyond alg, enc, kid are refused', async () => {
     const cases = [
-      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, crit: ['b64x'], b64x: true }, key, { crit: { b64x: true } }),
+      joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, crit: ['b64x'], b64x: true }, key, {
+        crit: { b64x: true },
+      }),
       joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, typ: 'JWT' }, key),
       joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, cty: 'json' }, key),
       joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid, jku: 'https://attacker.example/jwks' }, key),
@@ -174,8 +199,12 @@ describe('refusals hold whoever made the token', () => {
   })
 
   it('a token sealed for one purpose does not open as the other', async () => {
-    expect(await outcome(await sealToken(payload(), keyring.current, 'activity'), keyring, 'session')).toBe('undecryptable')
-    expect(await outcome(await sealToken(payload(), keyring.current, 'session'), keyring, 'activity')).toBe('undecryptable')
+    expect(await outcome(await sealToken(payload(), keyring.current, 'activity'), keyring, 'session')).toBe(
+      'undecryptable',
+    )
+    expect(await outcome(await sealToken(payload(), keyring.current, 'session'), keyring, 'activity')).toBe(
+      'undecryptable',
+    )
   })
 
   it('iat and exp are required numbers; expired and future tokens are refused', async () => {
@@ -200,7 +229,9 @@ describe('refusals hold whoever made the token', () => {
   })
 
   it('a plaintext that is not UTF-8 is malformed', async () => {
-    const token = await new CompactEncrypt(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid }).encrypt(key)
+    const token = await new CompactEncrypt(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
+      .encrypt(key)
     expect(await outcome(token, keyring)).toBe('malformed')
   })
 
@@ -275,7 +306,13 @@ async function sealedUnderHeaderBytes(headerBytes: Uint8Array, aesKey: Uint8Arra
   const iv = crypto.getRandomValues(new Uint8Array(12))
   const cryptoKey = await crypto.subtle.importKey('raw', aesKey, 'AES-GCM', false, ['encrypt'])
   const plaintext = encoder.encode(JSON.stringify(payload()))
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(encodedHeader), tagLength: 128 }, cryptoKey, plaintext))
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: encoder.encode(encodedHeader), tagLength: 128 },
+      cryptoKey,
+      plaintext,
+    ),
+  )
   return `${encodedHeader}..${b64url(iv)}.${b64url(sealed.subarray(0, -16))}.${b64url(sealed.subarray(-16))}`
 }
 
@@ -295,16 +332,27 @@ describe('the exact header: only the bytes we write open', () => {
     expect(await outcome(jose, keyring)).toBe('opened')
     // An older secret's header, in the same form, under its own key.
     const old = `{"alg":"dir","enc":"A256GCM","kid":"${oldKid}"}`
-    expect(await outcome(await sealedUnderHeaderBytes(encoder.encode(old), await rawKey(OLD_SECRET, 'session')), rotated)).toBe('opened')
+    expect(
+      await outcome(await sealedUnderHeaderBytes(encoder.encode(old), await rawKey(OLD_SECRET, 'session')), rotated),
+    ).toBe('opened')
   })
 
   // Each one means { alg: 'dir', enc: 'A256GCM', kid } to JSON.parse (the last of duplicates wins),
   // and each was accepted while the reader parsed the header.
   const variants: Array<[string, () => Uint8Array]> = [
-    ['a duplicate alg, "none" first', () => encoder.encode(`{"alg":"none","enc":"A256GCM","kid":"${kid}","alg":"dir"}`)],
-    ['a duplicate alg, "dir" first and last', () => encoder.encode(`{"alg":"dir","alg":"dir","enc":"A256GCM","kid":"${kid}"}`)],
+    [
+      'a duplicate alg, "none" first',
+      () => encoder.encode(`{"alg":"none","enc":"A256GCM","kid":"${kid}","alg":"dir"}`),
+    ],
+    [
+      'a duplicate alg, "dir" first and last',
+      () => encoder.encode(`{"alg":"dir","alg":"dir","enc":"A256GCM","kid":"${kid}"}`),
+    ],
     ['a duplicate enc', () => encoder.encode(`{"alg":"dir","enc":"A128CBC-HS256","enc":"A256GCM","kid":"${kid}"}`)],
-    ['a duplicate kid, an unknown one first', () => encoder.encode(`{"alg":"dir","enc":"A256GCM","kid":"AAAAAAAAAAAA","kid":"${kid}"}`)],
+    [
+      'a duplicate kid, an unknown one first',
+      () => encoder.encode(`{"alg":"dir","enc":"A256GCM","kid":"AAAAAAAAAAAA","kid":"${kid}"}`),
+    ],
     ['a UTF-8 byte order mark before the object', () => new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode(exact())])],
     ['an escaped member name', () => encoder.encode(`{"\\u0061lg":"dir","enc":"A256GCM","kid":"${kid}"}`)],
     ['an escaped value', () => encoder.encode(`{"alg":"\\u0064ir","enc":"A256GCM","kid":"${kid}"}`)],
@@ -339,8 +387,12 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
     expect((await openToken(token, keyring, 'session', NOW)).payload.exp).toBe(NOW_S + 60)
     expect((await openToken(token, keyring, 'session', NOW)).payload.exp).toBe(NOW_S + 60)
     // A cached token is answered synchronously, so the refusal is a throw rather than a rejection.
-    expect(() => openToken(token, keyring, 'session', NOW + 61_000)).toThrow(expect.objectContaining({ reason: 'expired' }))
-    expect(() => openToken(token, keyring, 'session', NOW - 3_600_000)).toThrow(expect.objectContaining({ reason: 'expired' }))
+    expect(() => openToken(token, keyring, 'session', NOW + 61_000)).toThrow(
+      expect.objectContaining({ reason: 'expired' }),
+    )
+    expect(() => openToken(token, keyring, 'session', NOW - 3_600_000)).toThrow(
+      expect.objectContaining({ reason: 'expired' }),
+    )
   })
 
   it('shares one deeply frozen payload: no caller can change it for the next', async () => {
@@ -369,7 +421,12 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
     expect(reopened).not.toBeInstanceOf(Promise)
     expect((reopened as Awaited<typeof reopened>).payload).toBe(handed)
     expect(Object.isFrozen(handed.s.user)).toBe(true)
-    const decrypted = await openToken<ReturnType<typeof payload>>(sealed, await createKeyringCache(NAMES)(SECRET), 'session', NOW)
+    const decrypted = await openToken<ReturnType<typeof payload>>(
+      sealed,
+      await createKeyringCache(NAMES)(SECRET),
+      'session',
+      NOW,
+    )
     expect(decrypted.payload).toEqual(handed)
   })
 
@@ -401,15 +458,22 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
   })
 
   it('keeps the stale flag of a token opened with an older secret', async () => {
-    const token = await joseSeal(payload(), { alg: 'dir', enc: 'A256GCM', kid: oldKid }, await rawKey(OLD_SECRET, 'session'))
+    const token = await joseSeal(
+      payload(),
+      { alg: 'dir', enc: 'A256GCM', kid: oldKid },
+      await rawKey(OLD_SECRET, 'session'),
+    )
     expect((await openToken(token, rotated, 'session', NOW)).stale).toBe(true)
     expect((await openToken(token, rotated, 'session', NOW)).stale).toBe(true)
   })
 
   it('stays correct past its size: the oldest go, every token still opens', async () => {
-    const tokens = await Promise.all(Array.from({ length: 300 }, (_, i) => sealToken(Object.assign(payload(), { i }), keyring.current, 'session')))
+    const tokens = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => sealToken(Object.assign(payload(), { i }), keyring.current, 'session')),
+    )
     for (const token of tokens) await openToken(token, keyring, 'session', NOW)
-    for (const [i, token] of tokens.entries()) expect((await openToken<{ i: number }>(token, keyring, 'session', NOW)).payload.i).toBe(i)
+    for (const [i, token] of tokens.entries())
+      expect((await openToken<{ i: number }>(token, keyring, 'session', NOW)).payload.i).toBe(i)
   })
 
   it('answers a token it knows without a promise; a token that only shares its tag is decrypted, and refused', async () => {
@@ -447,11 +511,21 @@ describe('the isolate cache of opened tokens changes nothing but speed', () => {
 })
 
 /** A compact JWE with an empty encrypted key, sealed with AES-256-GCM under `key` whatever `header` says. */
-async function handSealed(header: object, plaintext: Uint8Array<ArrayBuffer>, key: Uint8Array<ArrayBuffer>): Promise<string> {
+async function handSealed(
+  header: object,
+  plaintext: Uint8Array<ArrayBuffer>,
+  key: Uint8Array<ArrayBuffer>,
+): Promise<string> {
   const encodedHeader = base64url.encode(JSON.stringify(header))
   const iv = crypto.getRandomValues(new Uint8Array(12))
   const cryptoKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt'])
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(encodedHeader), tagLength: 128 }, cryptoKey, plaintext))
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: encoder.encode(encodedHeader), tagLength: 128 },
+      cryptoKey,
+      plaintext,
+    ),
+  )
   const split = sealed.length - 16
   return `${encodedHeader}..${base64url.encode(iv)}.${base64url.encode(sealed.subarray(0, split))}.${base64url.encode(sealed.subarray(split))}`
 }

@@ -46,7 +46,11 @@ describe('setCookieLines', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 9000 }), fc.integer({ min: 0, max: 28_800 }), (length, maxAgeSeconds) => {
         const cookies = splitIntoCookies(MAIN, 'x'.repeat(length))
-        const changes: CookieChanges = { session: { kind: 'write', cookies, maxAgeSeconds }, activity: NONE, present: new Set([ACTIVITY]) }
+        const changes: CookieChanges = {
+          session: { kind: 'write', cookies, maxAgeSeconds },
+          activity: NONE,
+          present: new Set([ACTIVITY]),
+        }
         const lines = setCookieLines(changes, WRITING)
         const written = cookies.map(([name, value]) => serialize(name, value, { maxAge: maxAgeSeconds, ...ATTRIBUTES }))
         expect(lines.slice(0, cookies.length)).toEqual(written)

@@ -67,7 +67,11 @@ function withHeader(token: string, header: Record<string, unknown>): string {
   return parts.join('.')
 }
 
-type Case = [label: string, cookie: (v: Awaited<ReturnType<typeof validCookies>>) => string | Promise<string>, reason: InvalidReason]
+type Case = [
+  label: string,
+  cookie: (v: Awaited<ReturnType<typeof validCookies>>) => string | Promise<string>,
+  reason: InvalidReason,
+]
 
 const cases: Case[] = [
   ['a tampered ciphertext byte', ({ main }) => `${SESSION}=${flip(main, 3)}`, 'undecryptable'],
@@ -79,12 +83,21 @@ const cases: Case[] = [
   ['base64url garbage', () => `${SESSION}=${'QUFB'.repeat(40)}`, 'undecryptable'],
   ['five empty segments', () => `${SESSION}=....`, 'undecryptable'],
   ['garbage with characters no token has', () => `${SESSION}=%7B%22a%22%3A1%7D`, 'malformed'],
-  ['a swapped enc (A128GCM) in the header', ({ main }) => `${SESSION}=${withHeader(main, { alg: 'dir', enc: 'A128GCM' })}`, 'undecryptable'],
+  [
+    'a swapped enc (A128GCM) in the header',
+    ({ main }) => `${SESSION}=${withHeader(main, { alg: 'dir', enc: 'A128GCM' })}`,
+    'undecryptable',
+  ],
   ['alg none', ({ main }) => `${SESSION}=${withHeader(main, { alg: 'none', enc: 'A256GCM' })}`, 'undecryptable'],
-  ['a zip header', ({ main }) => `${SESSION}=${withHeader(main, { alg: 'dir', enc: 'A256GCM', zip: 'DEF' })}`, 'undecryptable'],
+  [
+    'a zip header',
+    ({ main }) => `${SESSION}=${withHeader(main, { alg: 'dir', enc: 'A256GCM', zip: 'DEF' })}`,
+    'undecryptable',
+  ],
   [
     'a PBES2 header with a huge p2c',
-    ({ main }) => `${SESSION}=${withHeader(main, { alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', p2s: 'AAAAAAAAAAAAAAAAAAAAAA', p2c: 1e9 })}`,
+    ({ main }) =>
+      `${SESSION}=${withHeader(main, { alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', p2s: 'AAAAAAAAAAAAAAAAAAAAAA', p2c: 1e9 })}`,
     'undecryptable',
   ],
   [
@@ -168,7 +181,9 @@ describe('bad session cookies', () => {
     const valid = await validCookies({ duration: { absolute: HOUR / 1000, inactivity: HOUR / 1000 } })
     valid.clock.set(T0 + HOUR + 1000)
     const ctx = coreApp()
-    const { res, session } = await readSession(ctx.app, { cookie: `${SESSION}=${valid.main}; ${ACTIVITY}=${valid.activity}` })
+    const { res, session } = await readSession(ctx.app, {
+      cookie: `${SESSION}=${valid.main}; ${ACTIVITY}=${valid.activity}`,
+    })
     expect(session).toBeNull()
     expect(cleared(res)).toEqual([SESSION, ACTIVITY, ...SESSION_CHUNKS])
     expect(ctx.invalid).toEqual(['expired'])
@@ -182,7 +197,9 @@ describe('bad session cookies', () => {
     expect(alone.session).toBeNull()
     expect(alone.res.headers.getSetCookie()).toEqual([])
     // Beside a valid cookie, empty chunk names change nothing: the session reads as sent.
-    const beside = await readSession(ctx.app, { cookie: `${SESSION}=${valid.main}; ${ACTIVITY}=${valid.activity}; ${SESSION}.0=; ${SESSION}.1=; ${SESSION}.2=` })
+    const beside = await readSession(ctx.app, {
+      cookie: `${SESSION}=${valid.main}; ${ACTIVITY}=${valid.activity}; ${SESSION}.0=; ${SESSION}.1=; ${SESSION}.2=`,
+    })
     expect(beside.session?.user.sub).toBe('u1')
     expect(beside.res.headers.getSetCookie()).toEqual([])
     expect(ctx.invalid).toEqual([])
@@ -191,7 +208,10 @@ describe('bad session cookies', () => {
   it('a client that sends back every Set-Cookie pair of a sign-in, deletions included, stays signed in', async () => {
     const ctx = coreApp()
     const login = await call(ctx.app, '/login', { body: { user: { sub: 'u1' } } })
-    const naive = login.headers.getSetCookie().map((line) => line.slice(0, line.indexOf(';'))).join('; ')
+    const naive = login.headers
+      .getSetCookie()
+      .map((line) => line.slice(0, line.indexOf(';')))
+      .join('; ')
     expect(naive).toContain(`${SESSION}.0=;`)
     expect((await readSession(ctx.app, { cookie: naive })).session?.user.sub).toBe('u1')
     expect(ctx.invalid).toEqual([])
@@ -286,7 +306,10 @@ describe('bad activity cookies: duplicated', () => {
     const { main, first, second } = await cookiesWithTwoActivities()
     const seen: InvalidReason[] = []
     const { app, errors } = coreApp({ onInvalid: (r: InvalidReason, _c: Context) => void seen.push(r) })
-    for (const cookie of [`${SESSION}=${main}; ${ACTIVITY}=${first}; ${ACTIVITY}=${second}`, `${ACTIVITY}=${second}; ${SESSION}=${main}; ${ACTIVITY}=${first}`]) {
+    for (const cookie of [
+      `${SESSION}=${main}; ${ACTIVITY}=${first}; ${ACTIVITY}=${second}`,
+      `${ACTIVITY}=${second}; ${SESSION}=${main}; ${ACTIVITY}=${first}`,
+    ]) {
       const { res, session } = await readSession(app, { cookie })
       expect(res.status).toBe(200)
       expect(session).toBeNull()
@@ -295,6 +318,8 @@ describe('bad activity cookies: duplicated', () => {
     expect(seen).toEqual(['duplicate', 'duplicate'])
     expect(errors).toEqual([])
     // Control: one of them alone is a session.
-    expect((await readSession(app, { cookie: `${SESSION}=${main}; ${ACTIVITY}=${second}` })).session?.user.sub).toBe('u1')
+    expect((await readSession(app, { cookie: `${SESSION}=${main}; ${ACTIVITY}=${second}` })).session?.user.sub).toBe(
+      'u1',
+    )
   })
 })

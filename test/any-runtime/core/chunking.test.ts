@@ -135,7 +135,12 @@ describe('writes sweep chunks that are no longer used', () => {
 describe('concurrent writes: the response that arrives last leaves one whole session cookie', () => {
   // Two requests sent with the same cookies (two tabs); the browser applies their responses in
   // the order given. Each write clears every name it did not set, seen in its request or not.
-  async function race(app: ReturnType<typeof coreApp>['app'], jar: CookieJar, first: CallOptions & { path: string }, last: CallOptions & { path: string }) {
+  async function race(
+    app: ReturnType<typeof coreApp>['app'],
+    jar: CookieJar,
+    first: CallOptions & { path: string },
+    last: CallOptions & { path: string },
+  ) {
     const cookie = jar.header
     const a = await call(app, first.path, { ...first, cookie })
     const b = await call(app, last.path, { ...last, cookie })
@@ -157,7 +162,12 @@ describe('concurrent writes: the response that arrives last leaves one whole ses
     const ctx = coreApp()
     const { jar } = await signIn(ctx.app, { pad: 'p'.repeat(5000) })
     expect([...jar.cookies.keys()].sort()).toEqual([`${SESSION}.0`, `${SESSION}.1`])
-    await race(ctx.app, jar, { path: '/update', body: { pad: 'q'.repeat(7000) } }, { path: '/update', body: { pad: 'r'.repeat(5000) } })
+    await race(
+      ctx.app,
+      jar,
+      { path: '/update', body: { pad: 'q'.repeat(7000) } },
+      { path: '/update', body: { pad: 'r'.repeat(5000) } },
+    )
     expect([...jar.cookies.keys()].sort()).toEqual([`${SESSION}.0`, `${SESSION}.1`])
     expect((await readSession(ctx.app, { jar })).session?.pad).toBe('r'.repeat(5000))
     expect(ctx.invalid).toEqual([])
@@ -220,23 +230,63 @@ describe('incoming chunk sets that cannot be trusted are "no session" and cleare
   it('chunks sent in another order are joined by index (browsers do not keep order)', async () => {
     const ctx = coreApp()
     const c = await chunked(ctx.app)
-    const { session, res } = await readSession(ctx.app, { cookie: header([[`${SESSION}.1`, c[`${SESSION}.1`] as string], [`${SESSION}.0`, c[`${SESSION}.0`] as string]]) })
+    const { session, res } = await readSession(ctx.app, {
+      cookie: header([
+        [`${SESSION}.1`, c[`${SESSION}.1`] as string],
+        [`${SESSION}.0`, c[`${SESSION}.0`] as string],
+      ]),
+    })
     expect(session?.pad).toBe('q'.repeat(5000))
     expect(res.headers.getSetCookie()).toEqual([])
   })
 
-  const cases: Array<[string, (c: Record<string, string>, other: Record<string, string>) => Array<[string, string]>, string]> = [
+  const cases: Array<
+    [string, (c: Record<string, string>, other: Record<string, string>) => Array<[string, string]>, string]
+  > = [
     ['a missing .1', (c) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string]], 'incomplete'],
     ['a missing .0', (c) => [[`${SESSION}.1`, c[`${SESSION}.1`] as string]], 'incomplete'],
-    ['a gap (.0 and .2)', (c) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.2`, c[`${SESSION}.1`] as string]], 'incomplete'],
     [
-      'an unchunked cookie beside chunks',
-      (c, o) => [[SESSION, o[`${SESSION}.0`] as string], [`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.1`, c[`${SESSION}.1`] as string]],
+      'a gap (.0 and .2)',
+      (c) => [
+        [`${SESSION}.0`, c[`${SESSION}.0`] as string],
+        [`${SESSION}.2`, c[`${SESSION}.1`] as string],
+      ],
       'incomplete',
     ],
-    ['chunk values swapped', (c) => [[`${SESSION}.0`, c[`${SESSION}.1`] as string], [`${SESSION}.1`, c[`${SESSION}.0`] as string]], 'undecryptable'],
-    ['a chunk from another session', (c, o) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.1`, o[`${SESSION}.1`] as string]], 'undecryptable'],
-    ['a duplicated chunk name', (c) => [[`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.0`, c[`${SESSION}.0`] as string], [`${SESSION}.1`, c[`${SESSION}.1`] as string]], 'duplicate'],
+    [
+      'an unchunked cookie beside chunks',
+      (c, o) => [
+        [SESSION, o[`${SESSION}.0`] as string],
+        [`${SESSION}.0`, c[`${SESSION}.0`] as string],
+        [`${SESSION}.1`, c[`${SESSION}.1`] as string],
+      ],
+      'incomplete',
+    ],
+    [
+      'chunk values swapped',
+      (c) => [
+        [`${SESSION}.0`, c[`${SESSION}.1`] as string],
+        [`${SESSION}.1`, c[`${SESSION}.0`] as string],
+      ],
+      'undecryptable',
+    ],
+    [
+      'a chunk from another session',
+      (c, o) => [
+        [`${SESSION}.0`, c[`${SESSION}.0`] as string],
+        [`${SESSION}.1`, o[`${SESSION}.1`] as string],
+      ],
+      'undecryptable',
+    ],
+    [
+      'a duplicated chunk name',
+      (c) => [
+        [`${SESSION}.0`, c[`${SESSION}.0`] as string],
+        [`${SESSION}.0`, c[`${SESSION}.0`] as string],
+        [`${SESSION}.1`, c[`${SESSION}.1`] as string],
+      ],
+      'duplicate',
+    ],
   ]
   for (const [label, build, reason] of cases) {
     it(label, async () => {

@@ -87,7 +87,9 @@ describe('secret as a function of the context (c.env)', () => {
 
   it('the rotation recipe keeps working once the old secret is removed from the environment', async () => {
     type RotatingEnv = { SESSION_SECRET: string; SESSION_SECRET_OLD?: string }
-    const { app, errors } = coreApp({ secret: (c) => [(c.env as RotatingEnv).SESSION_SECRET, (c.env as RotatingEnv).SESSION_SECRET_OLD] })
+    const { app, errors } = coreApp({
+      secret: (c) => [(c.env as RotatingEnv).SESSION_SECRET, (c.env as RotatingEnv).SESSION_SECRET_OLD],
+    })
     const jar = new CookieJar()
     const rotating = { SESSION_SECRET: SECRET, SESSION_SECRET_OLD: 'an-older-secret-0123456789-abcdefghij' }
     expect((await call(app, '/login', { body: { user: { sub: 'u1' } }, jar, env: rotating })).status).toBe(200)
@@ -129,7 +131,11 @@ describe('other options fail at build time with clear messages', () => {
     ['duration.absolute as a string', { duration: { absolute: '3600' as never } }, /duration\.absolute/],
     ['duration.absolute over 400 days', { duration: { absolute: 401 * 24 * 3600 } }, /duration\.absolute/],
     ['duration.inactivity NaN', { duration: { inactivity: Number.NaN } }, /duration\.inactivity/],
-    ['duration.inactivity longer than absolute', { duration: { absolute: 600, inactivity: 601 } }, /duration\.inactivity/],
+    [
+      'duration.inactivity longer than absolute',
+      { duration: { absolute: 600, inactivity: 601 } },
+      /duration\.inactivity/,
+    ],
     ['maxBytes below 1024', { maxBytes: 1000 }, /maxBytes/],
     ['maxBytes above 64 KiB', { maxBytes: 64 * 1024 + 1 }, /maxBytes/],
     ['maxBytes fractional', { maxBytes: 2048.5 }, /maxBytes/],
@@ -144,14 +150,30 @@ describe('other options fail at build time with clear messages', () => {
     ['cookie.domain "."', { cookie: { domain: '.' } }, /cookie\.domain/],
     ['cookie.domain "-"', { cookie: { domain: '-' } }, /cookie\.domain/],
     ['cookie.domain with an empty label', { cookie: { domain: 'example..com' } }, /cookie\.domain/],
-    ['cookie.name with the __Host- prefix (added by the middleware)', { cookie: { name: '__Host-session', secure: false } }, /cookie\.name.*prefix/],
-    ['cookie.name with the __Secure- prefix in any case', { cookie: { name: '__secure-session' } }, /cookie\.name.*prefix/],
+    [
+      'cookie.name with the __Host- prefix (added by the middleware)',
+      { cookie: { name: '__Host-session', secure: false } },
+      /cookie\.name.*prefix/,
+    ],
+    [
+      'cookie.name with the __Secure- prefix in any case',
+      { cookie: { name: '__secure-session' } },
+      /cookie\.name.*prefix/,
+    ],
     ['schema without ~standard', { schema: { parse: () => 1 } as never }, /Standard Schema/],
     ['onInvalid not a function', { onInvalid: 'log' as never }, /onInvalid/],
     ['store.settleMs negative', { store: { ...NULL_STORE, settleMs: -1 } }, /store\.settleMs/],
     ['store.settleMs as a string', { store: { ...NULL_STORE, settleMs: '60000' as never } }, /store\.settleMs/],
-    ['activity.touchInterval over half of the default inactivity', { activity: { touchInterval: 901 } }, /touchInterval.*half.*1800 s/],
-    ['activity.touchInterval over half of a custom inactivity', { duration: { inactivity: 600 }, activity: { touchInterval: 301 } }, /touchInterval.*half.*600 s/],
+    [
+      'activity.touchInterval over half of the default inactivity',
+      { activity: { touchInterval: 901 } },
+      /touchInterval.*half.*1800 s/,
+    ],
+    [
+      'activity.touchInterval over half of a custom inactivity',
+      { duration: { inactivity: 600 }, activity: { touchInterval: 301 } },
+      /touchInterval.*half.*600 s/,
+    ],
     ['activity.recordQuery not a boolean', { activity: { recordQuery: 'yes' as never } }, /activity\.recordQuery/],
   ]
   for (const [label, options, message] of cases) {
@@ -171,7 +193,9 @@ describe('other options fail at build time with clear messages', () => {
       }),
     ).not.toThrow()
     expect(() => edgeSession({ secret: SECRET, cookie: { sameSite: 'None' } })).not.toThrow()
-    expect(() => edgeSession({ secret: SECRET, duration: { inactivity: 600 }, activity: { touchInterval: 300 } })).not.toThrow()
+    expect(() =>
+      edgeSession({ secret: SECRET, duration: { inactivity: 600 }, activity: { touchInterval: 300 } }),
+    ).not.toThrow()
     // The default touch interval (60 s) yields to a short inactivity instead of refusing it.
     expect(() => edgeSession({ secret: SECRET, duration: { absolute: 60 } })).not.toThrow()
     for (const domain of ['localhost', '.example.com', 'app-1.eu.example.co.uk', 'xn--bcher-kva.example'])
@@ -217,7 +241,9 @@ describe('store', () => {
   ] as const) {
     it(`refuses a store ${label} when the app starts`, () => {
       expect(() => edgeSession({ secret: SECRET, store } as unknown as EdgeSessionOptions)).toThrow(SessionConfigError)
-      expect(() => edgeSession({ secret: SECRET, store } as unknown as EdgeSessionOptions)).toThrow(/store must have get, set and delete/)
+      expect(() => edgeSession({ secret: SECRET, store } as unknown as EdgeSessionOptions)).toThrow(
+        /store must have get, set and delete/,
+      )
     })
   }
 })
@@ -225,7 +251,9 @@ describe('store', () => {
 describe('storeTimeout', () => {
   for (const storeTimeout of [0, -1, 1.5, '5000', Number.NaN]) {
     it(`refuses storeTimeout ${JSON.stringify(storeTimeout) ?? String(storeTimeout)} when the app starts`, () => {
-      expect(() => edgeSession({ secret: SECRET, storeTimeout } as unknown as EdgeSessionOptions)).toThrow(/storeTimeout must be a whole number/)
+      expect(() => edgeSession({ secret: SECRET, storeTimeout } as unknown as EdgeSessionOptions)).toThrow(
+        /storeTimeout must be a whole number/,
+      )
     })
   }
 })

@@ -1,7 +1,19 @@
 import { setCookie } from 'hono/cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSession } from '../../../src'
-import { SESSION_CHUNKS, CookieJar, T0, call, cleared, coreApp, readSession, restoreClock, setCookieMap, useClock, written } from '../../helpers'
+import {
+  SESSION_CHUNKS,
+  CookieJar,
+  T0,
+  call,
+  cleared,
+  coreApp,
+  readSession,
+  restoreClock,
+  setCookieMap,
+  useClock,
+  written,
+} from '../../helpers'
 
 afterEach(restoreClock)
 
@@ -16,7 +28,8 @@ describe('secure defaults', () => {
     const c = setCookieMap(res).get('__Host-session')
     expect(c?.attributes).toEqual({ 'max-age': '28800', path: '/', httponly: true, secure: true, samesite: 'Lax' })
     expect(cleared(res)).toEqual(SESSION_CHUNKS)
-    for (const name of SESSION_CHUNKS) expect(setCookieMap(res).get(name)?.attributes).toEqual({ ...c?.attributes, 'max-age': '0' })
+    for (const name of SESSION_CHUNKS)
+      expect(setCookieMap(res).get(name)?.attributes).toEqual({ ...c?.attributes, 'max-age': '0' })
     expect(res.headers.get('cache-control')).toBe('private, no-store')
   })
 
@@ -52,10 +65,21 @@ describe('secure defaults', () => {
     const jar = new CookieJar()
     const res = await call(app, '/login', { body: { user: { sub: 'u1' } }, jar })
     const c = setCookieMap(res).get('__Secure-session')
-    expect(c?.attributes).toEqual({ 'max-age': '28800', domain: 'example.com', path: '/', httponly: true, secure: true, samesite: 'Lax' })
+    expect(c?.attributes).toEqual({
+      'max-age': '28800',
+      domain: 'example.com',
+      path: '/',
+      httponly: true,
+      secure: true,
+      samesite: 'Lax',
+    })
     expect((await readSession(app, { jar })).session?.user.sub).toBe('u1')
     const out = await call(app, '/logout', { method: 'POST', jar })
-    expect(setCookieMap(out).get('__Secure-session')?.attributes).toMatchObject({ 'max-age': '0', domain: 'example.com', secure: true })
+    expect(setCookieMap(out).get('__Secure-session')?.attributes).toMatchObject({
+      'max-age': '0',
+      domain: 'example.com',
+      secure: true,
+    })
   })
 
   it('cookie.name and sameSite overrides', async () => {

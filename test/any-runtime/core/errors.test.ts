@@ -140,7 +140,9 @@ describe('error classes: cause, messages, one level below SessionError', () => {
       { message: 'no path' },
       { message: 'deep', path: ['list', 2, Symbol('tag')] },
     ])
-    expect(error.message).toBe('Invalid session data: user.sub: is required; root problem; no path; list.2.Symbol(tag): deep')
+    expect(error.message).toBe(
+      'Invalid session data: user.sub: is required; root problem; no path; list.2.Symbol(tag): deep',
+    )
     expect(error.issues).toHaveLength(4)
   })
 
@@ -158,7 +160,9 @@ describe('error classes: cause, messages, one level below SessionError', () => {
     for (const error of errors) {
       expect(error).toBeInstanceOf(SessionError)
       expect(Object.getPrototypeOf(Object.getPrototypeOf(error))).toBe(SessionError.prototype)
-      for (const other of errors) if (other !== error) expect(error instanceof other.constructor, `${error.name} instanceof ${other.name}`).toBe(false)
+      for (const other of errors)
+        if (other !== error)
+          expect(error instanceof other.constructor, `${error.name} instanceof ${other.name}`).toBe(false)
     }
   })
 

@@ -29,7 +29,9 @@ describe('secret rotation', () => {
     const oldKid = kidOf(oldToken)
 
     const current = coreApp({ secret: SECRET })
-    const currentKid = kidOf(tokenFrom(written(await call(current.app, '/login', { body: { user: { sub: 'x' } } }))) as string)
+    const currentKid = kidOf(
+      tokenFrom(written(await call(current.app, '/login', { body: { user: { sub: 'x' } } }))) as string,
+    )
     expect(currentKid).not.toBe(oldKid)
 
     const rotated = coreApp({ secret: [SECRET, OLD_SECRET] })
@@ -85,7 +87,10 @@ describe('secret rotation', () => {
     expect(session?.pad).toBe('p'.repeat(5000))
     const token = tokenFrom(written(res)) as string
     expect(kidOf(token)).not.toBe(oldKid)
-    expect([...written(res).keys()].filter((n) => n.startsWith('__Host-session.')).sort()).toEqual(['__Host-session.0', '__Host-session.1'])
+    expect([...written(res).keys()].filter((n) => n.startsWith('__Host-session.')).sort()).toEqual([
+      '__Host-session.0',
+      '__Host-session.1',
+    ])
     expect((await readSession(coreApp({ secret: SECRET }).app, { jar })).session?.pad).toBe('p'.repeat(5000))
   })
 

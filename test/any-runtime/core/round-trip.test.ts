@@ -1,6 +1,20 @@
 import { base64url } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type AnySession, CookieJar, HOUR, MINUTE, T0, call, cleared, coreApp, readSession, restoreClock, setCookies, useClock, written } from '../../helpers'
+import {
+  type AnySession,
+  CookieJar,
+  HOUR,
+  MINUTE,
+  T0,
+  call,
+  cleared,
+  coreApp,
+  readSession,
+  restoreClock,
+  setCookies,
+  useClock,
+  written,
+} from '../../helpers'
 import { destroyUserSessions, getSession, memoryStore } from '../../../src'
 
 afterEach(restoreClock)
@@ -150,7 +164,12 @@ describe('createSession is always a fresh session', () => {
     useClock(T0)
     const { app } = coreApp()
     const res = await call(app, '/login', {
-      body: { user: { sub: 'u1' }, internal: { sid: 'attacker', createdAt: 1, expiresAt: 9e15 }, lastPath: '/evil', lastVisit: 5 },
+      body: {
+        user: { sub: 'u1' },
+        internal: { sid: 'attacker', createdAt: 1, expiresAt: 9e15 },
+        lastPath: '/evil',
+        lastVisit: 5,
+      },
     })
     const session = (await res.json()) as Record<string, unknown> & { internal: { sid: string; expiresAt: number } }
     expect(session.internal.sid).not.toBe('attacker')

@@ -2,7 +2,22 @@ import * as v from 'valibot'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as z from 'zod'
 import type { InvalidReason, StandardSchemaV1 } from '../../../src'
-import { type ConsoleSpies, CookieJar, type ErrorBody, SECRET, SESSION, SESSION_CHUNKS, apiCall, call, cleared, clearingLines, coreApp, jarWith, readSession, spyConsole } from '../../helpers'
+import {
+  type ConsoleSpies,
+  CookieJar,
+  type ErrorBody,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  apiCall,
+  call,
+  cleared,
+  clearingLines,
+  coreApp,
+  jarWith,
+  readSession,
+  spyConsole,
+} from '../../helpers'
 import { Hono } from 'hono'
 import { edgeSession, getSession } from '../../../src'
 
@@ -20,7 +35,10 @@ const vendors: Array<[string, StandardSchemaV1, StandardSchemaV1]> = [
   ],
   [
     'valibot',
-    v.looseObject({ user: v.looseObject({ sub: v.pipe(v.string(), v.minLength(1)) }), role: v.picklist(['member', 'admin']) }),
+    v.looseObject({
+      user: v.looseObject({ sub: v.pipe(v.string(), v.minLength(1)) }),
+      role: v.picklist(['member', 'admin']),
+    }),
     v.looseObject({ user: v.looseObject({ sub: v.pipe(v.string(), v.minLength(1)) }), role: v.picklist(['admin']) }),
   ],
 ]
@@ -30,7 +48,9 @@ for (const [vendor, schema, tighter] of vendors) {
     it('accepts valid data on create, update and read', async () => {
       const { app } = coreApp({ schema })
       const jar = new CookieJar()
-      expect((await call(app, '/login', { body: { user: { sub: 'u1' }, role: 'member', extra: 1 }, jar })).status).toBe(200)
+      expect((await call(app, '/login', { body: { user: { sub: 'u1' }, role: 'member', extra: 1 }, jar })).status).toBe(
+        200,
+      )
       expect((await call(app, '/update', { body: { role: 'admin' }, jar })).status).toBe(200)
       expect((await readSession(app, { jar })).session).toMatchObject({ role: 'admin', extra: 1 })
     })
@@ -84,7 +104,10 @@ describe('schema details', () => {
   })
 
   it("the schema's output (transforms, stripped keys) is what gets stored", async () => {
-    const schema = z.object({ user: z.object({ sub: z.string() }), email: z.string().transform((e) => e.toLowerCase()) })
+    const schema = z.object({
+      user: z.object({ sub: z.string() }),
+      email: z.string().transform((e) => e.toLowerCase()),
+    })
     const { app } = coreApp({ schema })
     const jar = new CookieJar()
     await call(app, '/login', { body: { user: { sub: 'u1' }, email: 'ADA@Example.COM', dropped: true }, jar })
@@ -94,7 +117,9 @@ describe('schema details', () => {
   })
 
   it('async validation (a Promise result) is awaited', async () => {
-    const schema = z.looseObject({ user: z.looseObject({ sub: z.string() }) }).refine(async (s) => s.user.sub !== 'banned', { message: 'banned' })
+    const schema = z
+      .looseObject({ user: z.looseObject({ sub: z.string() }) })
+      .refine(async (s) => s.user.sub !== 'banned', { message: 'banned' })
     const { app } = coreApp({ schema })
     expect((await call(app, '/login', { body: { user: { sub: 'ok' } } })).status).toBe(200)
     const res = await call(app, '/login', { body: { user: { sub: 'banned' } } })
@@ -104,7 +129,10 @@ describe('schema details', () => {
 
   it('a schema that refuses its own output is refused at the write (not by signing the user out on the next request)', async () => {
     // string -> array: the stored array is no string when the next request checks it.
-    const schema = z.looseObject({ user: z.looseObject({ sub: z.string() }), tags: z.string().transform((t) => t.split(',')) })
+    const schema = z.looseObject({
+      user: z.looseObject({ sub: z.string() }),
+      tags: z.string().transform((t) => t.split(',')),
+    })
     const { app } = coreApp({ schema })
     const jar = new CookieJar()
     const res = await call(app, '/login', { body: { user: { sub: 'u1' }, tags: 'a,b' }, jar })
@@ -118,7 +146,9 @@ describe('schema details', () => {
   })
 
   it('a schema output that is not JSON is refused', async () => {
-    const schema = z.looseObject({ user: z.looseObject({ sub: z.string() }) }).transform((s) => ({ ...s, at: new Date(0) }))
+    const schema = z
+      .looseObject({ user: z.looseObject({ sub: z.string() }) })
+      .transform((s) => ({ ...s, at: new Date(0) }))
     const { app } = coreApp({ schema })
     const res = await call(app, '/login', { body: { user: { sub: 'u1' } } })
     expect(res.status).toBe(422)
@@ -139,7 +169,13 @@ describe('schema: a validator that throws on read', () => {
       },
     }
     const app = new Hono()
-    app.use(edgeSession({ secret: SECRET, schema: throwing, onInvalid: (reason, _c, error) => void invalid.push([reason, error]) }))
+    app.use(
+      edgeSession({
+        secret: SECRET,
+        schema: throwing,
+        onInvalid: (reason, _c, error) => void invalid.push([reason, error]),
+      }),
+    )
     app.get('/me', (c) => c.json(getSession(c)))
     const jar = await jarWith({ onboardingStep: 'PROFILE' })
     const res = await app.request('/me', { headers: apiCall(jar.header) })

@@ -14,8 +14,14 @@ describe('core smoke', () => {
     jar.apply(res)
     const lines = res.headers.getSetCookie()
     expect(lines).toHaveLength(4)
-    expect(lines.slice(1).map((l) => l.slice(0, l.indexOf(';')))).toEqual(['__Host-session.0=', '__Host-session.1=', '__Host-session.2='])
-    expect(lines[0]).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+    expect(lines.slice(1).map((l) => l.slice(0, l.indexOf(';')))).toEqual([
+      '__Host-session.0=',
+      '__Host-session.1=',
+      '__Host-session.2=',
+    ])
+    expect(lines[0]).toMatch(
+      /^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    )
     expect(res.headers.get('cache-control')).toBe('private, no-store')
 
     res = await app.request('/session', { headers: { cookie: jar.header } })
@@ -23,7 +29,11 @@ describe('core smoke', () => {
     expect(body.session.user.sub).toBe('u1')
     expect(res.headers.getSetCookie()).toEqual([])
 
-    res = await app.request('/update', { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify({ onboardingStep: 'COMPLETED' }) })
+    res = await app.request('/update', {
+      method: 'POST',
+      headers: { cookie: jar.header },
+      body: JSON.stringify({ onboardingStep: 'COMPLETED' }),
+    })
     expect(((await res.json()) as { onboardingStep: string }).onboardingStep).toBe('COMPLETED')
     jar.apply(res)
     res = await app.request('/session', { headers: { cookie: jar.header } })

@@ -1,7 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type EdgeSessionOptions, SessionConfigError, SessionInvalidError, memoryStore } from '../../../src'
 import { mintSessionCookie } from '../../../src/testing'
-import { type ConsoleSpies, OLD_SECRET, SECRET, SESSION_CHUNKS, cleared, coreApp, maxAge, parseSetCookie, readSession, spyConsole } from '../../helpers'
+import {
+  type ConsoleSpies,
+  OLD_SECRET,
+  SECRET,
+  SESSION_CHUNKS,
+  cleared,
+  coreApp,
+  maxAge,
+  parseSetCookie,
+  readSession,
+  spyConsole,
+} from '../../helpers'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -11,7 +22,10 @@ afterEach(() => consoleSpies.restore())
 
 describe('mintSessionCookie', () => {
   it('mints a cookie that an app with the same secret accepts', async () => {
-    const minted = await mintSessionCookie<{ role: string }>({ secret: SECRET, data: { user: { sub: 'u1', name: 'Ada' }, role: 'admin' } })
+    const minted = await mintSessionCookie<{ role: string }>({
+      secret: SECRET,
+      data: { user: { sub: 'u1', name: 'Ada' }, role: 'admin' },
+    })
     expect(minted.cookie).toMatch(/^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/)
     // The cookie, then the clearing of the chunk names it did not take.
     expect(minted.setCookie).toHaveLength(1 + SESSION_CHUNKS.length)
@@ -36,12 +50,18 @@ describe('mintSessionCookie', () => {
     const secret = (c: { env: unknown }) => (c.env as { SESSION_SECRET: string }).SESSION_SECRET
     const minted = await mintSessionCookie({ secret, env: { SESSION_SECRET: SECRET }, data: { user: { sub: 'u1' } } })
     const viaEnv = coreApp({ secret })
-    expect((await readSession(viaEnv.app, { cookie: minted.cookie, env: { SESSION_SECRET: SECRET } })).session?.user.sub).toBe('u1')
+    expect(
+      (await readSession(viaEnv.app, { cookie: minted.cookie, env: { SESSION_SECRET: SECRET } })).session?.user.sub,
+    ).toBe('u1')
     expect((await readSession(coreApp().app, { cookie: minted.cookie })).session?.user.sub).toBe('u1')
   })
 
   it('follows the cookie options (secure: false, name) and chunks large data', async () => {
-    const plain = await mintSessionCookie({ secret: SECRET, cookie: { secure: false, name: 'sid' }, data: { user: { sub: 'u1' } } })
+    const plain = await mintSessionCookie({
+      secret: SECRET,
+      cookie: { secure: false, name: 'sid' },
+      data: { user: { sub: 'u1' } },
+    })
     expect(plain.cookie.startsWith('sid=')).toBe(true)
     const big = await mintSessionCookie({ secret: SECRET, data: { user: { sub: 'u1' }, pad: 'x'.repeat(5000) } })
     expect(big.cookie).toMatch(/^__Host-session\.0=[^;]+; __Host-session\.1=[^;]+$/)
@@ -49,9 +69,15 @@ describe('mintSessionCookie', () => {
   })
 
   it('rejects with the real error class, without logging', async () => {
-    await expect(mintSessionCookie({ secret: SECRET, data: { user: { sub: '' } } })).rejects.toBeInstanceOf(SessionInvalidError)
-    await expect(mintSessionCookie({ secret: 'short', data: { user: { sub: 'u1' } } })).rejects.toBeInstanceOf(SessionConfigError)
-    await expect(mintSessionCookie({ secret: () => 'short', data: { user: { sub: 'u1' } } })).rejects.toBeInstanceOf(SessionConfigError)
+    await expect(mintSessionCookie({ secret: SECRET, data: { user: { sub: '' } } })).rejects.toBeInstanceOf(
+      SessionInvalidError,
+    )
+    await expect(mintSessionCookie({ secret: 'short', data: { user: { sub: 'u1' } } })).rejects.toBeInstanceOf(
+      SessionConfigError,
+    )
+    await expect(mintSessionCookie({ secret: () => 'short', data: { user: { sub: 'u1' } } })).rejects.toBeInstanceOf(
+      SessionConfigError,
+    )
     consoleSpies.expectSilent()
   })
 })
@@ -71,7 +97,11 @@ describe("mintSessionCookie: store, duration and an app's whole options", () => 
 
   it('follows the duration option: cookie lifetime and expiresAt', async () => {
     const before = Date.now()
-    const minted = await mintSessionCookie({ secret: SECRET, duration: { absolute: 3600 }, data: { user: { sub: 'u1' } } })
+    const minted = await mintSessionCookie({
+      secret: SECRET,
+      duration: { absolute: 3600 },
+      data: { user: { sub: 'u1' } },
+    })
     expect(maxAge(parseSetCookie(minted.setCookie[0] as string))).toBe(3600)
     const { expiresAt, createdAt } = minted.session.internal
     expect(createdAt).toBeGreaterThanOrEqual(before)
@@ -81,7 +111,11 @@ describe("mintSessionCookie: store, duration and an app's whole options", () => 
   it("takes the app's own options object, with an onboarding gate that protects every path, and mints a session mid-onboarding", async () => {
     // The gate would answer the anonymous minting request 401 (login_required): minting must run without it.
     const appOptions: Partial<EdgeSessionOptions> = { secret: SECRET, onboarding: { protect: ['/*'] } }
-    const minted = await mintSessionCookie({ ...appOptions, secret: SECRET, data: { user: { sub: 'u1' }, onboardingStep: 'PROFILE' } })
+    const minted = await mintSessionCookie({
+      ...appOptions,
+      secret: SECRET,
+      data: { user: { sub: 'u1' }, onboardingStep: 'PROFILE' },
+    })
     expect(minted.session).toMatchObject({ user: { sub: 'u1' }, onboardingStep: 'PROFILE' })
     expect((await readSession(coreApp().app, { cookie: minted.cookie })).session?.onboardingStep).toBe('PROFILE')
     consoleSpies.expectSilent()

@@ -1,6 +1,14 @@
 import type { Context } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type SessionError, SessionMissingError, SessionTooLargeError, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
+import {
+  type SessionError,
+  SessionMissingError,
+  SessionTooLargeError,
+  edgeSession,
+  getSession,
+  memoryStore,
+  updateSession,
+} from '../../../src'
 import type { SessionData, SessionInput } from '../../../src'
 import {
   type AnySession,
@@ -336,7 +344,10 @@ describe('updateSession: no change, no write', () => {
     expect(seen[0]?.internal.updatedAt).toBe(seen[0]?.internal.createdAt)
 
     const changed = await app.request('/set/PROFILE', { method: 'POST', headers: apiCall(jar.header) })
-    expect(changed.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=[^;]+; Max-Age=\d+;/), ...clearingLines(SESSION_CHUNKS)])
+    expect(changed.headers.getSetCookie()).toEqual([
+      expect.stringMatching(/^__Host-session=[^;]+; Max-Age=\d+;/),
+      ...clearingLines(SESSION_CHUNKS),
+    ])
     expect(seen[1]?.onboardingStep).toBe('PROFILE')
   })
 })
@@ -357,7 +368,10 @@ describe('updateSession: no change, no write, whatever the member order', () => 
     const same = await app.request('/reorder', { method: 'POST', headers: apiCall(jar.header) })
     expect(same.headers.getSetCookie()).toEqual([])
     const nested = await app.request('/nested', { method: 'POST', headers: apiCall(jar.header) })
-    expect(nested.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-session=[^;]+; Max-Age=\d+;/), ...clearingLines(SESSION_CHUNKS)])
+    expect(nested.headers.getSetCookie()).toEqual([
+      expect.stringMatching(/^__Host-session=[^;]+; Max-Age=\d+;/),
+      ...clearingLines(SESSION_CHUNKS),
+    ])
   })
 })
 

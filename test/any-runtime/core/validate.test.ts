@@ -4,7 +4,13 @@
  * where each issue points, since the walk keeps its path on a stack of its own.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { type InvalidReason, SessionInvalidError, type SessionStore, type StoredSession, memoryStore } from '../../../src'
+import {
+  type InvalidReason,
+  SessionInvalidError,
+  type SessionStore,
+  type StoredSession,
+  memoryStore,
+} from '../../../src'
 import { toSessionRecord } from '../../../src/state/validate'
 import type { Context } from 'hono'
 import { CookieJar, call, coreApp, readSession } from '../../helpers'
@@ -26,14 +32,24 @@ function nested(depth: number): Record<string, unknown> {
 
 describe('toSessionRecord', () => {
   it('returns a deep copy without the reserved keys; -0 becomes 0, undefined members go', async () => {
-    const input = { user: { sub: 'u1', tags: ['a', { b: -0 }] }, internal: { sid: 'x' }, lastPath: '/x', lastVisit: 1, gone: undefined, n: 1.5 }
+    const input = {
+      user: { sub: 'u1', tags: ['a', { b: -0 }] },
+      internal: { sid: 'x' },
+      lastPath: '/x',
+      lastVisit: 1,
+      gone: undefined,
+      n: 1.5,
+    }
     const record = await toSessionRecord(input, undefined)
     expect(record).toEqual({ user: { sub: 'u1', tags: ['a', { b: 0 }] }, n: 1.5 })
     expect(Object.is((record.user.tags as [string, { b: number }])[1].b, 0)).toBe(true)
     expect(record.user).not.toBe(input.user)
     expect(record.user.tags).not.toBe(input.user.tags)
     // Reserved keys are dropped at the top only: a nested `internal` is the caller's data.
-    expect(await toSessionRecord({ user: { sub: 'u1' }, deep: { internal: 1 } }, undefined)).toEqual({ user: { sub: 'u1' }, deep: { internal: 1 } })
+    expect(await toSessionRecord({ user: { sub: 'u1' }, deep: { internal: 1 } }, undefined)).toEqual({
+      user: { sub: 'u1' },
+      deep: { internal: 1 },
+    })
   })
 
   it('names the exact path of every problem, in order', async () => {
@@ -47,7 +63,14 @@ describe('toSessionRecord', () => {
     })
     // Compared as JSON (which escapes lone surrogates): a failure report must be valid UTF-8 to reach the runner.
     expect(JSON.stringify(issues.map((i) => i.path))).toBe(
-      JSON.stringify([['list', 1, 'at'], ['list', 2], ['deep', 'n'], ['deep', 'bad\uD800'], ['deep', 's'], ['loop', 'self', 'again']]),
+      JSON.stringify([
+        ['list', 1, 'at'],
+        ['list', 2],
+        ['deep', 'n'],
+        ['deep', 'bad\uD800'],
+        ['deep', 's'],
+        ['loop', 'self', 'again'],
+      ]),
     )
     expect(issues.map((i) => i.message)).toEqual([
       'Date is not a plain JSON object',
@@ -61,7 +84,10 @@ describe('toSessionRecord', () => {
 
   it('keeps a shared (not circular) object twice, and a surrogate pair as it is', async () => {
     const shared = { x: 1 }
-    const record = await toSessionRecord({ user: { sub: 'u1' }, l: shared, r: shared, emoji: '\uD83D\uDE00' }, undefined)
+    const record = await toSessionRecord(
+      { user: { sub: 'u1' }, l: shared, r: shared, emoji: '\uD83D\uDE00' },
+      undefined,
+    )
     expect(record).toEqual({ user: { sub: 'u1' }, l: { x: 1 }, r: { x: 1 }, emoji: '\uD83D\uDE00' })
     expect(record.l).not.toBe(record.r)
   })
@@ -70,7 +96,9 @@ describe('toSessionRecord', () => {
     // nested(n) puts its leaf n + 1 keys below the top: d, then n - 1 times a, then leaf.
     await expect(toSessionRecord({ user: { sub: 'u1' }, d: nested(31) }, undefined)).resolves.toBeDefined()
     const issues = await issuesOf({ user: { sub: 'u1' }, d: nested(32) })
-    expect(issues).toEqual([{ message: 'nests deeper than 32 levels', path: ['d', ...Array<string>(31).fill('a'), 'leaf'] }])
+    expect(issues).toEqual([
+      { message: 'nests deeper than 32 levels', path: ['d', ...Array<string>(31).fill('a'), 'leaf'] },
+    ])
   })
 
   it('refuses a missing or empty user.sub at its path', async () => {
@@ -90,10 +118,12 @@ describe('toSessionRecord on a runtime without String.prototype.isWellFormed', (
       vi.resetModules()
       const fresh = await import('../../../src/state/validate')
       expect(fresh.toSessionRecord).not.toBe(toSessionRecord)
-      const refused = await fresh.toSessionRecord({ user: { sub: 'u1' }, s: 'ok\uDC00', deep: { ['bad\uD800']: 1 } }, undefined).then(
-        () => undefined,
-        (thrown: unknown) => thrown as { code?: string; issues?: Array<{ message: string; path?: PropertyKey[] }> },
-      )
+      const refused = await fresh
+        .toSessionRecord({ user: { sub: 'u1' }, s: 'ok\uDC00', deep: { ['bad\uD800']: 1 } }, undefined)
+        .then(
+          () => undefined,
+          (thrown: unknown) => thrown as { code?: string; issues?: Array<{ message: string; path?: PropertyKey[] }> },
+        )
       expect(refused?.code).toBe('ERR_SESSION_INVALID')
       // Compared as JSON (which escapes lone surrogates): a failure report must be valid UTF-8 to reach the runner.
       expect(JSON.stringify(refused?.issues)).toBe(
@@ -102,7 +132,10 @@ describe('toSessionRecord on a runtime without String.prototype.isWellFormed', (
           { message: 'this key is not well-formed Unicode (a lone surrogate)', path: ['deep', 'bad\uD800'] },
         ]),
       )
-      const kept = await fresh.toSessionRecord({ user: { sub: 'u1' }, emoji: '\uD83D\uDE00', ['\uD83D\uDE00']: 'key' }, undefined)
+      const kept = await fresh.toSessionRecord(
+        { user: { sub: 'u1' }, emoji: '\uD83D\uDE00', ['\uD83D\uDE00']: 'key' },
+        undefined,
+      )
       expect(kept).toEqual({ user: { sub: 'u1' }, emoji: '\uD83D\uDE00', ['\uD83D\uDE00']: 'key' })
     } finally {
       Object.defineProperty(String.prototype, 'isWellFormed', native as PropertyDescriptor)

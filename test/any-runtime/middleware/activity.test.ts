@@ -49,9 +49,13 @@ describe('activity: lastPath and lastVisit', () => {
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
     jar.apply(await plain.app.request('/explore?page=1', { headers: navigation(jar.header) }))
     at(SECOND)
-    expect((await plain.app.request('/explore?page=2', { headers: navigation(jar.header) })).headers.getSetCookie()).toEqual([])
+    expect(
+      (await plain.app.request('/explore?page=2', { headers: navigation(jar.header) })).headers.getSetCookie(),
+    ).toEqual([])
     const withQuery = createOnboardingApp({ activity: { recordQuery: true } })
-    expect(setCookieNames(await withQuery.app.request('/explore?page=2', { headers: navigation(jar.header) }))).toEqual([ACTIVITY])
+    expect(setCookieNames(await withQuery.app.request('/explore?page=2', { headers: navigation(jar.header) }))).toEqual(
+      [ACTIVITY],
+    )
   })
 
   it('a path longer than 1 024 characters is not recorded; past 1 024 with its query, the path alone is', async () => {
@@ -74,7 +78,10 @@ describe('activity: lastPath and lastVisit', () => {
     jar.apply(await app.request('/explore', { headers: navigation(jar.header) }))
     // Built per round, so each round sends the cookies the jar holds then.
     const requests = (): Array<[string, RequestInit]> => [
-      ['/static/app.js', { headers: { cookie: jar.header, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' } }],
+      [
+        '/static/app.js',
+        { headers: { cookie: jar.header, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' } },
+      ],
       ['/assets/site.css', { headers: { cookie: jar.header, accept: 'text/css,*/*;q=0.1' } }],
       ['/api/me', { headers: apiCall(jar.header) }],
       ['/pricing', { headers: navigation(jar.header, { 'sec-purpose': 'prefetch' }) }],
@@ -165,14 +172,22 @@ describe('activity: the default page-view rule (a successful GET navigation, wha
   }
 
   /** lastPath after one request (10 minutes in, so a write is due whatever the request is) with `init(cookie)`. */
-  async function recordedAfter(app: ReturnType<typeof answersApp>, path: string, init: (cookie: string) => RequestInit): Promise<string | undefined> {
+  async function recordedAfter(
+    app: ReturnType<typeof answersApp>,
+    path: string,
+    init: (cookie: string) => RequestInit,
+  ): Promise<string | undefined> {
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
     at(10 * MINUTE)
     jar.apply(await app.request(path, init(jar.header)))
     return (await seen(app, jar))?.lastPath
   }
-  const navigating = (extra: Record<string, string> = {}) => (cookie: string) => ({ headers: navigation(cookie, extra) })
-  const sending = (headers: Record<string, string>, method = 'GET') => (cookie: string) => ({ method, headers: { cookie, ...headers } })
+  const navigating =
+    (extra: Record<string, string> = {}) =>
+    (cookie: string) => ({ headers: navigation(cookie, extra) })
+  const sending =
+    (headers: Record<string, string>, method = 'GET') =>
+    (cookie: string) => ({ method, headers: { cookie, ...headers } })
 
   it('records a navigation answered with c.text, c.json, c.html or a plain Response', async () => {
     const app = answersApp()
@@ -191,14 +206,24 @@ describe('activity: the default page-view rule (a successful GET navigation, wha
   it('does not record API calls (fetch/XHR), even when they accept HTML', async () => {
     const app = answersApp()
     expect(await recordedAfter(app, '/as-json', (cookie) => ({ headers: apiCall(cookie) }))).toBeUndefined()
-    expect(await recordedAfter(app, '/as-html', (cookie) => ({ headers: apiCall(cookie, { accept: 'text/html' }) }))).toBeUndefined()
+    expect(
+      await recordedAfter(app, '/as-html', (cookie) => ({ headers: apiCall(cookie, { accept: 'text/html' }) })),
+    ).toBeUndefined()
     // Fetch Metadata wins over Accept: a same-origin fetch() is not a navigation.
-    expect(await recordedAfter(app, '/as-text', sending({ accept: 'text/html', 'sec-fetch-mode': 'same-origin' }))).toBeUndefined()
+    expect(
+      await recordedAfter(app, '/as-text', sending({ accept: 'text/html', 'sec-fetch-mode': 'same-origin' })),
+    ).toBeUndefined()
   })
 
   it('does not record assets, frames or workers loaded by a page', async () => {
     const app = answersApp()
-    for (const [mode, dest] of [['no-cors', 'image'], ['no-cors', 'script'], ['no-cors', 'style'], ['navigate', 'iframe'], ['same-origin', 'worker']] as const) {
+    for (const [mode, dest] of [
+      ['no-cors', 'image'],
+      ['no-cors', 'script'],
+      ['no-cors', 'style'],
+      ['navigate', 'iframe'],
+      ['same-origin', 'worker'],
+    ] as const) {
       const headers = { accept: 'text/html,*/*', 'sec-fetch-mode': mode, 'sec-fetch-dest': dest }
       expect(await recordedAfter(app, '/as-response', sending(headers)), `${mode} ${dest}`).toBeUndefined()
     }
@@ -210,7 +235,9 @@ describe('activity: the default page-view rule (a successful GET navigation, wha
     expect(await recordedAfter(app, '/redirect-me', navigating())).toBeUndefined()
     expect(await recordedAfter(app, '/missing', navigating())).toBeUndefined()
     expect(await recordedAfter(app, '/broken', navigating())).toBeUndefined()
-    expect(await recordedAfter(app, '/as-text', (cookie) => ({ method: 'HEAD', headers: navigation(cookie) }))).toBeUndefined()
+    expect(
+      await recordedAfter(app, '/as-text', (cookie) => ({ method: 'HEAD', headers: navigation(cookie) })),
+    ).toBeUndefined()
   })
 
   it('isPageNavigation answers the same rule for a custom filter', async () => {
@@ -246,7 +273,10 @@ describe('activity: throttled writes', () => {
     let lines = 0
     for (let i = 1; i <= 50; i++) {
       at(i * SECOND)
-      const res = await app.request(i % 2 ? '/api/me' : '/api/feed?page=2', { method: i % 3 ? 'GET' : 'POST', headers: apiCall(jar.header) })
+      const res = await app.request(i % 2 ? '/api/me' : '/api/feed?page=2', {
+        method: i % 3 ? 'GET' : 'POST',
+        headers: apiCall(jar.header),
+      })
       expect(res.status).toBe(200)
       lines += res.headers.getSetCookie().length
     }
@@ -334,7 +364,9 @@ describe('activity: options are checked when the app starts', () => {
     for (const touchInterval of ['60', Number.NaN, -1, -0.5]) {
       const error = refusal({ touchInterval })
       expect(error, String(touchInterval)).toBeInstanceOf(SessionConfigError)
-      expect((error as Error).message, String(touchInterval)).toMatch(/activity\.touchInterval must be a number of seconds, 0 or more/)
+      expect((error as Error).message, String(touchInterval)).toMatch(
+        /activity\.touchInterval must be a number of seconds, 0 or more/,
+      )
     }
     expect(refusal({ touchInterval: 0 })).toBeUndefined()
   })
@@ -397,7 +429,11 @@ describe('activity: which finished requests count', () => {
 
 describe('activity: which successful GETs are page views', () => {
   /** lastPath after one request to `path` by a signed-in user, with `headers` on top of the cookie. */
-  async function recorded(path: string, headers: Record<string, string>, app: ReturnType<typeof createOnboardingApp>['app'] = createOnboardingApp().app): Promise<string | undefined> {
+  async function recorded(
+    path: string,
+    headers: Record<string, string>,
+    app: ReturnType<typeof createOnboardingApp>['app'] = createOnboardingApp().app,
+  ): Promise<string | undefined> {
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
     at(10 * MINUTE)
     const res = await app.request(path, { headers: { cookie: jar.header, ...headers } })

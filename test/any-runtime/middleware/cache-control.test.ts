@@ -5,7 +5,14 @@
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { type EdgeSessionOptions, SessionConfigError, createSession, destroySession, edgeSession, getSession } from '../../../src'
+import {
+  type EdgeSessionOptions,
+  SessionConfigError,
+  createSession,
+  destroySession,
+  edgeSession,
+  getSession,
+} from '../../../src'
 import { ACTIVITY, SECRET, apiCall, jarWith, navigation, setCookieNames } from '../../helpers'
 
 const NO_STORE = 'private, no-store'
@@ -22,7 +29,10 @@ function appWith(handler: (c: Context) => Response | Promise<Response>, options:
   })
   app.post('/logout', async (c) => {
     await destroySession(c)
-    return new Response(null, { status: 303, headers: { Location: '/login', 'Cache-Control': 'public, max-age=600', ...CDN_HEADERS } })
+    return new Response(null, {
+      status: 303,
+      headers: { Location: '/login', 'Cache-Control': 'public, max-age=600', ...CDN_HEADERS },
+    })
   })
   return app
 }
@@ -77,7 +87,9 @@ describe('cacheControl: signed-in responses are private, no-store', () => {
       const res = await appWith(handler).request('/do', { headers: navigation() })
       expect(res.headers.get('cache-control')).toBeNull()
     }
-    const cached = await appWith((c) => c.text('hello', 200, { 'Cache-Control': 'public, max-age=600', ...CDN_HEADERS })).request('/do', { headers: navigation() })
+    const cached = await appWith((c) =>
+      c.text('hello', 200, { 'Cache-Control': 'public, max-age=600', ...CDN_HEADERS }),
+    ).request('/do', { headers: navigation() })
     expect(cached.headers.get('cache-control')).toBe('public, max-age=600')
     expect(cached.headers.get('cdn-cache-control')).toBe('max-age=3600')
   })
@@ -89,7 +101,7 @@ describe('cacheControl: signed-in responses are private, no-store', () => {
     expect(res.headers.get('cache-control')).toBe(NO_STORE)
   })
 
-  it('sign-in and sign-out: private, no-store over the handler\'s own, and no CDN cache headers', async () => {
+  it("sign-in and sign-out: private, no-store over the handler's own, and no CDN cache headers", async () => {
     const app = appWith((c) => c.text('hello'))
     // Sign-in with no session before: nothing was set ahead of the handler, the finished response is changed.
     const login = await app.request('/login', { method: 'POST', headers: apiCall() })
@@ -127,9 +139,14 @@ describe('cacheControl: signed-in responses are private, no-store', () => {
 
   it('is checked when the app starts: true or false only', () => {
     for (const value of ['no-store', 0, 1, null, {}]) {
-      expect(() => edgeSession({ secret: SECRET, cacheControl: value as unknown as boolean }), String(value)).toThrow(SessionConfigError)
-      expect(() => edgeSession({ secret: SECRET, cacheControl: value as unknown as boolean })).toThrow(/cacheControl must be true or false/)
+      expect(() => edgeSession({ secret: SECRET, cacheControl: value as unknown as boolean }), String(value)).toThrow(
+        SessionConfigError,
+      )
+      expect(() => edgeSession({ secret: SECRET, cacheControl: value as unknown as boolean })).toThrow(
+        /cacheControl must be true or false/,
+      )
     }
-    for (const value of [true, false, undefined]) expect(() => edgeSession({ secret: SECRET, cacheControl: value })).not.toThrow()
+    for (const value of [true, false, undefined])
+      expect(() => edgeSession({ secret: SECRET, cacheControl: value })).not.toThrow()
   })
 })

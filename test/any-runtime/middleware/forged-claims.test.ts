@@ -1,8 +1,25 @@
 import { CompactEncrypt, base64url } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { ACTIVITY, CookieJar, SESSION, SESSION_CHUNKS, apiCall, clearingLines, createOnboardingApp, jarWith, navigation, postJson } from '../../helpers'
+import {
+  ACTIVITY,
+  CookieJar,
+  SESSION,
+  SESSION_CHUNKS,
+  apiCall,
+  clearingLines,
+  createOnboardingApp,
+  jarWith,
+  navigation,
+  postJson,
+} from '../../helpers'
 
-const FORGED = { onboardingStep: 'COMPLETED', role: 'admin', user: { sub: 'someone-else' }, sub: 'someone-else', internal: { sid: 'x', expiresAt: 9e15 } }
+const FORGED = {
+  onboardingStep: 'COMPLETED',
+  role: 'admin',
+  user: { sub: 'someone-else' },
+  sub: 'someone-else',
+  internal: { sid: 'x', expiresAt: 9e15 },
+}
 const FORGED_FIELDS: Record<string, string> = {
   onboardingStep: 'COMPLETED',
   role: 'admin',
@@ -31,7 +48,11 @@ function form(fields: Record<string, string>, cookie: string, multipart: boolean
     for (const [k, v] of Object.entries(fields)) body.append(k, v)
     return { method: 'POST', headers, body }
   }
-  return { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() }
+  return {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  }
 }
 
 describe('forged claims from the client change nothing', () => {
@@ -67,9 +88,18 @@ describe('forged claims from the client change nothing', () => {
       expect(res.status).toBe(200)
       jar.apply(res)
       const seen = await session(app, jar)
-      expect(seen).toMatchObject({ user: { sub: 'user-ada' }, role: 'member', onboardingStep: 'PREFERENCES', displayName: 'Ada' })
+      expect(seen).toMatchObject({
+        user: { sub: 'user-ada' },
+        role: 'member',
+        onboardingStep: 'PREFERENCES',
+        displayName: 'Ada',
+      })
       // Same session: an update never moves the id, the creation time or the absolute expiry.
-      expect(seen?.internal).toMatchObject({ sid: start?.internal.sid, createdAt: start?.internal.createdAt, expiresAt: start?.internal.expiresAt })
+      expect(seen?.internal).toMatchObject({
+        sid: start?.internal.sid,
+        createdAt: start?.internal.createdAt,
+        expiresAt: start?.internal.expiresAt,
+      })
     }
     // The signed-in area refuses the forged step outright: the gate still holds.
     const profile = await app.request('/profile', postJson({ displayName: 'Eve', ...FORGED }, jar.header))
@@ -79,26 +109,43 @@ describe('forged claims from the client change nothing', () => {
 
     // After finishing for real, a profile update still cannot raise the role or swap the user.
     jar.apply(await app.request('/onboarding/finish', { method: 'POST', headers: apiCall(jar.header) }))
-    for (const init of [postJson({ displayName: 'Ada L.', ...FORGED }, jar.header), form({ displayName: 'Ada L.', ...FORGED_FIELDS }, jar.header, true)]) {
+    for (const init of [
+      postJson({ displayName: 'Ada L.', ...FORGED }, jar.header),
+      form({ displayName: 'Ada L.', ...FORGED_FIELDS }, jar.header, true),
+    ]) {
       const res = await app.request('/profile', init)
       expect(res.status).toBe(200)
       jar.apply(res)
-      expect(await session(app, jar)).toMatchObject({ user: { sub: 'user-ada' }, role: 'member', onboardingStep: 'COMPLETED', displayName: 'Ada L.' })
+      expect(await session(app, jar)).toMatchObject({
+        user: { sub: 'user-ada' },
+        role: 'member',
+        onboardingStep: 'COMPLETED',
+        displayName: 'Ada L.',
+      })
     }
   })
 
   it('hand-made cookies are refused: plain JSON, alg none, a foreign key, a tampered token, an activity token, prefix case variants', async () => {
     const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/explore'] } })
     const now = Math.floor(Date.now() / 1000)
-    const record = { user: { sub: 'someone-else' }, role: 'admin', onboardingStep: 'COMPLETED', internal: { sid: 'forged', createdAt: 0, updatedAt: Date.now(), expiresAt: Date.now() + 3.6e6 } }
+    const record = {
+      user: { sub: 'someone-else' },
+      role: 'admin',
+      onboardingStep: 'COMPLETED',
+      internal: { sid: 'forged', createdAt: 0, updatedAt: Date.now(), expiresAt: Date.now() + 3.6e6 },
+    }
     const claims = { iat: now, exp: now + 3600, s: record }
     const json = base64url.encode(JSON.stringify(claims))
     const algNone = `${base64url.encode('{"alg":"none"}')}.${json}.`
     const real = await jarWith({ onboardingStep: 'PROFILE', sub: 'victim' })
     const realToken = real.cookies.get(SESSION) ?? ''
-    const kid = (JSON.parse(new TextDecoder().decode(base64url.decode(realToken.split('.')[0] ?? ''))) as { kid: string }).kid
+    const kid = (
+      JSON.parse(new TextDecoder().decode(base64url.decode(realToken.split('.')[0] ?? ''))) as { kid: string }
+    ).kid
     const foreignKey = crypto.getRandomValues(new Uint8Array(32))
-    const foreign = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid }).encrypt(foreignKey)
+    const foreign = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(claims)))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
+      .encrypt(foreignKey)
     const parts = realToken.split('.')
     // The ciphertext's first character changed, always (a fixed 'AA' ending left it as it was once in ~1,700 runs).
     const ct = parts[3] ?? ''

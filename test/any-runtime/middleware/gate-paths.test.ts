@@ -72,7 +72,8 @@ describe('gate paths: a mid-onboarding user cannot reach a protected handler by 
     const origin = new Hono()
     origin.all('*', (c) => {
       let path = new URL(c.req.url).pathname
-      for (let i = 0; i < 3; i++) path = path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+      for (let i = 0; i < 3; i++)
+        path = path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
       const resolved = new URL(path.replace(/\\/g, '/').replace(/\/{2,}/g, '/'), 'http://origin').pathname.toLowerCase()
       if (resolved.replace(/\/$/, '') === '/explore') originHits++
       return c.text(resolved)
@@ -141,7 +142,12 @@ describe('gate paths: protect catches every spelling for anonymous requests', ()
     // `/admin/..%2f` routes to `/admin/*` (Hono keeps %2F encoded) while its canonical form is `/`.
     const reached: string[] = []
     const app = new Hono()
-    app.use(edgeSession({ secret: SECRET, onboarding: { protect: ['/admin/*', /^\/reports\//, (path) => path.startsWith('/billing/')] } }))
+    app.use(
+      edgeSession({
+        secret: SECRET,
+        onboarding: { protect: ['/admin/*', /^\/reports\//, (path) => path.startsWith('/billing/')] },
+      }),
+    )
     app.get('/admin/*', (c) => {
       reached.push(c.req.path)
       return c.text('admin')
@@ -195,18 +201,31 @@ function servletReadings(url: string): string[] {
   const strip = (p: string) => p.replace(/;[^/\\]*/g, '')
   const decode = (p: string) => {
     let out = p
-    for (let i = 0; i < 3; i++) out = out.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-      try {
-        return decodeURIComponent(run)
-      } catch {
-        return run
-      }
-    })
+    for (let i = 0; i < 3; i++)
+      out = out.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+        try {
+          return decodeURIComponent(run)
+        } catch {
+          return run
+        }
+      })
     return out
   }
-  const resolve = (p: string) => new URL(p.replace(/\\/g, '/').replace(/\/{2,}/g, '/'), 'http://origin').pathname.replace(/\/$/, '').toLowerCase() || '/'
+  const resolve = (p: string) =>
+    new URL(p.replace(/\\/g, '/').replace(/\/{2,}/g, '/'), 'http://origin').pathname.replace(/\/$/, '').toLowerCase() ||
+    '/'
   const nfkc = (p: string) => decode(p).normalize('NFKC')
-  return [...new Set([resolve(decode(strip(raw))), resolve(strip(decode(raw))), resolve(nfkc(raw)), resolve(strip(nfkc(raw))), resolve(decode(raw))].map((p) => decode(p)))]
+  return [
+    ...new Set(
+      [
+        resolve(decode(strip(raw))),
+        resolve(strip(decode(raw))),
+        resolve(nfkc(raw)),
+        resolve(strip(nfkc(raw))),
+        resolve(decode(raw)),
+      ].map((p) => decode(p)),
+    ),
+  ]
 }
 
 describe("gate paths: ';' path parameters and Unicode compatibility forms", () => {
@@ -242,7 +261,10 @@ describe("gate paths: ';' path parameters and Unicode compatibility forms", () =
 
   it('the servlet-style origin reads each of these spellings as a protected path', () => {
     for (const path of [...ANONYMOUS, ...MID_ONBOARDING]) {
-      expect(servletReadings(`http://x${path}`).some((p) => PROTECTED.includes(p)), path).toBe(true)
+      expect(
+        servletReadings(`http://x${path}`).some((p) => PROTECTED.includes(p)),
+        path,
+      ).toBe(true)
     }
   })
 
@@ -270,7 +292,8 @@ describe("gate paths: ';' path parameters and Unicode compatibility forms", () =
     })
     const app = new Hono()
     app.use(edgeSession({ secret: SECRET, onboarding: {} }))
-    for (const prefix of ['/onboarding/*', '/static/*', '/assets/*', '/auth/*']) app.all(prefix, (c) => origin.fetch(c.req.raw))
+    for (const prefix of ['/onboarding/*', '/static/*', '/assets/*', '/auth/*'])
+      app.all(prefix, (c) => origin.fetch(c.req.raw))
     const jar = await jarWith({ onboardingStep: 'PROFILE' })
     for (const path of MID_ONBOARDING) {
       for (const method of METHODS) {
@@ -343,20 +366,29 @@ describe('returnTo: only same-origin relative paths', () => {
   it.each([...ATTACKS, ...LOOPS].map((a) => [a]))('a finished user is sent home, not to %j', async (attack) => {
     const { app } = createOnboardingApp({ onboarding: { home: '/home' } })
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
-    const res = await app.request(`/onboarding?returnTo=${encodeURIComponent(attack)}`, { headers: navigation(jar.header) })
+    const res = await app.request(`/onboarding?returnTo=${encodeURIComponent(attack)}`, {
+      headers: navigation(jar.header),
+    })
     expect(res.status).toBe(303)
     expect(res.headers.get('location')).toBe('/home')
   })
 
   it('safeRedirectPath refuses every open-redirect attempt on its own', () => {
-    for (const attack of ATTACKS) expect(safeRedirectPath(attack, 'http://localhost'), JSON.stringify(attack)).toBeUndefined()
+    for (const attack of ATTACKS)
+      expect(safeRedirectPath(attack, 'http://localhost'), JSON.stringify(attack)).toBeUndefined()
     for (const loop of LOOPS) expect(safeRedirectPath(loop, 'http://localhost'), loop).toBeDefined()
   })
 
   it('also when the attack is not percent-encoded in the query', async () => {
     const { app } = createOnboardingApp()
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
-    for (const query of ['returnTo=//evil.com', 'returnTo=/\\evil.com', 'returnTo=https://evil.com', 'returnTo=/%2F%2Fevil.com', 'returnTo=%2F%2Fevil.com']) {
+    for (const query of [
+      'returnTo=//evil.com',
+      'returnTo=/\\evil.com',
+      'returnTo=https://evil.com',
+      'returnTo=/%2F%2Fevil.com',
+      'returnTo=%2F%2Fevil.com',
+    ]) {
       const res = await app.request(`/onboarding?${query}`, { headers: navigation(jar.header) })
       expect(res.headers.get('location'), query).toBe('/')
     }
@@ -365,8 +397,16 @@ describe('returnTo: only same-origin relative paths', () => {
   it('keeps a legitimate target with its query', async () => {
     const { app } = createOnboardingApp()
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
-    for (const target of ['/explore', '/explore?tab=1&q=a%20b', '/settings/profile#name', '/a/./b', '/search?q=%2F%2Fnot-a-host']) {
-      const res = await app.request(`/onboarding?returnTo=${encodeURIComponent(target)}`, { headers: navigation(jar.header) })
+    for (const target of [
+      '/explore',
+      '/explore?tab=1&q=a%20b',
+      '/settings/profile#name',
+      '/a/./b',
+      '/search?q=%2F%2Fnot-a-host',
+    ]) {
+      const res = await app.request(`/onboarding?returnTo=${encodeURIComponent(target)}`, {
+        headers: navigation(jar.header),
+      })
       const location = res.headers.get('location') ?? ''
       expect(location, target).toBe(safeRedirectPath(target))
       expect(location.startsWith('/') && !location.startsWith('//')).toBe(true)
@@ -429,7 +469,8 @@ describe('gate paths: protect rules', () => {
   it('a global or sticky RegExp keeps matching on every request (no lastIndex carried over)', async () => {
     const { app, reached } = protectedApp([/^\/admin/g, /^\/ops/y])
     for (let i = 0; i < 3; i++) {
-      for (const path of ['/admin', '/ops']) expect((await app.request(path, { headers: apiCall() })).status, `${path} #${i}`).toBe(401)
+      for (const path of ['/admin', '/ops'])
+        expect((await app.request(path, { headers: apiCall() })).status, `${path} #${i}`).toBe(401)
     }
     expect(reached).toEqual([])
   })
@@ -488,10 +529,13 @@ describe('gate paths: allowed prefixes cannot be left by dot segments', () => {
 
 describe('returnTo: escapes decoded around a malformed one', () => {
   it('refuses a target that becomes //host once decoded even when another escape in it is malformed', async () => {
-    for (const attack of ['/%2F%2Fevil.com%zz', '/%5C%5Cevil.com/%E0%A4%A']) expect(safeRedirectPath(attack), attack).toBeUndefined()
+    for (const attack of ['/%2F%2Fevil.com%zz', '/%5C%5Cevil.com/%E0%A4%A'])
+      expect(safeRedirectPath(attack), attack).toBeUndefined()
     const { app } = createOnboardingApp({ onboarding: { home: '/home' } })
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
-    const res = await app.request(`/onboarding?returnTo=${encodeURIComponent('/%2F%2Fevil.com%zz')}`, { headers: navigation(jar.header) })
+    const res = await app.request(`/onboarding?returnTo=${encodeURIComponent('/%2F%2Fevil.com%zz')}`, {
+      headers: navigation(jar.header),
+    })
     expect(res.status).toBe(303)
     expect(res.headers.get('location')).toBe('/home')
   })

@@ -1,7 +1,14 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { describe, expect, it } from 'vitest'
-import { SessionConfigError, SessionNotMountedError, createGate, edgeSession, getSession, onboardingGate } from '../../../src'
+import {
+  SessionConfigError,
+  SessionNotMountedError,
+  createGate,
+  edgeSession,
+  getSession,
+  onboardingGate,
+} from '../../../src'
 import {
   CookieJar,
   METHODS,
@@ -27,13 +34,17 @@ describe('gate: signed in, onboarding not complete', () => {
     const jar = await jarWith({ onboardingStep: 'PROFILE' })
     const byFetchMetadata = await app.request('/explore?tab=1&q=a%20b', { headers: navigation(jar.header) })
     expect(byFetchMetadata.status).toBe(303)
-    expect(byFetchMetadata.headers.get('location')).toBe(`/onboarding?returnTo=${encodeURIComponent('/explore?tab=1&q=a%20b')}`)
+    expect(byFetchMetadata.headers.get('location')).toBe(
+      `/onboarding?returnTo=${encodeURIComponent('/explore?tab=1&q=a%20b')}`,
+    )
     expect(byFetchMetadata.headers.get('cache-control')).toBe('private, no-store')
 
     // No Fetch Metadata (older browsers, curl): Accept decides.
     const byAccept = await app.request('/explore', { headers: { accept: 'text/html', cookie: jar.header } })
     expect(byAccept.status).toBe(303)
-    const navigateOnly = await app.request('/explore', { headers: { 'sec-fetch-mode': 'navigate', cookie: jar.header } })
+    const navigateOnly = await app.request('/explore', {
+      headers: { 'sec-fetch-mode': 'navigate', cookie: jar.header },
+    })
     expect(navigateOnly.status).toBe(303)
     const head = await app.request('/explore', { method: 'HEAD', headers: navigation(jar.header) })
     expect(head.status).toBe(303)
@@ -63,10 +74,16 @@ describe('gate: signed in, onboarding not complete', () => {
       if (method !== 'HEAD') expect(await res.text()).toBe(ONBOARDING_REQUIRED)
     }
     // A form post is a navigation but not a GET: 403 as well.
-    const formPost = await app.request('/profile', { method: 'POST', headers: navigation(jar.header), body: new URLSearchParams({ displayName: 'x' }) })
+    const formPost = await app.request('/profile', {
+      method: 'POST',
+      headers: navigation(jar.header),
+      body: new URLSearchParams({ displayName: 'x' }),
+    })
     expect(formPost.status).toBe(403)
     // A script's fetch that happens to accept HTML: Fetch Metadata says it is not a navigation.
-    const fetchHtml = await app.request('/explore', { headers: { accept: 'text/html', 'sec-fetch-mode': 'cors', cookie: jar.header } })
+    const fetchHtml = await app.request('/explore', {
+      headers: { accept: 'text/html', 'sec-fetch-mode': 'cors', cookie: jar.header },
+    })
     expect(fetchHtml.status).toBe(403)
     // No Accept, no Fetch Metadata: not a page.
     const bare = await app.request('/explore', { headers: { cookie: jar.header } })
@@ -164,7 +181,9 @@ describe('gate: finished users', () => {
     const plain = await app.request('/onboarding', { headers: navigation(jar.header) })
     expect(plain.status).toBe(303)
     expect(plain.headers.get('location')).toBe('/home')
-    const back = await app.request(`/onboarding?returnTo=${encodeURIComponent('/explore?tab=2&q=a+b')}`, { headers: navigation(jar.header) })
+    const back = await app.request(`/onboarding?returnTo=${encodeURIComponent('/explore?tab=2&q=a+b')}`, {
+      headers: navigation(jar.header),
+    })
     expect(back.status).toBe(303)
     expect(back.headers.get('location')).toBe('/explore?tab=2&q=a+b')
     // Not a navigation (a script polling the step): no redirect.
@@ -201,7 +220,9 @@ describe('gate: anonymous requests', () => {
   })
 
   it('with protect + loginPath: navigations go to login with returnTo, the rest get 401 JSON', async () => {
-    const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/explore', '/admin/*'], loginPath: '/signin' } })
+    const { app, hits } = createOnboardingApp({
+      onboarding: { protect: ['/explore', '/admin/*'], loginPath: '/signin' },
+    })
     const nav = await app.request('/admin/users?page=2', { headers: navigation() })
     expect(nav.status).toBe(303)
     expect(nav.headers.get('location')).toBe(`/signin?returnTo=${encodeURIComponent('/admin/users?page=2')}`)
@@ -234,7 +255,9 @@ describe('gate: finishing onboarding', () => {
     const login = await app.request('/login', postJson({ username: 'ada', password: 'pw-ada' }))
     expect(login.status).toBe(200)
     jar.apply(login)
-    const before = (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as { internal: { sid: string } }
+    const before = (await (await app.request('/auth/session', { headers: apiCall(jar.header) })).json()) as {
+      internal: { sid: string }
+    }
 
     expect((await app.request('/explore', { headers: navigation(jar.header) })).status).toBe(303)
     const profile = await app.request('/onboarding/profile', postJson({ displayName: 'Ada' }, jar.header))
@@ -368,7 +391,11 @@ describe('gate: reads the session only where the path needs it', () => {
 })
 
 describe('gate: CORS preflights', () => {
-  const PREFLIGHT = { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' }
+  const PREFLIGHT = {
+    origin: 'https://app.example',
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'content-type',
+  }
 
   it('blocks an OPTIONS carrying Access-Control-Request-Method: any client can send it, and an app.all() handler would answer it', async () => {
     // Letting "preflights" through would run catch-alls, proxies and app.all() handlers for a
@@ -376,7 +403,9 @@ describe('gate: CORS preflights', () => {
     const { app, hits } = createOnboardingApp({ onboarding: { protect: ['/admin/*'] } })
     const mid = await jarWith({ onboardingStep: 'PROFILE' })
     expect((await app.request('/admin/users', { method: 'OPTIONS', headers: apiCall('', PREFLIGHT) })).status).toBe(401)
-    expect((await app.request('/explore', { method: 'OPTIONS', headers: apiCall(mid.header, PREFLIGHT) })).status).toBe(403)
+    expect((await app.request('/explore', { method: 'OPTIONS', headers: apiCall(mid.header, PREFLIGHT) })).status).toBe(
+      403,
+    )
     expect(hits.paths).toEqual([])
   })
 
@@ -393,11 +422,17 @@ describe('gate: CORS preflights', () => {
     expect(preflight.status).toBe(204)
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example')
     expect(preflight.headers.get('access-control-allow-credentials')).toBe('true')
-    const anonymous = await app.request('/api/x', { method: 'POST', headers: apiCall('', { origin: 'https://app.example' }) })
+    const anonymous = await app.request('/api/x', {
+      method: 'POST',
+      headers: apiCall('', { origin: 'https://app.example' }),
+    })
     expect(anonymous.status).toBe(401)
     expect(anonymous.headers.get('access-control-allow-origin')).toBe('https://app.example')
     const done = await jarWith({ onboardingStep: 'COMPLETED' })
-    const signedIn = await app.request('/api/x', { method: 'POST', headers: apiCall(done.header, { origin: 'https://app.example' }) })
+    const signedIn = await app.request('/api/x', {
+      method: 'POST',
+      headers: apiCall(done.header, { origin: 'https://app.example' }),
+    })
     expect(signedIn.status).toBe(200)
     expect(reached).toEqual(['POST /api/x'])
   })

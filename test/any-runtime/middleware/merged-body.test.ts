@@ -35,13 +35,25 @@ const BODIES: Array<{ label: string; type: string; body: Uint8Array<ArrayBuffer>
     // with boundary X made an origin read other fields.
     label: 'urlencoded with a boundary parameter',
     type: 'application/x-www-form-urlencoded; boundary=X',
-    body: bytes('note=--X%0D%0AContent-Disposition:+form-data;+name%3D%22role%22%0D%0A%0D%0Aadmin%0D%0A--X--&role=user&e=%C3%A9+%2B'),
+    body: bytes(
+      'note=--X%0D%0AContent-Disposition:+form-data;+name%3D%22role%22%0D%0A%0D%0Aadmin%0D%0A--X--&role=user&e=%C3%A9+%2B',
+    ),
   },
   {
     label: 'multipart with xboundary=A before boundary=B',
     type: 'multipart/form-data; xboundary=A; boundary=B',
     body: bytes(
-      ['--B', 'Content-Disposition: form-data; name="role"', '', 'user', '--B', 'Content-Disposition: form-data; name="avatar"; filename="a.bin"', 'Content-Type: application/octet-stream', '', ''].join(CRLF),
+      [
+        '--B',
+        'Content-Disposition: form-data; name="role"',
+        '',
+        'user',
+        '--B',
+        'Content-Disposition: form-data; name="avatar"; filename="a.bin"',
+        'Content-Type: application/octet-stream',
+        '',
+        '',
+      ].join(CRLF),
       [0x00, 0xff, 0x0d, 0x0a, 0x2d, 0x2d],
       `${CRLF}--B--${CRLF}`,
     ),
@@ -49,7 +61,20 @@ const BODIES: Array<{ label: string; type: string; body: Uint8Array<ArrayBuffer>
   {
     label: 'multipart with a quoted name holding a backslash escape',
     type: 'multipart/form-data; boundary=b0undary',
-    body: bytes(['--b0undary', 'Content-Disposition: form-data; name="a\\"b"', '', 'x', '--b0undary', 'Content-Disposition: form-data; name="c"', '', 'y', '--b0undary--', ''].join(CRLF)),
+    body: bytes(
+      [
+        '--b0undary',
+        'Content-Disposition: form-data; name="a\\"b"',
+        '',
+        'x',
+        '--b0undary',
+        'Content-Disposition: form-data; name="c"',
+        '',
+        'y',
+        '--b0undary--',
+        '',
+      ].join(CRLF),
+    ),
   },
   {
     label: 'JSON with a BOM, spacing, a duplicate key and escapes',
@@ -78,7 +103,9 @@ const READS: Record<string, Read> = {
 /** Reads the body as `read` says (a parse error is fine: some bodies do not parse as everything), changes the session, forwards. */
 function forwardingApp(read: Read) {
   const origin = new Hono()
-  origin.all('*', async (c) => c.json({ body: hex(await c.req.arrayBuffer()), type: c.req.header('content-type') ?? null }))
+  origin.all('*', async (c) =>
+    c.json({ body: hex(await c.req.arrayBuffer()), type: c.req.header('content-type') ?? null }),
+  )
   const app = new Hono()
   app.use(edgeSession({ secret: SECRET }))
   app.post('/forward', async (c) => {
@@ -97,9 +124,17 @@ describe('merged headers: the body goes downstream byte for byte', () => {
       const jar = await jarWith({ onboardingStep: 'PROFILE' })
       const app = forwardingApp(read)
       for (const { label, type, body } of BODIES) {
-        const res = await app.request('/forward', { method: 'POST', headers: { cookie: jar.header, 'content-type': type }, body })
+        const res = await app.request('/forward', {
+          method: 'POST',
+          headers: { cookie: jar.header, 'content-type': type },
+          body,
+        })
         expect(res.status, label).toBe(200)
-        const seen = (await res.json()) as { cloned: string; forwarded: { body: string; type: string | null }; cookie: string }
+        const seen = (await res.json()) as {
+          cloned: string
+          forwarded: { body: string; type: string | null }
+          cookie: string
+        }
         expect(seen.cloned, label).toBe(hex(body.buffer))
         expect(seen.forwarded, label).toEqual({ body: hex(body.buffer), type })
         expect(seen.cookie, label).toBe(`${SESSION}=${setCookieValue(res, SESSION)}`)
@@ -122,7 +157,11 @@ describe('merged headers: the body goes downstream byte for byte', () => {
       },
     )
     const { type, body } = BODIES[0] as (typeof BODIES)[number]
-    const res = await app.request('/forward', { method: 'POST', headers: { cookie: jar.header, 'content-type': type }, body })
+    const res = await app.request('/forward', {
+      method: 'POST',
+      headers: { cookie: jar.header, 'content-type': type },
+      body,
+    })
     expect(res.status).toBe(200)
     const seen = (await res.json()) as { form: Record<string, string>; forwarded: string }
     expect(seen.form.role).toBe('user')
@@ -137,10 +176,20 @@ describe('merged headers: the body goes downstream byte for byte', () => {
       const form = await c.req.formData()
       const again = await c.req.formData()
       const parsed = await c.req.parseBody()
-      return c.json({ same: form === again, role: form.get('role'), note: form.get('note'), e: parsed.e, text: await c.req.text() })
+      return c.json({
+        same: form === again,
+        role: form.get('role'),
+        note: form.get('note'),
+        e: parsed.e,
+        text: await c.req.text(),
+      })
     })
     const { type, body } = BODIES[0] as (typeof BODIES)[number]
-    const res = await app.request('/read', { method: 'POST', headers: { cookie: jar.header, 'content-type': type }, body })
+    const res = await app.request('/read', {
+      method: 'POST',
+      headers: { cookie: jar.header, 'content-type': type },
+      body,
+    })
     expect(await res.json()).toEqual({
       same: true,
       role: 'user',
@@ -163,7 +212,11 @@ describe('merged headers: the body goes downstream byte for byte', () => {
       )
       return c.json({ downstream })
     })
-    const res = await app.request('/raw', { method: 'POST', headers: { cookie: jar.header, 'content-type': 'text/plain' }, body: 'payload' })
+    const res = await app.request('/raw', {
+      method: 'POST',
+      headers: { cookie: jar.header, 'content-type': 'text/plain' },
+      body: 'payload',
+    })
     expect(await res.json()).toEqual({ downstream: 'refused: TypeError' })
   })
 
@@ -184,12 +237,18 @@ describe('merged headers: the body goes downstream byte for byte', () => {
       app.use(edgeSession({ secret: SECRET }))
       app.post('/early', async (c) => {
         await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
-        const downstream = await c.req.raw.arrayBuffer().then(hex, (error: unknown) => `refused: ${(error as Error).name}`)
+        const downstream = await c.req.raw
+          .arrayBuffer()
+          .then(hex, (error: unknown) => `refused: ${(error as Error).name}`)
         return c.json({ downstream })
       })
       // Read as text, the same bytes are sent as text: workerd warns when a form body is read as text.
       const contentType = early === 'text' ? 'text/plain; charset=utf-8' : type
-      const res = await app.request('/early', { method: 'POST', headers: { cookie: jar.header, 'content-type': contentType }, body })
+      const res = await app.request('/early', {
+        method: 'POST',
+        headers: { cookie: jar.header, 'content-type': contentType },
+        body,
+      })
       expect(await res.json(), early).toEqual({ downstream: expected })
     }
   })
@@ -230,26 +289,44 @@ describe('merged headers: what the handler read before the merge goes downstream
     expect(seen.country).toBe('NZ')
   })
 
-  it.runIf(IN_WORKERD)('a multipart name holding a backslash-escaped quote reaches the origin as sent, so it parses as the Worker parsed it', async () => {
-    const jar = await jarWith({ onboardingStep: 'PROFILE' })
-    const origin = new Hono()
-    origin.post('*', async (c) => c.json({ names: namesOf(await c.req.formData()) }))
-    const app = new Hono()
-    app.use(edgeSession({ secret: SECRET }))
-    app.post('/upload', async (c) => {
-      const form = await c.req.formData()
-      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
-      return c.json({ mine: namesOf(form), origin: await (await origin.request(c.req.raw)).json() })
-    })
-    // A client other than a browser may quote with a backslash; browsers write %22.
-    const boundary = 'b0undary'
-    const body = [`--${boundary}`, 'Content-Disposition: form-data; name="a\\"b"', '', 'x', `--${boundary}`, 'Content-Disposition: form-data; name="c"', '', 'y', `--${boundary}--`, ''].join('\r\n')
-    const res = await app.request('/upload', { method: 'POST', headers: { cookie: jar.header, 'content-type': `multipart/form-data; boundary=${boundary}` }, body })
-    expect(res.status).toBe(200)
-    const out = (await res.json()) as { mine: string[]; origin: { names: string[] } }
-    // The bytes go on as sent (no re-encoding): the origin reads the same two names the Worker read.
-    expect(out).toEqual({ mine: ['a"b', 'c'], origin: { names: ['a"b', 'c'] } })
-  })
+  it.runIf(IN_WORKERD)(
+    'a multipart name holding a backslash-escaped quote reaches the origin as sent, so it parses as the Worker parsed it',
+    async () => {
+      const jar = await jarWith({ onboardingStep: 'PROFILE' })
+      const origin = new Hono()
+      origin.post('*', async (c) => c.json({ names: namesOf(await c.req.formData()) }))
+      const app = new Hono()
+      app.use(edgeSession({ secret: SECRET }))
+      app.post('/upload', async (c) => {
+        const form = await c.req.formData()
+        await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
+        return c.json({ mine: namesOf(form), origin: await (await origin.request(c.req.raw)).json() })
+      })
+      // A client other than a browser may quote with a backslash; browsers write %22.
+      const boundary = 'b0undary'
+      const body = [
+        `--${boundary}`,
+        'Content-Disposition: form-data; name="a\\"b"',
+        '',
+        'x',
+        `--${boundary}`,
+        'Content-Disposition: form-data; name="c"',
+        '',
+        'y',
+        `--${boundary}--`,
+        '',
+      ].join('\r\n')
+      const res = await app.request('/upload', {
+        method: 'POST',
+        headers: { cookie: jar.header, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+      })
+      expect(res.status).toBe(200)
+      const out = (await res.json()) as { mine: string[]; origin: { names: string[] } }
+      // The bytes go on as sent (no re-encoding): the origin reads the same two names the Worker read.
+      expect(out).toEqual({ mine: ['a"b', 'c'], origin: { names: ['a"b', 'c'] } })
+    },
+  )
 
   it('keeps a body the handler read with c.req.blob() before the merge', async () => {
     const jar = await jarWith({ onboardingStep: 'PROFILE' })
@@ -263,7 +340,11 @@ describe('merged headers: what the handler read before the merge goes downstream
       await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
       return c.json({ mine: await blob.text(), origin: await (await origin.request(c.req.raw)).text() })
     })
-    const res = await app.request('/blob', { method: 'POST', headers: { cookie: jar.header, 'content-type': 'application/octet-stream' }, body: 'raw bytes \u00e9' })
+    const res = await app.request('/blob', {
+      method: 'POST',
+      headers: { cookie: jar.header, 'content-type': 'application/octet-stream' },
+      body: 'raw bytes \u00e9',
+    })
     expect(await res.json()).toEqual({ mine: 'raw bytes \u00e9', origin: 'raw bytes \u00e9' })
   })
 })

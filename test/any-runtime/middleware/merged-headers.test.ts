@@ -19,7 +19,15 @@ import {
 } from '../../helpers'
 
 /** Cookies of the app that must come through every merge unchanged, byte for byte. */
-const OTHERS = ['theme="dark mode"', 'a=1', 'b=x%20y', 'flag', '__Host-sessionid=keep', '__host-session=not-ours', 'c=="eq"']
+const OTHERS = [
+  'theme="dark mode"',
+  'a=1',
+  'b=x%20y',
+  'flag',
+  '__Host-sessionid=keep',
+  '__host-session=not-ours',
+  'c=="eq"',
+]
 const OTHERS_HEADER = `${OTHERS[0]}; ${OTHERS[1]};${OTHERS[2]};  ${OTHERS[3]}; ${OTHERS[4]}; ${OTHERS[5]}; ${OTHERS[6]}`
 
 interface Downstream {
@@ -40,7 +48,8 @@ function createOrigin() {
     c.json({
       cookie: c.req.header('cookie') ?? null,
       // Bytes, decoded here (workerd warns when .text() reads a form body).
-      body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : new TextDecoder().decode(await c.req.arrayBuffer()),
+      body:
+        c.req.method === 'GET' || c.req.method === 'HEAD' ? null : new TextDecoder().decode(await c.req.arrayBuffer()),
       contentType: c.req.header('content-type') ?? null,
     }),
   )
@@ -51,7 +60,11 @@ function createOrigin() {
  * edgeSession, then `before` (an earlier middleware that may change the session), then a handler
  * that reports what it sees in every place a handler can look, and forwards the request twice.
  */
-function createMergeApp(before: (c: Context) => Promise<void> = async () => {}, options: Partial<EdgeSessionOptions> = {}, handler?: (c: Context) => Promise<unknown>) {
+function createMergeApp(
+  before: (c: Context) => Promise<void> = async () => {},
+  options: Partial<EdgeSessionOptions> = {},
+  handler?: (c: Context) => Promise<unknown>,
+) {
   const origin = createOrigin()
   const app = new Hono()
   app.use(edgeSession({ secret: SECRET, activity: { touchInterval: 900 }, ...options }))
@@ -191,7 +204,12 @@ describe('merged headers: downstream sees the session as it is now', () => {
     const shrunk = await app.request('/see?mode=shrink', { headers: { cookie: `${OTHERS_HEADER}; ${jar.header}` } })
     // One write, and deletions of every chunk name (the two it replaced among them).
     expect(setCookieNames(shrunk)).toEqual([SESSION, ...SESSION_CHUNKS])
-    expect(shrunk.headers.getSetCookie().slice(1).every((l) => /Max-Age=0/.test(l))).toBe(true)
+    expect(
+      shrunk.headers
+        .getSetCookie()
+        .slice(1)
+        .every((l) => /Max-Age=0/.test(l)),
+    ).toBe(true)
     expectEverywhere((await shrunk.json()) as Downstream, setCookieValue(shrunk, SESSION) ?? '')
   })
 })
@@ -245,7 +263,11 @@ describe('merged headers: the merged request is built once, when downstream look
       const first = c.req.raw
       return c.json({ same: c.req.raw === first, cookie: first.headers.get('cookie'), json: await c.req.json() })
     })
-    const res = await app.request('/twice', { method: 'POST', headers: { cookie: jar.header, 'content-type': 'application/json' }, body })
+    const res = await app.request('/twice', {
+      method: 'POST',
+      headers: { cookie: jar.header, 'content-type': 'application/json' },
+      body,
+    })
     const seen = (await res.json()) as { same: boolean; cookie: string; json: unknown }
     expect(seen.same).toBe(true)
     expect(seen.cookie).toBe(`${SESSION}=${setCookieValue(res, SESSION)}`)
@@ -266,7 +288,12 @@ describe('merged headers: the merged request is built once, when downstream look
     })
     const res = await app.request('/replace', { headers: { cookie: jar.header } })
     const seen = (await res.json()) as { kept: boolean; url: string; mine: string; cookie: string }
-    expect(seen).toEqual({ kept: true, url: 'https://app.example/replaced', mine: 'yes', cookie: `a=1; ${SESSION}=${setCookieValue(res, SESSION)}` })
+    expect(seen).toEqual({
+      kept: true,
+      url: 'https://app.example/replaced',
+      mine: 'yes',
+      cookie: `a=1; ${SESSION}=${setCookieValue(res, SESSION)}`,
+    })
   })
 })
 
@@ -282,7 +309,11 @@ describe('merged headers: request bodies survive the merge', () => {
       {},
       (c) => c.req.raw.clone().json(),
     )
-    const { seen } = await see(app, { method: 'POST', headers: { cookie: jar.header, 'content-type': 'application/json' }, body: payload })
+    const { seen } = await see(app, {
+      method: 'POST',
+      headers: { cookie: jar.header, 'content-type': 'application/json' },
+      body: payload,
+    })
     expect(seen.json).toEqual(JSON.parse(payload))
     expect(seen.viaFetch.body).toBe(payload)
     expect(seen.viaRequest.body).toBe(payload)
@@ -299,7 +330,11 @@ describe('merged headers: request bodies survive the merge', () => {
       expect(c.req.raw.bodyUsed).toBe(false)
       return again
     })
-    const { res, seen } = await see(app, { method: 'PUT', headers: { cookie: jar.header, 'content-type': 'application/json' }, body: payload })
+    const { res, seen } = await see(app, {
+      method: 'PUT',
+      headers: { cookie: jar.header, 'content-type': 'application/json' },
+      body: payload,
+    })
     expect(seen.json).toEqual(JSON.parse(payload))
     expect(seen.viaFetch.body).toBe(payload)
     expect(seen.viaRequest.body).toBe(payload)
@@ -329,7 +364,13 @@ describe('merged headers: request bodies survive the merge', () => {
     origin.post('*', async (c) => {
       const form = await c.req.formData()
       const file = form.get('avatar') as File
-      return c.json({ name: form.get('name'), file: file.name, type: file.type, text: await file.text(), cookie: c.req.header('cookie') })
+      return c.json({
+        name: form.get('name'),
+        file: file.name,
+        type: file.type,
+        text: await file.text(),
+        cookie: c.req.header('cookie'),
+      })
     })
     const app = new Hono()
     app.use(edgeSession({ secret: SECRET }))
@@ -367,7 +408,9 @@ describe('merged headers: the Cookie header downstream', () => {
     const jar = await jarWith({ onboardingStep: 'PROFILE' })
     // VT is not SP/HTAB, so `__Host-session\v` is not ours for the reader; but String#trim (and
     // Hono's getCookie) strip it, and the planted pair comes before the merged one.
-    const res = await updatingApp().request('/see', { headers: { cookie: `a=1; ${SESSION}\u000b=planted; ${jar.header}` } })
+    const res = await updatingApp().request('/see', {
+      headers: { cookie: `a=1; ${SESSION}\u000b=planted; ${jar.header}` },
+    })
     expect(res.status).toBe(200)
     const written = setCookieValue(res, SESSION)
     expect(written).toBeDefined()

@@ -4,8 +4,29 @@ import { setCookie } from 'hono/cookie'
 import { HTTPException } from 'hono/http-exception'
 import { stream } from 'hono/streaming'
 import { describe, expect, it } from 'vitest'
-import { SessionCommittedError, type SessionStore, createSession, destroySession, edgeSession, getSession, memoryStore, updateSession } from '../../../src'
-import { ACTIVITY, CookieJar, SECRET, SESSION, SESSION_CHUNKS, apiCall, clearingLines, deferred, jarWith, navigation, setCookieNames } from '../../helpers'
+import {
+  SessionCommittedError,
+  type SessionStore,
+  createSession,
+  destroySession,
+  edgeSession,
+  getSession,
+  memoryStore,
+  updateSession,
+} from '../../../src'
+import {
+  ACTIVITY,
+  CookieJar,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  apiCall,
+  clearingLines,
+  deferred,
+  jarWith,
+  navigation,
+  setCookieNames,
+} from '../../helpers'
 
 /** Headers that refuse every change, like those of a fetch() response on Workers. */
 class ImmutableHeaders extends Headers {
@@ -40,7 +61,9 @@ function sessionApp(handler: (c: Context) => Response | Promise<Response>, confi
 }
 
 async function step(app: Hono, jar: CookieJar): Promise<string | undefined> {
-  const s = (await (await app.request('/session', { headers: apiCall(jar.header) })).json()) as { onboardingStep?: string } | null
+  const s = (await (await app.request('/session', { headers: apiCall(jar.header) })).json()) as {
+    onboardingStep?: string
+  } | null
   return s === null ? 'signed-out' : s.onboardingStep
 }
 
@@ -140,7 +163,9 @@ describe('response: one Set-Cookie per session cookie, beside everything else', 
       return c.json({}, 200, { 'cache-control': 'public, max-age=60' })
     })
     const midway = await jarWith({ onboardingStep: 'PROFILE' })
-    expect((await changing.request('/do', { headers: apiCall(midway.header) })).headers.get('cache-control')).toBe('private, no-store')
+    expect((await changing.request('/do', { headers: apiCall(midway.header) })).headers.get('cache-control')).toBe(
+      'private, no-store',
+    )
   })
 })
 
@@ -275,7 +300,10 @@ describe('response: a handler that fails keeps the session as it was', () => {
       await complete(c)
       throw new HTTPException(502, { message: 'upstream' })
     })
-    const failed = await crash.request('/do', { method: 'POST', headers: apiCall((await jarWith({ onboardingStep: 'PROFILE' })).header) })
+    const failed = await crash.request('/do', {
+      method: 'POST',
+      headers: apiCall((await jarWith({ onboardingStep: 'PROFILE' })).header),
+    })
     expect(failed.status).toBe(502)
     expect(failed.headers.getSetCookie()).toEqual([])
   })

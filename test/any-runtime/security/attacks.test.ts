@@ -6,7 +6,16 @@
 import { Hono } from 'hono'
 import { base64url, generateKeyPair } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { SessionConfigError, createSession, destroySession, destroyUserSessions, edgeSession, getSession, safeRedirectPath, updateSession } from '../../../src'
+import {
+  SessionConfigError,
+  createSession,
+  destroySession,
+  destroyUserSessions,
+  edgeSession,
+  getSession,
+  safeRedirectPath,
+  updateSession,
+} from '../../../src'
 import type { SessionData } from '../../../src'
 import { memoryStore } from '../../../src/stores/memory'
 import {
@@ -59,7 +68,11 @@ async function accepted(token: string, probe = probeApp(), name = SESSION): Prom
 describe('attack matrix', () => {
   it('control: a forgery sealed with the real key and the legitimate header is accepted', async () => {
     const key = await deriveKeyBits(SECRET, SESSION, 'session')
-    const token = await sealWith(sessionPayload(Date.now()), { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }, key)
+    const token = await sealWith(
+      sessionPayload(Date.now()),
+      { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) },
+      key,
+    )
     expect((await accepted(token))?.user.sub).toBe('forged-admin')
   })
 
@@ -69,13 +82,39 @@ describe('attack matrix', () => {
     const rsa = await generateKeyPair('RSA-OAEP-256')
     const ec = await generateKeyPair('ECDH-ES')
     const variants: Array<[string, Promise<string>]> = [
-      ['dir + A128GCM', sealWith(payload, { alg: 'dir', enc: 'A128GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 128))],
-      ['dir + A192GCM', sealWith(payload, { alg: 'dir', enc: 'A192GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 192))],
+      [
+        'dir + A128GCM',
+        sealWith(payload, { alg: 'dir', enc: 'A128GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 128)),
+      ],
+      [
+        'dir + A192GCM',
+        sealWith(payload, { alg: 'dir', enc: 'A192GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 192)),
+      ],
       // The very same 256 bits, used by another content algorithm (key confusion).
-      ['dir + A128CBC-HS256', sealWith(payload, { alg: 'dir', enc: 'A128CBC-HS256', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 256))],
-      ['dir + A256CBC-HS512', sealWith(payload, { alg: 'dir', enc: 'A256CBC-HS512', kid }, await deriveKeyBits(SECRET, SESSION, 'session', 512))],
-      ['A256KW + A256GCM', sealWith(payload, { alg: 'A256KW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session'))],
-      ['A256GCMKW + A256GCM', sealWith(payload, { alg: 'A256GCMKW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session'))],
+      [
+        'dir + A128CBC-HS256',
+        sealWith(
+          payload,
+          { alg: 'dir', enc: 'A128CBC-HS256', kid },
+          await deriveKeyBits(SECRET, SESSION, 'session', 256),
+        ),
+      ],
+      [
+        'dir + A256CBC-HS512',
+        sealWith(
+          payload,
+          { alg: 'dir', enc: 'A256CBC-HS512', kid },
+          await deriveKeyBits(SECRET, SESSION, 'session', 512),
+        ),
+      ],
+      [
+        'A256KW + A256GCM',
+        sealWith(payload, { alg: 'A256KW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session')),
+      ],
+      [
+        'A256GCMKW + A256GCM',
+        sealWith(payload, { alg: 'A256GCMKW', enc: 'A256GCM', kid }, await deriveKeyBits(SECRET, SESSION, 'session')),
+      ],
       ['RSA-OAEP-256 (attacker key)', sealWith(payload, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid }, rsa.publicKey)],
       ['ECDH-ES (attacker key)', sealWith(payload, { alg: 'ECDH-ES', enc: 'A256GCM', kid }, ec.publicKey)],
     ]
@@ -86,24 +125,38 @@ describe('attack matrix', () => {
     }
     // Not JWE at all: an unsecured JWT (alg none), a JWS, plain base64url JSON.
     const b64 = (v: unknown) => btoa(JSON.stringify(v)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
-    for (const token of [`${b64({ alg: 'none' })}.${b64(payload)}.`, `${b64({ alg: 'HS256', kid })}.${b64(payload)}.${b64('sig')}`, b64(payload)]) {
+    for (const token of [
+      `${b64({ alg: 'none' })}.${b64(payload)}.`,
+      `${b64({ alg: 'HS256', kid })}.${b64(payload)}.${b64('sig')}`,
+      b64(payload),
+    ]) {
       expect(await accepted(token)).toBeNull()
     }
   })
 
   it('the header allowlist itself: the real key and cipher (AES-256-GCM, header as AAD) under a header naming anything but dir + A256GCM is refused', async () => {
     // Everything else about these tokens is right, so only the check of alg and enc can refuse them.
-    const key = await crypto.subtle.importKey('raw', (await deriveKeyBits(SECRET, SESSION, 'session')) as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['encrypt'])
+    const key = await crypto.subtle.importKey(
+      'raw',
+      (await deriveKeyBits(SECRET, SESSION, 'session')) as Uint8Array<ArrayBuffer>,
+      'AES-GCM',
+      false,
+      ['encrypt'],
+    )
     const text = new TextEncoder()
     const gcmUnder = async (header: object) => {
       const protectedHeader = base64url.encode(text.encode(JSON.stringify(header)))
       const iv = crypto.getRandomValues(new Uint8Array(12))
       const plain = text.encode(JSON.stringify(sessionPayload(Date.now())))
-      const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: text.encode(protectedHeader) }, key, plain))
+      const sealed = new Uint8Array(
+        await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: text.encode(protectedHeader) }, key, plain),
+      )
       return `${protectedHeader}..${base64url.encode(iv)}.${base64url.encode(sealed.subarray(0, -16))}.${base64url.encode(sealed.subarray(-16))}`
     }
     const kid = await deriveKid(SECRET)
-    expect((await accepted(await gcmUnder({ alg: 'dir', enc: 'A256GCM', kid })))?.user.sub, 'control').toBe('forged-admin')
+    expect((await accepted(await gcmUnder({ alg: 'dir', enc: 'A256GCM', kid })))?.user.sub, 'control').toBe(
+      'forged-admin',
+    )
     for (const header of [
       { alg: 'none', enc: 'A256GCM', kid },
       { alg: 'A256GCMKW', enc: 'A256GCM', kid },
@@ -132,7 +185,10 @@ describe('attack matrix', () => {
     const probe = probeApp()
     await probe.send(null) // derive the app's keys first, so the spies see only the attack
     const subtle = crypto.subtle
-    const pbkdf2 = (algorithm: unknown) => JSON.stringify(algorithm ?? null).toUpperCase().includes('PBKDF2')
+    const pbkdf2 = (algorithm: unknown) =>
+      JSON.stringify(algorithm ?? null)
+        .toUpperCase()
+        .includes('PBKDF2')
     const calls: unknown[] = []
     for (const method of ['importKey', 'deriveBits', 'deriveKey'] as const) {
       const original = subtle[method].bind(subtle) as (...args: unknown[]) => Promise<unknown>
@@ -163,7 +219,14 @@ describe('attack matrix', () => {
       ['kid of a secret no longer configured', sealWith(payload, { alg: 'dir', enc: 'A256GCM', kid: oldKid }, key)],
       ['kid "__proto__"', sealWith(payload, { alg: 'dir', enc: 'A256GCM', kid: '__proto__' }, key)],
       // Key substitution: the current kid, the retired secret's key.
-      ['current kid, old key', sealWith(payload, { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }, await deriveKeyBits(OLD_SECRET, SESSION, 'session'))],
+      [
+        'current kid, old key',
+        sealWith(
+          payload,
+          { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) },
+          await deriveKeyBits(OLD_SECRET, SESSION, 'session'),
+        ),
+      ],
     ]
     for (const [label, token] of cases) expect(await accepted(await token), label).toBeNull()
 
@@ -192,7 +255,11 @@ describe('attack matrix', () => {
 
     // next-auth CVE-2023-48309 shape: a well-formed session payload under the same secret, other purpose.
     const activityKey = await deriveKeyBits(SECRET, ACTIVITY, 'activity')
-    const forged = await sealWith(sessionPayload(Date.now()), { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }, activityKey)
+    const forged = await sealWith(
+      sessionPayload(Date.now()),
+      { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) },
+      activityKey,
+    )
     expect(await accepted(forged, probe)).toBeNull()
     expect(probe.invalid).toEqual(['undecryptable', 'undecryptable'])
   })
@@ -207,7 +274,11 @@ describe('attack matrix', () => {
     const plain = await issue({ user: { sub: 'u1' } }, { cookie: { secure: false } })
     expect(plain.cookie.startsWith('session=')).toBe(true)
     expect(await accepted(plain.token)).toBeNull()
-    const forged = await sealWith(sessionPayload(Date.now()), { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }, await deriveKeyBits(SECRET, 'session', 'session'))
+    const forged = await sealWith(
+      sessionPayload(Date.now()),
+      { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) },
+      await deriveKeyBits(SECRET, 'session', 'session'),
+    )
     expect(await accepted(forged)).toBeNull()
   })
 
@@ -229,7 +300,10 @@ describe('attack matrix', () => {
     const header = { alg: 'dir', enc: 'A256GCM', kid }
     const pastExp = sessionPayload(now, { iat: Math.floor(now / 1000) - 7200, exp: Math.floor(now / 1000) - 1 })
     const pastRecord = sessionPayload(now, {
-      record: { user: { sub: 'x' }, internal: { sid: 's', createdAt: now - 9e6, updatedAt: now - 1000, expiresAt: now - 1 } },
+      record: {
+        user: { sub: 'x' },
+        internal: { sid: 's', createdAt: now - 9e6, updatedAt: now - 1000, expiresAt: now - 1 },
+      },
     })
     const strict = probeApp()
     expect(await accepted(await sealWith(pastExp, header, key), strict)).toBeNull()
@@ -243,10 +317,17 @@ describe('attack matrix', () => {
     const header = { alg: 'dir', enc: 'A256GCM', kid: await deriveKid(SECRET) }
     const seconds = Math.floor(now / 1000)
     const probe = probeApp()
-    expect(await accepted(await sealWith(sessionPayload(now, { iat: seconds + 86_400, exp: seconds + 90_000 }), header, key), probe)).toBeNull()
+    expect(
+      await accepted(
+        await sealWith(sessionPayload(now, { iat: seconds + 86_400, exp: seconds + 90_000 }), header, key),
+        probe,
+      ),
+    ).toBeNull()
     expect(probe.invalid).toEqual(['expired'])
     // Control: another edge location's clock a few seconds ahead is fine.
-    expect((await accepted(await sealWith(sessionPayload(now, { iat: seconds + 5 }), header, key)))?.user.sub).toBe('forged-admin')
+    expect((await accepted(await sealWith(sessionPayload(now, { iat: seconds + 5 }), header, key)))?.user.sub).toBe(
+      'forged-admin',
+    )
   })
 
   it('absolute lifetime: steady activity and updates never extend the session past duration.absolute', async () => {
@@ -261,7 +342,10 @@ describe('attack matrix', () => {
     })
     app.post('/extend', async (c) => {
       // A handler trying to push the end out: internal is the middleware's, whatever is passed.
-      await updateSession(c, (s) => ({ ...s, internal: { ...s.internal, expiresAt: T0 + 365 * 86_400_000, createdAt: Date.now() } }))
+      await updateSession(c, (s) => ({
+        ...s,
+        internal: { ...s.internal, expiresAt: T0 + 365 * 86_400_000, createdAt: Date.now() },
+      }))
       return c.body(null, 204)
     })
     app.get('*', (c) => {
@@ -274,12 +358,16 @@ describe('attack matrix', () => {
     for (let minute = 5; minute <= 65; minute += 5) {
       at(minute * 60_000)
       const checkMaxAge = (res: Response) => {
-        for (const line of res.headers.getSetCookie()) if (Number(/Max-Age=(\d+)/.exec(line)?.[1]) > 3600 - minute * 60) maxAgeLimitHeld = false
+        for (const line of res.headers.getSetCookie())
+          if (Number(/Max-Age=(\d+)/.exec(line)?.[1]) > 3600 - minute * 60) maxAgeLimitHeld = false
         return res
       }
-      if (minute === 30) jar.apply(checkMaxAge(await app.request('/extend', { method: 'POST', headers: { cookie: jar.header } })))
+      if (minute === 30)
+        jar.apply(checkMaxAge(await app.request('/extend', { method: 'POST', headers: { cookie: jar.header } })))
       seen = null
-      jar.apply(checkMaxAge(await app.request(`/page/${minute}`, { headers: { cookie: jar.header, accept: 'text/html' } })))
+      jar.apply(
+        checkMaxAge(await app.request(`/page/${minute}`, { headers: { cookie: jar.header, accept: 'text/html' } })),
+      )
       if (minute < 60) {
         // Alive at 55 minutes although idle-timeout is 10: the activity really was refreshing it.
         expect(seen, `minute ${minute}`).not.toBeNull()
@@ -296,7 +384,11 @@ describe('attack matrix', () => {
     // recordQuery: the query reaches lastPath too.
     app.use(edgeSession({ secret: SECRET, activity: { recordQuery: true } }))
     app.post('/login', async (c) => {
-      await createSession<Record<string, unknown>>(c, { user: { sub: evil, [evil]: evil }, note: evil, list: [evil, { [evil]: evil }] })
+      await createSession<Record<string, unknown>>(c, {
+        user: { sub: evil, [evil]: evil },
+        note: evil,
+        list: [evil, { [evil]: evil }],
+      })
       return c.body(null, 204)
     })
     app.get('*', (c) => {
@@ -317,8 +409,12 @@ describe('attack matrix', () => {
     await app.request('/next', { headers: { cookie: jar.header, accept: 'text/html' } })
     expect((seen as AnySession | null)?.lastPath).toBe(path)
     // Options cannot carry attributes either.
-    expect(() => edgeSession({ secret: SECRET, cookie: { name: 'a; Domain=evil.example' } })).toThrow(SessionConfigError)
-    expect(() => edgeSession({ secret: SECRET, cookie: { domain: 'example.com; Path=/x' } })).toThrow(SessionConfigError)
+    expect(() => edgeSession({ secret: SECRET, cookie: { name: 'a; Domain=evil.example' } })).toThrow(
+      SessionConfigError,
+    )
+    expect(() => edgeSession({ secret: SECRET, cookie: { domain: 'example.com; Path=/x' } })).toThrow(
+      SessionConfigError,
+    )
   })
 
   it('oversized Cookie header (64 KB): our cookies that big are no session, never a 5xx; other cookies that big cost nothing', async () => {
@@ -326,7 +422,12 @@ describe('attack matrix', () => {
     const probe = probeApp()
     const junk = 'j'.repeat(64 * 1024)
     const chunks = Array.from({ length: 200 }, (_, i) => `${SESSION}.${i}=${'A'.repeat(330)}`).join('; ')
-    for (const header of [`${SESSION}=${junk}`, `${SESSION}=${'A'.repeat(64 * 1024)}`, chunks, `${SESSION}=${token}; ${chunks}`]) {
+    for (const header of [
+      `${SESSION}=${junk}`,
+      `${SESSION}=${'A'.repeat(64 * 1024)}`,
+      chunks,
+      `${SESSION}=${token}; ${chunks}`,
+    ]) {
       expect(header.length).toBeGreaterThanOrEqual(64 * 1024)
       const { res, session } = await probe.send(header)
       expect(res.status).toBe(200)
@@ -346,24 +447,44 @@ describe('attack matrix', () => {
     const attacker = await issue({ user: { sub: 'attacker' } })
     const probe = probeApp()
     // Anything a sibling subdomain or a plain-http page can set (no __Host- cookie can be set from there).
-    for (const name of ['session', '__host-session', '__HOST-session', '__Host-Session', '__Secure-session', 'Host-session']) {
+    for (const name of [
+      'session',
+      '__host-session',
+      '__HOST-session',
+      '__Host-Session',
+      '__Secure-session',
+      'Host-session',
+    ]) {
       expect((await probe.send(`${name}=${attacker.token}`)).session, name).toBeNull()
       // Beside the victim's own cookie, in either order: the victim stays the victim.
-      expect((await probe.send(`${name}=${attacker.token}; ${SESSION}=${victim.token}`)).session?.user.sub, name).toBe('victim')
-      expect((await probe.send(`${SESSION}=${victim.token}; ${name}=${attacker.token}`)).session?.user.sub, name).toBe('victim')
+      expect((await probe.send(`${name}=${attacker.token}; ${SESSION}=${victim.token}`)).session?.user.sub, name).toBe(
+        'victim',
+      )
+      expect((await probe.send(`${SESSION}=${victim.token}; ${name}=${attacker.token}`)).session?.user.sub, name).toBe(
+        'victim',
+      )
     }
     // Browsers apply the prefix rules only to names that start with `__Host-`; a server that strips
     // Unicode whitespace would read these as `__Host-session` (the "cookie prefix bypass").
     // Sent as the runtime would see the UTF-8 bytes from the network (one char per byte), and as
     // decoded Unicode where the runtime accepts such a header (workerd does, Node refuses it).
-    for (const name of ['\u2000__Host-session', '\ufeff__Host-session', '\u00a0__Host-session', '__Host-session\u3000', '\u000b__Host-session']) {
+    for (const name of [
+      '\u2000__Host-session',
+      '\ufeff__Host-session',
+      '\u00a0__Host-session',
+      '__Host-session\u3000',
+      '\u000b__Host-session',
+    ]) {
       const forms = [String.fromCharCode(...new TextEncoder().encode(name))]
       if (accepts(name)) forms.push(name)
-      for (const form of forms) expect((await probe.send(`${form}=${attacker.token}`)).session, JSON.stringify(form)).toBeNull()
+      for (const form of forms)
+        expect((await probe.send(`${form}=${attacker.token}`)).session, JSON.stringify(form)).toBeNull()
     }
     // Why the prefix matters: without it the planted cookie IS the session.
     const plainAttacker = await issue({ user: { sub: 'attacker' } }, { cookie: { secure: false } })
-    expect((await probeApp({ cookie: { secure: false } }).send(`session=${plainAttacker.token}`)).session?.user.sub).toBe('attacker')
+    expect(
+      (await probeApp({ cookie: { secure: false } }).send(`session=${plainAttacker.token}`)).session?.user.sub,
+    ).toBe('attacker')
   })
 
   it('reads our value between SP/HTAB but not other spaces, and skips pairs without "=" however many', async () => {
@@ -377,10 +498,13 @@ describe('attack matrix', () => {
       `${'a=b'.repeat(50)}; ${SESSION}=${victim.token}; c=${'d'.repeat(100)}`,
     ])
       expect((await probe.send(header)).session?.user.sub, header.slice(0, 40)).toBe('victim')
-    for (const header of [`${SESSION}=\u00a0${victim.token}`, `${SESSION}=${victim.token}\u00a0`]) expect((await probe.send(header)).session).toBeNull()
+    for (const header of [`${SESSION}=\u00a0${victim.token}`, `${SESSION}=${victim.token}\u00a0`])
+      expect((await probe.send(header)).session).toBeNull()
     // Thousands of spaces inside a value: just a bad value (trimmed by index, so read in linear time).
     expect((await probe.send(`${SESSION}= a${' '.repeat(20000)}b`)).session).toBeNull()
-    expect((await probe.send(`${ACTIVITY}= a${' '.repeat(20000)}b; ${SESSION}=${victim.token}`)).session?.user.sub).toBe('victim')
+    expect(
+      (await probe.send(`${ACTIVITY}= a${' '.repeat(20000)}b; ${SESSION}=${victim.token}`)).session?.user.sub,
+    ).toBe('victim')
   })
 
   it('duplicate __Host-session names are ambiguous: no session, whichever comes first', async () => {
@@ -396,7 +520,11 @@ describe('attack matrix', () => {
       const { res, session } = await probe.send(header)
       expect(session).toBeNull()
       // The ambiguous cookies are cleared, with the attributes the browser needs to drop them.
-      expect(res.headers.getSetCookie().some((l) => l.startsWith(`${SESSION}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`))).toBe(true)
+      expect(
+        res.headers
+          .getSetCookie()
+          .some((l) => l.startsWith(`${SESSION}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`)),
+      ).toBe(true)
     }
     expect(probe.invalid).toEqual(['duplicate', 'duplicate', 'duplicate', 'incomplete'])
   })
@@ -427,7 +555,8 @@ describe('attack matrix', () => {
       await app.request('/', { headers: { cookie } })
       return seen as AnySession | null
     }
-    const login = async (cookie = '') => new CookieJar().apply(await app.request('/login', { method: 'POST', headers: { cookie } })).header
+    const login = async (cookie = '') =>
+      new CookieJar().apply(await app.request('/login', { method: 'POST', headers: { cookie } })).header
 
     const a = await login()
     expect((await read(a))?.user.sub).toBe('u1')
@@ -457,7 +586,11 @@ describe('attack matrix', () => {
       return c.body(null, 204)
     })
     const res = await app.request('/logout', { method: 'POST', headers: { cookie } })
-    expect(res.headers.getSetCookie()).toEqual([SESSION, `${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`].map((name) => `${name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`))
+    expect(res.headers.getSetCookie()).toEqual(
+      [SESSION, `${SESSION}.0`, `${SESSION}.1`, `${SESSION}.2`].map(
+        (name) => `${name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`,
+      ),
+    )
     // The browser drops it; a stolen copy does not: documented limitation (see docs/security.md).
     expect((await probeApp().send(cookie)).session?.user.sub).toBe('u1')
   })
@@ -486,7 +619,11 @@ describe('attack matrix', () => {
     ]
     const origin = 'https://app.example'
     const sameOrigin = (location: string | null | undefined) =>
-      location == null || (location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\') && new URL(location, origin).origin === origin)
+      location == null ||
+      (location.startsWith('/') &&
+        !location.startsWith('//') &&
+        !location.startsWith('/\\') &&
+        new URL(location, origin).origin === origin)
     for (const p of payloads) expect(sameOrigin(safeRedirectPath(p, origin)), p).toBe(true)
 
     const app = new Hono()
@@ -494,12 +631,16 @@ describe('attack matrix', () => {
     app.get('*', (c) => c.text('page'))
     const done = await issue({ user: { sub: 'u1' }, onboardingStep: 'COMPLETED' })
     for (const p of payloads) {
-      const res = await app.request(`${origin}/onboarding?returnTo=${encodeURIComponent(p)}`, { headers: { cookie: done.cookie, accept: 'text/html' } })
+      const res = await app.request(`${origin}/onboarding?returnTo=${encodeURIComponent(p)}`, {
+        headers: { cookie: done.cookie, accept: 'text/html' },
+      })
       expect(res.status, p).toBe(303)
       expect(sameOrigin(res.headers.get('location')), `${p} -> ${res.headers.get('location')}`).toBe(true)
     }
     // Control: a same-origin target is honoured.
-    const ok = await app.request(`${origin}/onboarding?returnTo=%2Fsettings%3Ftab%3D1`, { headers: { cookie: done.cookie, accept: 'text/html' } })
+    const ok = await app.request(`${origin}/onboarding?returnTo=%2Fsettings%3Ftab%3D1`, {
+      headers: { cookie: done.cookie, accept: 'text/html' },
+    })
     expect(ok.headers.get('location')).toBe('/settings?tab=1')
   })
 
@@ -572,7 +713,13 @@ describe('attack matrix', () => {
     const mid = await issue({ user: { sub: 'u1' }, onboardingStep: 'PROFILE' })
     const reasons: unknown[] = []
     const app = new Hono()
-    app.use(edgeSession({ secret: SECRET, onboarding: { protect: ['/explore'] }, onInvalid: (_r, _c, error) => reasons.push(error) }))
+    app.use(
+      edgeSession({
+        secret: SECRET,
+        onboarding: { protect: ['/explore'] },
+        onInvalid: (_r, _c, error) => reasons.push(error),
+      }),
+    )
     app.get('*', (c) => c.text('page'))
     const seenText: string[] = []
     const record = async (res: Response) => {
@@ -585,7 +732,8 @@ describe('attack matrix', () => {
     await record(await app.request('/explore', { headers: { cookie: `${mid.cookie}x`, accept: 'text/html' } }))
     expect(seenText.some((t) => t.includes('/onboarding?returnTo='))).toBe(true)
     const token = mid.token
-    for (const text of seenText) expect(text.includes(token.slice(0, 40)) || text.includes(token.slice(-40))).toBe(false)
+    for (const text of seenText)
+      expect(text.includes(token.slice(0, 40)) || text.includes(token.slice(-40))).toBe(false)
     // The refusal hook gets an error, never one that quotes the token.
     expect(reasons.length).toBeGreaterThan(0)
     for (const error of reasons) expect(String((error as Error)?.message ?? error)).not.toContain(token.slice(-40))
@@ -633,7 +781,12 @@ describe('attack matrix', () => {
     jar.apply(res)
     await app.request('/onboarding', { headers: { cookie: jar.header } })
     const after = seen as AnySession | null
-    expect(after).toEqual({ ...before, displayName: 'Eve', onboardingStep: 'PREFERENCES', internal: { ...before?.internal, updatedAt: after?.internal.updatedAt } })
+    expect(after).toEqual({
+      ...before,
+      displayName: 'Eve',
+      onboardingStep: 'PREFERENCES',
+      internal: { ...before?.internal, updatedAt: after?.internal.updatedAt },
+    })
     expect(after?.role).toBeUndefined()
 
     // Still gated: the client cannot skip onboarding by claiming it finished.
@@ -641,7 +794,11 @@ describe('attack matrix', () => {
     expect(gated.status).toBe(403)
     // A cookie the client wrote itself (claims as JSON, or a JWE-looking string) is no session at all.
     const b64 = btoa(JSON.stringify({ user: { sub: 'bob' }, onboardingStep: 'COMPLETED', role: 'admin' }))
-    for (const cookie of [`${SESSION}=${b64}`, `${SESSION}=${encodeURIComponent(b64)}`, `${SESSION}=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA`]) {
+    for (const cookie of [
+      `${SESSION}=${b64}`,
+      `${SESSION}=${encodeURIComponent(b64)}`,
+      `${SESSION}=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA`,
+    ]) {
       seen = null
       await app.request('/login-free', { headers: { cookie } })
       expect(seen).toBeNull()

@@ -18,7 +18,23 @@ const IN_WORKERD = typeof navigator !== 'undefined' && navigator.userAgent === '
 const NAMES = { main: SESSION, activity: `${SESSION}-activity` }
 const managed = (name: string) => isSessionCookieName(name, NAMES)
 // Every character String#trim strips that is not SP or HTAB, a few look-alike-makers beside them.
-const UNICODE_SPACES = ['\u00a0', '\u1680', '\u2000', '\u2003', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u000b', '\u000c', '\r', '\n']
+const UNICODE_SPACES = [
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u2003',
+  '\u200a',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+  '\u000b',
+  '\u000c',
+  '\r',
+  '\n',
+]
 const OWS = [' ', '\t']
 
 /** SP and HTAB off both ends, nothing else. */
@@ -32,9 +48,28 @@ function trimOws(text: string): string {
 
 const space = fc.constantFrom(...UNICODE_SPACES)
 const ows = fc.string({ unit: fc.constantFrom(...OWS), maxLength: 2 })
-const baseName = fc.constantFrom('__Host-csrf', 'theme', 'a', SESSION, `${SESSION}.0`, `${SESSION}-activity`, '__host-session', 'x y')
-const name = fc.tuple(fc.array(space, { maxLength: 2 }), baseName, fc.array(space, { maxLength: 2 })).map(([before, base, after]) => `${before.join('')}${base}${after.join('')}`)
-const value = fc.oneof(fc.constantFrom('1', 'ATTACKER', '"quoted"', 'a=b', ''), fc.string({ unit: fc.oneof(fc.constantFrom(...UNICODE_SPACES), fc.string({ minLength: 1, maxLength: 1 })), maxLength: 4 }).map((v) => v.replace(/;/g, '')))
+const baseName = fc.constantFrom(
+  '__Host-csrf',
+  'theme',
+  'a',
+  SESSION,
+  `${SESSION}.0`,
+  `${SESSION}-activity`,
+  '__host-session',
+  'x y',
+)
+const name = fc
+  .tuple(fc.array(space, { maxLength: 2 }), baseName, fc.array(space, { maxLength: 2 }))
+  .map(([before, base, after]) => `${before.join('')}${base}${after.join('')}`)
+const value = fc.oneof(
+  fc.constantFrom('1', 'ATTACKER', '"quoted"', 'a=b', ''),
+  fc
+    .string({
+      unit: fc.oneof(fc.constantFrom(...UNICODE_SPACES), fc.string({ minLength: 1, maxLength: 1 })),
+      maxLength: 4,
+    })
+    .map((v) => v.replace(/;/g, '')),
+)
 const pair = fc.oneof(
   fc.tuple(ows, name, value, ows).map(([a, n, v, b]) => `${a}${n}=${v}${b}`),
   fc.tuple(ows, name, ows).map(([a, n, b]) => `${a}${n}${b}`),
@@ -94,6 +129,7 @@ describe('merged Cookie header (property)', () => {
 
   // Characters above U+00FF are not ByteStrings: only workerd carries them in a header.
   it.runIf(IN_WORKERD)('the same behind U+2000, U+3000 and U+FEFF', async () => {
-    for (const lookAlike of ['\u2000__Host-csrf', '\u3000__Host-csrf', '\ufeff__Host-csrf', '__Host-csrf\u2000']) await csrfDownstream(lookAlike)
+    for (const lookAlike of ['\u2000__Host-csrf', '\u3000__Host-csrf', '\ufeff__Host-csrf', '__Host-csrf\u2000'])
+      await csrfDownstream(lookAlike)
   })
 })

@@ -14,11 +14,53 @@ import { PROPERTY_TIMEOUT_MS, params } from '../../helpers'
 // Pieces an attacker strings together: slashes, backslashes, dots and their escapes (once and
 // twice encoded), hosts, schemes, queries, fragments, controls and non-ASCII.
 const PIECES = [
-  '/', '//', '\\', '.', '..', '%2e', '%2E', '%2E%2E', '%2f', '%2F', '%5c', '%5C', '%252e', '%252F', '%25', '%',
-  'evil.example', 'a', 'explore', '?', '#', '&', '=', ':', '@', 'http:', 'javascript:', ' ', '\t', '%09', '%0a',
-  '%e9', '%ff', 'é', '\u3000', ';', '%3b', '/%2e%2e/', '/%2E%2E/', '/.%2e/', '%2F%2F', '/%5C',
+  '/',
+  '//',
+  '\\',
+  '.',
+  '..',
+  '%2e',
+  '%2E',
+  '%2E%2E',
+  '%2f',
+  '%2F',
+  '%5c',
+  '%5C',
+  '%252e',
+  '%252F',
+  '%25',
+  '%',
+  'evil.example',
+  'a',
+  'explore',
+  '?',
+  '#',
+  '&',
+  '=',
+  ':',
+  '@',
+  'http:',
+  'javascript:',
+  ' ',
+  '\t',
+  '%09',
+  '%0a',
+  '%e9',
+  '%ff',
+  'é',
+  '\u3000',
+  ';',
+  '%3b',
+  '/%2e%2e/',
+  '/%2E%2E/',
+  '/.%2e/',
+  '%2F%2F',
+  '/%5C',
 ]
-const piece = fc.oneof({ arbitrary: fc.constantFrom(...PIECES), weight: 4 }, { arbitrary: fc.string({ maxLength: 3 }), weight: 1 })
+const piece = fc.oneof(
+  { arbitrary: fc.constantFrom(...PIECES), weight: 4 },
+  { arbitrary: fc.string({ maxLength: 3 }), weight: 1 },
+)
 const target = fc.array(piece, { maxLength: 10 }).map((parts) => `/${parts.join('')}`)
 
 describe('safeRedirectPath (property)', () => {
@@ -71,17 +113,53 @@ function readings(routed: string): string[] {
       })
     return out
   }
-  const strip = (p: string) => p.split('/').map((segment) => segment.split(';')[0]).join('/')
+  const strip = (p: string) =>
+    p
+      .split('/')
+      .map((segment) => segment.split(';')[0])
+      .join('/')
   const resolve = (p: string) => {
     const url = new URL('http://origin')
     url.pathname = p.replace(/\\/g, '/').replace(/\/{2,}/g, '/')
     return decode(url.pathname).replace(/\/$/, '') || '/'
   }
   const fold = (p: string) => decode(p.normalize('NFKC')).normalize('NFKC')
-  return [resolve(decode(routed)), resolve(decode(strip(routed))), resolve(strip(decode(routed))), resolve(fold(routed)), resolve(strip(fold(routed)))]
+  return [
+    resolve(decode(routed)),
+    resolve(decode(strip(routed))),
+    resolve(strip(decode(routed))),
+    resolve(fold(routed)),
+    resolve(strip(fold(routed))),
+  ]
 }
 
-const PATH_PIECES = ['/', ';', ';x', '..', '.', '%2e', '%2E%2E', '%2f', '%3b', '%3B', '％２ｅ', '／', '．．', '；', '\\', 'explore', 'ｅｘｐｌｏｒｅ', 'EXPLORE', 'static', 'ｓｔａｔｉｃ', 'api', 'me', '%EF%BC%8F', '%25', 'x']
+const PATH_PIECES = [
+  '/',
+  ';',
+  ';x',
+  '..',
+  '.',
+  '%2e',
+  '%2E%2E',
+  '%2f',
+  '%3b',
+  '%3B',
+  '％２ｅ',
+  '／',
+  '．．',
+  '；',
+  '\\',
+  'explore',
+  'ｅｘｐｌｏｒｅ',
+  'EXPLORE',
+  'static',
+  'ｓｔａｔｉｃ',
+  'api',
+  'me',
+  '%EF%BC%8F',
+  '%25',
+  'x',
+]
 const routedPath = fc.array(fc.constantFrom(...PATH_PIECES), { minLength: 1, maxLength: 8 }).map((parts) => {
   // What Hono routes: the URL parser's pathname, decoded as Hono decodes it.
   const url = `http://x/${parts.join('')}`
@@ -104,7 +182,8 @@ describe('gate path rules against a separate model of servlet-style servers (pro
         fc.property(routedPath, (path) => {
           const read = readings(path)
           if (read.some(isProtected)) expect(protect(path, noContext), JSON.stringify({ path, read })).toBe(true)
-          if (read.some((p) => p !== '/static' && !p.startsWith('/static/'))) expect(allow(path, noContext), JSON.stringify({ path, read })).toBe(false)
+          if (read.some((p) => p !== '/static' && !p.startsWith('/static/')))
+            expect(allow(path, noContext), JSON.stringify({ path, read })).toBe(false)
         }),
         params(20_000),
       )

@@ -12,7 +12,14 @@
 import fc from 'fast-check'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { SessionInvalidError, SessionTooLargeError, createSession, edgeSession, getSession, updateSession } from '../../../src'
+import {
+  SessionInvalidError,
+  SessionTooLargeError,
+  createSession,
+  edgeSession,
+  getSession,
+  updateSession,
+} from '../../../src'
 import type { SessionInput } from '../../../src'
 import { type AnySession, CookieJar, PROPERTY_TIMEOUT_MS, SECRET, badSetCookieLines, params } from '../../helpers'
 
@@ -37,7 +44,11 @@ function sameJson(actual: unknown, wanted: unknown): void {
   expect(JSON.stringify(actual)).toBe(JSON.stringify(wanted))
 }
 
-type Outcome = { kind: 'ok'; session: AnySession } | { kind: 'invalid' } | { kind: 'too-large' } | { kind: 'other'; error: unknown }
+type Outcome =
+  | { kind: 'ok'; session: AnySession }
+  | { kind: 'invalid' }
+  | { kind: 'too-large' }
+  | { kind: 'other'; error: unknown }
 
 /** An app whose routes run createSession/updateSession with whatever the test hands them. */
 function valuesApp() {
@@ -56,7 +67,11 @@ function valuesApp() {
       outcome = { kind: 'ok', session: structuredClone(await change()) }
     } catch (error) {
       outcome =
-        error instanceof SessionInvalidError ? { kind: 'invalid' } : error instanceof SessionTooLargeError ? { kind: 'too-large' } : { kind: 'other', error }
+        error instanceof SessionInvalidError
+          ? { kind: 'invalid' }
+          : error instanceof SessionTooLargeError
+            ? { kind: 'too-large' }
+            : { kind: 'other', error }
     }
   }
   app.post('/login', async (c) => {
@@ -113,12 +128,28 @@ const nasty = fc.constantFrom(
 // as not well-formed Unicode, so they are kept rare enough for most sessions to round-trip).
 const text = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 24 }), weight: 6 },
-  { arbitrary: fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 4 }), weight: 1 },
+  {
+    arbitrary: fc.string({
+      unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+      maxLength: 4,
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.array(nasty, { maxLength: 4 }).map((parts) => parts.join('')), weight: 3 },
 )
 const number = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.constantFrom(-0, 0, Number.MAX_SAFE_INTEGER + 2, Number.MAX_VALUE, Number.MIN_VALUE, -Number.MAX_VALUE, 1e21, 2 ** 53, 0.1 + 0.2),
+  fc.constantFrom(
+    -0,
+    0,
+    Number.MAX_SAFE_INTEGER + 2,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    -Number.MAX_VALUE,
+    1e21,
+    2 ** 53,
+    0.1 + 0.2,
+  ),
   fc.integer(),
 )
 // Keys: any text; `__proto__` is left out here and tested on its own below.
@@ -141,14 +172,22 @@ const deep = fc.tuple(fc.integer({ min: 1, max: 45 }), json).map(([depth, leaf])
 })
 const claims = fc.dictionary(key, fc.oneof(json, deep), { maxKeys: 6, noNullPrototype: true })
 // Now and then a blob big enough to pass maxBytes (10 KiB by default) sealed, or nearly.
-const blob = fc.option(fc.integer({ min: 2_000, max: 12_000 }).map((n) => '\u00e9x'.repeat(n / 2)), { freq: 5, nil: undefined })
+const blob = fc.option(
+  fc.integer({ min: 2_000, max: 12_000 }).map((n) => '\u00e9x'.repeat(n / 2)),
+  { freq: 5, nil: undefined },
+)
 const input = fc
   .record({ user: fc.record({ sub: text.filter((s) => s.length > 0), name: text }), claims, blob })
   .map(({ user, claims, blob }) => (blob === undefined ? { ...claims, user } : { ...claims, blob, user }))
 
 /** What the next request must see: the JSON reading of `value`, without the middleware's own keys. */
 function expected(value: Record<string, unknown>): Record<string, unknown> {
-  const { internal: _i, lastPath: _p, lastVisit: _v, ...rest } = JSON.parse(JSON.stringify(value)) as Record<string, unknown>
+  const {
+    internal: _i,
+    lastPath: _p,
+    lastVisit: _v,
+    ...rest
+  } = JSON.parse(JSON.stringify(value)) as Record<string, unknown>
   return rest
 }
 
@@ -163,17 +202,25 @@ function withoutInternal(session: AnySession): Record<string, unknown> {
  */
 function exactlyEqual(actual: unknown, wanted: unknown, path = '$'): void {
   if (typeof wanted === 'number') {
-    if (!Object.is(actual, wanted)) throw new Error(`${path}: ${String(actual)} is not ${Object.is(wanted, -0) ? '-0' : String(wanted)}`)
+    if (!Object.is(actual, wanted))
+      throw new Error(`${path}: ${String(actual)} is not ${Object.is(wanted, -0) ? '-0' : String(wanted)}`)
     return
   }
   if (typeof wanted !== 'object' || wanted === null) {
     if (actual !== wanted) throw new Error(`${path}: ${JSON.stringify(actual)} is not ${JSON.stringify(wanted)}`)
     return
   }
-  if (typeof actual !== 'object' || actual === null || Array.isArray(actual) !== Array.isArray(wanted)) throw new Error(`${path}: ${JSON.stringify(actual)} is not ${JSON.stringify(wanted)}`)
+  if (typeof actual !== 'object' || actual === null || Array.isArray(actual) !== Array.isArray(wanted))
+    throw new Error(`${path}: ${JSON.stringify(actual)} is not ${JSON.stringify(wanted)}`)
   const keys = Object.keys(wanted)
-  if (JSON.stringify(Object.keys(actual).sort()) !== JSON.stringify([...keys].sort())) throw new Error(`${path}: keys ${JSON.stringify(Object.keys(actual))} are not ${JSON.stringify(keys)}`)
-  for (const k of keys) exactlyEqual((actual as Record<string, unknown>)[k], (wanted as Record<string, unknown>)[k], `${path}.${JSON.stringify(k)}`)
+  if (JSON.stringify(Object.keys(actual).sort()) !== JSON.stringify([...keys].sort()))
+    throw new Error(`${path}: keys ${JSON.stringify(Object.keys(actual))} are not ${JSON.stringify(keys)}`)
+  for (const k of keys)
+    exactlyEqual(
+      (actual as Record<string, unknown>)[k],
+      (wanted as Record<string, unknown>)[k],
+      `${path}.${JSON.stringify(k)}`,
+    )
 }
 
 /** Whether any key or string in `value` holds an unpaired surrogate (refused as not well-formed). */
@@ -191,67 +238,75 @@ function depthOf(value: unknown): number {
 }
 
 describe('generated session values', () => {
-  it('createSession: exact round trip through the cookie, or a typed refusal', async () => {
-    const subject = valuesApp()
-    let ok = 0
-    let invalid = 0
-    let tooLarge = 0
-    await assertProperty(
-      fc.asyncProperty(input, async (data) => {
-        const jar = new CookieJar()
-        const { outcome } = await subject.call('/login', data, jar)
-        expect(outcome?.kind === 'other' ? outcome.error : undefined).toBeUndefined()
-        const small = JSON.stringify(data).length < 1500
-        if (outcome?.kind === 'ok') {
-          ok++
-          const next = await subject.read(jar)
-          // What this request saw, what the next one sees and what was passed in agree exactly.
-          exactlyEqual(next, outcome.session)
-          exactlyEqual(withoutInternal(outcome.session), expected(data))
-        } else {
-          if (outcome?.kind === 'invalid') invalid++
-          if (outcome?.kind === 'too-large') tooLarge++
-          expect(jar.header).toBe('')
-          // Only what the rules refuse: deeper than the limit, a lone surrogate, or more than maxBytes.
-          if (outcome?.kind === 'invalid') expect(depthOf(data) > 30 || hasLoneSurrogate(data)).toBe(true)
-          if (outcome?.kind === 'too-large') expect(small).toBe(false)
-        }
-        if (small && depthOf(data) <= 30 && !hasLoneSurrogate(data)) expect(outcome?.kind).toBe('ok')
-      }),
-      params(1000),
-    )
-    // The generators reach both sides.
-    expect(ok).toBeGreaterThan(100)
-    expect(invalid).toBeGreaterThan(0)
-    expect(tooLarge).toBeGreaterThan(0)
-    expect(subject.errors).toEqual([])
-  }, PROPERTY_TIMEOUT_MS)
+  it(
+    'createSession: exact round trip through the cookie, or a typed refusal',
+    async () => {
+      const subject = valuesApp()
+      let ok = 0
+      let invalid = 0
+      let tooLarge = 0
+      await assertProperty(
+        fc.asyncProperty(input, async (data) => {
+          const jar = new CookieJar()
+          const { outcome } = await subject.call('/login', data, jar)
+          expect(outcome?.kind === 'other' ? outcome.error : undefined).toBeUndefined()
+          const small = JSON.stringify(data).length < 1500
+          if (outcome?.kind === 'ok') {
+            ok++
+            const next = await subject.read(jar)
+            // What this request saw, what the next one sees and what was passed in agree exactly.
+            exactlyEqual(next, outcome.session)
+            exactlyEqual(withoutInternal(outcome.session), expected(data))
+          } else {
+            if (outcome?.kind === 'invalid') invalid++
+            if (outcome?.kind === 'too-large') tooLarge++
+            expect(jar.header).toBe('')
+            // Only what the rules refuse: deeper than the limit, a lone surrogate, or more than maxBytes.
+            if (outcome?.kind === 'invalid') expect(depthOf(data) > 30 || hasLoneSurrogate(data)).toBe(true)
+            if (outcome?.kind === 'too-large') expect(small).toBe(false)
+          }
+          if (small && depthOf(data) <= 30 && !hasLoneSurrogate(data)) expect(outcome?.kind).toBe('ok')
+        }),
+        params(1000),
+      )
+      // The generators reach both sides.
+      expect(ok).toBeGreaterThan(100)
+      expect(invalid).toBeGreaterThan(0)
+      expect(tooLarge).toBeGreaterThan(0)
+      expect(subject.errors).toEqual([])
+    },
+    PROPERTY_TIMEOUT_MS,
+  )
 
-  it('updateSession: exact round trip, or a typed refusal that keeps the previous session', async () => {
-    const subject = valuesApp()
-    await assertProperty(
-      fc.asyncProperty(input, async (data) => {
-        const jar = new CookieJar()
-        const base = await subject.call('/login', { user: { sub: 'u1' }, step: 1 }, jar)
-        expect(base.outcome?.kind).toBe('ok')
-        const before = await subject.read(jar)
-        const { outcome, setCookie } = await subject.call('/update', data, jar)
-        expect(outcome?.kind === 'other' ? outcome.error : undefined).toBeUndefined()
-        const next = await subject.read(jar)
-        if (outcome?.kind === 'ok') {
-          exactlyEqual(next, outcome.session)
-          exactlyEqual(withoutInternal(outcome.session), expected(data))
-          // internal is the middleware's: same id, same creation and absolute end.
-          expect({ ...next?.internal, updatedAt: 0 }).toStrictEqual({ ...before?.internal, updatedAt: 0 })
-        } else {
-          expect(setCookie).toEqual([])
-          exactlyEqual(next, before)
-        }
-      }),
-      params(600),
-    )
-    expect(subject.errors).toEqual([])
-  }, PROPERTY_TIMEOUT_MS)
+  it(
+    'updateSession: exact round trip, or a typed refusal that keeps the previous session',
+    async () => {
+      const subject = valuesApp()
+      await assertProperty(
+        fc.asyncProperty(input, async (data) => {
+          const jar = new CookieJar()
+          const base = await subject.call('/login', { user: { sub: 'u1' }, step: 1 }, jar)
+          expect(base.outcome?.kind).toBe('ok')
+          const before = await subject.read(jar)
+          const { outcome, setCookie } = await subject.call('/update', data, jar)
+          expect(outcome?.kind === 'other' ? outcome.error : undefined).toBeUndefined()
+          const next = await subject.read(jar)
+          if (outcome?.kind === 'ok') {
+            exactlyEqual(next, outcome.session)
+            exactlyEqual(withoutInternal(outcome.session), expected(data))
+            // internal is the middleware's: same id, same creation and absolute end.
+            expect({ ...next?.internal, updatedAt: 0 }).toStrictEqual({ ...before?.internal, updatedAt: 0 })
+          } else {
+            expect(setCookie).toEqual([])
+            exactlyEqual(next, before)
+          }
+        }),
+        params(600),
+      )
+      expect(subject.errors).toEqual([])
+    },
+    PROPERTY_TIMEOUT_MS,
+  )
 
   it('lone surrogates in keys or values are refused with SessionInvalidError; surrogate pairs, CRLF and ; come back exactly', async () => {
     const subject = valuesApp()

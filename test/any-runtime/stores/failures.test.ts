@@ -16,7 +16,18 @@ import {
   memoryStore,
   updateSession,
 } from '../../../src'
-import { type AnySession, CookieJar, SECRET, SESSION, SESSION_CHUNKS, apiCall, clearingLines, jarWith, storeApp, uniqueSub } from '../../helpers'
+import {
+  type AnySession,
+  CookieJar,
+  SECRET,
+  SESSION,
+  SESSION_CHUNKS,
+  apiCall,
+  clearingLines,
+  jarWith,
+  storeApp,
+  uniqueSub,
+} from '../../helpers'
 
 type Mode = 'ok' | 'throw' | 'throw-sync' | 'hang'
 
@@ -63,8 +74,14 @@ function setup() {
   })
   app.get('/unreadable', (c) => c.json({ unreadable: isSessionUnreadable(c), signedIn: getSession(c) !== null }))
   const request = (path: string, jar: CookieJar, body?: unknown) =>
-    app.request(path, body === undefined ? { headers: { cookie: jar.header } } : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body) })
-  const readSession = async (jar: CookieJar) => ((await (await request('/session', jar)).json()) as { session: AnySession | null }).session
+    app.request(
+      path,
+      body === undefined
+        ? { headers: { cookie: jar.header } }
+        : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body) },
+    )
+  const readSession = async (jar: CookieJar) =>
+    ((await (await request('/session', jar)).json()) as { session: AnySession | null }).session
   /** Signs `sub` in through the app into `jar`; the new record's id and the sign-in response. */
   const signIn = async (jar: CookieJar, sub: string) => {
     const response = await request('/login', jar, { sub })
@@ -187,7 +204,8 @@ describe('storeTimeout is one budget per request', () => {
     const slow = { get: false }
     const store: SessionStore = {
       // 3 000 ms of the 5 000 ms default, then a delete that never answers.
-      get: (sid) => (slow.get ? new Promise((resolve) => setTimeout(() => resolve(inner.get(sid)), 3_000)) : inner.get(sid)),
+      get: (sid) =>
+        slow.get ? new Promise((resolve) => setTimeout(() => resolve(inner.get(sid)), 3_000)) : inner.get(sid),
       set: (sid, data, options) => inner.set(sid, data, options),
       delete: () => new Promise(() => {}),
     }
@@ -210,10 +228,12 @@ describe('storeTimeout is one budget per request', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     try {
       let answered = false
-      const pending = Promise.resolve(app.request('/logout', { method: 'POST', headers: { cookie: jar.header } })).then((res) => {
-        answered = true
-        return res
-      })
+      const pending = Promise.resolve(app.request('/logout', { method: 'POST', headers: { cookie: jar.header } })).then(
+        (res) => {
+          answered = true
+          return res
+        },
+      )
       await vi.advanceTimersByTimeAsync(3_000)
       await vi.advanceTimersByTimeAsync(1_999)
       expect(answered).toBe(false)
@@ -239,7 +259,8 @@ describe('storeTimeout with a store that settles failed writes', () => {
     const slow = { get: false }
     const seen = { deleteAborted: false, settleCalls: 0, settledAfterAbort: false }
     const store: SessionStore = {
-      get: (sid) => (slow.get ? new Promise((resolve) => setTimeout(() => resolve(inner.get(sid)), 3_000)) : inner.get(sid)),
+      get: (sid) =>
+        slow.get ? new Promise((resolve) => setTimeout(() => resolve(inner.get(sid)), 3_000)) : inner.get(sid),
       set: (sid, data, options) => inner.set(sid, data, options),
       delete: (_sid, options) =>
         new Promise(() => {
@@ -264,7 +285,10 @@ describe('storeTimeout with a store that settles failed writes', () => {
         await destroySession(c)
         return c.body(null, 204)
       } catch (error) {
-        return c.json({ code: (error as { code?: string }).code, written: (error as { written?: unknown }).written }, 503)
+        return c.json(
+          { code: (error as { code?: string }).code, written: (error as { written?: unknown }).written },
+          503,
+        )
       }
     })
     return { app, inner, slow, seen }

@@ -73,7 +73,10 @@ describe('memoryStore', () => {
   it('moves a session to the new user when an update changes user.sub', async () => {
     const store = memoryStore()
     await store.set('s1', record('a'), { expiresAt: Date.now() + HOUR, sub: 'a' })
-    await store.update('s1', (current) => ({ ...current, user: { sub: 'b' } }), { expiresAt: Date.now() + HOUR, sub: 'a' })
+    await store.update('s1', (current) => ({ ...current, user: { sub: 'b' } }), {
+      expiresAt: Date.now() + HOUR,
+      sub: 'a',
+    })
     expect(await store.deleteByUser('b')).toBe(1)
     expect(await store.get('s1')).toBeNull()
   })
@@ -182,7 +185,9 @@ describe('memoryStore: update', () => {
     ] as const) {
       await store.set(sid, record('a'), options)
       // The caller passes a different `sub`: the record's previous user still owns it.
-      await expect(store.update(sid, (current) => ({ ...current, user }), { ...options, sub: 'other' })).resolves.toEqual({ user })
+      await expect(
+        store.update(sid, (current) => ({ ...current, user }), { ...options, sub: 'other' }),
+      ).resolves.toEqual({ user })
     }
     expect(await store.deleteByUser('a')).toBe(2)
     expect(await store.get('numeric-sub')).toBeNull()

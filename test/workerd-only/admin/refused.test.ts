@@ -37,8 +37,17 @@ describe('sessionAdmin: stores it cannot work with', () => {
       app.get('/my-sessions', async (c) => c.json(await listSessions(c)))
       app.post('/sign-out-others', async (c) => c.json(await destroyOtherSessions(c)))
       const jar = new CookieJar()
-      jar.apply(await app.request('/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: uniqueSub('refused') }) }))
-      for (const res of [await app.request('/my-sessions', { headers: { cookie: jar.header } }), await app.request('/sign-out-others', { method: 'POST', headers: { cookie: jar.header } })]) {
+      jar.apply(
+        await app.request('/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ sub: uniqueSub('refused') }),
+        }),
+      )
+      for (const res of [
+        await app.request('/my-sessions', { headers: { cookie: jar.header } }),
+        await app.request('/sign-out-others', { method: 'POST', headers: { cookie: jar.header } }),
+      ]) {
         expect(res.status).toBe(409)
         expect(await res.json()).toEqual({ code: 'ERR_SESSION_UNSUPPORTED' })
         expect(res.headers.getSetCookie()).toEqual([])
@@ -53,7 +62,9 @@ describe('edgeSession device option', () => {
   it('fails at startup without a store, or when not a boolean', () => {
     expect(() => edgeSession({ secret: SECRET, device: true })).toThrow(SessionConfigError)
     expect(() => edgeSession({ secret: SECRET, device: true })).toThrow(/needs a store/)
-    expect(() => edgeSession({ secret: SECRET, store: memoryStore(), device: 'yes' as never })).toThrow(/device must be true or false/)
+    expect(() => edgeSession({ secret: SECRET, store: memoryStore(), device: 'yes' as never })).toThrow(
+      /device must be true or false/,
+    )
     expect(() => edgeSession({ secret: SECRET, store: memoryStore(), device: true })).not.toThrow()
   })
 })

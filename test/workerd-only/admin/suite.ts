@@ -23,7 +23,11 @@ const SAFARI_IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1'
 
 function post(cookie: string, body: unknown = {}, headers: Record<string, string> = {}): RequestInit {
-  return { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }
+  return {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  }
 }
 
 export function describeSessionAdmin(name: string, makeStore: () => SessionStore): void {
@@ -33,7 +37,9 @@ export function describeSessionAdmin(name: string, makeStore: () => SessionStore
     const admin = sessionAdmin<{ plan?: string; count?: number }>({ store })
     app.get('/my-sessions', async (c) => c.json({ sessions: await listSessions(c) }))
     app.post('/sign-out-others', async (c) => c.json({ ended: await destroyOtherSessions(c) }))
-    app.post('/my-sessions/:id/end', async (c) => c.json({ ended: await admin.destroy(getSession(c)?.user.sub ?? '', c.req.param('id')) }))
+    app.post('/my-sessions/:id/end', async (c) =>
+      c.json({ ended: await admin.destroy(getSession(c)?.user.sub ?? '', c.req.param('id')) }),
+    )
     const login = async (sub: string, init: { agent?: string; country?: string } = {}) => {
       const jar = new CookieJar()
       const request = new Request('http://localhost/login', {
@@ -119,9 +125,13 @@ export function describeSessionAdmin(name: string, makeStore: () => SessionStore
       expect(after?.plan).toBe('team')
       expect(after?.internal.sid).toBe(before?.internal.sid)
       expect(after?.internal.expiresAt).toBe(before?.internal.expiresAt)
-      await expect(admin.update(sub, { user: { sub }, plan: (() => 'x') as never })).rejects.toBeInstanceOf(SessionInvalidError)
+      await expect(admin.update(sub, { user: { sub }, plan: (() => 'x') as never })).rejects.toBeInstanceOf(
+        SessionInvalidError,
+      )
       await expect(admin.update(sub, { plan: 'free' } as never)).rejects.toBeInstanceOf(SessionInvalidError)
-      await expect(admin.update(sub, (s) => ({ ...s, when: new Date() }) as never)).rejects.toBeInstanceOf(SessionInvalidError)
+      await expect(admin.update(sub, (s) => ({ ...s, when: new Date() }) as never)).rejects.toBeInstanceOf(
+        SessionInvalidError,
+      )
       expect((await read(jar)).session?.plan).toBe('team')
     })
 
@@ -194,7 +204,12 @@ export function describeSessionAdmin(name: string, makeStore: () => SessionStore
       expect(await admin.update(nobody, (s) => ({ ...s, plan: 'pro' }))).toBe(0)
       expect(await admin.destroy(nobody, theirId!)).toBe(false)
       expect(await admin.destroyAll(nobody)).toBe(0)
-      for (const call of [() => admin.list(''), () => admin.destroyAll(''), () => admin.update('', { user: { sub: 'x' } }), () => admin.destroy('', 'x')])
+      for (const call of [
+        () => admin.list(''),
+        () => admin.destroyAll(''),
+        () => admin.update('', { user: { sub: 'x' } }),
+        () => admin.destroy('', 'x'),
+      ])
         await expect(call()).rejects.toBeInstanceOf(SessionInvalidError)
     })
 
@@ -267,10 +282,23 @@ export function describeSessionAdmin(name: string, makeStore: () => SessionStore
       const store = makeStore()
       const sub = uniqueSub('idle')
       const now = Date.now()
-      const internal = { sid: `idle-${crypto.randomUUID()}`, createdAt: now, updatedAt: now, expiresAt: now + 8 * 3600_000 }
-      await store.set(internal.sid, { user: { sub }, internal }, { expiresAt: internal.expiresAt, idleExpiresAt: now + 60_000, sub })
+      const internal = {
+        sid: `idle-${crypto.randomUUID()}`,
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: now + 8 * 3600_000,
+      }
+      await store.set(
+        internal.sid,
+        { user: { sub }, internal },
+        { expiresAt: internal.expiresAt, idleExpiresAt: now + 60_000, sub },
+      )
       await store.touch?.(internal.sid, { expiresAt: internal.expiresAt, idleExpiresAt: now + 1_800_000 })
-      await store.update?.(internal.sid, (s) => ({ ...s, plan: 'pro' }), { expiresAt: internal.expiresAt, idleExpiresAt: now + 60_000, sub })
+      await store.update?.(internal.sid, (s) => ({ ...s, plan: 'pro' }), {
+        expiresAt: internal.expiresAt,
+        idleExpiresAt: now + 60_000,
+        sub,
+      })
       const [listed] = (await store.listByUser?.(sub)) ?? []
       expect(listed?.data.plan).toBe('pro')
       expect(listed?.until).toBe(now + 1_800_000)

@@ -20,7 +20,11 @@ const START = Math.floor(Date.now() / 60_000) * 60_000
 
 /** A page navigation, as a browser sends it. */
 async function visit(jar: CookieJar, path: string, bindings: Env = env): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+  const headers: Record<string, string> = {
+    accept: 'text/html',
+    'sec-fetch-mode': 'navigate',
+    'sec-fetch-dest': 'document',
+  }
   if (jar.header) headers.cookie = jar.header
   const res = await app.request(path, { headers }, bindings)
   jar.apply(res)
@@ -28,10 +32,20 @@ async function visit(jar: CookieJar, path: string, bindings: Env = env): Promise
 }
 
 /** A same-origin form post (or a cross-site one with `origin`). */
-async function post(jar: CookieJar, path: string, fields: Record<string, string>, origin = ORIGIN, bindings: Env = env): Promise<Response> {
+async function post(
+  jar: CookieJar,
+  path: string,
+  fields: Record<string, string>,
+  origin = ORIGIN,
+  bindings: Env = env,
+): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', origin }
   if (jar.header) headers.cookie = jar.header
-  const res = await app.request(path, { method: 'POST', headers, body: new URLSearchParams(fields).toString() }, bindings)
+  const res = await app.request(
+    path,
+    { method: 'POST', headers, body: new URLSearchParams(fields).toString() },
+    bindings,
+  )
   jar.apply(res)
   return res
 }
@@ -75,7 +89,10 @@ async function me(jar: CookieJar, bindings: Env = env): Promise<Me> {
 
 async function signInAndOnboard(jar: CookieJar, email: string): Promise<void> {
   expectRedirect(await post(jar, '/login', { email }), '/explore')
-  expectRedirect(await post(jar, '/onboarding/profile', { displayName: 'Ada Lovelace', purpose: 'study' }), '/onboarding/preferences')
+  expectRedirect(
+    await post(jar, '/onboarding/profile', { displayName: 'Ada Lovelace', purpose: 'study' }),
+    '/onboarding/preferences',
+  )
   expectRedirect(await post(jar, '/onboarding/preferences', { theme: 'dark', digest: 'never' }), '/onboarding/done')
 }
 
@@ -125,21 +142,42 @@ describe.each(STORES)('example app, sessions in the %s: the whole flow', (store,
     expectRedirect(await visit(jar, '/settings', bindings), '/onboarding?returnTo=%2Fsettings')
     expectRedirect(await visit(jar, '/', bindings), '/onboarding?returnTo=%2F')
     expect((await api(jar, '/api/me', bindings)).status).toBe(403)
-    expectRedirect(await visit(jar, '/onboarding?returnTo=%2Fexplore', bindings), '/onboarding/profile?returnTo=%2Fexplore')
-    expectRedirect(await visit(jar, '/onboarding/preferences?returnTo=%2Fexplore', bindings), '/onboarding/profile?returnTo=%2Fexplore')
+    expectRedirect(
+      await visit(jar, '/onboarding?returnTo=%2Fexplore', bindings),
+      '/onboarding/profile?returnTo=%2Fexplore',
+    )
+    expectRedirect(
+      await visit(jar, '/onboarding/preferences?returnTo=%2Fexplore', bindings),
+      '/onboarding/profile?returnTo=%2Fexplore',
+    )
     expectRedirect(await visit(jar, '/onboarding/done', bindings), '/onboarding')
-    expectRedirect(await post(jar, '/onboarding/preferences', { theme: 'dark', digest: 'daily' }, ORIGIN, bindings), '/onboarding/profile')
+    expectRedirect(
+      await post(jar, '/onboarding/preferences', { theme: 'dark', digest: 'daily' }, ORIGIN, bindings),
+      '/onboarding/profile',
+    )
 
     // Step 1: profile. A bad value re-renders the form with the error and changes nothing.
     const profilePage = await visit(jar, '/onboarding/profile?returnTo=%2Fexplore', bindings)
     expect(profilePage.status).toBe(200)
     expect(await profilePage.text()).toContain('Tell us about you')
-    const invalid = await post(jar, '/onboarding/profile', { displayName: '<script>', purpose: 'study', returnTo: '/explore' }, ORIGIN, bindings)
+    const invalid = await post(
+      jar,
+      '/onboarding/profile',
+      { displayName: '<script>', purpose: 'study', returnTo: '/explore' },
+      ORIGIN,
+      bindings,
+    )
     expect(invalid.status).toBe(400)
     expect(await invalid.text()).toContain('Display name: 1-40 letters')
     expect(invalid.headers.getSetCookie()).toEqual([])
     expectRedirect(
-      await post(jar, '/onboarding/profile', { displayName: 'Ada  Lovelace', purpose: 'study', returnTo: '/explore' }, ORIGIN, bindings),
+      await post(
+        jar,
+        '/onboarding/profile',
+        { displayName: 'Ada  Lovelace', purpose: 'study', returnTo: '/explore' },
+        ORIGIN,
+        bindings,
+      ),
       '/onboarding/preferences?returnTo=%2Fexplore',
     )
     // Half-way is still not done.
@@ -151,7 +189,13 @@ describe.each(STORES)('example app, sessions in the %s: the whole flow', (store,
     expect(prefsPage.status).toBe(200)
     expect(await prefsPage.text()).toContain('Your preferences')
     expectRedirect(
-      await post(jar, '/onboarding/preferences', { theme: 'dark', digest: 'weekly', returnTo: '/explore' }, ORIGIN, bindings),
+      await post(
+        jar,
+        '/onboarding/preferences',
+        { theme: 'dark', digest: 'weekly', returnTo: '/explore' },
+        ORIGIN,
+        bindings,
+      ),
       '/onboarding/done?returnTo=%2Fexplore',
     )
     const done = await visit(jar, '/onboarding/done?returnTo=%2Fexplore', bindings)
@@ -177,7 +221,9 @@ describe.each(STORES)('example app, sessions in the %s: the whole flow', (store,
     expect(await settings.text()).toContain(`Last visited <code>/explore</code> at ${timeTag(START + 60_000)}`)
 
     clock.set(START + 180_000)
-    expect(await (await visit(jar, '/explore', bindings)).text()).toContain(`Last visited <code>/settings</code> at ${timeTag(START + 120_000)}`)
+    expect(await (await visit(jar, '/explore', bindings)).text()).toContain(
+      `Last visited <code>/settings</code> at ${timeTag(START + 120_000)}`,
+    )
 
     // /api/me: JSON built on the server; an API call is not a page view, so lastPath stays /explore.
     const mine = await me(jar, bindings)
@@ -194,7 +240,16 @@ describe.each(STORES)('example app, sessions in the %s: the whole flow', (store,
     expect((await me(jar, bindings)).lastPath).toBe('/explore')
 
     // Settings: a checked update, seen on the next page.
-    expectRedirect(await post(jar, '/settings', { displayName: 'Ada', purpose: 'work', theme: 'light', digest: 'daily' }, ORIGIN, bindings), '/settings?saved=1')
+    expectRedirect(
+      await post(
+        jar,
+        '/settings',
+        { displayName: 'Ada', purpose: 'work', theme: 'light', digest: 'daily' },
+        ORIGIN,
+        bindings,
+      ),
+      '/settings?saved=1',
+    )
     const saved = await (await visit(jar, '/settings?saved=1', bindings)).text()
     expect(saved).toContain('Saved.')
     expect(saved).toContain('value="Ada"')
@@ -227,7 +282,10 @@ describe('example app: sign-in details', () => {
     await post(jar, '/logout', {})
     expectRedirect(await post(jar, '/login', { email: 'a@example.com', returnTo: '/onboarding/done' }), '/explore')
     await post(jar, '/logout', {})
-    expectRedirect(await post(jar, '/login', { email: 'a@example.com', returnTo: '/settings?tab=1' }), '/settings?tab=1')
+    expectRedirect(
+      await post(jar, '/login', { email: 'a@example.com', returnTo: '/settings?tab=1' }),
+      '/settings?tab=1',
+    )
   })
 
   it('rejects a bad email without creating a session', async () => {
@@ -266,13 +324,32 @@ describe('example app: what the browser sends cannot set the session', () => {
     expectRedirect(await post(jar, '/login', { email: 'eve@example.com', ...forged }), '/explore')
     // Still at the first step: the forged onboardingStep did nothing.
     expectRedirect(await visit(jar, '/explore'), '/onboarding?returnTo=%2Fexplore')
-    expectRedirect(await post(jar, '/onboarding/profile', { displayName: 'Eve', purpose: 'work', ...forged }), '/onboarding/preferences')
+    expectRedirect(
+      await post(jar, '/onboarding/profile', { displayName: 'Eve', purpose: 'work', ...forged }),
+      '/onboarding/preferences',
+    )
     expectRedirect(await visit(jar, '/explore'), '/onboarding?returnTo=%2Fexplore')
     expectRedirect(
-      await post(jar, '/onboarding/preferences', { theme: 'light', digest: 'never', ...forged, profile: '{"displayName":"Mallory"}', onboardingStep: 'PROFILE' }),
+      await post(jar, '/onboarding/preferences', {
+        theme: 'light',
+        digest: 'never',
+        ...forged,
+        profile: '{"displayName":"Mallory"}',
+        onboardingStep: 'PROFILE',
+      }),
       '/onboarding/done',
     )
-    expectRedirect(await post(jar, '/settings', { displayName: 'Eve', purpose: 'work', theme: 'light', digest: 'never', ...forged, onboardingStep: 'PROFILE' }), '/settings?saved=1')
+    expectRedirect(
+      await post(jar, '/settings', {
+        displayName: 'Eve',
+        purpose: 'work',
+        theme: 'light',
+        digest: 'never',
+        ...forged,
+        onboardingStep: 'PROFILE',
+      }),
+      '/settings?saved=1',
+    )
 
     const mine = await me(jar)
     expect(mine.user).toEqual({ sub: await demoUserId('eve@example.com'), email: 'eve@example.com' })

@@ -60,14 +60,21 @@ beforeAll(async () => {
         .sign(privateKey)
       serial++
       provider.issuedAccess = `access-${serial}`
-      const answer: Record<string, unknown> = { access_token: provider.issuedAccess, token_type: 'Bearer', expires_in: provider.lifetimes.shift() ?? 3600, id_token: idToken }
+      const answer: Record<string, unknown> = {
+        access_token: provider.issuedAccess,
+        token_type: 'Bearer',
+        expires_in: provider.lifetimes.shift() ?? 3600,
+        id_token: idToken,
+      }
       provider.issuedRefresh = `refresh-${serial}`
       if (provider.sendRefreshToken) answer.refresh_token = provider.issuedRefresh
       return Response.json(answer)
     }
     if (url.pathname === '/userinfo') {
       const token = new Headers(init?.headers).get('authorization')?.replace(/^Bearer /, '')
-      return token === provider.issuedAccess ? Response.json({ sub: 'ada', name: 'Ada' }) : Response.json({ error: 'invalid_token' }, { status: 401 })
+      return token === provider.issuedAccess
+        ? Response.json({ sub: 'ada', name: 'Ada' })
+        : Response.json({ error: 'invalid_token' }, { status: 401 })
     }
     return new Response('not found', { status: 404 })
   })
@@ -81,7 +88,14 @@ afterAll(() => {
 })
 
 beforeEach(() => {
-  Object.assign(provider, { calls: [], nonce: '', lifetimes: [], sendRefreshToken: true, revoked: false, refreshes: [] })
+  Object.assign(provider, {
+    calls: [],
+    nonce: '',
+    lifetimes: [],
+    sendRefreshToken: true,
+    revoked: false,
+    refreshes: [],
+  })
 })
 
 async function visit(jar: CookieJar, path: string): Promise<Response> {
@@ -150,7 +164,9 @@ describe('docs/oidc.md recipe', () => {
   it('sends the browser back only to a same-origin path', async () => {
     for (const returnTo of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
       const jar = new CookieJar()
-      expect(await (await visit(jar, `/login?returnTo=${encodeURIComponent(returnTo)}`)).text()).toContain('name="returnTo" value=""')
+      expect(await (await visit(jar, `/login?returnTo=${encodeURIComponent(returnTo)}`)).text()).toContain(
+        'name="returnTo" value=""',
+      )
       const { callback } = await toProvider(jar, returnTo)
       expect((await visit(jar, callback)).headers.get('location'), returnTo).toBe('/profile')
     }

@@ -13,17 +13,28 @@ import { CookieJar, SECRET } from '../../helpers'
 
 const ORIGIN = 'http://localhost'
 const demoEnv: Env = { SESSION_SECRET: SECRET }
-const oidcEnv: Env = { SESSION_SECRET: SECRET, OIDC_ISSUER: 'https://id.example.com', OIDC_CLIENT_ID: 'app', OIDC_CLIENT_SECRET: 'secret' }
+const oidcEnv: Env = {
+  SESSION_SECRET: SECRET,
+  OIDC_ISSUER: 'https://id.example.com',
+  OIDC_CLIENT_ID: 'app',
+  OIDC_CLIENT_SECRET: 'secret',
+}
 
 function get(path: string, env: Env, cookie?: string): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+  const headers: Record<string, string> = {
+    accept: 'text/html',
+    'sec-fetch-mode': 'navigate',
+    'sec-fetch-dest': 'document',
+  }
   if (cookie) headers.cookie = cookie
   return Promise.resolve(app.request(path, { headers }, env))
 }
 
 function post(path: string, fields: Record<string, string>, env: Env): Promise<Response> {
   const headers = { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN }
-  return Promise.resolve(app.request(path, { method: 'POST', headers, body: new URLSearchParams(fields).toString() }, env))
+  return Promise.resolve(
+    app.request(path, { method: 'POST', headers, body: new URLSearchParams(fields).toString() }, env),
+  )
 }
 
 afterEach(() => {
@@ -59,7 +70,11 @@ describe('example: which sign-in', () => {
 describe('example: the OIDC callback', () => {
   it('is refused without this browser’s transaction cookie, or with a forged one, before any call to the provider', async () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch')
-    for (const cookie of [undefined, '__Host-oidc-transaction=AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB', '__Host-oidc-transaction=garbage']) {
+    for (const cookie of [
+      undefined,
+      '__Host-oidc-transaction=AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB',
+      '__Host-oidc-transaction=garbage',
+    ]) {
       const res = await get('/auth/callback?code=x&state=y', oidcEnv, cookie)
       expect(res.status).toBe(400)
       expect(await res.text()).toContain('Sign-in did not complete')
@@ -87,7 +102,11 @@ async function stubProvider(): Promise<{ env: Env; nonce: { value: string } }> {
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
     const url = new URL(input instanceof Request ? input.url : String(input))
     if (url.pathname === '/.well-known/openid-configuration') {
-      return Response.json({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token` })
+      return Response.json({
+        issuer: ISSUER,
+        authorization_endpoint: `${ISSUER}/authorize`,
+        token_endpoint: `${ISSUER}/token`,
+      })
     }
     if (url.pathname === '/token') {
       const idToken = await new SignJWT({ nonce: nonce.value, email: 'ada@example.com' })
@@ -121,11 +140,16 @@ describe('example: where a sign-in goes back to', () => {
 
   it('POST /auth/login keeps only a same-origin returnTo in the transaction', async () => {
     const { env, nonce } = await stubProvider()
-    for (const [returnTo, kept] of [...HOSTILE.map((h) => [h, undefined] as const), ['/settings', '/settings'] as const]) {
+    for (const [returnTo, kept] of [
+      ...HOSTILE.map((h) => [h, undefined] as const),
+      ['/settings', '/settings'] as const,
+    ]) {
       const res = await post('/auth/login', { returnTo }, env)
       expect(res.status).toBe(303)
       const callback = providerAnswers(res, nonce)
-      const signedIn = (await (await reader.request(callback, { headers: { cookie: new CookieJar().apply(res).header } }, env)).json()) as Record<string, unknown>
+      const signedIn = (await (
+        await reader.request(callback, { headers: { cookie: new CookieJar().apply(res).header } }, env)
+      ).json()) as Record<string, unknown>
       expect(signedIn.user, returnTo).toEqual({ sub: 'ada', email: 'ada@example.com' })
       expect(signedIn.returnTo, returnTo).toBe(kept)
     }
@@ -133,7 +157,10 @@ describe('example: where a sign-in goes back to', () => {
 
   it('the callback sends the browser only to a same-origin path, whatever the transaction says', async () => {
     const { env, nonce } = await stubProvider()
-    for (const [returnTo, next] of [...HOSTILE.map((h) => [h, '/explore'] as const), ['/settings', '/settings'] as const]) {
+    for (const [returnTo, next] of [
+      ...HOSTILE.map((h) => [h, '/explore'] as const),
+      ['/settings', '/settings'] as const,
+    ]) {
       const started = await unchecked.request(`/start?returnTo=${encodeURIComponent(returnTo)}`, {}, env)
       const callback = providerAnswers(started, nonce)
       const res = await get(callback, env, new CookieJar().apply(started).header)

@@ -13,7 +13,11 @@ const START = Date.UTC(2026, 4, 1, 10, 0, 0)
 
 /** A page navigation, as a browser sends it. */
 async function visit(jar: CookieJar, path: string): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+  const headers: Record<string, string> = {
+    accept: 'text/html',
+    'sec-fetch-mode': 'navigate',
+    'sec-fetch-dest': 'document',
+  }
   if (jar.header) headers.cookie = jar.header
   const res = await app.request(path, { headers }, env)
   jar.apply(res)
@@ -21,7 +25,12 @@ async function visit(jar: CookieJar, path: string): Promise<Response> {
 }
 
 /** A form post from the app's own pages (csrf() wants the Origin header a browser sends). */
-async function post(jar: CookieJar, path: string, fields: Record<string, string> = {}, origin = ORIGIN): Promise<Response> {
+async function post(
+  jar: CookieJar,
+  path: string,
+  fields: Record<string, string> = {},
+  origin = ORIGIN,
+): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', origin }
   if (jar.header) headers.cookie = jar.header
   const res = await app.request(path, { method: 'POST', headers, body: new URLSearchParams(fields).toString() }, env)
@@ -111,7 +120,8 @@ describe('quickstart app', () => {
       data: { user: { sub: 'u1', name: 'Grace' }, onboardingStep: 'COMPLETED' },
     })
     const jar = new CookieJar()
-    for (const pair of cookie.split('; ')) jar.cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
+    for (const pair of cookie.split('; '))
+      jar.cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
     const page = await html(await visit(jar, '/explore/cats'))
     expect(page).toContain('Hi Grace')
     expect(page).toContain('Last page: none yet')

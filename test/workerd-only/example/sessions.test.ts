@@ -10,10 +10,16 @@ import { CookieJar, SECRET } from '../../helpers'
 
 const ORIGIN = 'http://localhost'
 const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789'
-const durableEnv: Env = { SESSION_SECRET: SECRET, SESSION_STORE: 'durable-object', SESSION_DO: workerEnv.SESSION_DO, WEBHOOK_SECRET }
+const durableEnv: Env = {
+  SESSION_SECRET: SECRET,
+  SESSION_STORE: 'durable-object',
+  SESSION_DO: workerEnv.SESSION_DO,
+  WEBHOOK_SECRET,
+}
 const cookieEnv: Env = { SESSION_SECRET: SECRET, WEBHOOK_SECRET }
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
-const CHROME = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36'
+const CHROME =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36'
 
 async function send(jar: CookieJar, path: string, init: RequestInit, bindings: Env, agent?: string): Promise<Response> {
   const headers = new Headers(init.headers)
@@ -24,19 +30,39 @@ async function send(jar: CookieJar, path: string, init: RequestInit, bindings: E
   return res
 }
 const visit = (jar: CookieJar, path: string, bindings = durableEnv, agent?: string) =>
-  send(jar, path, { headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } }, bindings, agent)
-const post = (jar: CookieJar, path: string, fields: Record<string, string> = {}, bindings = durableEnv, agent?: string) =>
   send(
     jar,
     path,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN }, body: new URLSearchParams(fields).toString() },
+    { headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } },
+    bindings,
+    agent,
+  )
+const post = (
+  jar: CookieJar,
+  path: string,
+  fields: Record<string, string> = {},
+  bindings = durableEnv,
+  agent?: string,
+) =>
+  send(
+    jar,
+    path,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+      body: new URLSearchParams(fields).toString(),
+    },
     bindings,
     agent,
   )
 const webhook = (body: unknown, secret: string | null = WEBHOOK_SECRET, bindings = durableEnv) =>
   app.request(
     '/webhooks/plan',
-    { method: 'POST', headers: { 'content-type': 'application/json', ...(secret === null ? {} : { 'x-webhook-secret': secret }) }, body: JSON.stringify(body) },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(secret === null ? {} : { 'x-webhook-secret': secret }) },
+      body: JSON.stringify(body),
+    },
     bindings,
   )
 
@@ -130,7 +156,9 @@ describe('example app: Your sessions (Durable Objects)', () => {
     expect((await webhook({ sub, plan: 'platinum' })).status).toBe(400)
     expect((await webhook({ plan: 'pro' })).status).toBe(400)
     expect(await (await webhook({ sub: 'nobody', plan: 'pro' })).json()).toEqual({ changed: 0 })
-    expect((await webhook({ sub, plan: 'pro' }, WEBHOOK_SECRET, { ...durableEnv, WEBHOOK_SECRET: undefined })).status).toBe(404)
+    expect(
+      (await webhook({ sub, plan: 'pro' }, WEBHOOK_SECRET, { ...durableEnv, WEBHOOK_SECRET: undefined })).status,
+    ).toBe(404)
     expect(await (await visit(jar, '/explore')).text()).toContain('Plan: <strong>free</strong>')
   })
 })

@@ -26,8 +26,15 @@ describe('d1Store', () => {
     const expiresAt = Date.now() + HOUR
     await store.set('d1-row', record('d1-u', { n: 1 }), { expiresAt, sub: 'd1-u' })
     await store.update?.('d1-row', (current) => ({ ...current, n: 2 }), { expiresAt, sub: 'd1-u' })
-    const row = await env.SESSION_DB.prepare('SELECT sub, data, expires_at, version FROM sessions WHERE sid = ?').bind('d1-row').first()
-    expect(row).toEqual({ sub: 'd1-u', data: JSON.stringify(record('d1-u', { n: 2 })), expires_at: expiresAt, version: 2 })
+    const row = await env.SESSION_DB.prepare('SELECT sub, data, expires_at, version FROM sessions WHERE sid = ?')
+      .bind('d1-row')
+      .first()
+    expect(row).toEqual({
+      sub: 'd1-u',
+      data: JSON.stringify(record('d1-u', { n: 2 })),
+      expires_at: expiresAt,
+      version: 2,
+    })
   })
 
   it('reads an expired row as no session, and the cron cleanup deletes expired rows only', async () => {
@@ -45,7 +52,10 @@ describe('d1Store', () => {
 
   it('deletes expired rows along with a sign-in when the cleanup rate says so', async () => {
     const store = d1Store(env.SESSION_DB, { cleanupRate: 1 })
-    await d1Store(env.SESSION_DB, { cleanupRate: 0 }).set('d1-stale', record('d1-op'), { expiresAt: Date.now() - 1, sub: 'd1-op' })
+    await d1Store(env.SESSION_DB, { cleanupRate: 0 }).set('d1-stale', record('d1-op'), {
+      expiresAt: Date.now() - 1,
+      sub: 'd1-op',
+    })
     expect(await rowCount('sid = ?', 'd1-stale')).toBe(1)
     await store.set('d1-fresh', record('d1-op'), { expiresAt: Date.now() + HOUR, sub: 'd1-op' })
     expect(await rowCount('sid = ?', 'd1-stale')).toBe(0)
@@ -54,7 +64,11 @@ describe('d1Store', () => {
 
   it('by default sweeps along with one sign-in in ten (cleanupRate 0.1)', async () => {
     const store = d1Store(env.SESSION_DB)
-    const stale = (sid: string) => d1Store(env.SESSION_DB, { cleanupRate: 0 }).set(sid, record('d1-rate'), { expiresAt: Date.now() - 1, sub: 'd1-rate' })
+    const stale = (sid: string) =>
+      d1Store(env.SESSION_DB, { cleanupRate: 0 }).set(sid, record('d1-rate'), {
+        expiresAt: Date.now() - 1,
+        sub: 'd1-rate',
+      })
     const random = vi.spyOn(Math, 'random')
     try {
       await stale('d1-rate-stale-1')
@@ -69,7 +83,7 @@ describe('d1Store', () => {
     }
   })
 
-  it('counts only live sessions when ending a user\'s sessions, and deletes the expired rows as well', async () => {
+  it("counts only live sessions when ending a user's sessions, and deletes the expired rows as well", async () => {
     const store = d1Store(env.SESSION_DB, { cleanupRate: 0 })
     await store.set('d1-by-user-expired', record('d1-by-user'), { expiresAt: Date.now() - 1, sub: 'd1-by-user' })
     await store.set('d1-by-user-live', record('d1-by-user'), { expiresAt: Date.now() + HOUR, sub: 'd1-by-user' })
@@ -105,7 +119,9 @@ describe('d1Store', () => {
     const store = d1Store(env.SESSION_DB)
     const options = { expiresAt: Date.now() + HOUR, sub: 'd1-throw' }
     await store.set('d1-throw', record('d1-throw', { n: 1 }), options)
-    await expect(store.update?.('d1-throw', () => Promise.reject(new Error('invalid')), options)).rejects.toThrow('invalid')
+    await expect(store.update?.('d1-throw', () => Promise.reject(new Error('invalid')), options)).rejects.toThrow(
+      'invalid',
+    )
     expect(await store.get('d1-throw')).toEqual(record('d1-throw', { n: 1 }))
   })
 
@@ -164,7 +180,8 @@ describe('cleanupExpiredSessions: bounded work', () => {
   it('cleanupExpiredSessions deletes at most batchSize x maxBatches rows per call (bounded statements)', async () => {
     const store = d1Store(env.SESSION_DB, { cleanupRate: 0 })
     await env.SESSION_DB.prepare('DELETE FROM sessions').run()
-    for (let i = 0; i < 5; i++) await store.set(`d1m-exp-${i}`, record('d1m-exp'), { expiresAt: Date.now() - 1, sub: 'd1m-exp' })
+    for (let i = 0; i < 5; i++)
+      await store.set(`d1m-exp-${i}`, record('d1m-exp'), { expiresAt: Date.now() - 1, sub: 'd1m-exp' })
     expect(await cleanupExpiredSessions(env.SESSION_DB, { batchSize: 2, maxBatches: 1 })).toBe(2)
     expect(await cleanupExpiredSessions(env.SESSION_DB, { batchSize: 2, maxBatches: 1 })).toBe(2)
     expect(await cleanupExpiredSessions(env.SESSION_DB, { batchSize: 2, maxBatches: 1 })).toBe(1)
@@ -176,18 +193,33 @@ describe('cleanupExpiredSessions: bounded work', () => {
     await env.SESSION_DB.prepare('DELETE FROM sessions').run()
     const past = Date.now() - 1
     const inserts = Array.from({ length: 150 }, (_, i) =>
-      env.SESSION_DB.prepare('INSERT INTO sessions (sid, sub, data, expires_at, version) VALUES (?1, ?2, ?3, ?4, 1)').bind(`d1m-old-${i}`, 'd1m-old', '{}', past),
+      env.SESSION_DB.prepare(
+        'INSERT INTO sessions (sid, sub, data, expires_at, version) VALUES (?1, ?2, ?3, ?4, 1)',
+      ).bind(`d1m-old-${i}`, 'd1m-old', '{}', past),
     )
     await env.SESSION_DB.batch(inserts)
-    await d1Store(env.SESSION_DB, { cleanupRate: 1 }).set('d1m-new', record('d1m-new'), { expiresAt: Date.now() + HOUR, sub: 'd1m-new' })
-    const left = await env.SESSION_DB.prepare('SELECT count(*) AS n FROM sessions WHERE sub = ?').bind('d1m-old').first<{ n: number }>()
+    await d1Store(env.SESSION_DB, { cleanupRate: 1 }).set('d1m-new', record('d1m-new'), {
+      expiresAt: Date.now() + HOUR,
+      sub: 'd1m-new',
+    })
+    const left = await env.SESSION_DB.prepare('SELECT count(*) AS n FROM sessions WHERE sub = ?')
+      .bind('d1m-old')
+      .first<{ n: number }>()
     expect(left?.n).toBe(50)
     expect(await store.get('d1m-new')).toEqual(record('d1m-new'))
   })
 
   it('cleanupExpiredSessions refuses a batchSize or maxBatches that is not a whole number of 1 or more (batchSize is part of the SQL)', async () => {
-    for (const options of [{ batchSize: 0 }, { batchSize: -1 }, { batchSize: 1.5 }, { batchSize: '10; DROP TABLE sessions' }, { maxBatches: 0 }]) {
-      await expect(cleanupExpiredSessions(env.SESSION_DB, options as never), JSON.stringify(options)).rejects.toThrow(SessionConfigError)
+    for (const options of [
+      { batchSize: 0 },
+      { batchSize: -1 },
+      { batchSize: 1.5 },
+      { batchSize: '10; DROP TABLE sessions' },
+      { maxBatches: 0 },
+    ]) {
+      await expect(cleanupExpiredSessions(env.SESSION_DB, options as never), JSON.stringify(options)).rejects.toThrow(
+        SessionConfigError,
+      )
     }
   })
 })

@@ -12,8 +12,10 @@ const record = (sub: string, extra: Record<string, number> = {}) => ({ user: { s
 const stub = (name: string) => env.SESSION_DO.get(env.SESSION_DO.idFromName(name))
 const sessionObject = (sid: string) => stub(`session:sid:${sid}`)
 const userObject = (sub: string) => stub(`session:user:${sub}`)
-const storedKeys = (name: string) => runInDurableObject(stub(name), (_, state) => [...state.storage.kv.list()].map(([key]) => key))
-const tombstoneOf = (sid: string) => runInDurableObject(sessionObject(sid), (_, state) => state.storage.kv.get<number>('tombstone'))
+const storedKeys = (name: string) =>
+  runInDurableObject(stub(name), (_, state) => [...state.storage.kv.list()].map(([key]) => key))
+const tombstoneOf = (sid: string) =>
+  runInDurableObject(sessionObject(sid), (_, state) => state.storage.kv.get<number>('tombstone'))
 
 /** An object name with its id, so the wrappers below can pick objects by name. */
 interface NamedId {
@@ -34,7 +36,8 @@ function wrappedNamespace(
       const real = env.SESSION_DO.get(id)
       // deleteByUser calls only deleteSession on session objects and these methods on user objects.
       return {
-        deleteSession: (expiresAt?: number, owner?: string) => deleteSession(name, () => real.deleteSession(expiresAt, owner)),
+        deleteSession: (expiresAt?: number, owner?: string) =>
+          deleteSession(name, () => real.deleteSession(expiresAt, owner)),
         listSessions: () => real.listSessions(),
         unindexSessions: (sids: string[]) => real.unindexSessions(sids),
       }
@@ -100,7 +103,9 @@ describe('durableObjectStore', () => {
     const sub = uniqueSub('throw')
     const options = { expiresAt: Date.now() + HOUR, sub }
     await store.set('throws', record(sub, { n: 1 }), options)
-    await expect(store.update?.('throws', () => Promise.reject(new Error('invalid')), options)).rejects.toThrow('invalid')
+    await expect(store.update?.('throws', () => Promise.reject(new Error('invalid')), options)).rejects.toThrow(
+      'invalid',
+    )
     expect(await store.get('throws')).toEqual(record(sub, { n: 1 }))
   })
 
@@ -108,7 +113,10 @@ describe('durableObjectStore', () => {
     const store = durableObjectStore(env.SESSION_DO)
     const [a, b] = [uniqueSub('from'), uniqueSub('to')]
     await store.set('moved', record(a), { expiresAt: Date.now() + HOUR, sub: a })
-    await store.update?.('moved', (current) => ({ ...current, user: { sub: b } }), { expiresAt: Date.now() + HOUR, sub: a })
+    await store.update?.('moved', (current) => ({ ...current, user: { sub: b } }), {
+      expiresAt: Date.now() + HOUR,
+      sub: a,
+    })
     expect(await store.deleteByUser?.(b)).toBe(1)
     expect(await store.get('moved')).toBeNull()
   })
@@ -137,14 +145,16 @@ describe('durableObjectStore', () => {
     const snapshot = await sessionObject('moving').readSession()
     await userObject(to).indexSession('moving', expiresAt)
     expect(await store.deleteByUser?.(to)).toBe(0)
-    expect(await sessionObject('moving').replaceSession(snapshot?.version ?? -1, JSON.stringify(record(to)), to, expiresAt)).toBe('ok')
+    expect(
+      await sessionObject('moving').replaceSession(snapshot?.version ?? -1, JSON.stringify(record(to)), to, expiresAt),
+    ).toBe('ok')
     await userObject(from).unindexSessions(['moving'])
     // The move landed: `to` owns it, and the next "sign out everywhere" of `to` ends it.
     expect(await store.deleteByUser?.(to)).toBe(1)
     expect(await store.get('moving')).toBeNull()
   })
 
-  it('ends a user\'s sessions in bounded chunks, so one call stays under the subrequest limit per step', async () => {
+  it("ends a user's sessions in bounded chunks, so one call stays under the subrequest limit per step", async () => {
     const store = durableObjectStore(env.SESSION_DO)
     const sub = uniqueSub('many')
     const options = { expiresAt: Date.now() + HOUR, sub }
@@ -232,12 +242,22 @@ type Override = (name: string, method: Method, real: () => Promise<unknown>) => 
 
 /** env.SESSION_DO with every RPC call going through `override` (which may call the real one). */
 function wrapped(override: Override): DurableObjectNamespaceLike<{ name: string; id: DurableObjectId }> {
-  const methods: Method[] = ['readSession', 'writeSession', 'replaceSession', 'deleteSession', 'indexSession', 'listSessions', 'unindexSessions']
+  const methods: Method[] = [
+    'readSession',
+    'writeSession',
+    'replaceSession',
+    'deleteSession',
+    'indexSession',
+    'listSessions',
+    'unindexSessions',
+  ]
   return {
     idFromName: (name) => ({ name, id: env.SESSION_DO.idFromName(name) }),
     get: ({ name, id }) => {
       const real = env.SESSION_DO.get(id) as unknown as Record<Method, (...args: unknown[]) => Promise<unknown>>
-      return Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => override(name, m, () => real[m](...args))]))
+      return Object.fromEntries(
+        methods.map((m) => [m, (...args: unknown[]) => override(name, m, () => real[m](...args))]),
+      )
     },
   }
 }
@@ -267,15 +287,19 @@ describe('durableObjectStore: update', () => {
     const options = { expiresAt: Date.now() + HOUR, sub }
     await store.set('aborted', record(sub, { n: 1 }), options)
     const controller = new AbortController()
-    const update = store.update?.('aborted', (current) => {
-      controller.abort(new Error('timed out'))
-      return { ...current, n: 2 }
-    }, { ...options, signal: controller.signal })
+    const update = store.update?.(
+      'aborted',
+      (current) => {
+        controller.abort(new Error('timed out'))
+        return { ...current, n: 2 }
+      },
+      { ...options, signal: controller.signal },
+    )
     await expect(update).rejects.toThrow('timed out')
     expect(await store.get('aborted')).toEqual(record(sub, { n: 1 }))
   })
 
-  it('an update moving a session to another user takes it out of the old user\'s index', async () => {
+  it("an update moving a session to another user takes it out of the old user's index", async () => {
     const store = durableObjectStore(env.SESSION_DO)
     const [a, b] = [uniqueSub('leave-from'), uniqueSub('leave-to')]
     const expiresAt = Date.now() + HOUR
@@ -290,8 +314,12 @@ describe('durableObjectStore: update', () => {
     const options = { expiresAt: Date.now() + HOUR, sub }
     await durableObjectStore(env.SESSION_DO).set('always-conflict', record(sub), options)
     let runs = 0
-    const store = durableObjectStore(wrapped((_, method, real) => (method === 'replaceSession' ? Promise.resolve('conflict') : real())))
-    await expect(store.update?.('always-conflict', (current) => (runs++, current), options)).rejects.toThrow(/kept changing/)
+    const store = durableObjectStore(
+      wrapped((_, method, real) => (method === 'replaceSession' ? Promise.resolve('conflict') : real())),
+    )
+    await expect(store.update?.('always-conflict', (current) => (runs++, current), options)).rejects.toThrow(
+      /kept changing/,
+    )
     expect(runs).toBe(100)
   })
 })
@@ -301,7 +329,9 @@ describe('durableObjectStore: delete and "sign out everywhere"', () => {
     const sub = uniqueSub('unindex-fails')
     const expiresAt = Date.now() + HOUR
     await durableObjectStore(env.SESSION_DO).set('unindex-fails', record(sub), { expiresAt, sub })
-    const store = durableObjectStore(wrapped((_, method, real) => (method === 'unindexSessions' ? Promise.reject(new Error('down')) : real())))
+    const store = durableObjectStore(
+      wrapped((_, method, real) => (method === 'unindexSessions' ? Promise.reject(new Error('down')) : real())),
+    )
     await expect(store.delete('unindex-fails')).resolves.toBeUndefined()
     expect(await store.get('unindex-fails')).toBeNull()
     expect(await userObject(sub).listSessions()).toEqual([{ sid: 'unindex-fails', expiresAt }])
@@ -333,7 +363,10 @@ describe('durableObjectStore: delete and "sign out everywhere"', () => {
         return Promise.reject(new Error(`unreachable ${name}`))
       }),
     )
-    const error = await store.deleteByUser?.(sub).then(() => undefined, (e: unknown) => e)
+    const error = await store.deleteByUser?.(sub).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(Error)
     expect((error as Error).message).toMatch(/60 of 60/)
     expect(((error as Error).cause as Error).message).toBe(`unreachable session:sid:${listed[0]}`)

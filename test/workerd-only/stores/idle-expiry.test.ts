@@ -9,8 +9,28 @@ import { applyD1Migrations, runDurableObjectAlarm, runInDurableObject } from 'cl
 import { env } from 'cloudflare:workers'
 import { Hono } from 'hono'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type SessionStore, cleanupExpiredSessions, createSession, d1Store, durableObjectStore, edgeSession, getSession, memoryStore } from '../../../src'
-import { type AnySession, CookieJar, HOUR, MINUTE, SECRET, at, countingStore, restoreClock, uniqueSub, useClock } from '../../helpers'
+import {
+  type SessionStore,
+  cleanupExpiredSessions,
+  createSession,
+  d1Store,
+  durableObjectStore,
+  edgeSession,
+  getSession,
+  memoryStore,
+} from '../../../src'
+import {
+  type AnySession,
+  CookieJar,
+  HOUR,
+  MINUTE,
+  SECRET,
+  at,
+  countingStore,
+  restoreClock,
+  uniqueSub,
+  useClock,
+} from '../../helpers'
 
 beforeAll(async () => {
   await applyD1Migrations(env.SESSION_DB, env.D1_MIGRATIONS)
@@ -21,7 +41,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const IDLE = 600
 const record = (sub: string) => ({ user: { sub } })
 const sessionObject = (sid: string) => env.SESSION_DO.get(env.SESSION_DO.idFromName(`session:sid:${sid}`))
-const storedKeys = (sid: string) => runInDurableObject(sessionObject(sid), (_, state) => [...state.storage.kv.list()].map(([key]) => key))
+const storedKeys = (sid: string) =>
+  runInDurableObject(sessionObject(sid), (_, state) => [...state.storage.kv.list()].map(([key]) => key))
 
 const stores: Array<[string, () => SessionStore]> = [
   ['durable-object', () => durableObjectStore(env.SESSION_DO)],
@@ -75,7 +96,9 @@ describe('the store removes what idled out', () => {
     await store.set(sid, record(sid), { expiresAt: Date.now() + HOUR, idleExpiresAt: Date.now() + IDLE, sub: sid })
     await sleep(IDLE + 100)
     await cleanupExpiredSessions(env.SESSION_DB)
-    const row = await env.SESSION_DB.prepare('SELECT count(*) AS n FROM sessions WHERE sid = ?').bind(sid).first<{ n: number }>()
+    const row = await env.SESSION_DB.prepare('SELECT count(*) AS n FROM sessions WHERE sid = ?')
+      .bind(sid)
+      .first<{ n: number }>()
     expect(row?.n).toBe(0)
   })
 })
@@ -85,7 +108,14 @@ function idleApp(store: SessionStore, duration?: { inactivity: number }) {
   const app = new Hono()
   const invalid: string[] = []
   const onInvalid = (reason: string) => void invalid.push(reason)
-  app.use(edgeSession({ secret: SECRET, store, onInvalid, ...(duration ? { duration: { absolute: 8 * 3600, ...duration } } : {}) }))
+  app.use(
+    edgeSession({
+      secret: SECRET,
+      store,
+      onInvalid,
+      ...(duration ? { duration: { absolute: 8 * 3600, ...duration } } : {}),
+    }),
+  )
   app.post('/login', async (c) => {
     await createSession(c, { user: { sub: 'idle-user' } })
     return c.json({ session: getSession(c) })
@@ -156,7 +186,16 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
       requests++
     }
     // One read per request; the idle deadline moved every 15 minutes (8 times in 2 h); nothing else.
-    expect({ requests, ...counted.calls }).toEqual({ requests: 720, get: 720, set: 1, update: 0, delete: 0, deleteByUser: 0, touch: 8, settle: 0 })
+    expect({ requests, ...counted.calls }).toEqual({
+      requests: 720,
+      get: 720,
+      set: 1,
+      update: 0,
+      delete: 0,
+      deleteByUser: 0,
+      touch: 8,
+      settle: 0,
+    })
     // Then the user leaves: the session ends idle at 2 h 30, the record is gone by 2 h 45.
     at(2 * HOUR + 45 * MINUTE + 1)
     expect(await counted.store.get(sid)).toBeNull()
@@ -169,7 +208,8 @@ describe('middleware: records of sessions nobody uses (fake clock, memory store)
       get: (sid) => inner.get(sid),
       set: (sid, data, options) => inner.set(sid, data, options),
       delete: (sid, options) => inner.delete(sid, options),
-      touch: (sid, options) => (++touches === 1 ? Promise.reject(new Error('injected: touch failed')) : inner.touch(sid, options)),
+      touch: (sid, options) =>
+        ++touches === 1 ? Promise.reject(new Error('injected: touch failed')) : inner.touch(sid, options),
     }
     const { login, read } = idleApp(store)
     const jar = new CookieJar()

@@ -69,7 +69,9 @@ describe('kvStore', () => {
 describe('kvStore: options are checked when the app starts', () => {
   it('refuses a prefix that is not a string', () => {
     for (const prefix of [1, {}, ['a']]) {
-      expect(() => kvStore(env.SESSION_KV, { prefix } as unknown as KvStoreOptions), JSON.stringify(prefix)).toThrow(SessionConfigError)
+      expect(() => kvStore(env.SESSION_KV, { prefix } as unknown as KvStoreOptions), JSON.stringify(prefix)).toThrow(
+        SessionConfigError,
+      )
     }
     // Control: an empty prefix is a string, and allowed.
     expect(() => kvStore(env.SESSION_KV, { prefix: '' })).not.toThrow()
@@ -108,7 +110,10 @@ describe('kvStore: keys, values and TTLs', () => {
 
   it('an empty prefix is used as given: keys are the bare session ids', async () => {
     const namespace = storelessNamespace()
-    await kvStore(namespace, { prefix: '' }).set('bare-id', ownRecord, { expiresAt: Date.now() + 60 * 60 * 1000, sub: 'kv-mutant' })
+    await kvStore(namespace, { prefix: '' }).set('bare-id', ownRecord, {
+      expiresAt: Date.now() + 60 * 60 * 1000,
+      sub: 'kv-mutant',
+    })
     expect(namespace.puts.map((p) => p.key)).toEqual(['bare-id'])
   })
 

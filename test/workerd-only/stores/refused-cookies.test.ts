@@ -5,8 +5,29 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
-import { SessionStoreError, type SessionStore, type StandardSchemaV1, createSession, destroySession, edgeSession, getSession, memoryStore } from '../../../src'
-import { type AnySession, CookieJar, MINUTE, SECRET, SESSION, countingStore, deferred, restoreClock, storeApp, uniqueSub, useClock } from '../../helpers'
+import {
+  SessionStoreError,
+  type SessionStore,
+  type StandardSchemaV1,
+  createSession,
+  destroySession,
+  edgeSession,
+  getSession,
+  memoryStore,
+} from '../../../src'
+import {
+  type AnySession,
+  CookieJar,
+  MINUTE,
+  SECRET,
+  SESSION,
+  countingStore,
+  deferred,
+  restoreClock,
+  storeApp,
+  uniqueSub,
+  useClock,
+} from '../../helpers'
 
 function post(cookie: string, body: unknown = {}): RequestInit {
   return { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }
@@ -18,7 +39,9 @@ const noLegacy: StandardSchemaV1 = {
     version: 1,
     vendor: 'test',
     validate: (value) =>
-      (value as { plan?: string }).plan === 'legacy' ? { issues: [{ message: 'legacy plan', path: ['plan'] }] } : { value },
+      (value as { plan?: string }).plan === 'legacy'
+        ? { issues: [{ message: 'legacy plan', path: ['plan'] }] }
+        : { value },
   },
 }
 
@@ -55,7 +78,7 @@ describe('a genuine session cookie refused after it opened', () => {
     expect(await store.get(sid)).not.toBeNull()
   })
 
-  it('a sign-out over session cookies that do not open (forged, another app\'s) deletes nothing', async () => {
+  it("a sign-out over session cookies that do not open (forged, another app's) deletes nothing", async () => {
     const { store, calls } = countingStore(memoryStore())
     const { app, invalid } = storeApp(store)
     const foreign = await signIn(storeApp(memoryStore(), { secret: 'another-secret-of-32-bytes-or-more!!' }).app)

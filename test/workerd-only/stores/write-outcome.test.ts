@@ -75,7 +75,9 @@ function faulty(inner: SessionStore, method: Method, fault: Fault) {
       return record
     }
   const real = store[method] as (...args: unknown[]) => Promise<unknown>
-  ;(store as unknown as Record<Method, (...args: unknown[]) => Promise<unknown>>)[method] = async (...args: unknown[]) => {
+  ;(store as unknown as Record<Method, (...args: unknown[]) => Promise<unknown>>)[method] = async (
+    ...args: unknown[]
+  ) => {
     if (method === 'set') sids.push(args[0] as string)
     if (fault === 'fail-before') throw new Error('injected: failed before writing')
     const options = args[args.length - 1] as { signal?: AbortSignal } | undefined
@@ -122,7 +124,9 @@ function outcomeApp(store: SessionStore, storeTimeout = STORE_TIMEOUT) {
   app.get('/session', (c) => c.json({ session: getSession(c) }))
   const call = async (jar: CookieJar, path: string, body?: unknown): Promise<Outcome> => {
     const init: RequestInit =
-      body === undefined && path === '/session' ? { headers: { cookie: jar.header } } : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body ?? {}) }
+      body === undefined && path === '/session'
+        ? { headers: { cookie: jar.header } }
+        : { method: 'POST', headers: { cookie: jar.header }, body: JSON.stringify(body ?? {}) }
     const res = await app.request(path, init)
     jar.apply(res)
     return { status: res.status, ...((await res.json()) as object) }
@@ -201,7 +205,11 @@ for (const [name, make] of stores) {
     it('a sign-in whose record arrives after the timeout: the late record is refused, so none is left that no cookie names', async () => {
       const { inner, jar, sids, call, late } = await signedIn('set', 'late-write')
       // The previous record was ended first (no session id outlives a sign-in): written true, signed out.
-      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: true })
+      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({
+        status: 503,
+        code: 'ERR_SESSION_STORE',
+        written: true,
+      })
       await late()
       expect(sids).toHaveLength(1)
       expect(await inner.get(sids[0] as string)).toBeNull()
@@ -209,7 +217,11 @@ for (const [name, make] of stores) {
 
     it('a sign-in whose delete of the previous record answered late: written true, signed out, the previous record gone', async () => {
       const { inner, jar, sid: oldSid, call } = await signedIn('delete', 'late-answer')
-      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: true })
+      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({
+        status: 503,
+        code: 'ERR_SESSION_STORE',
+        written: true,
+      })
       expect(await inner.get(oldSid)).toBeNull()
       // A 5xx writes no cookies: the next request finds no record and is signed out then.
       expect(await call(jar, '/session')).toMatchObject({ session: null })
@@ -217,7 +229,11 @@ for (const [name, make] of stores) {
 
     it('a sign-in whose delete of the previous record arrives after the timeout: written false, the previous session stays whole', async () => {
       const { inner, jar, sid: oldSid, call, late } = await signedIn('delete', 'late-write')
-      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: false })
+      expect(await call(jar, '/login', { sub: uniqueSub(`${name}-relogin`) })).toEqual({
+        status: 503,
+        code: 'ERR_SESSION_STORE',
+        written: false,
+      })
       await late()
       expect(await inner.get(oldSid)).not.toBeNull()
       expect(await call(jar, '/session')).toMatchObject({ session: { internal: { sid: oldSid } } })
@@ -227,7 +243,11 @@ for (const [name, make] of stores) {
       const inner = make()
       const { store, sids } = faulty(inner, 'set', 'fail-before')
       const { call } = outcomeApp(store)
-      expect(await call(new CookieJar(), '/login', { sub: uniqueSub(`${name}-first`) })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: false })
+      expect(await call(new CookieJar(), '/login', { sub: uniqueSub(`${name}-first`) })).toEqual({
+        status: 503,
+        code: 'ERR_SESSION_STORE',
+        written: false,
+      })
       expect(await inner.get(sids[0] as string)).toBeNull()
     })
   })
@@ -237,6 +257,10 @@ describe('a store that cannot settle a write', () => {
   it("reports written: 'unknown' (Workers KV: a late put may still land)", async () => {
     const { store } = faulty(kvStore(env.SESSION_KV), 'set', 'late-answer')
     const { call } = outcomeApp(store)
-    expect(await call(new CookieJar(), '/login', { sub: uniqueSub('kv') })).toEqual({ status: 503, code: 'ERR_SESSION_STORE', written: 'unknown' })
+    expect(await call(new CookieJar(), '/login', { sub: uniqueSub('kv') })).toEqual({
+      status: 503,
+      code: 'ERR_SESSION_STORE',
+      written: 'unknown',
+    })
   })
 })
