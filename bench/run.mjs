@@ -469,7 +469,7 @@ function render({ w, n, w0, sizeRows, v }) {
     `- Load average (1 min): ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, on ${cpu.length} cores${os.loadavg()[0] > cpu.length || loadAtStart > cpu.length ? ' (busy machine: other processes shared the CPU; ratios within one run are more reliable than absolute times)' : ''}`,
   )
   out.push(
-    `- Method: median of ${BATCHES} batches per cell (${TRACE_BATCHES} in the workerd browsing trace; each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly; in workerd each case has an isolate of its own, as a deployed worker runs one app. \"+µs\" columns are the median of per-round differences between a case and its baseline, whose batches run side by side. Lower is better; no pass/fail.`,
+    `- Method: median of ${BATCHES} batches per cell (${TRACE_BATCHES} in the workerd browsing trace; each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly; in workerd each case has an isolate of its own, as a deployed worker runs one app. "+µs" columns are the median of per-round differences between a case and its baseline, whose batches run side by side. Lower is better; no pass/fail.`,
   )
   out.push('- Rerun: `npm run bench` (writes this file). Suites, wiring and caveats: bench/NOTES.md.', '')
 
@@ -693,7 +693,7 @@ async function main() {
   log(`bench: building bundles with esbuild ${esbuild.version} -> ${relative(ROOT, OUT)}/`)
   await buildBundles(esbuild)
   const ids = planIds()
-  let w = {}
+  const w = {}
   let n = {}
   if (ids.length > 0 && !flag('no-workerd')) {
     // One workerd process per suite: with every case of every suite in one process (~70

@@ -5,7 +5,7 @@
  * @module
  */
 import { CompactEncrypt, compactDecrypt } from 'jose'
-import { decryptCompact, prepareDecrypt } from '../../node_modules/jose/dist/webapi/lib/jwe_decrypt.js'
+import { prepareDecrypt } from '../../node_modules/jose/dist/webapi/lib/jwe_decrypt.js'
 import { checkEncryptHeaders } from '../../node_modules/jose/dist/webapi/lib/jwe_encrypt.js'
 import { parseJoseHeader, validateCrit, JWE_RECOGNIZED } from '../../node_modules/jose/dist/webapi/lib/validate.js'
 import { validateZip } from '../../node_modules/jose/dist/webapi/lib/deflate.js'

@@ -3,16 +3,16 @@
  * literal, so `switch (err.code)` narrows, and a switch over SessionErrorCode can be exhaustive.
  */
 import {
-  SessionCommittedError,
+  type SessionCommittedError,
   SessionConfigError,
   SessionError,
   type SessionErrorCode,
-  SessionInvalidError,
-  SessionMissingError,
-  SessionNotMountedError,
+  type SessionInvalidError,
+  type SessionMissingError,
+  type SessionNotMountedError,
   SessionStoreError,
-  SessionTooLargeError,
-  SessionUnsupportedError,
+  type SessionTooLargeError,
+  type SessionUnsupportedError,
 } from '../../src'
 
 type KnownError =

@@ -2,7 +2,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decode, decodeWithTable, encode, encodeWithTable } from '../../../src/codec/base64url'
-import {} from '../../helpers'
 
 /** A reference decoder, independent of both: atob on the standard alphabet, then re-encode to check canonical form. */
 function reference(text: string): number[] | undefined {

@@ -6,7 +6,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { copyJson, deepFreeze, equalJson, equalMembers } from '../../../src/codec/frozen-json'
-import {} from '../../helpers'
 
 /** JSON text with every object's members sorted: equal exactly when the values are equal as JSON. */
 function canonical(value: unknown): string {

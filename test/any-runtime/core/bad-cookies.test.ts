@@ -12,7 +12,6 @@ import {
   HOUR,
   MINUTE,
   OLD_SECRET,
-  SECRET,
   SESSION,
   SESSION_CHUNKS,
   T0,
@@ -25,7 +24,6 @@ import {
   setCookieMap,
   spyConsole,
   useClock,
-  written,
 } from '../../helpers'
 
 let consoleSpies: ConsoleSpies

@@ -26,6 +26,7 @@ describe('secret validation at build time', () => {
     ['empty list', { secret: [] }],
     ['a short secret in the list', { secret: [SECRET, 'short'] }],
     ['a non-string in the list', { secret: [SECRET, 42] }],
+    // biome-ignore lint/correctness/noPrecisionLoss: any number is refused; its exact value does not matter
     ['a number', { secret: 12345678901234567890 }],
   ]
   for (const [label, options] of bad) {

@@ -58,7 +58,7 @@ describe('toSessionRecord', () => {
     const issues = await issuesOf({
       user: { sub: 'u1' },
       list: [1, { at: new Date(0) }, undefined],
-      deep: { n: Number.NaN, ['bad\uD800']: 1, s: 'ok\uDC00' },
+      deep: { n: Number.NaN, 'bad\uD800': 1, s: 'ok\uDC00' },
       loop,
     })
     // Compared as JSON (which escapes lone surrogates): a failure report must be valid UTF-8 to reach the runner.
@@ -119,7 +119,7 @@ describe('toSessionRecord on a runtime without String.prototype.isWellFormed', (
       const fresh = await import('../../../src/state/validate')
       expect(fresh.toSessionRecord).not.toBe(toSessionRecord)
       const refused = await fresh
-        .toSessionRecord({ user: { sub: 'u1' }, s: 'ok\uDC00', deep: { ['bad\uD800']: 1 } }, undefined)
+        .toSessionRecord({ user: { sub: 'u1' }, s: 'ok\uDC00', deep: { 'bad\uD800': 1 } }, undefined)
         .then(
           () => undefined,
           (thrown: unknown) => thrown as { code?: string; issues?: Array<{ message: string; path?: PropertyKey[] }> },
@@ -133,10 +133,10 @@ describe('toSessionRecord on a runtime without String.prototype.isWellFormed', (
         ]),
       )
       const kept = await fresh.toSessionRecord(
-        { user: { sub: 'u1' }, emoji: '\uD83D\uDE00', ['\uD83D\uDE00']: 'key' },
+        { user: { sub: 'u1' }, emoji: '\uD83D\uDE00', '\uD83D\uDE00': 'key' },
         undefined,
       )
-      expect(kept).toEqual({ user: { sub: 'u1' }, emoji: '\uD83D\uDE00', ['\uD83D\uDE00']: 'key' })
+      expect(kept).toEqual({ user: { sub: 'u1' }, emoji: '\uD83D\uDE00', '\uD83D\uDE00': 'key' })
     } finally {
       Object.defineProperty(String.prototype, 'isWellFormed', native as PropertyDescriptor)
       vi.resetModules()

@@ -259,7 +259,9 @@ const IN_WORKERD = typeof navigator !== 'undefined' && navigator.userAgent === '
 /** The field names of a form, in order. */
 function namesOf(form: FormData): string[] {
   const names: string[] = []
-  form.forEach((_value, name) => names.push(name))
+  form.forEach((_value, name) => {
+    names.push(name)
+  })
   return names
 }
 

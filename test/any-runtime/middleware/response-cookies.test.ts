@@ -16,7 +16,7 @@ import {
 } from '../../../src'
 import {
   ACTIVITY,
-  CookieJar,
+  type CookieJar,
   SECRET,
   SESSION,
   SESSION_CHUNKS,

@@ -374,30 +374,24 @@ describe('generated Cookie headers', () => {
     async () => {
       type Case = { header: string; expect: 'none' | 'small' }
       const caseArb: fc.Arbitrary<Case> = fc.oneof(
-        fc
-          .tuple(fc.integer({ min: 4096, max: 70_000 }), headerString(8))
-          .map(
-            ([n, s]): Case => ({
-              header: `${SESSION}=${(s || 'A').repeat(Math.ceil(n / Math.max(1, s.length)))}`,
-              expect: 'none',
-            }),
-          ),
-        fc
-          .integer({ min: 4, max: 1000 })
-          .map(
-            (n): Case => ({
-              header: Array.from({ length: n }, (_, i) => `${SESSION}.${i}=${'A'.repeat(64)}`).join('; '),
-              expect: 'none',
-            }),
-          ),
-        fc
-          .integer({ min: 2, max: 60 })
-          .map(
-            (n): Case => ({
-              header: Array.from({ length: n }, () => `${SESSION}=${small.token}`).join('; '),
-              expect: 'none',
-            }),
-          ),
+        fc.tuple(fc.integer({ min: 4096, max: 70_000 }), headerString(8)).map(
+          ([n, s]): Case => ({
+            header: `${SESSION}=${(s || 'A').repeat(Math.ceil(n / Math.max(1, s.length)))}`,
+            expect: 'none',
+          }),
+        ),
+        fc.integer({ min: 4, max: 1000 }).map(
+          (n): Case => ({
+            header: Array.from({ length: n }, (_, i) => `${SESSION}.${i}=${'A'.repeat(64)}`).join('; '),
+            expect: 'none',
+          }),
+        ),
+        fc.integer({ min: 2, max: 60 }).map(
+          (n): Case => ({
+            header: Array.from({ length: n }, () => `${SESSION}=${small.token}`).join('; '),
+            expect: 'none',
+          }),
+        ),
         // A big Cookie header made of the site's other cookies: the session is still read.
         fc
           .integer({ min: 8_000, max: 100_000 })

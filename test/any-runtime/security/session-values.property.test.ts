@@ -313,8 +313,8 @@ describe('generated session values', () => {
     for (const data of [
       { user: { sub: 'a\ud800b' } },
       { user: { sub: 'u1' }, note: 'x\udc00' },
-      { user: { sub: 'u1' }, ['k\ud800']: 1 },
-      { user: { sub: 'u1' }, deep: [{ ['\udfff']: 'v' }] },
+      { user: { sub: 'u1' }, 'k\ud800': 1 },
+      { user: { sub: 'u1' }, deep: [{ '\udfff': 'v' }] },
     ]) {
       const refusedJar = new CookieJar()
       const refused = await subject.call('/login', data, refusedJar)
