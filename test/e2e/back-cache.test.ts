@@ -3,54 +3,20 @@
  * to sign in), never from the browser's cache. `wrangler dev` serves the example; Debian's
  * chromium is driven by playwright-core over CDP.
  */
-import { type Browser, type Page, type Response as PageResponse, chromium } from 'playwright-core'
+import type { Response as PageResponse } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Started, freePort, startChromium, startWrangler } from './processes'
+import { type Example, openExample } from './browser'
 
 const EMAIL = 'grace@example.com'
 const NAME = 'Grace Hopper'
 
-let wrangler: (Started & { origin: string }) | undefined
-let chrome: Started | undefined
-let browser: Browser | undefined
-let page: Page
+let example: Example | undefined
 
 beforeAll(async () => {
-  try {
-    wrangler = await startWrangler(await freePort())
-    chrome = await startChromium()
-    browser = await chromium.connectOverCDP((chrome as Started & { wsEndpoint: string }).wsEndpoint)
-    const context = browser.contexts()[0] ?? (await browser.newContext())
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(30_000)
-    page.setDefaultNavigationTimeout(60_000)
-  } catch (error) {
-    await stopAll()
-    throw error
-  }
+  example = await openExample()
 })
 
-afterAll(stopAll)
-
-async function stopAll(): Promise<void> {
-  await browser?.close().catch(() => {})
-  await chrome?.stop()
-  await wrangler?.stop()
-}
-
-function url(path: string): string {
-  if (!wrangler) throw new Error('wrangler dev is not running')
-  return wrangler.origin + path
-}
-
-function where(): string {
-  const current = new URL(page.url())
-  return current.pathname + current.search
-}
-
-async function submit(button: string, to: RegExp): Promise<void> {
-  await Promise.all([page.waitForURL(to, { waitUntil: 'load' }), page.click(button)])
-}
+afterAll(() => example?.stop())
 
 /** The chain of a navigation's responses, first request first: `303 /explore -> 200 /login?...`. */
 function chain(response: PageResponse | null): string[] {
@@ -65,6 +31,8 @@ function chain(response: PageResponse | null): string[] {
 
 describe('Back after sign-out in chromium', () => {
   it('fetches each personal page from the server again, which sends the user to sign in', async () => {
+    if (!example) throw new Error('the example is not running')
+    const { page, url, where, submit } = example
     await page.goto(url('/login'))
     await page.fill('#email', EMAIL)
     await submit('main button[type=submit]', /\/onboarding\/profile/)

@@ -2,62 +2,21 @@
  * The example in a real browser: `wrangler dev` serving example-worker, Debian's chromium driven
  * by playwright-core. One screenshot per step goes to test-artifacts/e2e/ (git-ignored).
  */
-import { join } from 'node:path'
-import { type Browser, type Page, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, type Started, freePort, startChromium, startWrangler } from './processes'
+import { type Example, VIEWPORT, openExample } from './browser'
 
-let wrangler: (Started & { origin: string }) | undefined
-let chrome: Started | undefined
-let browser: Browser | undefined
-let page: Page
+let example: Example | undefined
 
 beforeAll(async () => {
-  try {
-    wrangler = await startWrangler(await freePort())
-    chrome = await startChromium()
-    browser = await chromium.connectOverCDP((chrome as Started & { wsEndpoint: string }).wsEndpoint)
-    const context = browser.contexts()[0] ?? (await browser.newContext())
-    page = context.pages()[0] ?? (await context.newPage())
-    await page.setViewportSize({ width: 1000, height: 760 })
-    page.setDefaultTimeout(30_000)
-    page.setDefaultNavigationTimeout(60_000)
-  } catch (error) {
-    await stopAll()
-    throw error
-  }
+  example = await openExample({ viewport: VIEWPORT })
 })
 
-afterAll(stopAll)
-
-async function stopAll(): Promise<void> {
-  await browser?.close().catch(() => {})
-  await chrome?.stop()
-  await wrangler?.stop()
-}
-
-function url(path: string): string {
-  if (!wrangler) throw new Error('wrangler dev is not running')
-  return wrangler.origin + path
-}
-
-/** Path and query of the page now shown. */
-function where(): string {
-  const current = new URL(page.url())
-  return current.pathname + current.search
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
-}
-
-/** Submits the form of `button` and waits for the page it leads to. */
-async function submit(button: string, to: RegExp): Promise<void> {
-  await Promise.all([page.waitForURL(to, { waitUntil: 'load' }), page.click(button)])
-}
+afterAll(() => example?.stop())
 
 describe('example app in chromium', () => {
   it('signs in, is held in onboarding until done, browses, and signs out', async () => {
+    if (!example) throw new Error('the example is not running')
+    const { page, url, where, shot, submit } = example
     // An anonymous visit lands on the demo sign-in page.
     await page.goto(url('/'))
     expect(where()).toBe('/login')

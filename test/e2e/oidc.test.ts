@@ -6,12 +6,11 @@
  * Screenshots go to test-artifacts/e2e/ (git-ignored).
  */
 import { type Server, createServer } from 'node:http'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server'
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { ARTIFACTS, type Started, freePort, startChromium, startWrangler } from './processes'
+import { type RunningBrowser, type Tab, VIEWPORT, newTab, startBrowser } from './browser'
+import { type Started, freePort, startWrangler } from './processes'
 
 // Letters only: the mock compares the Basic-auth client id without decoding it.
 const CLIENT_ID = 'exampleapp'
@@ -148,14 +147,12 @@ class MockProvider {
 
 const provider = new MockProvider()
 let issuer: string
-let chrome: (Started & { wsEndpoint: string }) | undefined
-let browser: Browser | undefined
+let chromium: RunningBrowser | undefined
 
 beforeAll(async () => {
   try {
     issuer = await provider.start()
-    chrome = await startChromium()
-    browser = await chromium.connectOverCDP(chrome.wsEndpoint)
+    chromium = await startBrowser()
   } catch (error) {
     await stopAll()
     throw error
@@ -165,8 +162,7 @@ beforeAll(async () => {
 afterAll(stopAll)
 
 async function stopAll(): Promise<void> {
-  await browser?.close().catch(() => {})
-  await chrome?.stop()
+  await chromium?.stop()
   await provider.stop()
 }
 
@@ -177,8 +173,7 @@ const MODES = [
 
 describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars }) => {
   let wrangler: (Started & { origin: string }) | undefined
-  let context: BrowserContext
-  let page: Page
+  let tab: Tab
 
   beforeAll(async () => {
     wrangler = await startWrangler(await freePort(), {
@@ -192,40 +187,22 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
 
   beforeEach(async () => {
     provider.reset()
-    if (!browser) throw new Error('chromium is not running')
-    context = await browser.newContext({ viewport: { width: 1000, height: 760 } })
-    page = await context.newPage()
-    page.setDefaultTimeout(30_000)
-    page.setDefaultNavigationTimeout(60_000)
+    if (!chromium) throw new Error('chromium is not running')
+    if (!wrangler) throw new Error('wrangler dev is not running')
+    tab = await newTab(chromium.browser, wrangler.origin, { viewport: VIEWPORT, shotPrefix: `oidc-${mode}-` })
   })
   afterEach(async () => {
-    await context?.close()
+    await tab?.context.close()
   })
 
-  function url(path: string): string {
-    if (!wrangler) throw new Error('wrangler dev is not running')
-    return wrangler.origin + path
-  }
-
-  function where(): string {
-    const current = new URL(page.url())
-    return current.origin === wrangler?.origin ? current.pathname + current.search : current.href
-  }
-
-  async function shot(name: string): Promise<void> {
-    await page.screenshot({ path: join(ARTIFACTS, `oidc-${mode}-${name}.png`), fullPage: true })
-  }
-
-  async function submit(button: string, to: RegExp): Promise<void> {
-    await Promise.all([page.waitForURL(to, { waitUntil: 'load' }), page.click(button)])
-  }
-
   async function sessionCookies(): Promise<string[]> {
+    const { context, url } = tab
     return (await context.cookies(url('/'))).map((c) => c.name).filter((name) => name.startsWith('__Host-session'))
   }
 
   /** From /explore through the provider's sign-in to the first onboarding step. */
   async function signIn(accessLifetime = 3600): Promise<void> {
+    const { page, url, where, submit } = tab
     provider.lifetimes.push(accessLifetime)
     await page.goto(url('/explore'))
     expect(where()).toBe('/login?returnTo=%2Fexplore')
@@ -235,6 +212,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
 
   /** Both onboarding steps, then on to the page the gate held back (`next`). */
   async function onboard(next = '/explore'): Promise<void> {
+    const { page, submit } = tab
     await page.fill('#displayName', 'Ada')
     await page.selectOption('#purpose', 'work')
     await submit('main button[type=submit]', /\/onboarding\/preferences/)
@@ -243,6 +221,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
   }
 
   it('signs in through the provider with PKCE, state and nonce, then holds the user in onboarding', async () => {
+    const { page, context, url, where, shot } = tab
     await page.goto(url('/login'))
     expect(await page.textContent('#provider-sign-in')).toContain(`Continue with ${new URL(issuer).host}`)
     expect(await page.locator('.demo').count()).toBe(0)
@@ -287,6 +266,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
   })
 
   it('refuses a callback whose state or ID-token nonce is not this browser’s', async () => {
+    const { page, url, shot } = tab
     provider.tamper = 'state'
     await page.goto(url('/login'))
     await Promise.all([page.waitForURL(/\/auth\/callback/, { waitUntil: 'load' }), page.click('#provider-sign-in')])
@@ -303,6 +283,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
   })
 
   it('refreshes an expiring access token once, before the page that uses it', async () => {
+    const { page, url, shot } = tab
     // In the cookie, long tokens make the session cookie grow past 4 KB: it is chunked.
     if (mode === 'cookie') provider.padding = 3000
     await signIn(EXPIRING_S)
@@ -327,6 +308,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
   })
 
   it('serves parallel requests at expiry with one refresh, signs nobody out and keeps the rotated refresh token', async () => {
+    const { page, url, where, shot } = tab
     await signIn(EXPIRING_S)
     await onboard()
     // The refresh the parallel requests cause yields a token good for a few seconds only.
@@ -373,6 +355,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
   })
 
   it('signs the user out with a clear page when the provider refuses the refresh', async () => {
+    const { page, url, where, shot } = tab
     await signIn(EXPIRING_S)
     await onboard()
     provider.revoked = true
@@ -389,6 +372,7 @@ describe.each(MODES)('OpenID Connect sign-in, sessions in $mode', ({ mode, vars 
   })
 
   it('signs out through the provider’s end-session endpoint', async () => {
+    const { page, context, url, where, shot, submit } = tab
     await signIn()
     await onboard()
     const before = await context.cookies(url('/'))

@@ -4,14 +4,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, type Page, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, ROOT, type Started, freePort, startChromium, startWrangler } from './processes'
+import { type Example, openExample } from './browser'
+import { ROOT } from './processes'
 
-let wrangler: (Started & { origin: string }) | undefined
-let chrome: (Started & { wsEndpoint: string }) | undefined
-let browser: Browser | undefined
-let page: Page
+let example: Example | undefined
 
 /**
  * The quickstart's own wrangler.toml, plus what a user's node_modules would give: the package
@@ -32,49 +29,17 @@ function quickstartConfig(): string {
 }
 
 beforeAll(async () => {
-  try {
-    wrangler = await startWrangler(await freePort(), { config: quickstartConfig(), name: 'wrangler-quickstart' })
-    chrome = await startChromium()
-    browser = await chromium.connectOverCDP(chrome.wsEndpoint)
-    const context = browser.contexts()[0] ?? (await browser.newContext())
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(30_000)
-    page.setDefaultNavigationTimeout(60_000)
-  } catch (error) {
-    await stopAll()
-    throw error
-  }
+  example = await openExample({ config: quickstartConfig(), name: 'wrangler-quickstart' })
 })
 
-afterAll(stopAll)
-
-async function stopAll(): Promise<void> {
-  await browser?.close().catch(() => {})
-  await chrome?.stop()
-  await wrangler?.stop()
-}
-
-function url(path: string): string {
-  if (!wrangler) throw new Error('wrangler dev is not running')
-  return wrangler.origin + path
-}
-
-function where(): string {
-  const current = new URL(page.url())
-  return current.pathname + current.search
-}
-
-/** Clicks and waits for the page it leads to. */
-async function follow(selector: string, to: RegExp): Promise<void> {
-  await Promise.all([page.waitForURL(to, { waitUntil: 'load' }), page.click(selector)])
-}
-
-async function text(): Promise<string> {
-  return (await page.textContent('body')) ?? ''
-}
+afterAll(() => example?.stop())
 
 describe('quickstart in chromium', () => {
   it('signs in, onboards, shows the last page while browsing, and signs out', async () => {
+    if (!example) throw new Error('the quickstart is not running')
+    const { page, url, where, shot, submit: follow } = example
+    const text = async (): Promise<string> => (await page.textContent('body')) ?? ''
+
     await page.goto(url('/'))
     await follow('a[href="/login"]', /\/login$/)
     await page.fill('input[name=name]', 'Ada Lovelace')
@@ -94,7 +59,7 @@ describe('quickstart in chromium', () => {
     expect(await text()).toContain('Exploring everything. Last page: /explore/cats at')
     await follow('a[href="/explore/dogs"]', /\/explore\/dogs$/)
     expect(await text()).toContain('Exploring dogs. Last page: /explore at')
-    await page.screenshot({ path: join(ARTIFACTS, 'quickstart-explore.png'), fullPage: true })
+    await shot('quickstart-explore')
 
     await follow('form[action="/logout"] button', /\/login$/)
     await page.goto(url('/explore'))

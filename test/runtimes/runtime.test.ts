@@ -4,11 +4,8 @@
  * and that the package works there end to end through app.request.
  */
 import { readFileSync } from 'node:fs'
-import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { createSession, destroySession, edgeSession, getSession, updateSession } from 'hono-edge-session'
-import { mintSessionCookie } from 'hono-edge-session/testing'
-import { CookieJar, SECRET } from '../helpers'
+import { itWorksThroughAppRequest } from '../helpers/runtime-proof'
 
 const runtime = process.env.TEST_RUNTIME
 const pinned = (
@@ -30,60 +27,5 @@ describe(`runtime: ${runtime}`, () => {
     }
   })
 
-  it('signs in, reads, updates through the gate and signs out via app.request', async () => {
-    const app = new Hono()
-    app.use(edgeSession({ secret: SECRET, onboarding: {} }))
-    app.post('/login', async (c) => {
-      await createSession(c, { user: { sub: `${runtime}-user` }, onboardingStep: 'PROFILE' })
-      return c.body(null, 204)
-    })
-    app.post('/onboarding/finish', async (c) => {
-      await updateSession(c, (s) => ({ ...s, onboardingStep: 'COMPLETED' }))
-      return c.json({
-        step: getSession<{ onboardingStep?: string }>(c)?.onboardingStep,
-        cookie: c.req.header('cookie') ?? '',
-      })
-    })
-    app.post('/logout', async (c) => {
-      await destroySession(c)
-      return c.json({ cookie: c.req.header('cookie') ?? null, raw: c.req.raw.headers.has('cookie') })
-    })
-    app.get('/explore', (c) => c.json({ sub: getSession(c)?.user.sub ?? null }))
-
-    const jar = new CookieJar()
-    const login = await app.request('/login', { method: 'POST' })
-    expect(login.status).toBe(204)
-    expect(login.headers.getSetCookie()[0]).toMatch(
-      /^__Host-session=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
-    )
-    jar.apply(login)
-
-    const gated = await app.request('/explore', { headers: { cookie: jar.header, accept: 'application/json' } })
-    expect(gated.status).toBe(403)
-    expect(await gated.json()).toEqual({ error: 'onboarding_required', onboarding: '/onboarding' })
-
-    const finish = await app.request('/onboarding/finish', { method: 'POST', headers: { cookie: jar.header } })
-    const body = (await finish.json()) as { step: string; cookie: string }
-    expect(body.step).toBe('COMPLETED')
-    jar.apply(finish)
-    expect(body.cookie).toContain(`__Host-session=${jar.cookies.get('__Host-session')}`)
-
-    const explore = await app.request('/explore', { headers: { cookie: jar.header, accept: 'application/json' } })
-    expect(explore.status).toBe(200)
-    expect(await explore.json()).toEqual({ sub: `${runtime}-user` })
-
-    // The session cookie was the request's only cookie: after sign-out, downstream sees none.
-    const logout = await app.request('/logout', { method: 'POST', headers: { cookie: jar.header } })
-    expect(await logout.json()).toEqual({ cookie: null, raw: false })
-    jar.apply(logout)
-    expect(jar.header).toBe('')
-  })
-
-  it('opens a cookie minted by the testing helper', async () => {
-    const { cookie } = await mintSessionCookie({ secret: SECRET, data: { user: { sub: 'minted' } } })
-    const app = new Hono()
-    app.use(edgeSession({ secret: SECRET }))
-    app.get('/', (c) => c.text(getSession(c)?.user.sub ?? 'none'))
-    expect(await (await app.request('/', { headers: { cookie } })).text()).toBe('minted')
-  })
+  itWorksThroughAppRequest(String(runtime))
 })
