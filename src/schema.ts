@@ -9,7 +9,7 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
   readonly '~standard': StandardSchemaV1.Props<Input, Output>
 }
 
-// biome-ignore lint: the namespace is part of the published spec's shape
+// A namespace: it is part of the published spec's shape.
 export declare namespace StandardSchemaV1 {
   export interface Props<Input = unknown, Output = Input> {
     readonly version: 1

@@ -241,7 +241,7 @@ export function rewriteCookieHeader(
         eq = header.indexOf('=', from)
         if (eq === -1) eq = header.length
       }
-      if (managed(header.slice(from, eq > to ? to : eq).trim())) continue
+      if (managed(header.slice(from, Math.min(eq, to)).trim())) continue
       out += out === '' ? header.slice(from, to) : `; ${header.slice(from, to)}`
     }
   }
