@@ -1,8 +1,9 @@
 /**
  * Options are checked and resolved once, here, when the middleware is built: the cookies, the
- * lifetimes, the store, the activity rules and the onboarding gate, into one object that the
- * middleware, the gate, the activity rules and each request's session state read. A wrong option
- * fails at startup with a message that says what to change.
+ * lifetimes, the store, the activity rules and the onboarding gate (its settings in
+ * `middleware/gate/settings.ts`), into one object that the middleware, the gate, the activity rules
+ * and each request's session state read. A wrong option fails at startup with a message that says
+ * what to change.
  * @module
  */
 import type { Context } from 'hono'
@@ -10,23 +11,10 @@ import { type CookieNames, sessionCookieNamesWithin } from './codec/cookie-jar.j
 import { checkSecrets, createKeyringCache, type Keyring } from './codec/keyring.js'
 import { type CookieLineWriter, cookieLineWriter } from './codec/set-cookie.js'
 import { SessionConfigError } from './errors.js'
-import {
-  type PathMatcher,
-  compileAllowRules,
-  compileProtectRules,
-  normalizePath,
-  safeRedirectPath,
-} from './middleware/gate/paths.js'
+import { type GateSettings, resolveOnboarding } from './middleware/gate/settings.js'
 import type { StandardSchemaV1 } from './schema.js'
 import type { SessionStore } from './stores/types.js'
-import type {
-  ActivityOptions,
-  EdgeSessionOptions,
-  InvalidReason,
-  OnboardingOptions,
-  SecretInput,
-  SessionData,
-} from './types.js'
+import type { ActivityOptions, EdgeSessionOptions, InvalidReason, SecretInput } from './types.js'
 
 /** The options every request reads, resolved once. */
 export interface ResolvedOptions {
@@ -64,38 +52,12 @@ export interface ActivitySettings {
   readonly isPageView?: (c: Context) => boolean
 }
 
-/** The `onboarding` option, resolved. */
-export interface GateSettings {
-  readonly entry: string
-  /** `entry` normalized, to compare paths with. */
-  readonly entryKey: string
-  readonly home: string
-  readonly loginPath: string
-  readonly isComplete: (session: SessionData<object>) => boolean
-  readonly allow: PathMatcher
-  readonly protect?: PathMatcher
-  readonly isLogin: PathMatcher
-}
-
 const DEFAULT_NAME = 'session'
 const DEFAULT_ABSOLUTE_SECONDS = 8 * 60 * 60
 const DEFAULT_INACTIVITY_SECONDS = 30 * 60
 const DEFAULT_MAX_BYTES = 10 * 1024
 const DEFAULT_STORE_TIMEOUT_MS = 5000
 const DEFAULT_TOUCH_SECONDS = 60
-const DEFAULT_ALLOW = [
-  '/login',
-  '/logout',
-  '/signin',
-  '/signout',
-  '/auth/*',
-  '/callback/*',
-  '/api/auth/*',
-  '/static/*',
-  '/assets/*',
-  '/favicon.ico',
-  '/robots.txt',
-]
 const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/
 // The middleware adds the prefix itself (from `secure` and `domain`); one in the name is a mistake.
@@ -251,59 +213,6 @@ function resolveActivity(options: ActivityOptions | false | undefined, inactivit
     recordQuery,
     ...(isPageView ? { isPageView } : {}),
   }
-}
-
-/**
- * Resolves `onboarding` (also for {@link createGate} and {@link onboardingGate}). Throws
- * {@link SessionConfigError} for a wrong option.
- *
- * @example
- * ```ts
- * const settings = resolveOnboarding({ path: '/welcome', allow: ['/help/*'] })
- * ```
- */
-export function resolveOnboarding<Claims extends object>(options: OnboardingOptions<Claims>): GateSettings {
-  if (typeof options !== 'object' || options === null)
-    throw new SessionConfigError('onboarding must be an options object ({} for the defaults).')
-  const entry = options.path ?? '/onboarding'
-  const home = options.home ?? '/'
-  const loginPath = options.loginPath ?? '/login'
-  for (const [label, value] of [
-    ['onboarding.path', entry],
-    ['onboarding.home', home],
-    ['onboarding.loginPath', loginPath],
-  ] as const) {
-    if (typeof value !== 'string' || safeRedirectPath(value) !== value || /[?#]/.test(value))
-      throw new SessionConfigError(`${label} must be a plain path such as "/x"; got ${JSON.stringify(value)}.`)
-  }
-  const entryKey = normalizePath(entry)
-  if (isUnder(home, entryKey))
-    throw new SessionConfigError('onboarding.home must not be the onboarding page itself (it would loop).')
-  const isComplete = options.isComplete ?? isOnboarded
-  if (typeof isComplete !== 'function') throw new SessionConfigError('onboarding.isComplete must be a function.')
-  const allow = compileAllowRules([entry, `${entry}/*`, ...DEFAULT_ALLOW, ...(options.allow ?? [])], 'onboarding.allow')
-  const protect = options.protect?.length ? compileProtectRules(options.protect, 'onboarding.protect') : undefined
-  const isLogin = compileAllowRules([loginPath], 'onboarding.loginPath')
-  // The app's test takes its own claims type; the gate hands it the session it read.
-  const complete = isComplete as (session: SessionData<object>) => boolean
-  return { entry, entryKey, home, loginPath, isComplete: complete, allow, ...(protect ? { protect } : {}), isLogin }
-}
-
-/**
- * Whether `path` is the onboarding entry (`entryKey`, normalized) or below it.
- *
- * @example
- * ```ts
- * isUnder('/onboarding/step-2', normalizePath('/onboarding')) // true
- * ```
- */
-export function isUnder(path: string, entryKey: string): boolean {
-  const key = normalizePath(path)
-  return key === entryKey || key.startsWith(`${entryKey}/`)
-}
-
-function isOnboarded(session: SessionData<object>): boolean {
-  return (session as { onboardingStep?: unknown }).onboardingStep === 'COMPLETED'
 }
 
 /** Same secret, or a list (a function's fresh array per request) of the same secrets in order. */

@@ -96,6 +96,17 @@ export function readIncomingCookies(
   }
 
   if (problem) return { problem, activity, present }
+  return withSessionToken(single, chunks, maxChars, activity, present)
+}
+
+/** The request's cookies with the session token, from the unchunked cookie or the chunks, or why neither can be used. */
+function withSessionToken(
+  single: string | undefined,
+  chunks: readonly string[],
+  maxChars: number,
+  activity: string | undefined,
+  present: ReadonlySet<string>,
+): IncomingCookies {
   if (chunks.length === 0) {
     if (single !== undefined && single.length > maxChars) return { problem: 'oversized', activity, present }
     return { token: single, activity, present }
@@ -230,7 +241,7 @@ export function rewriteCookieHeader(
         eq = header.indexOf('=', from)
         if (eq === -1) eq = header.length
       }
-      if (managed(header.slice(from, eq > to ? to : eq).trim())) continue
+      if (managed(header.slice(from, Math.min(eq, to)).trim())) continue
       out += out === '' ? header.slice(from, to) : `; ${header.slice(from, to)}`
     }
   }

@@ -13,7 +13,6 @@
  */
 import type { Context } from 'hono'
 import { type CookieNames, splitIntoCookies } from '../codec/cookie-jar.js'
-import { copyJson } from '../codec/frozen-json.js'
 import type { Keyring } from '../codec/keyring.js'
 import type { CookieChanges } from '../codec/set-cookie.js'
 import { SessionCommittedError } from '../errors.js'
@@ -23,13 +22,14 @@ import { type ActivityDue, activityDue, nextActivity, refreshIdleDeadline } from
 import { CookiePlan } from './cookie-plan.js'
 import { type LoadResult, loadSession } from './load.js'
 import type { SessionRecord } from './record.js'
+import { RecordsToEnd } from './records-to-end.js'
 import {
   type Activity,
   type SessionCookieWrite,
+  composeSession,
   sealActivity,
   sealSession,
   sessionCookieWrite,
-  sessionIdsIn,
 } from './session-tokens.js'
 import { StoreCalls, deleteAfterResponse } from './store-calls.js'
 
@@ -55,18 +55,10 @@ export class SessionState {
   readonly #cookies: CookiePlan
   /** The activity cookie was sealed with an older secret: re-seal it at the next touch. */
   #activityStale = false
-  /**
-   * With a store: the id the session cookie named once it opened (it is genuine), kept when the
-   * record was then refused or could not be read: a sign-in or sign-out in this request still ends
-   * it, so a copy of the cookie elsewhere does not outlive them.
-   */
-  #namedSid: string | undefined
   /** The store could not read the record the cookie names (failed, timed out, not visible yet). */
   #unread = false
-  /** The Cookie header as it came, when our cookies in it were ambiguous: they may still name records to end. */
-  #ambiguousCookies: string | undefined
-  /** With a store: the current record was written by this request's sign-in (deleted again if the request fails). */
-  #createdHere = false
+  /** With a store: the records a sign-in, a sign-out or a failure in this request ends. */
+  readonly #ends: RecordsToEnd
   readonly #storeCalls: StoreCalls | undefined
 
   constructor(
@@ -76,6 +68,7 @@ export class SessionState {
   ) {
     this.#storeCalls = options.store ? new StoreCalls(options.store, options.storeTimeoutMs) : undefined
     this.#cookies = new CookiePlan(options.names)
+    this.#ends = new RecordsToEnd(options.names, options.maxBytes, keyring)
   }
 
   /** The merged session that `getSession` returns (the handler's own copy), or `null` when nobody is signed in. */
@@ -132,7 +125,7 @@ export class SessionState {
         return undefined
       case 'pending':
       case 'unreadable':
-        this.#namedSid = result.sid
+        this.#ends.namedSid = result.sid
         this.#unread = true
         this.#report(
           result.kind === 'pending' ? 'store-pending' : 'store-failed',
@@ -140,15 +133,15 @@ export class SessionState {
         )
         return undefined
       case 'refused':
-        this.#namedSid = result.sid
-        this.#ambiguousCookies = result.ambiguousHeader
+        this.#ends.namedSid = result.sid
+        this.#ends.ambiguousCookies = result.ambiguousHeader
         this.#refuse(result.reason, result.error)
         // Over: its record goes too, so a copy of the cookie kept active elsewhere does not outlive it.
         return result.idle && result.sid !== undefined && this.#storeCalls
           ? deleteAfterResponse(this.#storeCalls, result.sid, this.c)
           : undefined
       case 'session':
-        this.#namedSid = this.#storeCalls ? result.record.internal.sid : undefined
+        this.#ends.namedSid = this.#storeCalls ? result.record.internal.sid : undefined
         this.#record = result.record
         this.#activity = result.activity
         this.#activityStale = result.activityStale
@@ -179,10 +172,9 @@ export class SessionState {
   /** A new session (sign-in): `record`, sealed as `write`; whatever was there before is gone. */
   startSession(record: SessionRecord, write: SessionCookieWrite): void {
     this.#record = record
-    this.#namedSid = undefined
-    this.#ambiguousCookies = undefined
+    this.#ends.clear()
     this.#unread = false
-    this.#createdHere = this.#storeCalls !== undefined
+    this.#ends.createdHere = this.#storeCalls !== undefined
     this.#activity = null
     this.#data = undefined
     // The old activity belongs to the old session id; it is cleared only if the browser has one.
@@ -199,15 +191,14 @@ export class SessionState {
 
   /** Signed out: no session, every cookie of it cleared, and no record left to end. */
   endSession(): void {
-    this.#namedSid = undefined
-    this.#ambiguousCookies = undefined
+    this.#ends.clear()
     this.forget()
   }
 
   /** No session from now on, and its cookies cleared (a record was ended elsewhere, or refused). */
   forget(): void {
     this.#unread = false
-    this.#createdHere = false
+    this.#ends.createdHere = false
     this.#record = null
     this.#activity = null
     this.#data = null
@@ -220,29 +211,14 @@ export class SessionState {
     return sessionCookieWrite(this.options.names.main, token, this.options.maxBytes)
   }
 
-  /**
-   * With a store: the records a sign-in or sign-out in this request ends: the one the session
-   * cookie names, accepted or not, or those an ambiguous Cookie header names.
-   */
-  async endableSids(now: number): Promise<string[]> {
-    const own = this.#storedSid()
-    const header = this.#ambiguousCookies
-    if (own !== undefined || header === undefined) return own === undefined ? [] : [own]
-    return sessionIdsIn(header, this.options.names, this.options.maxBytes, this.keyring, now)
+  /** With a store: the records a sign-in or sign-out in this request ends (see {@link RecordsToEnd.endable}). */
+  endableSids(now: number): Promise<string[]> {
+    return this.#ends.endable(this.#record, now)
   }
 
-  /**
-   * The session as handlers see it, composed from `record`: a deep copy (the record may be the
-   * token cache's frozen object, and a caller changing `getSession(c).internal`, or the session
-   * passed to an update function, must not reach the record, or an update could extend
-   * `expiresAt`), with the activity's `lastPath` and `lastVisit`.
-   */
+  /** The session as handlers see it, composed from `record` and this request's activity (see {@link composeSession}). */
   composeFrom(record: SessionRecord): SessionData<object> {
-    const data = copyJson<Record<string, unknown>>(record)
-    const activity = this.#activity
-    if (activity?.lastPath !== undefined) data.lastPath = activity.lastPath
-    if (activity?.lastVisit !== undefined) data.lastVisit = activity.lastVisit
-    return data as SessionData<object>
+    return composeSession(record, this.#activity)
   }
 
   /** The activity write due after a successful response, if any (see {@link activityDue}); throttled by `activity.touchInterval`. */
@@ -283,8 +259,8 @@ export class SessionState {
   abandon(): Promise<void> | undefined {
     this.#cookies.writeNothing()
     this.committed = true
-    const orphan = this.#storedSid()
-    if (!this.#createdHere || !this.#storeCalls || orphan === undefined) return undefined
+    const orphan = this.#ends.storedSid(this.#record)
+    if (!this.#ends.createdHere || !this.#storeCalls || orphan === undefined) return undefined
     // Best effort: left behind, the record only waits for its idle deadline, and no cookie names it.
     return this.#storeCalls.deleteQuietly(orphan)
   }
@@ -299,11 +275,6 @@ export class SessionState {
       seen: this.#activity?.seen ?? now,
       inactivityMs: this.options.inactivityMs,
     })
-  }
-
-  /** With a store: the id of the record this request's session cookie names, read or not. */
-  #storedSid(): string | undefined {
-    return this.#record ? this.#record.internal.sid : this.#namedSid
   }
 
   /** A refused cookie: reported, and cleared from the browser. */

@@ -4,12 +4,16 @@
  *   the data changes;
  * - the activity cookie holds `lastPath`, `lastVisit` and when the session was last seen, bound to
  *   the session id.
+ *
+ * Handlers see the two composed into one session ({@link composeSession}).
  * @module
  */
 import { type CookieNames, cookieBytes, sessionTokenCandidates, splitIntoCookies } from '../codec/cookie-jar.js'
+import { copyJson } from '../codec/frozen-json.js'
 import type { Keyring, SecretKeys } from '../codec/keyring.js'
 import { openToken, sealToken } from '../codec/token.js'
 import { SessionTooLargeError } from '../errors.js'
+import type { SessionData } from '../types.js'
 import type { SessionRecord } from './record.js'
 
 /** The session cookie's payload: the record itself, or with a store only its id. */
@@ -34,6 +38,25 @@ export interface Activity {
   readonly lastVisit?: number
   readonly seen: number
   readonly refreshed?: number
+}
+
+/**
+ * The session as handlers see it, composed from `record`: a deep copy (the record may be the
+ * token cache's frozen object, and a caller changing `getSession(c).internal`, or the session
+ * passed to an update function, must not reach the record, or an update could extend
+ * `expiresAt`), with the activity's `lastPath` and `lastVisit`.
+ *
+ * @example
+ * ```ts
+ * const data = composeSession(record, { lastPath: '/cart', lastVisit: now, seen: now })
+ * data.lastPath // '/cart'
+ * ```
+ */
+export function composeSession(record: SessionRecord, activity: Activity | null): SessionData<object> {
+  const data = copyJson<Record<string, unknown>>(record)
+  if (activity?.lastPath !== undefined) data.lastPath = activity.lastPath
+  if (activity?.lastVisit !== undefined) data.lastVisit = activity.lastVisit
+  return data as SessionData<object>
 }
 
 /** A session-cookie write, already split into the cookies (chunks) it takes. */

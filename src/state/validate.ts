@@ -133,49 +133,57 @@ function checkedCopy(value: unknown, walk: Walk, top = false): JsonValue | undef
       // -0 is written as 0 in JSON: show 0 now, as the next request will.
       if (Number.isFinite(value)) return value === 0 ? 0 : value
       return report(walk, `${value} is not a JSON number`)
-    case 'object': {
+    case 'object':
       if (value === null) return null
-      const { path, ancestors } = walk
-      if (Array.isArray(value)) {
-        const out: JsonValue[] = []
-        ancestors.push(value)
-        for (let i = 0; i < value.length; i++) {
-          path.push(i)
-          // JSON.stringify would write null here; refused instead, so nothing changes silently.
-          const item = value[i] === undefined ? report(walk, 'undefined is not JSON') : checkedCopy(value[i], walk)
-          path.pop()
-          out.push(item ?? null)
-        }
-        ancestors.pop()
-        return out
-      }
+      if (Array.isArray(value)) return copyArray(value, walk)
       if (!isPlainObject(value))
         return report(walk, `${value.constructor?.name ?? 'this object'} is not a plain JSON object`)
-      const out: { [key: string]: JsonValue } = {}
-      ancestors.push(value)
-      for (const key of Object.keys(value)) {
-        if (top && RESERVED_KEYS.has(key)) continue
-        if (!isWellFormed(key)) {
-          report(walk, 'this key is not well-formed Unicode (a lone surrogate)', key)
-          continue
-        }
-        const item = value[key]
-        // An undefined property is an omitted one, as in JSON.stringify: `{ ...s, flag: undefined }` removes `flag`.
-        if (item === undefined) continue
-        // Assigning it would set the copy's prototype instead of a key: refuse rather than lose it.
-        if (key === '__proto__') {
-          report(walk, '"__proto__" is not allowed as a key', key)
-          continue
-        }
-        path.push(key)
-        const copied = checkedCopy(item, walk)
-        path.pop()
-        if (copied !== undefined) out[key] = copied
-      }
-      ancestors.pop()
-      return out
-    }
+      return copyObject(value, walk, top)
     default:
       return report(walk, `a ${typeof value} is not JSON`)
   }
+}
+
+/** {@link checkedCopy} of an array: each item checked, and none dropped (an undefined one is refused). */
+function copyArray(value: unknown[], walk: Walk): JsonValue[] {
+  const { path, ancestors } = walk
+  const out: JsonValue[] = []
+  ancestors.push(value)
+  for (let i = 0; i < value.length; i++) {
+    path.push(i)
+    // JSON.stringify would write null here; refused instead, so nothing changes silently.
+    const item = value[i] === undefined ? report(walk, 'undefined is not JSON') : checkedCopy(value[i], walk)
+    path.pop()
+    out.push(item ?? null)
+  }
+  ancestors.pop()
+  return out
+}
+
+/** {@link checkedCopy} of a plain object: reserved keys dropped at the top, undefined values omitted. */
+function copyObject(value: Record<string, unknown>, walk: Walk, top: boolean): { [key: string]: JsonValue } {
+  const { path, ancestors } = walk
+  const out: { [key: string]: JsonValue } = {}
+  ancestors.push(value)
+  for (const key of Object.keys(value)) {
+    if (top && RESERVED_KEYS.has(key)) continue
+    if (!isWellFormed(key)) {
+      report(walk, 'this key is not well-formed Unicode (a lone surrogate)', key)
+      continue
+    }
+    const item = value[key]
+    // An undefined property is an omitted one, as in JSON.stringify: `{ ...s, flag: undefined }` removes `flag`.
+    if (item === undefined) continue
+    // Assigning it would set the copy's prototype instead of a key: refuse rather than lose it.
+    if (key === '__proto__') {
+      report(walk, '"__proto__" is not allowed as a key', key)
+      continue
+    }
+    path.push(key)
+    const copied = checkedCopy(item, walk)
+    path.pop()
+    if (copied !== undefined) out[key] = copied
+  }
+  ancestors.pop()
+  return out
 }

@@ -141,6 +141,16 @@ export function d1Store(database: D1DatabaseLike, options: D1StoreOptions = {}):
     update: (sid, change, options) =>
       updateRow(database, sql, sid, change, { ...options, writeId: fenceOf(options.writeId) }),
 
+    ...userSessions(database, sql),
+  }
+}
+
+/** A d1Store's methods over one user's rows (the `sub` column): the devices page, sign-out everywhere. */
+function userSessions(
+  database: D1DatabaseLike,
+  sql: ReturnType<typeof d1Statements>,
+): Pick<Required<SessionStore>, 'listByUser' | 'deleteByUser'> {
+  return {
     async listByUser(sub) {
       if (sub === '') return []
       const { results } = await database

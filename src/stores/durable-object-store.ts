@@ -5,8 +5,9 @@
  * @module
  */
 import { SessionConfigError } from '../errors.js'
+import { deleteUserSessions, listUserSessions } from './durable-object-users.js'
 import { MAX_UPDATE_ATTEMPTS, pause, parseRecord as parse, subOf } from './internal.js'
-import type { SessionStore, StoredSession, StoreWriteOptions, UserSessionRecord } from './types.js'
+import type { SessionStore, StoredSession, StoreWriteOptions } from './types.js'
 
 /** A session record as the object hands it out: the JSON text and its version. */
 export interface SessionSnapshot {
@@ -83,13 +84,6 @@ export interface DurableObjectStoreOptions {
   /** Prefix of the object names, to keep several apps apart in one namespace. Default `'session'`. */
   name?: string
 }
-
-/**
- * Session objects `deleteByUser` calls at once. Each call is a subrequest (1,000 per request on
- * the Free plan): working in chunks, and unindexing after each, keeps what was ended even when a
- * later call fails, so a retry has less to do instead of starting over.
- */
-const DELETE_CHUNK = 50
 
 /**
  * Keeps sessions in Durable Objects: strongly consistent (a sign-out or a change is seen by the
@@ -201,7 +195,7 @@ export function durableObjectStore<Id>(
 }
 
 /** The Durable Objects of one store: a session's, a user's index, and the index's best-effort cleanup. */
-interface SessionObjects {
+export interface SessionObjects {
   sessionObject(sid: string): Remote<SessionObjectRpc>
   userObject(sub: string): Remote<SessionObjectRpc>
   unindex(sub: string, sids: string[]): Promise<void>
@@ -260,69 +254,4 @@ async function updateSession(
       throw new Error('durableObjectStore: this update was given up by its caller and not written.')
   }
   throw new Error(`durableObjectStore: the session kept changing during ${MAX_UPDATE_ATTEMPTS} update attempts.`)
-}
-
-/** A durableObjectStore's `listByUser`: the user's index, each entry checked against its record. */
-async function listUserSessions(
-  { sessionObject, userObject }: SessionObjects,
-  sub: string,
-): Promise<UserSessionRecord[]> {
-  const sessions = await userObject(sub).listSessions()
-  const found: UserSessionRecord[] = []
-  for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
-    const snapshots = await Promise.all(
-      sessions
-        .slice(start, start + DELETE_CHUNK)
-        .map(async ({ sid }) => ({ sid, snapshot: await sessionObject(sid).readSession() })),
-    )
-    // The index may still list a session that ended or moved to another user: only the record says.
-    for (const { sid, snapshot } of snapshots)
-      if (snapshot !== null && snapshot.sub === sub)
-        found.push({ sid, data: parse(snapshot.json), until: snapshot.until })
-  }
-  return found
-}
-
-/** A durableObjectStore's `deleteByUser`: every session the user's index lists, in chunks. */
-async function deleteUserSessions(
-  { sessionObject, userObject, unindex }: SessionObjects,
-  sub: string,
-): Promise<number> {
-  const sessions = await userObject(sub).listSessions()
-  let ended = 0
-  let reached = 0
-  let failure: unknown
-  for (let start = 0; start < sessions.length; start += DELETE_CHUNK) {
-    const results = await Promise.allSettled(
-      sessions
-        .slice(start, start + DELETE_CHUNK)
-        .map(async ({ sid, expiresAt }) => ({ sid, owner: await sessionObject(sid).deleteSession(expiresAt, sub) })),
-    )
-    const done: string[] = []
-    let answered = 0
-    for (const result of results) {
-      if (result.status === 'rejected') failure ??= result.reason
-      else {
-        answered++
-        const { sid, owner } = result.value
-        // Another user's for now: an update moving it to `sub` may still be under way, and once
-        // it lands only this entry lets a later call end it. Stays listed (it expires with it).
-        if (owner !== null && owner !== sub) continue
-        done.push(sid)
-        // `null`: already ended (or never written); only live sessions count.
-        if (owner !== null) ended++
-      }
-    }
-    reached += answered
-    // Only what was ended leaves the index: a failed one stays listed for the next call.
-    if (done.length > 0) await unindex(sub, done)
-    // Nothing in this chunk worked (subrequest limit, outage): the next chunks would fail too.
-    if (answered === 0) break
-  }
-  if (reached < sessions.length)
-    throw new Error(
-      `durableObjectStore: ${sessions.length - reached} of ${sessions.length} sessions of this user could not be ended (the others were); calling again ends the rest.`,
-      { cause: failure },
-    )
-  return ended
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { type GateSettings, isUnder, resolveOnboarding } from '../../options.js'
+import { type GateSettings, isUnder, resolveOnboarding } from './settings.js'
 import { getSessionState } from '../../state/registry.js'
 import type { OnboardingOptions, SessionClaims, SessionData } from '../../types.js'
 import { peekRequest } from '../header-merge/index.js'

@@ -198,7 +198,9 @@ function decodeRun(run: string): string {
   try {
     return decodeURIComponent(run)
   } catch {
-    return run.replace(ASCII_ESCAPE, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)))
+    return run.replace(ASCII_ESCAPE, (percentEscape) =>
+      String.fromCharCode(Number.parseInt(percentEscape.slice(1), 16)),
+    )
   }
 }
 
