@@ -166,3 +166,20 @@ export const params = (runs: number) => {
   const numRuns = Math.max(1, Math.round(runs * scale))
   return seed === undefined ? { numRuns } : { numRuns, seed }
 }
+
+/**
+ * Percent-decoding as a lenient origin server does it: up to three rounds (double and triple
+ * encoding), each run of escapes decoded on its own, and a run that is not valid UTF-8 kept as is.
+ */
+export function decodeLikeAnOrigin(path: string): string {
+  let out = path
+  for (let i = 0; i < 3; i++)
+    out = out.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run)
+      } catch {
+        return run
+      }
+    })
+  return out
+}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { edgeSession, safeRedirectPath } from '../../../src'
-import { METHODS, SECRET, apiCall, createOnboardingApp, jarWith, navigation } from '../../helpers'
+import { METHODS, SECRET, apiCall, createOnboardingApp, decodeLikeAnOrigin, jarWith, navigation } from '../../helpers'
 import type { OnboardingOptions } from '../../../src'
 import { canonicalPath } from '../../../src/middleware/gate/paths'
 
@@ -199,18 +199,7 @@ describe('gate paths: protect catches every spelling for anonymous requests', ()
 function servletReadings(url: string): string[] {
   const raw = new URL(url).pathname
   const strip = (p: string) => p.replace(/;[^/\\]*/g, '')
-  const decode = (p: string) => {
-    let out = p
-    for (let i = 0; i < 3; i++)
-      out = out.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-        try {
-          return decodeURIComponent(run)
-        } catch {
-          return run
-        }
-      })
-    return out
-  }
+  const decode = decodeLikeAnOrigin
   const resolve = (p: string) =>
     new URL(p.replace(/\\/g, '/').replace(/\/{2,}/g, '/'), 'http://origin').pathname.replace(/\/$/, '').toLowerCase() ||
     '/'

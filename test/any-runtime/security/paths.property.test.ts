@@ -9,7 +9,7 @@ import { getPath } from 'hono/utils/url'
 import { describe, expect, it } from 'vitest'
 import { safeRedirectPath } from '../../../src'
 import { compileAllowRules, compileProtectRules } from '../../../src/middleware/gate/paths'
-import { PROPERTY_TIMEOUT_MS, params } from '../../helpers'
+import { PROPERTY_TIMEOUT_MS, decodeLikeAnOrigin, params } from '../../helpers'
 
 // Pieces an attacker strings together: slashes, backslashes, dots and their escapes (once and
 // twice encoded), hosts, schemes, queries, fragments, controls and non-ASCII.
@@ -101,18 +101,7 @@ describe('safeRedirectPath (property)', () => {
  * own code, with other tools, so the two can disagree.
  */
 function readings(routed: string): string[] {
-  const decode = (p: string) => {
-    let out = p
-    for (let i = 0; i < 3; i++)
-      out = out.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-        try {
-          return decodeURIComponent(run)
-        } catch {
-          return run
-        }
-      })
-    return out
-  }
+  const decode = decodeLikeAnOrigin
   const strip = (p: string) =>
     p
       .split('/')
