@@ -253,8 +253,9 @@ export class SessionState {
    * Ends a failed request (a server error) without writing cookies: the browser keeps the cookies
    * it had. Marked committed all the same, so a later `updateSession` (in a stream) throws instead
    * of vanishing. With a store, a record this request's sign-in wrote is deleted again, since no
-   * cookie will ever name it (the previous one was ended by that sign-in all the same); returns
-   * that deletion, which never rejects.
+   * cookie will ever name it (the previous one was ended by that sign-in all the same): through
+   * `waitUntil` where there is one, so the error response does not wait for the store; elsewhere
+   * returned to be awaited (it never rejects).
    */
   abandon(): Promise<void> | undefined {
     this.#cookies.writeNothing()
@@ -262,7 +263,7 @@ export class SessionState {
     const orphan = this.#ends.storedSid(this.#record)
     if (!this.#ends.createdHere || !this.#storeCalls || orphan === undefined) return undefined
     // Best effort: left behind, the record only waits for its idle deadline, and no cookie names it.
-    return this.#storeCalls.deleteQuietly(orphan)
+    return deleteAfterResponse(this.#storeCalls, orphan, this.c)
   }
 
   /** What the response must do with the session's cookies (see `setCookieLines`); marks the state committed. */

@@ -336,7 +336,8 @@ describe('response: what counts as a failed request', () => {
 })
 
 describe('response: a failed sign-in with a store', () => {
-  it('deletes the orphaned record before the response is returned, not after it', async () => {
+  /** An app whose sign-in answers 500; its store's delete takes a macrotask and is logged in `events`. */
+  function failingSignIn() {
     const inner = memoryStore()
     const events: string[] = []
     const store: SessionStore = {
@@ -355,13 +356,36 @@ describe('response: a failed sign-in with a store', () => {
       const session = await createSession(c, { user: { sub: 'u1' } })
       return c.json({ sid: session.internal.sid }, 500)
     })
+    return { app, inner, events }
+  }
 
+  it('without waitUntil (Node, Bun, Deno): deletes the orphaned record before the response is returned', async () => {
+    const { app, inner, events } = failingSignIn()
     const res = await app.request('/login-then-fail', { method: 'POST', headers: apiCall() })
     events.push('response')
     expect(res.status).toBe(500)
     expect(res.headers.getSetCookie()).toEqual([])
     const { sid } = (await res.json()) as { sid: string }
     expect(events).toEqual([`deleted ${sid}`, 'response'])
+    expect(await inner.get(sid)).toBeNull()
+  })
+
+  it('with waitUntil (Workers): the 500 does not wait for the orphan delete, which goes to waitUntil', async () => {
+    const { app, inner, events } = failingSignIn()
+    const waited: Promise<unknown>[] = []
+    const ctx = {
+      waitUntil: (promise: Promise<unknown>) => void waited.push(promise),
+      passThroughOnException() {},
+      props: {},
+    }
+    const res = await app.request('/login-then-fail', { method: 'POST', headers: apiCall() }, {}, ctx)
+    events.push('response')
+    expect(res.status).toBe(500)
+    expect(res.headers.getSetCookie()).toEqual([])
+    const { sid } = (await res.json()) as { sid: string }
+    expect(waited).toHaveLength(1)
+    await Promise.all(waited)
+    expect(events).toEqual(['response', `deleted ${sid}`])
     expect(await inner.get(sid)).toBeNull()
   })
 })
