@@ -261,9 +261,14 @@ export class SessionState {
     this.#cookies.writeNothing()
     this.committed = true
     const orphan = this.#ends.storedSid(this.#record)
-    if (!this.#ends.createdHere || !this.#storeCalls || orphan === undefined) return undefined
+    if (!this.#ends.createdHere || orphan === undefined) return undefined
     // Best effort: left behind, the record only waits for its idle deadline, and no cookie names it.
-    return deleteAfterResponse(this.#storeCalls, orphan, this.c)
+    return this.deleteLater(orphan)
+  }
+
+  /** With a store: deletes `sid` at best effort, after the response where there is `waitUntil` (see `deleteAfterResponse`). */
+  deleteLater(sid: string): Promise<void> | undefined {
+    return this.#storeCalls && deleteAfterResponse(this.#storeCalls, sid, this.c)
   }
 
   /** What the response must do with the session's cookies (see `setCookieLines`); marks the state committed. */
