@@ -39,7 +39,8 @@ export function getSession<Claims extends object = SessionClaims>(c: Context): S
  *
  * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
  * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`
- * @throws {SessionCommittedError} the response was already sent
+ * @throws {SessionCommittedError} the response was already sent, or went out while the store was
+ *   written: this request is then signed out (the new record is deleted again)
  * @throws {SessionStoreError} the store could not write it; `err.written` says whether the previous
  *   session's record was ended (`true`: this request is then signed out)
  * @example
@@ -101,7 +102,8 @@ export function updateSession<Claims extends object = SessionClaims>(
  * Signs out: clears the session cookie, all of its chunks and the activity cookie; with a store,
  * deletes the record so a copy of the old cookie is refused.
  *
- * @throws {SessionCommittedError} the response was already sent
+ * @throws {SessionCommittedError} the response was already sent, or went out while the store was
+ *   written: the record is deleted, but the cookies are not cleared
  * @throws {SessionStoreError} the store could not delete the record: with `err.written` `false` the
  *   session is kept whole (try again); `'unknown'`, the record may be gone already
  * @example
@@ -145,7 +147,8 @@ export function isSessionUnreadable(c: Context): boolean {
  * it to keep the user signed in.
  *
  * @throws {SessionUnsupportedError} the session is kept in the cookie, or the store cannot list by user
- * @throws {SessionCommittedError} the response was already sent
+ * @throws {SessionCommittedError} the response was already sent, or went out while the store was
+ *   written: the sessions are ended, but this request's cookies are not cleared
  * @throws {SessionStoreError} the store failed
  * @example
  * ```ts

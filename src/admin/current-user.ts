@@ -5,16 +5,16 @@
 import type { Context } from 'hono'
 import { SessionMissingError, SessionStoreError } from '../errors.js'
 import { getSessionState } from '../state/registry.js'
-import type { SessionData } from '../types.js'
 import { type AdminStore, adminStore, listRecords, toListed } from './session-admin.js'
 import type { CurrentUserSession } from './types.js'
 
-function signedIn(c: Context, where: string): { session: SessionData<object>; store: AdminStore } {
+/** The signed-in user and session id (read from the record: no copy of the session), and the store. */
+function signedIn(c: Context, where: string): { sub: string; sid: string; store: AdminStore } {
   const state = getSessionState(c)
   const store = adminStore(state.options.store, where)
-  const session = state.data
-  if (!session) throw new SessionMissingError()
-  return { session, store }
+  const record = state.record
+  if (!record) throw new SessionMissingError()
+  return { sub: record.user.sub, sid: record.internal.sid, store }
 }
 
 /**
@@ -33,9 +33,9 @@ function signedIn(c: Context, where: string): { session: SessionData<object>; st
  * ```
  */
 export async function listSessions(c: Context): Promise<CurrentUserSession[]> {
-  const { session, store } = signedIn(c, 'listSessions()')
-  const records = await listRecords(store, session.user.sub)
-  return records.map(({ id, sid, data }) => ({ ...toListed(id, data), current: sid === session.internal.sid }))
+  const { sub, sid: current, store } = signedIn(c, 'listSessions()')
+  const records = await listRecords(store, sub)
+  return records.map(({ id, sid, data }) => ({ ...toListed(id, data), current: sid === current }))
 }
 
 /**
@@ -54,8 +54,8 @@ export async function listSessions(c: Context): Promise<CurrentUserSession[]> {
  * ```
  */
 export async function destroyOtherSessions(c: Context): Promise<number> {
-  const { session, store } = signedIn(c, 'destroyOtherSessions()')
-  const others = (await listRecords(store, session.user.sub)).filter(({ sid }) => sid !== session.internal.sid)
+  const { sub, sid: current, store } = signedIn(c, 'destroyOtherSessions()')
+  const others = (await listRecords(store, sub)).filter(({ sid }) => sid !== current)
   const results = await Promise.allSettled(others.map(({ sid }) => store.delete(sid)))
   const ended = results.filter((result) => result.status === 'fulfilled').length
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')

@@ -65,19 +65,10 @@ export async function listRecords(store: AdminStore, sub: string): Promise<Liste
   return Promise.all(live.map(async (record) => ({ ...record, id: await sessionHandle(record.sid) })))
 }
 
-/** What a listed session shows: never the id, never the claims. */
+/** What a listed session shows: never the id, never the claims (activity lives in the browser's cookie). */
 export function toListed(id: string, data: SessionRecord): ListedSession {
   const { createdAt, updatedAt, expiresAt, device } = data.internal
-  const { lastPath, lastVisit } = data
-  return {
-    id,
-    createdAt,
-    updatedAt,
-    expiresAt,
-    ...(device ? { device: copyJson(device) } : {}),
-    ...(typeof lastPath === 'string' ? { lastPath } : {}),
-    ...(typeof lastVisit === 'number' ? { lastVisit } : {}),
-  }
+  return { id, createdAt, updatedAt, expiresAt, ...(device ? { device: copyJson(device) } : {}) }
 }
 
 /**

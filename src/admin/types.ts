@@ -7,7 +7,8 @@ import type { SessionStore } from '../stores/types.js'
 import type { SessionClaims, SessionData, SessionDevice, SessionInput } from '../types.js'
 
 /**
- * One live session of a user, as {@link SessionAdmin.list} returns it.
+ * One live session of a user, as {@link SessionAdmin.list} returns it. It has no `lastPath` /
+ * `lastVisit`: activity lives in each browser's activity cookie, not in the store.
  *
  * @example
  * ```ts
@@ -29,12 +30,6 @@ export interface ListedSession {
   readonly expiresAt: number
   /** Recorded at sign-in under the `device` option; personal data. */
   readonly device?: SessionDevice
-  /**
-   * Last page viewed and when. Activity lives in the browser's activity cookie, not the store, so
-   * the store's copy has them only if your own code put them in the claims; usually absent.
-   */
-  readonly lastPath?: string
-  readonly lastVisit?: number
 }
 
 /**

@@ -56,18 +56,6 @@ export function isSessionRecord(value: unknown): value is SessionRecord {
 }
 
 /**
- * Whether two records hold the same JSON (what a store hands back is a JSON round trip of what it was given).
- *
- * @example
- * ```ts
- * if (stored && sameRecord(stored, written)) return // the write landed after all
- * ```
- */
-export function sameRecord(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b)
-}
-
-/**
  * Whether `value` is an object literal or `JSON.parse` output (no class instance, no array).
  *
  * @example

@@ -6,7 +6,7 @@
  */
 import { encode as base64url } from '../codec/base64url.js'
 import { equalMembers } from '../codec/frozen-json.js'
-import { SessionMissingError, SessionStoreError, SessionUnsupportedError } from '../errors.js'
+import { SessionCommittedError, SessionMissingError, SessionStoreError, SessionUnsupportedError } from '../errors.js'
 import type { SessionData, SessionDevice, SessionInput } from '../types.js'
 import { idleDeadline } from './activity-record.js'
 import type { RecordInternal, SessionRecord } from './record.js'
@@ -62,7 +62,13 @@ export async function createRecord(
       state.forget()
       throw error.error
     }
-    state.assertOpen()
+    if (state.committed) {
+      // Written, but no cookie will name it, and the previous session is ended: gone from here too.
+      state.forget()
+      const deleting = state.deleteLater(sid)
+      if (deleting) await deleting
+      throw new SessionCommittedError()
+    }
   }
   state.startSession(record, write)
   return state.data as SessionData<object>
@@ -151,6 +157,8 @@ export async function endCurrent(state: SessionState, now: number): Promise<void
     if (sids.length > 0) await deleteRecords(calls, sids)
   }
   state.endSession()
+  // Ended in the store, but the response went out while this waited: its cookies are not cleared.
+  state.assertOpen()
 }
 
 /**
@@ -173,5 +181,7 @@ export async function endUser(state: SessionState, sub: string): Promise<number>
     )
   const count = await calls.write(() => deleteByUser.call(calls.store, sub))
   if (state.record?.user.sub === sub) state.forget()
+  // The response went out while this waited: the cookie clear it may need cannot reach it.
+  state.assertOpen()
   return count
 }

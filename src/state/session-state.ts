@@ -253,16 +253,22 @@ export class SessionState {
    * Ends a failed request (a server error) without writing cookies: the browser keeps the cookies
    * it had. Marked committed all the same, so a later `updateSession` (in a stream) throws instead
    * of vanishing. With a store, a record this request's sign-in wrote is deleted again, since no
-   * cookie will ever name it (the previous one was ended by that sign-in all the same); returns
-   * that deletion, which never rejects.
+   * cookie will ever name it (the previous one was ended by that sign-in all the same): through
+   * `waitUntil` where there is one, so the error response does not wait for the store; elsewhere
+   * returned to be awaited (it never rejects).
    */
   abandon(): Promise<void> | undefined {
     this.#cookies.writeNothing()
     this.committed = true
     const orphan = this.#ends.storedSid(this.#record)
-    if (!this.#ends.createdHere || !this.#storeCalls || orphan === undefined) return undefined
+    if (!this.#ends.createdHere || orphan === undefined) return undefined
     // Best effort: left behind, the record only waits for its idle deadline, and no cookie names it.
-    return this.#storeCalls.deleteQuietly(orphan)
+    return this.deleteLater(orphan)
+  }
+
+  /** With a store: deletes `sid` at best effort, after the response where there is `waitUntil` (see `deleteAfterResponse`). */
+  deleteLater(sid: string): Promise<void> | undefined {
+    return this.#storeCalls && deleteAfterResponse(this.#storeCalls, sid, this.c)
   }
 
   /** What the response must do with the session's cookies (see `setCookieLines`); marks the state committed. */

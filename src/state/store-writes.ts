@@ -4,8 +4,9 @@
  * whether anything was written, and a write that landed anyway is no error at all.
  * @module
  */
+import { equalJson } from '../codec/frozen-json.js'
 import { SessionStoreError } from '../errors.js'
-import { type SessionRecord, isSessionRecord, sameRecord } from './record.js'
+import { type SessionRecord, isSessionRecord } from './record.js'
 import { type StoreCalls, storeFailure, writeId } from './store-calls.js'
 
 /** The new record's lifetimes, in ms since the epoch. */
@@ -59,7 +60,7 @@ export async function replaceRecords(
     }
     const stored = await calls.settled(sid, setId)
     // Landed after all: the sign-in stands, and its cookie names the record.
-    if (stored && sameRecord(stored, record)) return
+    if (stored && equalJson(stored, record)) return
     throw storeFailure(stored === null ? previousDeleted : 'unknown', failure)
   }
   try {
@@ -123,9 +124,9 @@ export async function updateRecord(
     const stored = await calls.settled(sid, id)
     if (stored === undefined) throw storeFailure('unknown', failure)
     // Landed after all: the update stands.
-    if (made !== undefined && stored !== null && sameRecord(stored, made)) return made
+    if (made !== undefined && stored !== null && equalJson(stored, made)) return made
     // Nothing was on its way, or the record is as this attempt found it: not written, and never will be.
-    const unchanged = made === undefined || (stored !== null && base !== undefined && sameRecord(stored, base))
+    const unchanged = made === undefined || (stored !== null && base !== undefined && equalJson(stored, base))
     throw storeFailure(unchanged ? false : 'unknown', failure)
   }
   return calls.write(write, settle)

@@ -26,6 +26,8 @@ export type GateDecision = (c: Context, session: SessionData<object> | null) => 
 const NO_STORE = { 'Cache-Control': 'private, no-store' }
 // A returnTo longer than this is dropped rather than sent (safeRedirectPath refuses it anyway).
 const MAX_RETURN_TO = 2048
+const UNAVAILABLE_PAGE =
+  '<!doctype html><title>Try again</title><p>Your session could not be checked just now. Please reload in a moment.</p>'
 
 /**
  * Resolves gate options once and returns the per-request decision. Throws
@@ -49,6 +51,11 @@ export function createGate<Claims extends object = SessionClaims>(
 /** Who is asking: whether someone is signed in, and their session, read only when a path needs it. */
 export interface GateSubject {
   readonly signedIn: boolean
+  /**
+   * The session cookie names a record the store could not read, or cannot see yet: not signed in
+   * as far as this request knows, but not signed out either.
+   */
+  readonly unreadable?: boolean
   /** Read by the gate only when the path needs it: the session state composes its copy on first use. */
   readonly data: SessionData<object> | null
 }
@@ -67,6 +74,9 @@ export function decideGate(c: Context, subject: GateSubject, settings: GateSetti
   const { entry, entryKey, protect, loginPath } = settings
   if (!subject.signedIn) {
     if (!protect || settings.isLogin(path, c) || !protect(path, c)) return undefined
+    // A store outage is no sign-out: sending the user to sign in again would not help (and on an
+    // eventually consistent store could loop back here). Ask them to retry instead.
+    if (subject.unreadable) return unavailable(c)
     return isNavigation(c)
       ? redirect(withReturnTo(loginPath, c))
       : Response.json({ error: 'login_required', login: loginPath }, { status: 401, headers: NO_STORE })
@@ -124,6 +134,16 @@ function isNavigation(c: Context): boolean {
 function withReturnTo(base: string, c: Context): string {
   const target = pathAndQuery(peekRequest(c).url)
   return target.length > MAX_RETURN_TO ? base : `${base}?returnTo=${encodeURIComponent(target)}`
+}
+
+/** 503 for a session the store could not read: a short page for navigations, JSON for the rest. */
+function unavailable(c: Context): Response {
+  const headers = { 'Retry-After': '1', ...NO_STORE }
+  if (!isNavigation(c)) return Response.json({ error: 'session_unavailable' }, { status: 503, headers })
+  return new Response(UNAVAILABLE_PAGE, {
+    status: 503,
+    headers: { 'Content-Type': 'text/html; charset=UTF-8', ...headers },
+  })
 }
 
 function redirect(location: string): Response {

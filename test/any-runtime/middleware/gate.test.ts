@@ -7,8 +7,10 @@ import {
   createGate,
   edgeSession,
   getSession,
+  memoryStore,
   onboardingGate,
 } from '../../../src'
+import type { SessionStore } from '../../../src'
 import {
   CookieJar,
   METHODS,
@@ -23,6 +25,8 @@ import {
   postJson,
   setCookieNames,
   setCookieValue,
+  storeApp,
+  uniqueSub,
 } from '../../helpers'
 import type { OnboardingOptions } from '../../../src'
 
@@ -245,6 +249,70 @@ describe('gate: anonymous requests', () => {
     const jar = await jarWith({ onboardingStep: 'COMPLETED' })
     expect((await app.request('/explore', { headers: navigation(jar.header) })).status).toBe(200)
     expect(hits.protected).toBe(1)
+  })
+})
+
+describe('gate: a session the store cannot read', () => {
+  /** A memory store whose reads can fail, or miss as a location the sign-in has not reached yet. */
+  function switchableStore(settleMs?: number) {
+    const inner = memoryStore()
+    const mode = { get: 'ok' as 'ok' | 'fail' | 'miss' }
+    const store: SessionStore = {
+      get: (sid) =>
+        mode.get === 'fail'
+          ? Promise.reject(new Error('store down'))
+          : mode.get === 'miss'
+            ? Promise.resolve(null)
+            : inner.get(sid),
+      set: (sid, data, options) => inner.set(sid, data, options),
+      delete: (sid) => inner.delete(sid),
+      ...(settleMs === undefined ? {} : { settleMs }),
+    }
+    return { store, mode }
+  }
+
+  async function expectUnavailable(app: Hono, cookie: string) {
+    const nav = await app.request('/private/page', { headers: navigation(cookie) })
+    expect(nav.status).toBe(503)
+    expect(nav.headers.get('location')).toBeNull()
+    expect(nav.headers.get('retry-after')).toBe('1')
+    expect(nav.headers.get('cache-control')).toBe('private, no-store')
+    expect(nav.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(nav.headers.getSetCookie()).toEqual([])
+    const api = await app.request('/private/page', { method: 'POST', headers: apiCall(cookie) })
+    expect(api.status).toBe(503)
+    expect(api.headers.get('retry-after')).toBe('1')
+    expect(api.headers.get('cache-control')).toBe('private, no-store')
+    expect(await api.text()).toBe('{"error":"session_unavailable"}')
+  }
+
+  const onboarding = { protect: ['/private/*'], loginPath: '/signin' }
+
+  it('a store that fails the read: protected paths answer 503 with Retry-After, not a sign-in', async () => {
+    const { store, mode } = switchableStore()
+    const { app } = storeApp(store, { onboarding, storeTimeout: 50 })
+    const jar = new CookieJar().apply(
+      await app.request('/login', { method: 'POST', body: JSON.stringify({ sub: uniqueSub('gate-down') }) }),
+    )
+    mode.get = 'fail'
+    await expectUnavailable(app, jar.header)
+    // Without a session cookie it is a plain sign-out: to the login page.
+    expect((await app.request('/private/page', { headers: navigation() })).status).toBe(303)
+    // Unprotected paths still pass.
+    expect((await app.request('/session', { headers: apiCall(jar.header) })).status).toBe(200)
+  })
+
+  it('a fresh sign-in the store cannot see yet (settleMs): 503, not back to login', async () => {
+    const { store, mode } = switchableStore(10 ** 9)
+    const { app, invalid } = storeApp(store, { onboarding })
+    const jar = new CookieJar().apply(
+      await app.request('/login', { method: 'POST', body: JSON.stringify({ sub: uniqueSub('gate-lag') }) }),
+    )
+    mode.get = 'miss'
+    await expectUnavailable(app, jar.header)
+    expect(invalid).toContain('store-pending')
+    mode.get = 'ok'
+    expect((await app.request('/private/page', { headers: navigation(jar.header) })).status).toBe(404)
   })
 })
 

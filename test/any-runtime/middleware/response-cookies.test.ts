@@ -9,6 +9,7 @@ import {
   type SessionStore,
   createSession,
   destroySession,
+  destroyUserSessions,
   edgeSession,
   getSession,
   memoryStore,
@@ -236,6 +237,97 @@ describe('response: changes after the response is committed throw SessionCommitt
   })
 })
 
+describe('response: a change still waiting on the store when the response is committed', () => {
+  /**
+   * An app on a memory store whose writes wait for `gate.release` while `gate.held`; `/change`
+   * starts `change` and answers once its write has reached the store, its outcome in `outcome`.
+   */
+  function heldApp(change: (c: Context) => Promise<unknown>) {
+    const inner = memoryStore()
+    const gate = { held: false, reached: deferred(), release: deferred() }
+    const wait = async () => {
+      if (!gate.held) return
+      gate.reached.resolve()
+      await gate.release.promise
+    }
+    const store: SessionStore = {
+      get: (sid) => inner.get(sid),
+      set: async (sid, data, options) => {
+        await wait()
+        await inner.set(sid, data, options)
+      },
+      delete: async (sid, options) => {
+        await wait()
+        await inner.delete(sid, options)
+      },
+      deleteByUser: async (sub) => {
+        await wait()
+        return inner.deleteByUser(sub)
+      },
+    }
+    const outcome = deferred<unknown>()
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, store }))
+    app.post('/login', async (c) => c.json({ sid: (await createSession(c, { user: { sub: 'u1' } })).internal.sid }))
+    app.post('/change', (c) => {
+      change(c).then(
+        () => outcome.resolve('done'),
+        (error: unknown) => outcome.resolve(error),
+      )
+      // Answered once the change is in the store's hands: committed while the write is in flight.
+      return gate.reached.promise.then(() => c.text('answered'))
+    })
+    /** Signs in, holds the store, runs `/change`, then releases the store; the response, the outcome and the old sid. */
+    const run = async () => {
+      const login = await app.request('/login', { method: 'POST', headers: apiCall() })
+      const { sid } = (await login.json()) as { sid: string }
+      const cookie = login.headers
+        .getSetCookie()
+        .map((line) => line.split(';', 1)[0])
+        .join('; ')
+      gate.held = true
+      const res = await app.request('/change', { method: 'POST', headers: apiCall(cookie) })
+      gate.release.resolve()
+      return { res, result: await outcome.promise, sid }
+    }
+    return { inner, run }
+  }
+
+  it('destroySession: the record is deleted, and the dropped cookie clear throws SessionCommittedError', async () => {
+    const { inner, run } = heldApp((c) => destroySession(c))
+    const { res, result, sid } = await run()
+    expect(await res.text()).toBe('answered')
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(result).toBeInstanceOf(SessionCommittedError)
+    expect(await inner.get(sid)).toBeNull()
+  })
+
+  it('destroyUserSessions: the records are deleted, and the dropped cookie clear throws SessionCommittedError', async () => {
+    const { inner, run } = heldApp((c) => destroyUserSessions(c, 'u1'))
+    const { res, result, sid } = await run()
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(result).toBeInstanceOf(SessionCommittedError)
+    expect(await inner.get(sid)).toBeNull()
+  })
+
+  it('createSession: throws SessionCommittedError, and the new record no cookie names is deleted again', async () => {
+    let created: string | undefined
+    const { inner, run } = heldApp(async (c) => {
+      const pending = createSession(c, { user: { sub: 'u2' } })
+      await pending.catch(() => undefined)
+      created = getSession(c)?.internal.sid ?? 'forgotten'
+      return pending
+    })
+    const { res, result, sid } = await run()
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(result).toBeInstanceOf(SessionCommittedError)
+    // The request no longer shows a session: the previous one is ended, the new one never reached the browser.
+    expect(created).toBe('forgotten')
+    expect(await inner.get(sid)).toBeNull()
+    expect(await inner.deleteByUser('u2')).toBe(0)
+  })
+})
+
 describe('response: a handler that fails keeps the session as it was', () => {
   it('a thrown error (500 through onError): earlier changes are not written', async () => {
     let caught: unknown
@@ -336,7 +428,8 @@ describe('response: what counts as a failed request', () => {
 })
 
 describe('response: a failed sign-in with a store', () => {
-  it('deletes the orphaned record before the response is returned, not after it', async () => {
+  /** An app whose sign-in answers 500; its store's delete takes a macrotask and is logged in `events`. */
+  function failingSignIn() {
     const inner = memoryStore()
     const events: string[] = []
     const store: SessionStore = {
@@ -355,13 +448,36 @@ describe('response: a failed sign-in with a store', () => {
       const session = await createSession(c, { user: { sub: 'u1' } })
       return c.json({ sid: session.internal.sid }, 500)
     })
+    return { app, inner, events }
+  }
 
+  it('without waitUntil (Node, Bun, Deno): deletes the orphaned record before the response is returned', async () => {
+    const { app, inner, events } = failingSignIn()
     const res = await app.request('/login-then-fail', { method: 'POST', headers: apiCall() })
     events.push('response')
     expect(res.status).toBe(500)
     expect(res.headers.getSetCookie()).toEqual([])
     const { sid } = (await res.json()) as { sid: string }
     expect(events).toEqual([`deleted ${sid}`, 'response'])
+    expect(await inner.get(sid)).toBeNull()
+  })
+
+  it('with waitUntil (Workers): the 500 does not wait for the orphan delete, which goes to waitUntil', async () => {
+    const { app, inner, events } = failingSignIn()
+    const waited: Promise<unknown>[] = []
+    const ctx = {
+      waitUntil: (promise: Promise<unknown>) => void waited.push(promise),
+      passThroughOnException() {},
+      props: {},
+    }
+    const res = await app.request('/login-then-fail', { method: 'POST', headers: apiCall() }, {}, ctx)
+    events.push('response')
+    expect(res.status).toBe(500)
+    expect(res.headers.getSetCookie()).toEqual([])
+    const { sid } = (await res.json()) as { sid: string }
+    expect(waited).toHaveLength(1)
+    await Promise.all(waited)
+    expect(events).toEqual(['response', `deleted ${sid}`])
     expect(await inner.get(sid)).toBeNull()
   })
 })

@@ -147,6 +147,43 @@ describe('an eventually consistent store (settleMs)', () => {
   })
 })
 
+describe('a store that hands records back in another member order', () => {
+  /** Every object's members in reverse order, as a database that stores JSON its own way returns them. */
+  const reordered = <T>(value: T): T =>
+    value === null || typeof value !== 'object'
+      ? value
+      : Array.isArray(value)
+        ? (value.map(reordered) as T)
+        : (Object.fromEntries(
+            Object.entries(value)
+              .reverse()
+              .map(([key, member]) => [key, reordered(member)]),
+          ) as T)
+
+  it('a sign-in whose write landed but failed to answer: found by settle, signed in, no error', async () => {
+    const inner = memoryStore()
+    const store: SessionStore = {
+      get: async (sid) => reordered(await inner.get(sid)),
+      set: async (sid, data, options) => {
+        await inner.set(sid, data, options)
+        throw new Error('the answer was lost')
+      },
+      delete: (sid, options) => inner.delete(sid, options),
+      settle: async (sid, writeId) => reordered(await inner.settle(sid, writeId)),
+    }
+    const { app } = storeApp(store)
+    const sub = uniqueSub('order')
+    const res = await app.request('/login', {
+      method: 'POST',
+      body: JSON.stringify({ sub, claims: { plan: 'pro', prefs: { theme: 'dark', lang: 'en' } } }),
+    })
+    expect(res.status).toBe(200)
+    const { session } = (await res.json()) as { session: AnySession }
+    expect(session.user.sub).toBe(sub)
+    expect(await inner.get(session.internal.sid)).not.toBeNull()
+  })
+})
+
 describe('storeTimeout', () => {
   it('a read that never answers is given up after 5 000 ms by default', async () => {
     const inner = memoryStore()

@@ -3,17 +3,21 @@
  * browsers (cookie jars) sign in through the middleware, and code with only the store manages
  * their sessions.
  */
+import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import {
   type SessionStore,
+  type StoredSession,
   SessionInvalidError,
   destroyOtherSessions,
+  edgeSession,
   getSession,
   listSessions,
   sessionAdmin,
   updateSession,
 } from '../../../src'
-import { type AnySession, CookieJar, storeApp, uniqueSub } from '../../helpers'
+import { getSessionState } from '../../../src/state/registry'
+import { type AnySession, CookieJar, SECRET, storeApp, uniqueSub } from '../../helpers'
 
 const MAIN = '__Host-session'
 const CHROME_MAC =
@@ -87,6 +91,18 @@ export function describeSessionAdmin(name: string, makeStore: () => SessionStore
       const others = await admin.list(other)
       expect(others).toHaveLength(1)
       expect(ids).not.toContain(others[0]?.id)
+    })
+
+    it('lists no lastPath / lastVisit, even from a record whose claims hold them (activity lives in the cookie)', async () => {
+      const { store, admin, login } = setup()
+      const sub = uniqueSub('list-activity')
+      const { sid } = await login(sub)
+      // Written by other code with only the store (the middleware strips these keys from claims).
+      const record = (await store.get(sid)) as StoredSession & { internal: { expiresAt: number } }
+      const { expiresAt } = record.internal
+      await store.set(sid, { ...record, lastPath: '/secret', lastVisit: 1 }, { expiresAt, sub })
+      const [listed] = await admin.list(sub)
+      expect(Object.keys(listed ?? {}).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'updatedAt'])
     })
 
     it("updates every session of the user from code with only the store: each browser's next request sees it, with no cookie written", async () => {
@@ -234,6 +250,32 @@ export function describeSessionAdmin(name: string, makeStore: () => SessionStore
       expect((await read(bystander.jar)).session?.internal.sid).toBe(bystander.sid)
       // Signed out: the helpers refuse clearly.
       expect((await app.request('/my-sessions')).status).toBe(409)
+    })
+
+    it('listSessions and destroyOtherSessions read the record: no copy of the session is made', async () => {
+      const { store, login } = setup()
+      // No gate here: it would read the session (and copy it) before the handlers run.
+      const app = new Hono()
+      app.use(edgeSession({ secret: SECRET, store }))
+      const composed: string[] = []
+      app.use(async (c, next) => {
+        const state = getSessionState(c)
+        const compose = state.composeFrom.bind(state)
+        state.composeFrom = (record) => {
+          composed.push(c.req.path)
+          return compose(record)
+        }
+        await next()
+      })
+      app.get('/list', async (c) => c.json({ sessions: await listSessions(c) }))
+      app.post('/others', async (c) => c.json({ ended: await destroyOtherSessions(c) }))
+      const sub = uniqueSub('no-copy')
+      await login(sub)
+      const { jar } = await login(sub)
+      const list = await app.request('/list', { headers: { cookie: jar.header } })
+      expect(((await list.json()) as { sessions: unknown[] }).sessions).toHaveLength(2)
+      expect(await (await app.request('/others', post(jar.header))).json()).toEqual({ ended: 1 })
+      expect(composed).toEqual([])
     })
 
     it('records the device at sign-in only when asked, as a summary and a country', async () => {
