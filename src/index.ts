@@ -28,14 +28,7 @@ export {
   destroyUserSessions,
   isSessionUnreadable,
 } from './session.js'
-export { sessionAdmin, listSessions, destroyOtherSessions } from './admin/index.js'
-export type {
-  CurrentUserSession,
-  ListedSession,
-  SessionAdmin,
-  SessionAdminOptions,
-  SessionAdminUpdate,
-} from './admin/index.js'
+export * from './admin/index.js'
 export {
   SessionError,
   SessionConfigError,

@@ -3,12 +3,13 @@
  * shows), driven in workerd against a stub provider on `fetch`: loading it does no I/O, sign-in,
  * a refused callback, returnTo, refresh, a refused refresh, and sign-out.
  */
-import { SignJWT, generateKeyPair } from 'jose'
+import { generateKeyPair } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CookieJar, SECRET } from '../../helpers'
+import { STUB_ISSUER, stubIdToken } from '../../helpers/oidc'
 
 const ORIGIN = 'http://localhost'
-const ISSUER = 'https://id.example.com'
+const ISSUER = STUB_ISSUER
 const env = { SESSION_SECRET: SECRET, OIDC_ISSUER: ISSUER, OIDC_CLIENT_ID: 'app', OIDC_CLIENT_SECRET: 'secret' }
 
 /** The provider's side: what it was asked, and how it answers. */
@@ -50,14 +51,7 @@ beforeAll(async () => {
         provider.refreshes.push(form.get('refresh_token') ?? '')
         if (provider.revoked) return Response.json({ error: 'invalid_grant' }, { status: 400 })
       }
-      const idToken = await new SignJWT({ nonce: provider.nonce, email: 'ada@example.com' })
-        .setProtectedHeader({ alg: 'RS256' })
-        .setIssuer(ISSUER)
-        .setAudience('app')
-        .setSubject('ada')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(privateKey)
+      const idToken = await stubIdToken(privateKey, provider.nonce)
       serial++
       provider.issuedAccess = `access-${serial}`
       const answer: Record<string, unknown> = {

@@ -5,11 +5,12 @@
  * provider run in the browser against a local one (test/e2e/oidc.test.ts).
  */
 import { Hono } from 'hono'
-import { SignJWT, generateKeyPair } from 'jose'
+import { generateKeyPair } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import app, { type Env } from '../../../example-worker/src/app'
 import { finishSignIn, startSignIn } from '../../../example-worker/src/oidc'
 import { CookieJar, SECRET } from '../../helpers'
+import { STUB_ISSUER, stubIdToken } from '../../helpers/oidc'
 
 const ORIGIN = 'http://localhost'
 const demoEnv: Env = { SESSION_SECRET: SECRET }
@@ -88,7 +89,7 @@ describe('example: the OIDC callback', () => {
   })
 })
 
-const ISSUER = 'https://id.example.com'
+const ISSUER = STUB_ISSUER
 const HOSTILE = ['//evil.example', 'https://evil.example', '/\\evil.example', 'https://evil.example/explore']
 
 /**
@@ -109,14 +110,7 @@ async function stubProvider(): Promise<{ env: Env; nonce: { value: string } }> {
       })
     }
     if (url.pathname === '/token') {
-      const idToken = await new SignJWT({ nonce: nonce.value, email: 'ada@example.com' })
-        .setProtectedHeader({ alg: 'RS256' })
-        .setIssuer(ISSUER)
-        .setAudience('app')
-        .setSubject('ada')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(privateKey)
+      const idToken = await stubIdToken(privateKey, nonce.value)
       return Response.json({ access_token: 'access', token_type: 'Bearer', expires_in: 3600, id_token: idToken })
     }
     return new Response('not found', { status: 404 })
