@@ -8,6 +8,7 @@
  *   npm run bench -- --profile     also the step-by-step jose profile (bench/NOTES.md)
  *   npm run bench -- --only=codec  one suite: codec | request | trace | size | profile
  *   npm run bench -- --only=trace --shapes=browse,api   some trace shapes: browse | signin | api | pages
+ *   npm run bench -- --node-shapes every trace shape in Node too (default: Node runs the browsing trace only)
  *   npm run bench -- --no-node     workerd only
  *   npm run bench -- --batches=9   more batches per case (a busy machine)
  *   npm run bench -- --cases=edge-session,jose-compact --no-node   just these case ids (ad hoc)
@@ -284,6 +285,8 @@ const SHAPES = [
   ],
 ]
 const shapesArg = [...args].find((a) => a.startsWith('--shapes='))?.slice(9)
+/** `--node-shapes`: every trace shape in Node too (by default Node runs the browsing trace only). */
+const NODE_ALL_SHAPES = flag('node-shapes')
 const SHAPES_RUN = shapesArg ? SHAPES.filter(([shape]) => shapesArg.split(',').includes(shape)) : SHAPES
 /** Set-Cookie columns of the trace tables: [kind, heading]. */
 const STEP_KINDS = [
@@ -377,6 +380,14 @@ async function runAll(runtime, ids, rounds = BATCHES) {
     const t = Date.now()
     for (const id of Object.keys(sizes)) {
       if (results[id]) continue
+      // A batch lasts well under a few seconds; say which one if it does not (a stalled workerd).
+      const watchdog = setInterval(
+        () =>
+          log(
+            `  ${runtime.name}: still waiting for a batch of ${id} (x${sizes[id]}), load ${os.loadavg()[0].toFixed(1)}`,
+          ),
+        60_000,
+      )
       try {
         if (process.env.BENCH_VERBOSE) log(`    ${runtime.name} ${id} x${sizes[id]}`)
         const r = await runtime.batch(id, sizes[id])
@@ -385,6 +396,8 @@ async function runAll(runtime, ids, rounds = BATCHES) {
       } catch (error) {
         results[id] = { error: String(error.message ?? error).split('\n')[0] }
         log(`  ${runtime.name.padEnd(7)} ${id.padEnd(28)} FAILED: ${results[id].error}`)
+      } finally {
+        clearInterval(watchdog)
       }
     }
     log(
@@ -628,7 +641,7 @@ function render({ w, n, sizeRows, v }) {
   if (suites.trace && SHAPES_RUN.length > 0) {
     out.push('## 3. Traces: one user, simulated clock, every library given the same requests', '')
     out.push(
-      `Mean per request. "+µs vs bare": against bare Hono answering the same requests with the same Cookie headers (the bare row itself carries none), while the simulated browser stores the same Set-Cookie lines on both sides (the client's work, not the library's). Set-Cookie columns: responses that carried Set-Cookie / requests of that kind, counted on a first, untimed pass that also checks every response (status, and that pages and API calls see the signed-in user). Each shape ran in a workerd process of its own, ${TRACE_BATCHES} rounds.`,
+      `Mean per request. "+µs vs bare": against bare Hono answering the same requests with the same Cookie headers (the bare row itself carries none), while the simulated browser stores the same Set-Cookie lines on both sides (the client's work, not the library's). Set-Cookie columns: responses that carried Set-Cookie / requests of that kind, counted on a first, untimed pass that also checks every response (status, and that pages and API calls see the signed-in user). Each shape ran in a workerd process of its own, ${TRACE_BATCHES} rounds${NODE_ALL_SHAPES ? '' : '; Node ran the browsing trace only'}.`,
       '',
     )
     SHAPES_RUN.forEach(([, prefix, title, description], i) => {
@@ -637,10 +650,11 @@ function render({ w, n, sizeRows, v }) {
       if (info)
         out.push(`${info.requests} requests over ${info.simulatedSeconds} simulated seconds: ${description}`, '')
       const kinds = STEP_KINDS.filter(([k]) => info?.counts?.[k])
+      const node = n[`${prefix}:bare`] !== undefined
       out.push(
-        `| Library | workerd µs/req | +µs vs bare | Node µs/req | +µs vs bare | responses with Set-Cookie | ${kinds.map(([, h]) => h).join(' | ')} |`,
+        `| Library | workerd µs/req | +µs vs bare | ${node ? 'Node µs/req | +µs vs bare | ' : ''}responses with Set-Cookie | ${kinds.map(([, h]) => h).join(' | ')} |`,
       )
-      out.push(`|---|---:|---:|---:|---:|---:|${kinds.map(() => '---:|').join('')}`)
+      out.push(`|---|---:|---:|${node ? '---:|---:|' : ''}---:|${kinds.map(() => '---:|').join('')}`)
       const row = (lib, label) => {
         const rw = w[`${prefix}:${lib}`]
         const rn = n[`${prefix}:${lib}`]
@@ -651,7 +665,8 @@ function render({ w, n, sizeRows, v }) {
         const part = (k) => (c?.[k] ? `${c[k].setCookie}/${c[k].requests}` : '')
         const base = lib === 'bare'
         const cold = lib === COLD
-        return `| ${label} | ${cell(rw)} | ${base ? '-' : fmt(over(w, prefix, lib))} | ${cold ? '' : cell(rn)} | ${base || cold ? '-' : fmt(over(n, prefix, lib))} | ${total ? `${((set / total) * 100).toFixed(0)}%` : ''} | ${kinds.map(([k]) => part(k)).join(' | ')} |`
+        const nodeCells = node ? `${cold ? '' : cell(rn)} | ${base || cold ? '-' : fmt(over(n, prefix, lib))} | ` : ''
+        return `| ${label} | ${cell(rw)} | ${base ? '-' : fmt(over(w, prefix, lib))} | ${nodeCells}${total ? `${((set / total) * 100).toFixed(0)}%` : ''} | ${kinds.map(([k]) => part(k)).join(' | ')} |`
       }
       for (const [lib, label] of LIBS) {
         out.push(row(lib, label))
@@ -761,8 +776,9 @@ async function main() {
       }
     }
   }
-  // Node has no cache-off build: its `-cold` cases run in workerd only.
-  const nodeIds = ids.filter((id) => !isCold(id))
+  // Node has no cache-off build: its `-cold` cases run in workerd only. Of the traces Node runs
+  // the browsing one only (Node's numbers say little about Workers; all four would add ~2 min).
+  const nodeIds = ids.filter((id) => !isCold(id) && (!id.startsWith('trace-') || NODE_ALL_SHAPES))
   if (nodeIds.length > 0 && !flag('no-node')) {
     log(`bench: Node ${process.version}, ${nodeIds.length} cases`)
     const runtime = await startNode()
