@@ -3,7 +3,7 @@
  * `npm run bench`: hono-edge-session against its peers, inside workerd (through Miniflare) and in
  * Node, in one run. Prints Markdown tables and writes bench/results/latest.md.
  *
- *   npm run bench                  all suites, both runtimes (about 3-4 minutes on 2 cores)
+ *   npm run bench                  all suites, both runtimes (about 8 minutes on 2 busy cores)
  *   npm run bench -- --quick       3 batches, shorter batches (a smoke run, noisier)
  *   npm run bench -- --profile     also the step-by-step jose profile (bench/NOTES.md)
  *   npm run bench -- --only=codec  one suite: codec | request | trace | size | profile
@@ -586,20 +586,34 @@ function render({ w, n, sizeRows, v }) {
   const diffsOf = (results, prefix, lib) => roundDiffs(results[`${prefix}:${lib}`], results[`${prefix}:${baseOf(lib)}`])
   /**
    * The per-round ratios num[i] / den[i] (every case of a suite ran once per round, in one
-   * workerd process): their middle half (25th-75th percentile), and how many rounds had a
-   * difference <= 0 on either side (no ratio; left out).
+   * workerd process) and their middle half (25th-75th percentile). A round whose difference is
+   * <= 0 on one side still counts, at the end it belongs to: the divisor's <= 0 as the highest
+   * ratio (∞), the dividend's as 0; only rounds <= 0 on both sides are left out. Dropping them
+   * instead would move the middle half against whichever side the noise hit.
    */
-  const perRound = (num, den) => {
+  const perRound = (num, den, numName, denName) => {
     if (!num || !den) return ''
     const n = Math.min(num.length, den.length)
     const ratios = []
-    for (let i = 0; i < n; i++) if (num[i] > 0 && den[i] > 0) ratios.push(num[i] / den[i])
+    let high = 0
+    let low = 0
+    for (let i = 0; i < n; i++) {
+      if (num[i] <= 0 && den[i] <= 0) continue
+      if (den[i] <= 0) high++
+      else if (num[i] <= 0) low++
+      ratios.push(den[i] <= 0 ? Number.POSITIVE_INFINITY : Math.max(0, num[i]) / den[i])
+    }
     ratios.sort((a, b) => a - b)
-    if (ratios.length < 4) return `; too few rounds for a middle half (${ratios.length} of ${n} usable)`
+    if (ratios.length < 4) return `; too few rounds for a middle half (${ratios.length} of ${n})`
+    const x = (r) => (r === Number.POSITIVE_INFINITY ? '∞' : r.toFixed(r >= 10 ? 1 : 2))
     const lo = ratios[Math.floor((ratios.length - 1) / 4)]
     const hi = ratios[Math.ceil(((ratios.length - 1) * 3) / 4)]
-    const dropped = n - ratios.length
-    return `; round by round, middle half ${lo.toFixed(2)}-${hi.toFixed(2)}x over ${ratios.length} rounds${dropped ? ` (${dropped} left out: a difference <= 0)` : ''}`
+    const notes = [
+      high ? `${high} with ${denName} adding <= 0 counted as ∞` : '',
+      low ? `${low} with ${numName} adding <= 0 counted as 0` : '',
+      ratios.length < n ? `${n - ratios.length} with both <= 0 left out` : '',
+    ].filter(Boolean)
+    return `; round by round, middle half ${x(lo)}-${x(hi)}x over ${ratios.length} rounds${notes.length ? ` (${notes.join(', ')})` : ''}`
   }
   const hasCold = (results, prefix) => results[`${prefix}:${COLD}`] !== undefined
   if (suites.request) {
@@ -694,12 +708,12 @@ function render({ w, n, sizeRows, v }) {
         if (!best || ours === undefined) continue
         const theirs = diffsOf(w, prefix, best.lib)
         lines.push(
-          `- Trace \`${prefix}\` (${title}): ours adds ${fmt(ours)} µs/request; the best peer, ${best.label}, ${fmt(best.v)} µs: ${(best.v / ours).toFixed(2)}x less${perRound(theirs, diffsOf(w, prefix, 'edge-session'))}.`,
+          `- Trace \`${prefix}\` (${title}): ours adds ${fmt(ours)} µs/request; the best peer, ${best.label}, ${fmt(best.v)} µs: ${(best.v / ours).toFixed(2)}x less${perRound(theirs, diffsOf(w, prefix, 'edge-session'), 'the peer', 'ours')}.`,
         )
         const cold = over(w, prefix, COLD)
         if (cold !== undefined)
           lines.push(
-            `  - token cache off: ours adds ${fmt(cold)} µs/request: ${(best.v / cold).toFixed(2)}x less than ${best.label}${perRound(theirs, diffsOf(w, prefix, COLD))}.`,
+            `  - token cache off: ours adds ${fmt(cold)} µs/request: ${(best.v / cold).toFixed(2)}x less than ${best.label}${perRound(theirs, diffsOf(w, prefix, COLD), 'the peer', 'ours')}.`,
           )
       }
     }
@@ -712,20 +726,20 @@ function render({ w, n, sizeRows, v }) {
       const refReadDiffs = diffsOf(w, 'req-read', 'ref-aes')
       if (readCold !== undefined && refRead !== undefined)
         lines.push(
-          `- Signed-in request that writes nothing (\`GET /api/read\`), token cache off: ours adds ${fmt(readCold)} µs; the decrypt-only reference app (raw AES-256-GCM, one cookie) adds ${fmt(refRead)} µs: ours ${(readCold / refRead).toFixed(2)}x it${perRound(diffsOf(w, 'req-read', COLD), refReadDiffs)}. Ours opens two cookies (session + activity), the reference one.`,
+          `- Signed-in request that writes nothing (\`GET /api/read\`), token cache off: ours adds ${fmt(readCold)} µs; the decrypt-only reference app (raw AES-256-GCM, one cookie) adds ${fmt(refRead)} µs: ours ${(readCold / refRead).toFixed(2)}x it${perRound(diffsOf(w, 'req-read', COLD), refReadDiffs, 'ours', 'the reference')}. Ours opens two cookies (session + activity), the reference one.`,
         )
       if (readOn !== undefined && refRead !== undefined)
         lines.push(
-          `  - token cache on (both cookies from the isolate cache): ours adds ${fmt(readOn)} µs: ${(readOn / refRead).toFixed(2)}x the reference app${perRound(diffsOf(w, 'req-read', 'edge-session'), refReadDiffs)}.`,
+          `  - token cache on (both cookies from the isolate cache): ours adds ${fmt(readOn)} µs: ${(readOn / refRead).toFixed(2)}x the reference app${perRound(diffsOf(w, 'req-read', 'edge-session'), refReadDiffs, 'ours', 'the reference')}.`,
         )
       if (write !== undefined && refWrite !== undefined)
         lines.push(
-          `- Request that writes the session (\`POST /api/write\`): ours adds ${fmt(write)} µs; the raw AES-256-GCM reference app adds ${fmt(refWrite)} µs: ours ${(write / refWrite).toFixed(2)}x it${perRound(diffsOf(w, 'req-write', 'edge-session'), diffsOf(w, 'req-write', 'ref-aes'))}.`,
+          `- Request that writes the session (\`POST /api/write\`): ours adds ${fmt(write)} µs; the raw AES-256-GCM reference app adds ${fmt(refWrite)} µs: ours ${(write / refWrite).toFixed(2)}x it${perRound(diffsOf(w, 'req-write', 'edge-session'), diffsOf(w, 'req-write', 'ref-aes'), 'ours', 'the reference')}.`,
         )
       const writeCold = over(w, 'req-write', COLD)
       if (writeCold !== undefined && refWrite !== undefined)
         lines.push(
-          `  - token cache off: ours adds ${fmt(writeCold)} µs: ${(writeCold / refWrite).toFixed(2)}x the reference app${perRound(diffsOf(w, 'req-write', COLD), diffsOf(w, 'req-write', 'ref-aes'))}.`,
+          `  - token cache off: ours adds ${fmt(writeCold)} µs: ${(writeCold / refWrite).toFixed(2)}x the reference app${perRound(diffsOf(w, 'req-write', COLD), diffsOf(w, 'req-write', 'ref-aes'), 'ours', 'the reference')}.`,
         )
     }
     out.push(...lines, '')
