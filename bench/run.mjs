@@ -613,7 +613,9 @@ function render({ w, n, sizeRows, v }) {
       low ? `${low} with ${numName} adding <= 0 counted as 0` : '',
       ratios.length < n ? `${n - ratios.length} with both <= 0 left out` : '',
     ].filter(Boolean)
-    return `; round by round, middle half ${x(lo)}-${x(hi)}x over ${ratios.length} rounds${notes.length ? ` (${notes.join(', ')})` : ''}`
+    // The median of the per-round ratios can differ from the ratio of the two medians before it.
+    const mid = median(ratios)
+    return `; round by round, median ${x(mid)}x, middle half ${x(lo)}-${x(hi)}x over ${ratios.length} rounds${notes.length ? ` (${notes.join(', ')})` : ''}`
   }
   const hasCold = (results, prefix) => results[`${prefix}:${COLD}`] !== undefined
   if (suites.request) {
