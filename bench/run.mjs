@@ -3,10 +3,12 @@
  * `npm run bench`: hono-edge-session against its peers, inside workerd (through Miniflare) and in
  * Node, in one run. Prints Markdown tables and writes bench/results/latest.md.
  *
- *   npm run bench                  all suites, both runtimes (about 3-4 minutes on 2 cores)
+ *   npm run bench                  all suites, both runtimes (about 8 minutes on 2 busy cores)
  *   npm run bench -- --quick       3 batches, shorter batches (a smoke run, noisier)
  *   npm run bench -- --profile     also the step-by-step jose profile (bench/NOTES.md)
  *   npm run bench -- --only=codec  one suite: codec | request | trace | size | profile
+ *   npm run bench -- --only=trace --shapes=browse,api   some trace shapes: browse | signin | api | pages
+ *   npm run bench -- --node-shapes every trace shape in Node too (default: Node runs the browsing trace only)
  *   npm run bench -- --no-node     workerd only
  *   npm run bench -- --batches=9   more batches per case (a busy machine)
  *   npm run bench -- --cases=edge-session,jose-compact --no-node   just these case ids (ad hoc)
@@ -35,7 +37,7 @@ const only = [...args].find((a) => a.startsWith('--only='))?.slice(7)
 const QUICK = flag('quick')
 const batchesArg = [...args].find((a) => a.startsWith('--batches='))?.slice(10)
 const BATCHES = batchesArg ? Math.max(1, Number(batchesArg)) : QUICK ? 3 : 9
-// The trace's target compares two small differences of large times: more rounds steady its median.
+// The traces' ratios compare two small differences of large times: more rounds steady their medians.
 const TRACE_BATCHES = batchesArg || QUICK ? BATCHES : 15
 // workerd's clock is coarse (1 ms, and in production it moves only on I/O): its batches need many
 // operations. Node's clock is fine-grained, so fewer suffice there (and keep the run short).
@@ -89,10 +91,13 @@ async function buildBundles(esbuild) {
   await esbuild.build({ ...workerOptions, outfile: join(OUT, 'worker.mjs') })
   // The same worker with src/codec/token-cache.ts switched off, to show what a request
   // costs when its cookies were never seen by the isolate (a busy isolate, or the first request).
+  // Its `-cold` cases run in isolates of their own beside the other cases (startWorkerd); the
+  // banner lets them check that they are in this build (bench/src/harness.ts, coldCase).
   await esbuild.build({
     ...workerOptions,
     outfile: join(OUT, 'worker-nocache.mjs'),
     plugins: [noTokenCache],
+    banner: { js: 'globalThis.BENCH_TOKEN_CACHE_OFF = true;' },
   })
   await esbuild.build({
     ...common,
@@ -118,19 +123,24 @@ const noTokenCache = {
 }
 
 // --- runtimes: each gives batch(id, iterations) -> { ms, ops, info } --------------------------
+/** A `-cold` case (ours with the token cache off) runs the cache-off build of the worker. */
+const isCold = (id) => id.endsWith('-cold')
+
 /**
  * One Miniflare (one workerd process) with one isolate per case: in production a worker runs one
  * app, so no case may run on JIT state that other cases' code left behind (shared Hono code
  * called by six apps, our functions called by codec loops and by apps with other options).
+ * `-cold` cases get an isolate of the cache-off build in the same process, so they run in the
+ * same rounds as the peers and baselines.
  */
-async function startWorkerd(ids, script = 'worker.mjs', name = 'workerd') {
+async function startWorkerd(ids, name = 'workerd') {
   const { Miniflare } = await import('miniflare')
   const isolates = new Map(ids.map((id, i) => [id, `case-${i}`]))
   const mf = new Miniflare({
-    workers: [...isolates.values()].map((worker) => ({
+    workers: [...isolates].map(([id, worker]) => ({
       name: worker,
       modules: true,
-      scriptPath: join(OUT, script),
+      scriptPath: join(OUT, isCold(id) ? 'worker-nocache.mjs' : 'worker.mjs'),
       compatibilityDate: COMPAT_DATE,
       compatibilityFlags: ['nodejs_compat'],
     })),
@@ -244,6 +254,50 @@ const REFERENCES = [
 ]
 /** Suite 2's rows: the libraries, then the references. */
 const REQUEST_LIBS = [...LIBS, ...REFERENCES]
+/** Ours built with the token cache off (its `-cold` cases), compared in the same rounds; baseline `bare@edge-session`. */
+const COLD = 'edge-session-cold'
+const COLD_LABEL = 'hono-edge-session, token cache off¹'
+/** Suite 3's trace shapes (bench/src/trace-cases.ts): [shape, case-id prefix, title, description]. */
+const SHAPES = [
+  [
+    'browse',
+    'trace',
+    'Browsing: signed in before the pass, ~1 request/s',
+    'one onboarding completion, then 60 page views over 10 paths (a quarter repeat the previous page), each followed by 3 API or asset calls.',
+  ],
+  [
+    'signin',
+    'trace-signin',
+    'Sign-in and onboarding inside each pass, then browsing',
+    'every pass starts with no cookies: sign-in (`POST /login`), two onboarding pages with 3 assets each, the onboarding completion, then 20 page views over 10 paths, each followed by 3 API or asset calls.',
+  ],
+  [
+    'api',
+    'trace-api',
+    'API-heavy: few page views, many API calls',
+    'signed in and onboarded before the pass; 8 page views, each followed by 20 API calls 0.1-0.5 s apart, one in ten of them a write (`POST /api/write`).',
+  ],
+  [
+    'pages',
+    'trace-pages',
+    'Page-heavy: page views a few seconds apart',
+    'signed in and onboarded before the pass; 100 page views over 10 paths 1.5-6 s apart (three in ten repeat the previous page), a third followed by one asset.',
+  ],
+]
+const shapesArg = [...args].find((a) => a.startsWith('--shapes='))?.slice(9)
+/** `--node-shapes`: every trace shape in Node too (by default Node runs the browsing trace only). */
+const NODE_ALL_SHAPES = flag('node-shapes')
+const SHAPES_RUN = shapesArg ? SHAPES.filter(([shape]) => shapesArg.split(',').includes(shape)) : SHAPES
+/** Set-Cookie columns of the trace tables: [kind, heading]. */
+const STEP_KINDS = [
+  ['login', 'sign-in'],
+  ['page-new', 'new page'],
+  ['page-repeat', 'same page'],
+  ['api', 'API'],
+  ['asset', 'asset'],
+  ['update', 'onboarding done'],
+  ['write', 'API write'],
+]
 const PROFILE = [
   ['profile:decrypt-full', 'compactDecrypt, whole (key resolver, pinned algs)'],
   ['profile:decrypt-subtle', '- crypto.subtle.decrypt alone'],
@@ -281,13 +335,19 @@ function planIds() {
   // Each library beside bare Hono answering the very same requests (`bare@lib`: same cookies).
   const withBaseline = (prefix, libs) =>
     libs.flatMap(([lib]) => (lib === 'bare' ? [`${prefix}:bare`] : [`${prefix}:${lib}`, `${prefix}:bare@${lib}`]))
-  if (suites.request) ids.push(...withBaseline('req-read', REQUEST_LIBS), ...withBaseline('req-write', REQUEST_LIBS))
-  if (suites.trace) ids.push(...withBaseline('trace', LIBS))
+  if (suites.request)
+    ids.push(
+      ...withBaseline('req-read', REQUEST_LIBS),
+      `req-read:${COLD}`,
+      ...withBaseline('req-write', REQUEST_LIBS),
+      `req-write:${COLD}`,
+    )
+  if (suites.trace) for (const [, prefix] of SHAPES_RUN) ids.push(...withBaseline(prefix, LIBS), `${prefix}:${COLD}`)
   if (suites.profile) ids.push(...PROFILE.map(([id]) => id), ...MIDDLEWARE.map(([id]) => id))
   return ids
 }
 
-/** Case ids by suite (the part before ':', codec cases have none), in plan order. */
+/** Case ids by suite (the part before ':', codec cases have none; each trace shape is a suite of its own), in plan order. */
 function suiteGroups(ids) {
   const groups = new Map()
   for (const id of ids) {
@@ -320,6 +380,14 @@ async function runAll(runtime, ids, rounds = BATCHES) {
     const t = Date.now()
     for (const id of Object.keys(sizes)) {
       if (results[id]) continue
+      // A batch lasts well under a few seconds; say which one if it does not (a stalled workerd).
+      const watchdog = setInterval(
+        () =>
+          log(
+            `  ${runtime.name}: still waiting for a batch of ${id} (x${sizes[id]}), load ${os.loadavg()[0].toFixed(1)}`,
+          ),
+        60_000,
+      )
       try {
         if (process.env.BENCH_VERBOSE) log(`    ${runtime.name} ${id} x${sizes[id]}`)
         const r = await runtime.batch(id, sizes[id])
@@ -328,6 +396,8 @@ async function runAll(runtime, ids, rounds = BATCHES) {
       } catch (error) {
         results[id] = { error: String(error.message ?? error).split('\n')[0] }
         log(`  ${runtime.name.padEnd(7)} ${id.padEnd(28)} FAILED: ${results[id].error}`)
+      } finally {
+        clearInterval(watchdog)
       }
     }
     log(
@@ -456,7 +526,7 @@ function versions() {
   return { workerd, miniflare: pkg('miniflare'), hono: pkg('hono'), jose: pkg('jose') }
 }
 
-function render({ w, n, w0, sizeRows, v }) {
+function render({ w, n, sizeRows, v }) {
   const out = []
   const cpu = os.cpus()
   out.push('# hono-edge-session benchmarks', '')
@@ -469,7 +539,7 @@ function render({ w, n, w0, sizeRows, v }) {
     `- Load average (1 min): ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, on ${cpu.length} cores${os.loadavg()[0] > cpu.length || loadAtStart > cpu.length ? ' (busy machine: other processes shared the CPU; ratios within one run are more reliable than absolute times)' : ''}`,
   )
   out.push(
-    `- Method: median of ${BATCHES} batches per cell (${TRACE_BATCHES} in the workerd browsing trace; each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly; in workerd each case has an isolate of its own, as a deployed worker runs one app. "+µs" columns are the median of per-round differences between a case and its baseline, whose batches run side by side. Lower is better; no pass/fail.`,
+    `- Method: median of ${BATCHES} batches per cell (${TRACE_BATCHES} in the workerd traces; each >= ${MIN_OPS.workerd} operations in workerd, >= ${MIN_OPS.node} in Node, and >= ${TARGET_MS} ms, after warm-up), microseconds per operation, ±half the batch spread. workerd is timed inside the worker between two timer boundaries (its clock is coarse). Cases run in rounds (one batch of each case per round) so background load spreads evenly; in workerd each case has an isolate of its own, as a deployed worker runs one app. "+µs" columns are the median of per-round differences between a case and its baseline, whose batches run side by side. Lower is better; no pass/fail.`,
   )
   out.push('- Rerun: `npm run bench` (writes this file). Suites, wiring and caveats: bench/NOTES.md.', '')
 
@@ -508,8 +578,46 @@ function render({ w, n, w0, sizeRows, v }) {
     if (!diffs) return undefined
     return diffs.length === 0 ? r.us - base.us : median(diffs)
   }
+  /** The baseline of `lib`: bare Hono on the same requests (ours with the cache off sends the same cookies as ours). */
+  const baseOf = (lib) => `bare@${lib === COLD ? 'edge-session' : lib}`
   /** Time `lib` adds to bare Hono answering the same requests (same Cookie header). */
-  const over = (results, prefix, lib) => added(results[`${prefix}:${lib}`], results[`${prefix}:bare@${lib}`])
+  const over = (results, prefix, lib) => added(results[`${prefix}:${lib}`], results[`${prefix}:${baseOf(lib)}`])
+  /** The same, round by round. */
+  const diffsOf = (results, prefix, lib) => roundDiffs(results[`${prefix}:${lib}`], results[`${prefix}:${baseOf(lib)}`])
+  /**
+   * The per-round ratios num[i] / den[i] (every case of a suite ran once per round, in one
+   * workerd process) and their middle half (25th-75th percentile). A round whose difference is
+   * <= 0 on one side still counts, at the end it belongs to: the divisor's <= 0 as the highest
+   * ratio (∞), the dividend's as 0; only rounds <= 0 on both sides are left out. Dropping them
+   * instead would move the middle half against whichever side the noise hit.
+   */
+  const perRound = (num, den, numName, denName) => {
+    if (!num || !den) return ''
+    const n = Math.min(num.length, den.length)
+    const ratios = []
+    let high = 0
+    let low = 0
+    for (let i = 0; i < n; i++) {
+      if (num[i] <= 0 && den[i] <= 0) continue
+      if (den[i] <= 0) high++
+      else if (num[i] <= 0) low++
+      ratios.push(den[i] <= 0 ? Number.POSITIVE_INFINITY : Math.max(0, num[i]) / den[i])
+    }
+    ratios.sort((a, b) => a - b)
+    if (ratios.length < 4) return `; too few rounds for a middle half (${ratios.length} of ${n})`
+    const x = (r) => (r === Number.POSITIVE_INFINITY ? '∞' : r.toFixed(r >= 10 ? 1 : 2))
+    const lo = ratios[Math.floor((ratios.length - 1) / 4)]
+    const hi = ratios[Math.ceil(((ratios.length - 1) * 3) / 4)]
+    const notes = [
+      high ? `${high} with ${denName} adding <= 0 counted as ∞` : '',
+      low ? `${low} with ${numName} adding <= 0 counted as 0` : '',
+      ratios.length < n ? `${n - ratios.length} with both <= 0 left out` : '',
+    ].filter(Boolean)
+    // The median of the per-round ratios can differ from the ratio of the two medians before it.
+    const mid = median(ratios)
+    return `; round by round, median ${x(mid)}x, middle half ${x(lo)}-${x(hi)}x over ${ratios.length} rounds${notes.length ? ` (${notes.join(', ')})` : ''}`
+  }
+  const hasCold = (results, prefix) => results[`${prefix}:${COLD}`] !== undefined
   if (suites.request) {
     out.push('## 2. One request through a Hono app (`app.fetch`), added to bare Hono', '')
     out.push(
@@ -520,144 +628,120 @@ function render({ w, n, w0, sizeRows, v }) {
       '| Library | read, workerd µs | +µs | write, workerd µs | +µs | read, Node +µs | write, Node +µs | Set-Cookie (read / write) |',
     )
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|')
+    const sc = (lib) =>
+      `${w[`req-read:${lib}`]?.info?.setCookieLines ?? '?'} / ${w[`req-write:${lib}`]?.info?.setCookieLines ?? '?'}`
     for (const [lib, label] of REQUEST_LIBS) {
-      const rr = w[`req-read:${lib}`]
-      const ww = w[`req-write:${lib}`]
       const base = lib === 'bare'
-      const sc = `${rr?.info?.setCookieLines ?? '?'} / ${ww?.info?.setCookieLines ?? '?'}`
       out.push(
-        `| ${label} | ${cell(rr)} | ${base ? '-' : fmt(over(w, 'req-read', lib))} | ${cell(ww)} | ${base ? '-' : fmt(over(w, 'req-write', lib))} | ${base ? cell(n[`req-read:${lib}`]) : fmt(over(n, 'req-read', lib))} | ${base ? cell(n[`req-write:${lib}`]) : fmt(over(n, 'req-write', lib))} | ${sc} |`,
+        `| ${label} | ${cell(w[`req-read:${lib}`])} | ${base ? '-' : fmt(over(w, 'req-read', lib))} | ${cell(w[`req-write:${lib}`])} | ${base ? '-' : fmt(over(w, 'req-write', lib))} | ${base ? cell(n[`req-read:${lib}`]) : fmt(over(n, 'req-read', lib))} | ${base ? cell(n[`req-write:${lib}`]) : fmt(over(n, 'req-write', lib))} | ${sc(lib)} |`,
       )
-      if (lib === 'edge-session' && w0['req-read:edge-session']) {
-        const r0 = w0['req-read:edge-session']
-        const w0w = w0['req-write:edge-session']
+      if (lib === 'edge-session' && (hasCold(w, 'req-read') || hasCold(w, 'req-write')))
         out.push(
-          `| ${label}, token cache off¹ | ${cell(r0)} | ${fmt(over(w0, 'req-read', lib))} | ${cell(w0w)} | ${fmt(over(w0, 'req-write', lib))} | | | ${sc} |`,
+          `| ${COLD_LABEL} | ${cell(w[`req-read:${COLD}`])} | ${fmt(over(w, 'req-read', COLD))} | ${cell(w[`req-write:${COLD}`])} | ${fmt(over(w, 'req-write', COLD))} | | | ${sc(COLD)} |`,
         )
-      }
     }
     out.push(
       '',
-      '¹ Same, with src/codec/token-cache.ts built as an empty cache of opened tokens: every cookie decrypted, as for a browser the isolate has not seen yet.',
-      '² Not session libraries: one middleware that opens one cookie per request with a cached CryptoKey (decrypt + JSON.parse, every request: no cache) and seals it again only after a change (bench/src/apps.ts). No lifetimes, activity, gate or header merge. The yardsticks of the request targets below.',
+      '¹ Same, built with src/codec/token-cache.ts switched off: every cookie decrypted, as for a browser the isolate has not seen yet (workerd only; its own isolate, in the same rounds as the rest, its "+µs" against the same bare-Hono baseline as the row above).',
+      '² Not session libraries: one middleware that opens one cookie per request with a cached CryptoKey (decrypt + JSON.parse, every request: no cache) and seals it again only after a change (bench/src/apps.ts). No lifetimes, activity, gate or header merge: the least a cookie session can do.',
       '',
     )
   }
 
-  if (suites.trace) {
-    const info = w['trace:edge-session']?.info ?? n['trace:edge-session']?.info
-    out.push('## 3. Browsing trace: one signed-in user, ~1 request/s (simulated clock)', '')
-    if (info)
-      out.push(
-        `${info.requests} requests over ${info.simulatedSeconds} simulated seconds: one onboarding completion, 60 page views over 10 paths (a quarter repeat the previous page), each followed by 3 API or asset calls. Mean per request.`,
-        '',
-      )
+  const peersOf = (results, prefix) =>
+    LIBS.filter(([l]) => l !== 'bare' && l !== 'edge-session')
+      .map(([lib, label]) => ({ lib, label, v: over(results, prefix, lib) }))
+      .filter((p) => p.v !== undefined)
+      .sort((a, b) => a.v - b.v)
+
+  if (suites.trace && SHAPES_RUN.length > 0) {
+    out.push('## 3. Traces: one user, simulated clock, every library given the same requests', '')
     out.push(
-      '| Library | workerd µs/req | +µs vs bare | Node µs/req | +µs vs bare | responses with Set-Cookie | new page | same page | API | asset | update |',
+      `Mean per request. "+µs vs bare": against bare Hono answering the same requests with the same Cookie headers (the bare row itself carries none), while the simulated browser stores the same Set-Cookie lines on both sides (the client's work, not the library's). Set-Cookie columns: responses that carried Set-Cookie / requests of that kind, counted on a first, untimed pass that also checks every response (status, and that pages and API calls see the signed-in user). Each shape ran in a workerd process of its own, ${TRACE_BATCHES} rounds${NODE_ALL_SHAPES ? '' : '; Node ran the browsing trace only'}.`,
+      '',
     )
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
-    for (const [lib, label] of LIBS) {
-      const rw = w[`trace:${lib}`]
-      const rn = n[`trace:${lib}`]
-      const c = (rw?.info ?? rn?.info)?.counts
-      const total = c ? Object.values(c).reduce((s, k) => s + k.requests, 0) : 0
-      const set = c ? Object.values(c).reduce((s, k) => s + k.setCookie, 0) : 0
-      const part = (k) => (c ? `${c[k].setCookie}/${c[k].requests}` : '')
-      const base = lib === 'bare'
+    SHAPES_RUN.forEach(([, prefix, title, description], i) => {
+      const info = w[`${prefix}:edge-session`]?.info ?? n[`${prefix}:edge-session`]?.info
+      out.push(`### 3${String.fromCharCode(97 + i)}. ${title} (\`${prefix}:*\`)`, '')
+      if (info)
+        out.push(`${info.requests} requests over ${info.simulatedSeconds} simulated seconds: ${description}`, '')
+      const kinds = STEP_KINDS.filter(([k]) => info?.counts?.[k])
+      const node = n[`${prefix}:bare`] !== undefined
       out.push(
-        `| ${label} | ${cell(rw)} | ${base ? '-' : fmt(over(w, 'trace', lib))} | ${cell(rn)} | ${base ? '-' : fmt(over(n, 'trace', lib))} | ${c ? `${((set / total) * 100).toFixed(0)}%` : ''} | ${part('page-new')} | ${part('page-repeat')} | ${part('api')} | ${part('asset')} | ${part('update')} |`,
+        `| Library | workerd µs/req | +µs vs bare | ${node ? 'Node µs/req | +µs vs bare | ' : ''}responses with Set-Cookie | ${kinds.map(([, h]) => h).join(' | ')} |`,
       )
-      if (lib === 'edge-session' && w0['trace:edge-session']) {
-        const r0 = w0['trace:edge-session']
-        out.push(`| ${label}, token cache off¹ | ${cell(r0)} | ${fmt(over(w0, 'trace', lib))} | | | | | | | | |`)
+      out.push(`|---|---:|---:|${node ? '---:|---:|' : ''}---:|${kinds.map(() => '---:|').join('')}`)
+      const row = (lib, label) => {
+        const rw = w[`${prefix}:${lib}`]
+        const rn = n[`${prefix}:${lib}`]
+        const c = (rw?.info ?? rn?.info)?.counts
+        const all = c ? Object.values(c) : []
+        const total = all.reduce((s, k) => s + k.requests, 0)
+        const set = all.reduce((s, k) => s + k.setCookie, 0)
+        const part = (k) => (c?.[k] ? `${c[k].setCookie}/${c[k].requests}` : '')
+        const base = lib === 'bare'
+        const cold = lib === COLD
+        const nodeCells = node ? `${cold ? '' : cell(rn)} | ${base || cold ? '-' : fmt(over(n, prefix, lib))} | ` : ''
+        return `| ${label} | ${cell(rw)} | ${base ? '-' : fmt(over(w, prefix, lib))} | ${nodeCells}${total ? `${((set / total) * 100).toFixed(0)}%` : ''} | ${kinds.map(([k]) => part(k)).join(' | ')} |`
       }
-    }
-    out.push('')
+      for (const [lib, label] of LIBS) {
+        out.push(row(lib, label))
+        if (lib === 'edge-session' && hasCold(w, prefix)) out.push(row(COLD, COLD_LABEL))
+      }
+      out.push('')
+    })
     out.push(
-      `"+µs vs bare": against bare Hono answering the same requests with the same Cookie headers (the bare row itself carries none), while the simulated browser stores the same Set-Cookie lines on both sides (the client's work, not the library's).${w0['trace:edge-session'] ? ' ¹ Every cookie decrypted on every request (as in an isolate busy with many other users).' : ''}`,
+      '¹ Every cookie decrypted on every request, as in an isolate busy with many other users (the cache-off build, workerd only, its own isolate in the same rounds).',
       '',
     )
   }
 
-  if (suites.codec || suites.request || suites.trace) {
-    out.push('## Targets (issue 7), workerd', '')
+  if (suites.request || suites.trace) {
+    out.push('## Key ratios, workerd (this run)', '')
+    out.push(
+      'Time added to bare Hono, median of per-round differences; "x less" divides the other side by ours. Round by round: every case of a suite ran once per round in one workerd process (ours with the token cache off in an isolate of its own build), so each round gives a ratio; the middle half is the 25th-75th percentile of those ratios.',
+      '',
+    )
     const lines = []
-    const wr = over(w, 'req-write', 'edge-session')
-    const rd = over(w, 'req-read', 'edge-session')
-    const jose = w['jose-compact']
-    const dfloor = w['floor-aes-open']
-    // At request level (suite 2): our whole request against the reference apps' whole requests.
-    const refWrite = over(w, 'req-write', 'ref-jose')
-    const refRead = over(w, 'req-read', 'ref-aes')
-    if (wr !== undefined && refWrite !== undefined)
-      lines.push(
-        `- Cookie write, whole request: ours adds ${fmt(wr)} µs; the jose reference app (cached key) adds ${fmt(refWrite)} µs: ${(wr / refWrite).toFixed(2)}x (target <= 0.6x).`,
-      )
-    const refAesWrite = over(w, 'req-write', 'ref-aes')
-    if (wr !== undefined && refWrite !== undefined && refAesWrite !== undefined)
-      // The target's own gloss of 0.6x jose is "roughly the raw AES-GCM floor": the same reading at request level.
-      lines.push(
-        `- Cookie write, whole request, against the raw AES-GCM reference app (the target's "roughly the raw AES-GCM floor"): it adds ${fmt(refAesWrite)} µs (${(refAesWrite / refWrite).toFixed(2)}x the jose one); ours ${(wr / refAesWrite).toFixed(2)}x it.`,
-      )
-    if (rd !== undefined && refRead !== undefined)
-      lines.push(
-        `- No-write, whole request: ours adds ${fmt(rd)} µs; the AES-GCM decrypt-only reference app adds ${fmt(refRead)} µs: ${(rd / refRead).toFixed(2)}x (target <= 1.5x; ours opens two cookies, session + activity, here from the isolate cache; the reference decrypts one every time).`,
-      )
-    const rd0 = over(w0, 'req-read', 'edge-session')
-    if (rd0 !== undefined && refRead !== undefined)
-      lines.push(
-        `- No-write, whole request, token cache off: ours adds ${fmt(rd0)} µs = ${(rd0 / refRead).toFixed(2)}x the decrypt-only reference app (two decryptions to its one).`,
-      )
-    // At codec level (suite 1): the codec calls alone, against jose and the floors alone.
-    if (suites.codec && jose && !jose.error) {
-      lines.push(
-        `- Cookie write, codec alone: ours ${fmt(w['edge-session']?.us)} µs = ${ratio(w['edge-session'], jose)} jose cached (the same target read at codec level).`,
-      )
-      if (wr !== undefined)
-        lines.push(
-          `- Cookie write, our whole request against jose's codec alone: ${(wr / jose.us).toFixed(2)}x (not like for like: the request also opens both cookies, runs the update, the gate and Set-Cookie).`,
-        )
-    }
-    if (suites.codec && dfloor && !dfloor.error) {
-      lines.push(
-        `- No-write, codec alone: openToken ${fmt(w['edge-session-open']?.us)} µs = ${ratio(w['edge-session-open'], dfloor)} the decrypt floor.`,
-      )
-      if (rd !== undefined)
-        lines.push(
-          `- No-write, our whole request against the decrypt floor alone: ${(rd / dfloor.us).toFixed(2)}x (not like for like, as above).`,
-        )
-    }
     if (suites.trace) {
-      const ours = over(w, 'trace', 'edge-session')
-      const peers = LIBS.filter(([l]) => l !== 'bare' && l !== 'edge-session')
-        .map(([l, label]) => ({ lib: l, label, v: over(w, 'trace', l) }))
-        .filter((p) => p.v !== undefined)
-        .sort((a, b) => a.v - b.v)
-      if (ours !== undefined && peers[0]) {
-        // The ratio round by round (both libraries ran in every round), to show how far one run's noise moves it.
-        const mine = roundDiffs(w['trace:edge-session'], w['trace:bare@edge-session']) ?? []
-        const theirs = roundDiffs(w[`trace:${peers[0].lib}`], w[`trace:bare@${peers[0].lib}`]) ?? []
-        const perRound = mine
-          .map((d, i) => (theirs[i] ?? Number.NaN) / d)
-          .filter((x) => Number.isFinite(x) && x > 0)
-          .sort((a, b) => a - b)
-        const quartiles =
-          perRound.length >= 4
-            ? `; round by round, middle half ${perRound[Math.floor((perRound.length - 1) / 4)].toFixed(1)}-${perRound[Math.ceil(((perRound.length - 1) * 3) / 4)].toFixed(1)}x`
-            : ''
+      for (const [, prefix, title] of SHAPES_RUN) {
+        const best = peersOf(w, prefix)[0]
+        const ours = over(w, prefix, 'edge-session')
+        if (!best || ours === undefined) continue
+        const theirs = diffsOf(w, prefix, best.lib)
         lines.push(
-          `- Trace: ours adds ${fmt(ours)} µs/request; best peer (${peers[0].label}) ${fmt(peers[0].v)} µs: ${(peers[0].v / ours).toFixed(1)}x less (target >= 4x${quartiles}).`,
+          `- Trace \`${prefix}\` (${title}): ours adds ${fmt(ours)} µs/request; the best peer, ${best.label}, ${fmt(best.v)} µs: ${(best.v / ours).toFixed(2)}x less${perRound(theirs, diffsOf(w, prefix, 'edge-session'), 'the peer', 'ours')}.`,
         )
+        const cold = over(w, prefix, COLD)
+        if (cold !== undefined)
+          lines.push(
+            `  - token cache off: ours adds ${fmt(cold)} µs/request: ${(best.v / cold).toFixed(2)}x less than ${best.label}${perRound(theirs, diffsOf(w, prefix, COLD), 'the peer', 'ours')}.`,
+          )
       }
-      const cold = over(w0, 'trace', 'edge-session')
-      if (cold !== undefined && peers[0])
+    }
+    if (suites.request) {
+      const refRead = over(w, 'req-read', 'ref-aes')
+      const refWrite = over(w, 'req-write', 'ref-aes')
+      const readCold = over(w, 'req-read', COLD)
+      const readOn = over(w, 'req-read', 'edge-session')
+      const write = over(w, 'req-write', 'edge-session')
+      const refReadDiffs = diffsOf(w, 'req-read', 'ref-aes')
+      if (readCold !== undefined && refRead !== undefined)
         lines.push(
-          `- Trace, token cache off: ours adds ${fmt(cold)} µs/request: ${(peers[0].v / cold).toFixed(1)}x less than ${peers[0].label}.`,
+          `- Signed-in request that writes nothing (\`GET /api/read\`), token cache off: ours adds ${fmt(readCold)} µs; the decrypt-only reference app (raw AES-256-GCM, one cookie) adds ${fmt(refRead)} µs: ours ${(readCold / refRead).toFixed(2)}x it${perRound(diffsOf(w, 'req-read', COLD), refReadDiffs, 'ours', 'the reference')}. Ours opens two cookies (session + activity), the reference one.`,
         )
-      const c = w['trace:edge-session']?.info?.counts
-      if (c)
+      if (readOn !== undefined && refRead !== undefined)
         lines.push(
-          `- Trace Set-Cookie: ours on ${c['page-new'].setCookie}/${c['page-new'].requests} new-page views, ${c.update.setCookie}/${c.update.requests} updates, ${c['page-repeat'].setCookie + c.api.setCookie + c.asset.setCookie}/${c['page-repeat'].requests + c.api.requests + c.asset.requests} repeated-page, API and asset requests (target: none there).`,
+          `  - token cache on (both cookies from the isolate cache): ours adds ${fmt(readOn)} µs: ${(readOn / refRead).toFixed(2)}x the reference app${perRound(diffsOf(w, 'req-read', 'edge-session'), refReadDiffs, 'ours', 'the reference')}.`,
+        )
+      if (write !== undefined && refWrite !== undefined)
+        lines.push(
+          `- Request that writes the session (\`POST /api/write\`): ours adds ${fmt(write)} µs; the raw AES-256-GCM reference app adds ${fmt(refWrite)} µs: ours ${(write / refWrite).toFixed(2)}x it${perRound(diffsOf(w, 'req-write', 'edge-session'), diffsOf(w, 'req-write', 'ref-aes'), 'ours', 'the reference')}.`,
+        )
+      const writeCold = over(w, 'req-write', COLD)
+      if (writeCold !== undefined && refWrite !== undefined)
+        lines.push(
+          `  - token cache off: ours adds ${fmt(writeCold)} µs: ${(writeCold / refWrite).toFixed(2)}x the reference app${perRound(diffsOf(w, 'req-write', COLD), diffsOf(w, 'req-write', 'ref-aes'), 'ours', 'the reference')}.`,
         )
     }
     out.push(...lines, '')
@@ -702,44 +786,33 @@ async function main() {
       log(`bench: workerd (Miniflare), ${group.length} cases`)
       const runtime = await startWorkerd(group)
       try {
-        Object.assign(w, await runAll(runtime, group, group[0]?.startsWith('trace:') ? TRACE_BATCHES : BATCHES))
+        Object.assign(w, await runAll(runtime, group, group[0]?.startsWith('trace') ? TRACE_BATCHES : BATCHES))
       } finally {
         await runtime.close()
       }
     }
   }
-  let w0 = {}
-  const cold = ids.filter((id) => /^(req-read|req-write|trace):(bare@)?edge-session$/.test(id))
-  if (cold.length > 0 && !flag('no-workerd')) {
-    log(`bench: workerd, token cache off, ${cold.length} cases`)
-    const runtime = await startWorkerd(cold, 'worker-nocache.mjs', 'nocache')
-    try {
-      w0 = await runAll(runtime, cold)
-    } finally {
-      await runtime.close()
-    }
-  }
-  if (ids.length > 0 && !flag('no-node')) {
-    log(`bench: Node ${process.version}, ${ids.length} cases`)
+  // Node has no cache-off build: its `-cold` cases run in workerd only. Of the traces Node runs
+  // the browsing one only (Node's numbers say little about Workers; all four would add ~2 min).
+  const nodeIds = ids.filter((id) => !isCold(id) && (!id.startsWith('trace-') || NODE_ALL_SHAPES))
+  if (nodeIds.length > 0 && !flag('no-node')) {
+    log(`bench: Node ${process.version}, ${nodeIds.length} cases`)
     const runtime = await startNode()
     try {
-      n = await runAll(runtime, ids)
+      n = await runAll(runtime, nodeIds)
     } finally {
       await runtime.close()
     }
   }
   const sizeRows = suites.size ? await sizes(esbuild) : undefined
-  const markdown = render({ w, n, w0, sizeRows, v: versions() })
+  const markdown = render({ w, n, sizeRows, v: versions() })
   process.stdout.write(`${markdown}\n`)
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
   if (!only && !QUICK && !args.has('--no-node') && ![...args].some((a) => a.startsWith('--cases=')))
     writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${markdown}\n`)
   else log('bench: partial or quick run, bench/results/latest.md left as it was')
-  writeFileSync(
-    join(OUT, 'last-run.json'),
-    JSON.stringify({ workerd: w, workerdNoCache: w0, node: n, sizes: sizeRows }, null, 2),
-  )
-  const failed = [...Object.values(w), ...Object.values(w0), ...Object.values(n)].filter((r) => r.error).length
+  writeFileSync(join(OUT, 'last-run.json'), JSON.stringify({ workerd: w, node: n, sizes: sizeRows }, null, 2))
+  const failed = [...Object.values(w), ...Object.values(n)].filter((r) => r.error).length
   if (failed > 0) {
     log(`bench: ${failed} case(s) failed`)
     process.exitCode = 1

@@ -90,3 +90,22 @@ export async function runBatch(
   const ms = performance.now() - t0
   return { ms, ops: iterations * (bench.units ?? 1), ...(bench.info ? { info: bench.info } : {}) }
 }
+
+/**
+ * Whether this bundle is the build with src/codec/token-cache.ts switched off (bench/run.mjs
+ * builds it with a banner that sets this global, besides rewriting the cache away).
+ */
+export function tokenCacheOff(): boolean {
+  return (globalThis as { BENCH_TOKEN_CACHE_OFF?: unknown }).BENCH_TOKEN_CACHE_OFF === true
+}
+
+/**
+ * A case that only means something in the token-cache-off build (ids ending `-cold`): refuses to
+ * run anywhere else, so a cache-on run can never be reported as a cold one.
+ */
+export function coldCase(factory: CaseFactory): CaseFactory {
+  return async () => {
+    if (!tokenCacheOff()) throw new Error('a -cold case runs only in the token-cache-off build (worker-nocache.mjs)')
+    return factory()
+  }
+}

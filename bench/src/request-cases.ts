@@ -6,7 +6,7 @@
 import type { Hono } from 'hono'
 import { type Jar, LIBRARIES, type LibraryId, buildApp, signIn } from './apps'
 import { T0 } from './fixtures'
-import { type CaseFactory, type Prepared, clock } from './harness'
+import { type CaseFactory, type Prepared, clock, coldCase, tokenCacheOff } from './harness'
 
 const ORIGIN = 'https://bench.example'
 export const NAV_HEADERS = {
@@ -56,16 +56,23 @@ function requestCase(id: LibraryId, write: boolean, baseline = false): CaseFacto
           await res.arrayBuffer()
         }
       },
-      info: { setCookieLines: probe.headers.getSetCookie().length, cookieHeaderChars: jar.header.length },
+      info: {
+        setCookieLines: probe.headers.getSetCookie().length,
+        cookieHeaderChars: jar.header.length,
+        tokenCacheOff: tokenCacheOff(),
+      },
     }
   }
 }
 
-export const requestCases: Record<string, CaseFactory> = Object.fromEntries(
-  LIBRARIES.flatMap(({ id }) => [
+export const requestCases: Record<string, CaseFactory> = Object.fromEntries([
+  ...LIBRARIES.flatMap(({ id }) => [
     [`req-read:${id}`, requestCase(id, false)],
     [`req-write:${id}`, requestCase(id, true)],
     [`req-read:bare@${id}`, requestCase(id, false, true)],
     [`req-write:bare@${id}`, requestCase(id, true, true)],
   ]),
-)
+  // Ours built with the token cache off (every cookie decrypted); their baselines are `bare@edge-session`.
+  ['req-read:edge-session-cold', coldCase(requestCase('edge-session', false))],
+  ['req-write:edge-session-cold', coldCase(requestCase('edge-session', true))],
+])
