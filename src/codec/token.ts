@@ -145,14 +145,45 @@ export function openToken<P extends object>(
   purpose: KeyPurpose,
   nowMs: number,
 ): OpenedToken<P> | Promise<OpenedToken<P>> {
-  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
+  const result = startOpen<P>(token, keyring, purpose, nowMs)
+  return result instanceof Promise ? result.then(acceptedOrThrow) : acceptedOrThrow(result)
+}
+
+/**
+ * {@link openToken} without throwing: the opened token, or the {@link TokenRefused} that says why
+ * not, as a value (a promise that never rejects when the token must be decrypted). The decryption
+ * starts before this returns, so a caller can start several and then wait once for all of them.
+ *
+ * @example
+ * ```ts
+ * const session = startOpen<SessionPayload>(sessionToken, keyring, 'session', now)
+ * const activity = startOpen<ActivityPayload>(activityToken, keyring, 'activity', now)
+ * const opened = session instanceof Promise ? await session : session
+ * if (opened instanceof TokenRefused) refuse(opened.reason)
+ * ```
+ */
+export function startOpen<P extends object>(
+  token: string,
+  keyring: Keyring,
+  purpose: KeyPurpose,
+  nowMs: number,
+): OpenResult<P> | Promise<OpenResult<P>> {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return new TokenRefused('malformed')
   const ours = ownKeysOf(token, keyring)
   // Not one of our headers byte for byte: nothing else is a header we accept.
-  if (!ours) throw refusalOf(token)
+  if (!ours) return refusalOf(token)
   const remembered = recallPayload(ours, purpose, token)
   if (remembered === undefined) return openUncached<P>(token, keyring, purpose, nowMs, ours)
   // Shared from now on: frozen (once, on its first shared use), so no caller can change it for the next.
   return checked<P>(deepFreeze(remembered), ours, keyring, nowMs)
+}
+
+/** What {@link startOpen} answers: the opened token, or why it was refused. */
+export type OpenResult<P> = OpenedToken<P> | TokenRefused
+
+function acceptedOrThrow<P>(result: OpenResult<P>): OpenedToken<P> {
+  if (result instanceof TokenRefused) throw result
+  return result
 }
 
 /**
@@ -173,9 +204,9 @@ async function openUncached<P extends object>(
   purpose: KeyPurpose,
   nowMs: number,
   ours: SecretKeys,
-): Promise<OpenedToken<P>> {
+): Promise<OpenResult<P>> {
   const parts = sealedPartsOf(token, ours)
-  if (!parts) throw refusalOf(token)
+  if (!parts) return refusalOf(token)
   const { keys, iv, aad, sealed } = parts
   let plaintext: ArrayBuffer
   try {
@@ -185,20 +216,21 @@ async function openUncached<P extends object>(
       sealed,
     )
   } catch {
-    throw refusalOf(token)
+    return refusalOf(token)
   }
   let text: string
   try {
     text = decoder.decode(plaintext)
   } catch {
     // Not UTF-8.
-    throw new TokenRefused('malformed')
+    return new TokenRefused('malformed')
   }
   // Not frozen yet: many tokens are seen once (an isolate busy with many users); a hit freezes it.
   const payload = parsePayload(text)
+  if (payload === REFUSED) return new TokenRefused('malformed')
   const opened = checked<P>(payload, keys, keyring, nowMs)
   // Only tokens that open go in.
-  rememberOpened(ours, purpose, token, payload)
+  if (!(opened instanceof TokenRefused)) rememberOpened(ours, purpose, token, payload)
   return opened
 }
 
@@ -212,19 +244,21 @@ function refusalOf(token: string): TokenRefused {
   return new TokenRefused(TOKEN_CHARS.test(token) ? 'undecryptable' : 'malformed')
 }
 
+const REFUSED: unique symbol = Symbol('refused')
+
 function parsePayload(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch {
-    throw new TokenRefused('malformed')
+    return REFUSED
   }
 }
 
 /** The claims every token carries, checked on every open (cached or not). */
-function checked<P>(payload: unknown, keys: SecretKeys, keyring: Keyring, nowMs: number): OpenedToken<P> {
-  if (!isTokenPayload(payload)) throw new TokenRefused('malformed')
+function checked<P>(payload: unknown, keys: SecretKeys, keyring: Keyring, nowMs: number): OpenResult<P> {
+  if (!isTokenPayload(payload)) return new TokenRefused('malformed')
   const now = nowMs / 1000
-  if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
+  if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) return new TokenRefused('expired')
   return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
