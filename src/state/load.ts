@@ -9,6 +9,7 @@ import { type IncomingCookies, readIncomingCookies } from '../codec/cookie-jar.j
 import type { Keyring } from '../codec/keyring.js'
 import { type OpenResult, type OpenedToken, TokenRefused, startOpen } from '../codec/token.js'
 import type { ResolvedOptions } from '../options.js'
+import type { StandardSchemaV1 } from '../schema.js'
 import type { InvalidReason } from '../types.js'
 import { isSessionRecord, type SessionRecord } from './record.js'
 import {
@@ -125,6 +126,27 @@ export function loadSession(header: string | null | undefined, input: LoadInput)
 
 type Opening<P> = OpenResult<P> | Promise<OpenResult<P>>
 
+/**
+ * Records that passed a schema, by schema. A record is never changed in place, and the token cache
+ * hands out the very object it opened (frozen) for as long as it keeps the token, so a token that
+ * comes back (the usual request) is not checked again: its data is the same object, already
+ * checked by this schema. A record read from a store is a new object on every read: always checked.
+ */
+const passed = new WeakMap<StandardSchemaV1, WeakSet<SessionRecord>>()
+
+function passedSchema(schema: StandardSchemaV1, record: SessionRecord): boolean {
+  return passed.get(schema)?.has(record) ?? false
+}
+
+function rememberPassed(schema: StandardSchemaV1, record: SessionRecord): void {
+  let records = passed.get(schema)
+  if (!records) {
+    records = new WeakSet()
+    passed.set(schema, records)
+  }
+  records.add(record)
+}
+
 /** One load, step by step; each step returns the result, or a promise of it. */
 class Loading {
   /** With a store: the id the session cookie named once it opened. */
@@ -235,9 +257,13 @@ class Loading {
     // Ends at seen + inactivity, as the absolute lifetime ends at expiresAt (and the activity token's exp).
     if (this.input.now - seen >= options.inactivityMs) return this.refused('inactive', undefined, true)
     const schema = options.schema
-    if (!schema) return this.#use(record, opened)
+    if (!schema || passedSchema(schema, record)) return this.#use(record, opened)
     return passesSchema(record, schema).then(
-      (passes) => (passes ? this.#use(record, opened) : this.refused('schema')),
+      (passes) => {
+        if (!passes) return this.refused('schema')
+        rememberPassed(schema, record)
+        return this.#use(record, opened)
+      },
       // A validator that throws on an old cookie's data must not turn every request of that user into a 500.
       (error: unknown) => this.refused('schema', error),
     )
