@@ -218,16 +218,14 @@ async function openUncached<P extends object>(
   } catch {
     return refusalOf(token)
   }
-  let text: string
+  let payload: unknown
   try {
-    text = decoder.decode(plaintext)
+    // Not frozen yet: many tokens are seen once (an isolate busy with many users); a hit freezes it.
+    payload = JSON.parse(decoder.decode(plaintext))
   } catch {
-    // Not UTF-8.
+    // Not UTF-8, or not JSON.
     return new TokenRefused('malformed')
   }
-  // Not frozen yet: many tokens are seen once (an isolate busy with many users); a hit freezes it.
-  const payload = parsePayload(text)
-  if (payload === REFUSED) return new TokenRefused('malformed')
   const opened = checked<P>(payload, keys, keyring, nowMs)
   // Only tokens that open go in.
   if (!(opened instanceof TokenRefused)) rememberOpened(ours, purpose, token, payload)
@@ -242,16 +240,6 @@ async function openUncached<P extends object>(
  */
 function refusalOf(token: string): TokenRefused {
   return new TokenRefused(TOKEN_CHARS.test(token) ? 'undecryptable' : 'malformed')
-}
-
-const REFUSED: unique symbol = Symbol('refused')
-
-function parsePayload(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return REFUSED
-  }
 }
 
 /** The claims every token carries, checked on every open (cached or not). */
