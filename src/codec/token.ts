@@ -207,12 +207,12 @@ async function openUncached<P extends object>(
 ): Promise<OpenResult<P>> {
   const parts = sealedPartsOf(token, ours)
   if (!parts) return refusalOf(token)
-  const { keys, iv, aad, sealed } = parts
+  const { iv, aad, sealed } = parts
   let plaintext: ArrayBuffer
   try {
     plaintext = await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 },
-      keys[purpose],
+      ours[purpose],
       sealed,
     )
   } catch {
@@ -226,7 +226,7 @@ async function openUncached<P extends object>(
     // Not UTF-8, or not JSON.
     return new TokenRefused('malformed')
   }
-  const opened = checked<P>(payload, keys, keyring, nowMs)
+  const opened = checked<P>(payload, ours, keyring, nowMs)
   // Only tokens that open go in.
   if (!(opened instanceof TokenRefused)) rememberOpened(ours, purpose, token, payload)
   return opened
@@ -250,9 +250,8 @@ function checked<P>(payload: unknown, keys: SecretKeys, keyring: Keyring, nowMs:
   return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
-/** What AES-GCM needs to open a token: the keys its header names, and its parts as bytes. */
+/** What AES-GCM needs to open a token of ours: its parts as bytes. */
 interface SealedParts {
-  readonly keys: SecretKeys
   readonly iv: Uint8Array<ArrayBuffer>
   readonly aad: Uint8Array<ArrayBuffer>
   /** The ciphertext with the tag after it, as WebCrypto takes them. */
@@ -281,7 +280,7 @@ function sealedPartsOf(token: string, keys: SecretKeys): SealedParts | undefined
   const sealed = new Uint8Array(ciphertext.length + TAG_BYTES)
   sealed.set(ciphertext)
   sealed.set(tag, ciphertext.length)
-  return { keys, iv, aad: sealedHeaderOf(keys).aad, sealed }
+  return { iv, aad: sealedHeaderOf(keys).aad, sealed }
 }
 
 function isTokenPayload(value: unknown): value is TokenClaims {

@@ -9,7 +9,6 @@ import { type IncomingCookies, readIncomingCookies } from '../codec/cookie-jar.j
 import type { Keyring } from '../codec/keyring.js'
 import { type OpenResult, type OpenedToken, TokenRefused, startOpen } from '../codec/token.js'
 import type { ResolvedOptions } from '../options.js'
-import type { StandardSchemaV1 } from '../schema.js'
 import type { InvalidReason } from '../types.js'
 import { isSessionRecord, type SessionRecord } from './record.js'
 import {
@@ -126,27 +125,6 @@ export function loadSession(header: string | null | undefined, input: LoadInput)
 
 type Opening<P> = OpenResult<P> | Promise<OpenResult<P>>
 
-/**
- * Records that passed a schema, by schema. A record is never changed in place, and the token cache
- * hands out the very object it opened (frozen) for as long as it keeps the token, so a token that
- * comes back (the usual request) is not checked again: its data is the same object, already
- * checked by this schema. A record read from a store is a new object on every read: always checked.
- */
-const passed = new WeakMap<StandardSchemaV1, WeakSet<SessionRecord>>()
-
-function passedSchema(schema: StandardSchemaV1, record: SessionRecord): boolean {
-  return passed.get(schema)?.has(record) ?? false
-}
-
-function rememberPassed(schema: StandardSchemaV1, record: SessionRecord): void {
-  let records = passed.get(schema)
-  if (!records) {
-    records = new WeakSet()
-    passed.set(schema, records)
-  }
-  records.add(record)
-}
-
 /** One load, step by step; each step returns the result, or a promise of it. */
 class Loading {
   /** With a store: the id the session cookie named once it opened. */
@@ -161,15 +139,9 @@ class Loading {
 
   /** Waits for the cookies that are being decrypted (both at once), then goes on as {@link Loading.record}. */
   async opened(session: Opening<SessionPayload>, activity: Opening<ActivityPayload> | undefined): Promise<LoadResult> {
-    // A refusal is a value; neither promise rejects but for a fault of the runtime, a refusal too.
-    let opened: OpenResult<SessionPayload>
-    let activityOpened: OpenResult<ActivityPayload> | undefined
-    try {
-      opened = session instanceof Promise ? await session : session
-      activityOpened = activity instanceof Promise ? await activity : activity
-    } catch (error) {
-      return this.refused('malformed', error)
-    }
+    // A refusal is a value: neither promise rejects.
+    const opened = await session
+    const activityOpened = await activity
     if (opened instanceof TokenRefused) return this.refused(opened.reason, opened)
     return this.record(opened, activityOpened)
   }
@@ -240,11 +212,12 @@ class Loading {
   /** Checks the record's lifetime and takes the activity cookie's opening, when it is this session's. */
   #lifetime(record: SessionRecord, activity: OpenResult<ActivityPayload> | undefined): Pending<LoadResult> {
     if (record.internal.expiresAt <= this.input.now) return this.refused('expired')
-    const activityToken = this.incoming.activity
-    if (activity === undefined || activityToken === undefined) return this.#accept(record, null)
+    if (activity === undefined) return this.#accept(record, null)
     if (activity instanceof TokenRefused) return this.#accept(record, undefined)
     const opened = activityOf(activity.payload, record.internal.sid)
-    return this.#accept(record, opened ? { activity: opened, token: activityToken, stale: activity.stale } : undefined)
+    // Opened, so the request carried one.
+    const token = this.incoming.activity as string
+    return this.#accept(record, opened ? { activity: opened, token, stale: activity.stale } : undefined)
   }
 
   /** The last checks (inactivity, schema); then the session is this request's. */
@@ -257,11 +230,13 @@ class Loading {
     // Ends at seen + inactivity, as the absolute lifetime ends at expiresAt (and the activity token's exp).
     if (this.input.now - seen >= options.inactivityMs) return this.refused('inactive', undefined, true)
     const schema = options.schema
-    if (!schema || passedSchema(schema, record)) return this.#use(record, opened)
+    if (!schema) return this.#use(record, opened)
+    // Checked once per record object (see `passedSchema`): a cookie that comes back is not checked again.
+    if (options.passedSchema.has(record)) return this.#use(record, opened)
     return passesSchema(record, schema).then(
       (passes) => {
         if (!passes) return this.refused('schema')
-        rememberPassed(schema, record)
+        options.passedSchema.add(record)
         return this.#use(record, opened)
       },
       // A validator that throws on an old cookie's data must not turn every request of that user into a 500.
