@@ -29,6 +29,13 @@ export interface ResolvedOptions {
   readonly inactivityMs: number
   readonly maxBytes: number
   readonly schema?: StandardSchemaV1
+  /**
+   * Records that passed `schema` on a read. A record is never changed in place, and the token
+   * cache hands out the very object it opened or sealed for as long as it keeps the token, so a
+   * cookie that comes back is the same data, already checked. A store's record is a new object
+   * on every read: always checked.
+   */
+  readonly passedSchema: WeakSet<object>
   readonly store?: SessionStore
   /** Record `internal.device` at sign-in (only ever `true` with a store). */
   readonly device: boolean
@@ -128,6 +135,7 @@ export function resolveOptions(options: EdgeSessionOptions<object>): ResolvedOpt
     inactivityMs: inactivitySeconds * 1000,
     maxBytes,
     schema: options.schema,
+    passedSchema: new WeakSet(),
     store,
     device,
     storeTimeoutMs,

@@ -145,14 +145,45 @@ export function openToken<P extends object>(
   purpose: KeyPurpose,
   nowMs: number,
 ): OpenedToken<P> | Promise<OpenedToken<P>> {
-  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new TokenRefused('malformed')
+  const result = startOpen<P>(token, keyring, purpose, nowMs)
+  return result instanceof Promise ? result.then(acceptedOrThrow) : acceptedOrThrow(result)
+}
+
+/**
+ * {@link openToken} without throwing: the opened token, or the {@link TokenRefused} that says why
+ * not, as a value (a promise that never rejects when the token must be decrypted). The decryption
+ * starts before this returns, so a caller can start several and then wait once for all of them.
+ *
+ * @example
+ * ```ts
+ * const session = startOpen<SessionPayload>(sessionToken, keyring, 'session', now)
+ * const activity = startOpen<ActivityPayload>(activityToken, keyring, 'activity', now)
+ * const opened = session instanceof Promise ? await session : session
+ * if (opened instanceof TokenRefused) refuse(opened.reason)
+ * ```
+ */
+export function startOpen<P extends object>(
+  token: string,
+  keyring: Keyring,
+  purpose: KeyPurpose,
+  nowMs: number,
+): OpenResult<P> | Promise<OpenResult<P>> {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return new TokenRefused('malformed')
   const ours = ownKeysOf(token, keyring)
   // Not one of our headers byte for byte: nothing else is a header we accept.
-  if (!ours) throw refusalOf(token)
+  if (!ours) return refusalOf(token)
   const remembered = recallPayload(ours, purpose, token)
   if (remembered === undefined) return openUncached<P>(token, keyring, purpose, nowMs, ours)
   // Shared from now on: frozen (once, on its first shared use), so no caller can change it for the next.
   return checked<P>(deepFreeze(remembered), ours, keyring, nowMs)
+}
+
+/** What {@link startOpen} answers: the opened token, or why it was refused. */
+export type OpenResult<P> = OpenedToken<P> | TokenRefused
+
+function acceptedOrThrow<P>(result: OpenResult<P>): OpenedToken<P> {
+  if (result instanceof TokenRefused) throw result
+  return result
 }
 
 /**
@@ -173,32 +204,31 @@ async function openUncached<P extends object>(
   purpose: KeyPurpose,
   nowMs: number,
   ours: SecretKeys,
-): Promise<OpenedToken<P>> {
+): Promise<OpenResult<P>> {
   const parts = sealedPartsOf(token, ours)
-  if (!parts) throw refusalOf(token)
-  const { keys, iv, aad, sealed } = parts
+  if (!parts) return refusalOf(token)
+  const { iv, aad, sealed } = parts
   let plaintext: ArrayBuffer
   try {
     plaintext = await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 },
-      keys[purpose],
+      ours[purpose],
       sealed,
     )
   } catch {
-    throw refusalOf(token)
+    return refusalOf(token)
   }
-  let text: string
+  let payload: unknown
   try {
-    text = decoder.decode(plaintext)
+    // Not frozen yet: many tokens are seen once (an isolate busy with many users); a hit freezes it.
+    payload = JSON.parse(decoder.decode(plaintext))
   } catch {
-    // Not UTF-8.
-    throw new TokenRefused('malformed')
+    // Not UTF-8, or not JSON.
+    return new TokenRefused('malformed')
   }
-  // Not frozen yet: many tokens are seen once (an isolate busy with many users); a hit freezes it.
-  const payload = parsePayload(text)
-  const opened = checked<P>(payload, keys, keyring, nowMs)
+  const opened = checked<P>(payload, ours, keyring, nowMs)
   // Only tokens that open go in.
-  rememberOpened(ours, purpose, token, payload)
+  if (!(opened instanceof TokenRefused)) rememberOpened(ours, purpose, token, payload)
   return opened
 }
 
@@ -212,25 +242,16 @@ function refusalOf(token: string): TokenRefused {
   return new TokenRefused(TOKEN_CHARS.test(token) ? 'undecryptable' : 'malformed')
 }
 
-function parsePayload(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw new TokenRefused('malformed')
-  }
-}
-
 /** The claims every token carries, checked on every open (cached or not). */
-function checked<P>(payload: unknown, keys: SecretKeys, keyring: Keyring, nowMs: number): OpenedToken<P> {
-  if (!isTokenPayload(payload)) throw new TokenRefused('malformed')
+function checked<P>(payload: unknown, keys: SecretKeys, keyring: Keyring, nowMs: number): OpenResult<P> {
+  if (!isTokenPayload(payload)) return new TokenRefused('malformed')
   const now = nowMs / 1000
-  if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('expired')
+  if (payload.exp <= now || payload.iat > now + CLOCK_SKEW_SECONDS) return new TokenRefused('expired')
   return { payload: payload as P & TokenClaims, stale: keys !== keyring.current }
 }
 
-/** What AES-GCM needs to open a token: the keys its header names, and its parts as bytes. */
+/** What AES-GCM needs to open a token of ours: its parts as bytes. */
 interface SealedParts {
-  readonly keys: SecretKeys
   readonly iv: Uint8Array<ArrayBuffer>
   readonly aad: Uint8Array<ArrayBuffer>
   /** The ciphertext with the tag after it, as WebCrypto takes them. */
@@ -259,7 +280,7 @@ function sealedPartsOf(token: string, keys: SecretKeys): SealedParts | undefined
   const sealed = new Uint8Array(ciphertext.length + TAG_BYTES)
   sealed.set(ciphertext)
   sealed.set(tag, ciphertext.length)
-  return { keys, iv, aad: sealedHeaderOf(keys).aad, sealed }
+  return { iv, aad: sealedHeaderOf(keys).aad, sealed }
 }
 
 function isTokenPayload(value: unknown): value is TokenClaims {

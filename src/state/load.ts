@@ -7,7 +7,7 @@
  */
 import { type IncomingCookies, readIncomingCookies } from '../codec/cookie-jar.js'
 import type { Keyring } from '../codec/keyring.js'
-import { type OpenedToken, TokenRefused, openToken } from '../codec/token.js'
+import { type OpenResult, type OpenedToken, TokenRefused, startOpen } from '../codec/token.js'
 import type { ResolvedOptions } from '../options.js'
 import type { InvalidReason } from '../types.js'
 import { isSessionRecord, type SessionRecord } from './record.js'
@@ -110,20 +110,20 @@ export function loadSession(header: string | null | undefined, input: LoadInput)
   const token = incoming.token
   // An activity cookie without a session: left over, clear it.
   if (token === undefined) return { kind: 'none', incoming, leftover: incoming.activity !== undefined }
+  const session = startOpen<SessionPayload>(token, input.keyring, 'session', input.now)
   const loading = new Loading(input, incoming, token)
-  let opened: Pending<OpenedToken<SessionPayload>>
-  try {
-    opened = openToken<SessionPayload>(token, input.keyring, 'session', input.now)
-  } catch (error) {
-    return loading.refusedToken(error)
-  }
-  if (opened instanceof Promise)
-    return opened.then(
-      (result) => loading.record(result),
-      (error: unknown) => loading.refusedToken(error),
-    )
-  return loading.record(opened)
+  if (session instanceof TokenRefused) return loading.refused(session.reason, session)
+  // Both cookies decrypt at once, and the request waits for them together: one wait, not two in a row.
+  const activityToken = incoming.activity
+  const activity =
+    activityToken === undefined
+      ? undefined
+      : startOpen<ActivityPayload>(activityToken, input.keyring, 'activity', input.now)
+  if (session instanceof Promise || activity instanceof Promise) return loading.opened(session, activity)
+  return loading.record(session, activity)
 }
+
+type Opening<P> = OpenResult<P> | Promise<OpenResult<P>>
 
 /** One load, step by step; each step returns the result, or a promise of it. */
 class Loading {
@@ -137,8 +137,13 @@ class Loading {
     private readonly token: string,
   ) {}
 
-  refusedToken(error: unknown): LoadResult {
-    return this.refused(error instanceof TokenRefused ? error.reason : 'malformed', error)
+  /** Waits for the cookies that are being decrypted (both at once), then goes on as {@link Loading.record}. */
+  async opened(session: Opening<SessionPayload>, activity: Opening<ActivityPayload> | undefined): Promise<LoadResult> {
+    // A refusal is a value: neither promise rejects.
+    const opened = await session
+    const activityOpened = await activity
+    if (opened instanceof TokenRefused) return this.refused(opened.reason, opened)
+    return this.record(opened, activityOpened)
   }
 
   refused(reason: InvalidReason, error?: unknown, idle?: boolean): LoadResult {
@@ -160,22 +165,30 @@ class Loading {
     return result
   }
 
-  /** The record an opened session cookie names: in the cookie, or in the store. */
-  record(opened: OpenedToken<SessionPayload>): Pending<LoadResult> {
+  /**
+   * The record an opened session cookie names: in the cookie, or in the store. `activity` is the
+   * activity cookie's opening, `undefined` when there is none.
+   */
+  record(opened: OpenedToken<SessionPayload>, activity: OpenResult<ActivityPayload> | undefined): Pending<LoadResult> {
     const payload = opened.payload
     this.#stale = opened.stale
     const calls = this.input.storeCalls
     if ('sid' in payload && typeof payload.sid === 'string') {
       if (!calls) return this.refused('malformed')
-      return this.#stored(calls, payload.sid, payload.iat)
+      return this.#stored(calls, payload.sid, payload.iat, activity)
     }
     if (!('s' in payload) || calls) return this.refused('malformed')
     const record: unknown = payload.s
     if (!isSessionRecord(record)) return this.refused('malformed')
-    return this.#lifetime(record)
+    return this.#lifetime(record, activity)
   }
 
-  async #stored(calls: StoreCalls, sid: string, issuedAt: number): Promise<LoadResult> {
+  async #stored(
+    calls: StoreCalls,
+    sid: string,
+    issuedAt: number,
+    activity: OpenResult<ActivityPayload> | undefined,
+  ): Promise<LoadResult> {
     this.#sid = sid
     const { incoming, input } = this
     let stored: unknown
@@ -193,37 +206,18 @@ class Loading {
       return this.refused('revoked')
     }
     if (!isSessionRecord(stored) || stored.internal.sid !== sid) return this.refused('malformed')
-    return this.#lifetime(stored)
+    return this.#lifetime(stored, activity)
   }
 
-  /** Checks the record's lifetime and opens the activity cookie beside it. */
-  #lifetime(record: SessionRecord): Pending<LoadResult> {
-    const { now, keyring } = this.input
-    if (record.internal.expiresAt <= now) return this.refused('expired')
-    const activityToken = this.incoming.activity
-    if (activityToken === undefined) return this.#accept(record, null)
-    let opened: Pending<OpenedToken<ActivityPayload>>
-    try {
-      opened = openToken<ActivityPayload>(activityToken, keyring, 'activity', now)
-    } catch {
-      return this.#accept(record, undefined)
-    }
-    if (opened instanceof Promise)
-      return opened.then(
-        (result) => this.#accept(record, this.#opened(result, activityToken, record.internal.sid)),
-        () => this.#accept(record, undefined),
-      )
-    return this.#accept(record, this.#opened(opened, activityToken, record.internal.sid))
-  }
-
-  /** `undefined`: the activity cookie is refused. */
-  #opened(
-    opened: OpenedToken<ActivityPayload>,
-    token: string,
-    sid: string,
-  ): { activity: Activity; token: string; stale: boolean } | undefined {
-    const activity = activityOf(opened.payload, sid)
-    return activity ? { activity, token, stale: opened.stale } : undefined
+  /** Checks the record's lifetime and takes the activity cookie's opening, when it is this session's. */
+  #lifetime(record: SessionRecord, activity: OpenResult<ActivityPayload> | undefined): Pending<LoadResult> {
+    if (record.internal.expiresAt <= this.input.now) return this.refused('expired')
+    if (activity === undefined) return this.#accept(record, null)
+    if (activity instanceof TokenRefused) return this.#accept(record, undefined)
+    const opened = activityOf(activity.payload, record.internal.sid)
+    // Opened, so the request carried one.
+    const token = this.incoming.activity as string
+    return this.#accept(record, opened ? { activity: opened, token, stale: activity.stale } : undefined)
   }
 
   /** The last checks (inactivity, schema); then the session is this request's. */
@@ -237,8 +231,14 @@ class Loading {
     if (this.input.now - seen >= options.inactivityMs) return this.refused('inactive', undefined, true)
     const schema = options.schema
     if (!schema) return this.#use(record, opened)
+    // Checked once per record object (see `passedSchema`): a cookie that comes back is not checked again.
+    if (options.passedSchema.has(record)) return this.#use(record, opened)
     return passesSchema(record, schema).then(
-      (passes) => (passes ? this.#use(record, opened) : this.refused('schema')),
+      (passes) => {
+        if (!passes) return this.refused('schema')
+        options.passedSchema.add(record)
+        return this.#use(record, opened)
+      },
       // A validator that throws on an old cookie's data must not turn every request of that user into a 500.
       (error: unknown) => this.refused('schema', error),
     )

@@ -11,7 +11,7 @@
 import { type CookieNames, cookieBytes, sessionTokenCandidates, splitIntoCookies } from '../codec/cookie-jar.js'
 import { copyJson } from '../codec/frozen-json.js'
 import type { Keyring, SecretKeys } from '../codec/keyring.js'
-import { openToken, sealToken } from '../codec/token.js'
+import { TokenRefused, sealToken, startOpen } from '../codec/token.js'
 import { SessionTooLargeError } from '../errors.js'
 import type { SessionData } from '../types.js'
 import type { SessionRecord } from './record.js'
@@ -161,12 +161,10 @@ export async function sessionIdsIn(
 ): Promise<string[]> {
   const sids = new Set<string>()
   for (const token of sessionTokenCandidates(header, names, maxBytes, MAX_AMBIGUOUS_TOKENS)) {
-    try {
-      const { payload } = await openToken<SessionPayload>(token, keyring, 'session', now)
-      if ('sid' in payload && typeof payload.sid === 'string') sids.add(payload.sid)
-    } catch {
-      // Not a session token of ours: it names nothing.
-    }
+    const opened = await startOpen<{ sid?: unknown }>(token, keyring, 'session', now)
+    // A refused token is not a session token of ours: it names nothing.
+    const sid = opened instanceof TokenRefused ? undefined : opened.payload.sid
+    if (typeof sid === 'string') sids.add(sid)
   }
   return [...sids]
 }

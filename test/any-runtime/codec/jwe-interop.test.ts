@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { CompactEncrypt, EncryptJWT, base64url, compactDecrypt, decodeProtectedHeader, jwtDecrypt } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Keyring, createKeyringCache } from '../../../src/codec/keyring'
-import { TokenRefused, openToken, sealToken } from '../../../src/codec/token'
+import { TokenRefused, openToken, sealToken, startOpen } from '../../../src/codec/token'
 import { copyJson } from '../../../src/codec/frozen-json'
 
 const SECRET = 'interop-secret-0123456789-abcdefghijklmnop'
@@ -289,6 +289,46 @@ describe('refusals hold whoever made the token', () => {
       }),
       { numRuns: 200 },
     )
+  })
+})
+
+describe('startOpen: the same answers as openToken, as values', () => {
+  /** startOpen's answer, which must come without a throw or a rejection: the reason, or 'opened'. */
+  async function started(token: string, ring: Keyring = keyring): Promise<string> {
+    const pending = startOpen(token, ring, 'session', NOW)
+    const result = pending instanceof Promise ? await pending : pending
+    return result instanceof TokenRefused ? result.reason : 'opened'
+  }
+
+  it("opens a jose-made token to the payload jose sealed, and an older secret's as stale", async () => {
+    const body = payload()
+    const token = await joseSeal(body, { alg: 'dir', enc: 'A256GCM', kid }, key)
+    const opened = await startOpen<typeof body>(token, keyring, 'session', NOW)
+    expect(opened).not.toBeInstanceOf(TokenRefused)
+    expect((opened as { payload: unknown }).payload).toEqual(body)
+    const old = await sealToken(payload(), (await createKeyringCache(NAMES)(OLD_SECRET)).current, 'session')
+    expect(await startOpen(old, rotated, 'session', NOW)).toMatchObject({ stale: true })
+  })
+
+  it('every one-character change and any string: the reason openToken throws, never a throw or rejection', async () => {
+    const token = await sealToken(payload(), keyring.current, 'session')
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.= +/%'
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: token.length - 1 }), fc.constantFrom(...chars), async (at, char) => {
+        fc.pre(token[at] !== char)
+        const changed = token.slice(0, at) + char + token.slice(at + 1)
+        expect(await started(changed)).toBe(await outcome(changed, keyring))
+      }),
+      { numRuns: 300 },
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 300 }), async (junk) => {
+        expect(await started(junk)).toBe(await outcome(junk, keyring))
+      }),
+      { numRuns: 200 },
+    )
+    expect(await started('A'.repeat(64 * 1024 + 1))).toBe('malformed')
+    expect(await started(42 as unknown as string)).toBe('malformed')
   })
 })
 

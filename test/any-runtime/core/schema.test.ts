@@ -19,7 +19,7 @@ import {
   spyConsole,
 } from '../../helpers'
 import { Hono } from 'hono'
-import { edgeSession, getSession } from '../../../src'
+import { edgeSession, getSession, memoryStore } from '../../../src'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -153,6 +153,76 @@ describe('schema details', () => {
     const res = await call(app, '/login', { body: { user: { sub: 'u1' } } })
     expect(res.status).toBe(422)
     expect(((await res.json()) as ErrorBody).issues?.[0]?.path).toEqual(['at'])
+  })
+})
+
+/** `schema`, counting the values it is asked to check. */
+function counting(schema: StandardSchemaV1): { schema: StandardSchemaV1; calls: () => number } {
+  let calls = 0
+  return {
+    schema: {
+      '~standard': {
+        ...schema['~standard'],
+        validate: (value) => {
+          calls++
+          return schema['~standard'].validate(value)
+        },
+      },
+    },
+    calls: () => calls,
+  }
+}
+
+/** Another browser holding the same cookies: reads never change `jar`'s. */
+function jarCopy(jar: CookieJar): CookieJar {
+  const copy = new CookieJar()
+  for (const [name, value] of jar.cookies) copy.cookies.set(name, value)
+  return copy
+}
+
+const LOOSE = z.looseObject({ user: z.looseObject({ sub: z.string().min(1) }), role: z.enum(['member', 'admin']) })
+
+describe('schema: what a read checks', () => {
+  it('checks a cookie once per isolate: the same cookie again is the data it already checked', async () => {
+    const { schema, calls } = counting(LOOSE)
+    const { app } = coreApp({ schema })
+    const jar = new CookieJar()
+    expect((await call(app, '/login', { body: { user: { sub: 'u1' }, role: 'member' }, jar })).status).toBe(200)
+    const afterWrite = calls()
+    for (let i = 0; i < 3; i++) expect((await readSession(app, { jar })).session?.role).toBe('member')
+    expect(calls() - afterWrite).toBe(1)
+  })
+
+  it("checks a cookie new to this app (another isolate's) on its first read", async () => {
+    const writer = coreApp({ schema: LOOSE })
+    const jar = new CookieJar()
+    await call(writer.app, '/login', { body: { user: { sub: 'u1' }, role: 'member' }, jar })
+    const { schema, calls } = counting(LOOSE)
+    const { app } = coreApp({ schema })
+    expect((await readSession(app, { jar: jarCopy(jar) })).session?.role).toBe('member')
+    expect((await readSession(app, { jar: jarCopy(jar) })).session?.role).toBe('member')
+    expect(calls()).toBe(1)
+  })
+
+  it('refuses a cookie that fails the schema on every read, not only the first', async () => {
+    const writer = coreApp({ schema: LOOSE })
+    const jar = new CookieJar()
+    await call(writer.app, '/login', { body: { user: { sub: 'u1' }, role: 'member' }, jar })
+    const tighter = counting(z.looseObject({ user: z.looseObject({ sub: z.string() }), role: z.enum(['admin']) }))
+    const { app, invalid } = coreApp({ schema: tighter.schema })
+    for (let i = 0; i < 2; i++) expect((await readSession(app, { jar: jarCopy(jar) })).session).toBeNull()
+    expect(tighter.calls()).toBe(2)
+    expect(invalid).toEqual(['schema', 'schema'])
+  })
+
+  it('checks a record read from a store on every read: the store may hold other data by now', async () => {
+    const { schema, calls } = counting(LOOSE)
+    const { app } = coreApp({ schema, store: memoryStore() })
+    const jar = new CookieJar()
+    await call(app, '/login', { body: { user: { sub: 'u1' }, role: 'member' }, jar })
+    const afterWrite = calls()
+    for (let i = 0; i < 3; i++) expect((await readSession(app, { jar })).session?.role).toBe('member')
+    expect(calls() - afterWrite).toBe(3)
   })
 })
 

@@ -82,6 +82,26 @@ describe('cacheControl: signed-in responses are private, no-store', () => {
     }
   })
 
+  it("is on the response before middleware mounted after it looks: Hono's cache() then skips a signed-in page", async () => {
+    // Hono's cache() (Cache API) and similar middleware decide after the handler, before
+    // edgeSession's own after-handler step: the mark must already be on the response they see.
+    for (const [label, handler] of [
+      ['c.json', (c: Context) => c.json(getSession(c))],
+      ['c.html', (c: Context) => c.html('<p>hello</p>')],
+    ] as const) {
+      const seen: Array<string | null> = []
+      const app = new Hono()
+      app.use(edgeSession({ secret: SECRET }))
+      app.use(async (c, next) => {
+        await next()
+        seen.push(c.res.headers.get('cache-control'))
+      })
+      app.get('/do', handler)
+      await signedIn(app)
+      expect(seen, label).toEqual([NO_STORE])
+    }
+  })
+
   it('leaves anonymous responses alone', async () => {
     for (const handler of [(c: Context) => c.text('hello'), () => new Response('raw')]) {
       const res = await appWith(handler).request('/do', { headers: navigation() })
