@@ -30,10 +30,10 @@ export interface ResolvedOptions {
   readonly maxBytes: number
   readonly schema?: StandardSchemaV1
   /**
-   * Records that passed `schema` on a read. A record is never changed in place, and the token
-   * cache hands out the very object it opened or sealed for as long as it keeps the token, so a
-   * cookie that comes back is the same data, already checked. A store's record is a new object
-   * on every read: always checked.
+   * Records from session cookies that passed `schema` on a read. A record is never changed in
+   * place, and the token cache hands out the very object it opened or sealed for as long as it
+   * keeps the token, so a cookie that comes back is the same data, already checked. A store's
+   * record is checked on every read (a store may hand out the same object and change it).
    */
   readonly passedSchema: WeakSet<object>
   readonly store?: SessionStore

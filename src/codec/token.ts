@@ -37,7 +37,7 @@ export interface OpenedToken<P> {
   readonly stale: boolean
 }
 
-/** Thrown inside `openToken` when the token is not ours or not valid now; never leaves this package. */
+/** Why a token is not ours or not valid now: returned by `startOpen`, thrown by `openToken`; never leaves this package. */
 export class TokenRefused extends Error {
   constructor(readonly reason: 'malformed' | 'undecryptable' | 'expired') {
     super(reason)
@@ -156,10 +156,11 @@ export function openToken<P extends object>(
  *
  * @example
  * ```ts
- * const session = startOpen<SessionPayload>(sessionToken, keyring, 'session', now)
- * const activity = startOpen<ActivityPayload>(activityToken, keyring, 'activity', now)
- * const opened = session instanceof Promise ? await session : session
- * if (opened instanceof TokenRefused) refuse(opened.reason)
+ * const [session, activity] = await Promise.all([
+ *   startOpen<SessionPayload>(sessionToken, keyring, 'session', now),
+ *   startOpen<ActivityPayload>(activityToken, keyring, 'activity', now),
+ * ])
+ * if (session instanceof TokenRefused) refuse(session.reason)
  * ```
  */
 export function startOpen<P extends object>(
@@ -178,7 +179,14 @@ export function startOpen<P extends object>(
   return checked<P>(deepFreeze(remembered), ours, keyring, nowMs)
 }
 
-/** What {@link startOpen} answers: the opened token, or why it was refused. */
+/**
+ * What {@link startOpen} answers: the opened token, or why it was refused.
+ *
+ * @example
+ * ```ts
+ * const result: OpenResult<SessionPayload> = await startOpen(token, keyring, 'session', now)
+ * ```
+ */
 export type OpenResult<P> = OpenedToken<P> | TokenRefused
 
 function acceptedOrThrow<P>(result: OpenResult<P>): OpenedToken<P> {

@@ -113,7 +113,7 @@ export function loadSession(header: string | null | undefined, input: LoadInput)
   const session = startOpen<SessionPayload>(token, input.keyring, 'session', input.now)
   const loading = new Loading(input, incoming, token)
   if (session instanceof TokenRefused) return loading.refused(session.reason, session)
-  // Both cookies decrypt at once, and the request waits for them together: one wait, not two in a row.
+  // Both opens start before the one wait for them.
   const activityToken = incoming.activity
   const activity =
     activityToken === undefined
@@ -137,11 +137,16 @@ class Loading {
     private readonly token: string,
   ) {}
 
-  /** Waits for the cookies that are being decrypted (both at once), then goes on as {@link Loading.record}. */
+  /** Waits for both cookies' opens together, then goes on as {@link Loading.record}. */
   async opened(session: Opening<SessionPayload>, activity: Opening<ActivityPayload> | undefined): Promise<LoadResult> {
-    // A refusal is a value: neither promise rejects.
-    const opened = await session
-    const activityOpened = await activity
+    let opened: OpenResult<SessionPayload>
+    let activityOpened: OpenResult<ActivityPayload> | undefined
+    try {
+      // A refusal is a value, so neither should reject; if one ever did, it is still "no session", not a 500.
+      ;[opened, activityOpened] = await Promise.all([session, activity])
+    } catch (error) {
+      return this.refused('malformed', error)
+    }
     if (opened instanceof TokenRefused) return this.refused(opened.reason, opened)
     return this.record(opened, activityOpened)
   }
@@ -231,12 +236,14 @@ class Loading {
     if (this.input.now - seen >= options.inactivityMs) return this.refused('inactive', undefined, true)
     const schema = options.schema
     if (!schema) return this.#use(record, opened)
-    // Checked once per record object (see `passedSchema`): a cookie that comes back is not checked again.
-    if (options.passedSchema.has(record)) return this.#use(record, opened)
+    // A cookie's record that passed is not checked again when the cookie comes back (see
+    // `passedSchema`); a store's record is checked on every read, whatever object the store returns.
+    const fromCookie = this.#sid === undefined
+    if (fromCookie && options.passedSchema.has(record)) return this.#use(record, opened)
     return passesSchema(record, schema).then(
       (passes) => {
         if (!passes) return this.refused('schema')
-        options.passedSchema.add(record)
+        if (fromCookie) options.passedSchema.add(record)
         return this.#use(record, opened)
       },
       // A validator that throws on an old cookie's data must not turn every request of that user into a 500.

@@ -277,6 +277,17 @@ describe('bad activity cookies: refused beside a good session', () => {
     expect(body.cookie).toBe(jar.header)
     expect(cleared(res)).toEqual([ACTIVITY])
   })
+
+  it('is refused and cleared when the session cookie is new to the isolate too (both opened, one wait)', async () => {
+    useClock(T0)
+    const { jar } = await login()
+    // Another app instance has other keys, so its token cache has seen neither cookie: both are decrypted.
+    const fresh = coreApp()
+    const res = await call(fresh.app, '/session', { cookie: `${jar.header}; ${ACTIVITY}=not-a-token` })
+    const body = (await res.json()) as { session: { user: { sub: string } } | null }
+    expect(body.session?.user.sub).toBe('u1')
+    expect(cleared(res)).toEqual([ACTIVITY])
+  })
 })
 
 /** A valid session cookie and two activity cookies of it, written 2 and 4 minutes after sign-in. */

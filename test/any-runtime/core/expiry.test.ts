@@ -13,6 +13,8 @@ import {
   T0,
   call,
   cleared,
+  CookieJar,
+  coreApp,
   login,
   maxAge,
   readSession,
@@ -49,6 +51,20 @@ describe('inactivity (default 30 min)', () => {
     const { app, jar } = await login()
     clock.set(T0 + 30 * MINUTE - SECOND)
     expect((await readSession(app, { jar })).session?.user.sub).toBe('u1')
+  })
+
+  it('counts the activity cookie when both cookies are new to the isolate (both opened, one wait)', async () => {
+    const clock = useClock(T0)
+    const { app, jar } = await login()
+    clock.set(T0 + 20 * MINUTE)
+    await readSession(app, { jar })
+    clock.set(T0 + 40 * MINUTE)
+    // Another app instance has other keys, so its token cache has seen neither cookie: both are decrypted.
+    const fresh = coreApp()
+    const copy = new CookieJar()
+    for (const [name, value] of jar.cookies) copy.cookies.set(name, value)
+    expect((await readSession(fresh.app, { jar: copy })).session?.user.sub).toBe('u1')
+    expect(fresh.invalid).toEqual([])
   })
 
   it('requests within the window keep it alive through the activity cookie', async () => {

@@ -19,7 +19,7 @@ import {
   spyConsole,
 } from '../../helpers'
 import { Hono } from 'hono'
-import { edgeSession, getSession, memoryStore } from '../../../src'
+import { type SessionStore, type StoredSession, edgeSession, getSession } from '../../../src'
 
 let consoleSpies: ConsoleSpies
 beforeEach(() => {
@@ -215,14 +215,25 @@ describe('schema: what a read checks', () => {
     expect(invalid).toEqual(['schema', 'schema'])
   })
 
-  it('checks a record read from a store on every read: the store may hold other data by now', async () => {
+  it('checks a record read from a store on every read, even one the store hands back as the same object', async () => {
     const { schema, calls } = counting(LOOSE)
-    const { app } = coreApp({ schema, store: memoryStore() })
+    // A store that keeps one object per record and hands that very object out on every read.
+    const records = new Map<string, Record<string, unknown>>()
+    const store: SessionStore = {
+      get: async (sid) => (records.get(sid) as StoredSession | undefined) ?? null,
+      set: async (sid, data) => void records.set(sid, structuredClone(data) as Record<string, unknown>),
+      delete: async (sid) => void records.delete(sid),
+    }
+    const { app, invalid } = coreApp({ schema, store })
     const jar = new CookieJar()
     await call(app, '/login', { body: { user: { sub: 'u1' }, role: 'member' }, jar })
     const afterWrite = calls()
     for (let i = 0; i < 3; i++) expect((await readSession(app, { jar })).session?.role).toBe('member')
     expect(calls() - afterWrite).toBe(3)
+    // The store's data changed in place behind the same object: the schema sees it.
+    for (const record of records.values()) record.role = 'superuser'
+    expect((await readSession(app, { jar })).session).toBeNull()
+    expect(invalid).toEqual(['schema'])
   })
 })
 
