@@ -793,7 +793,7 @@ async function main() {
     }
   }
   // Node has no cache-off build: its `-cold` cases run in workerd only. Of the traces Node runs
-  // the browsing one only (Node's numbers say little about Workers; all four would add ~2 min).
+  // the browsing one only (Node's numbers say little about Workers; `--node-shapes` runs all four).
   const nodeIds = ids.filter((id) => !isCold(id) && (!id.startsWith('trace-') || NODE_ALL_SHAPES))
   if (nodeIds.length > 0 && !flag('no-node')) {
     log(`bench: Node ${process.version}, ${nodeIds.length} cases`)

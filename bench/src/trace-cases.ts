@@ -38,8 +38,6 @@ const USER_NAME = 'Ada Lovelace'
 
 /** What a request is, for the Set-Cookie breakdown. */
 export type StepKind = 'login' | 'page-new' | 'page-repeat' | 'api' | 'asset' | 'update' | 'write'
-/** The kinds in report order. */
-export const STEP_KINDS: readonly StepKind[] = ['login', 'page-new', 'page-repeat', 'api', 'asset', 'update', 'write']
 
 interface Step {
   readonly kind: StepKind
@@ -119,7 +117,7 @@ function viewWithCalls(b: ReturnType<typeof stepBuilder>, path: string, assetsOn
   }
 }
 
-/** The original trace (its draws are unchanged, so its requests are the same as before the shapes). */
+/** The browsing trace: signed in before the pass, page views each followed by API or asset calls. */
 function browseSteps(): readonly Step[] {
   const b = stepBuilder(42)
   viewWithCalls(b, '/onboarding', true)
