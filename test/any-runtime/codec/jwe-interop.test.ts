@@ -44,6 +44,13 @@ async function outcome(token: string, keyring: Keyring, purpose: 'session' | 'ac
   }
 }
 
+/** startOpen's answer, which must come without a throw or a rejection: the reason, or 'opened'. */
+async function started(token: string, ring: Keyring = keyring): Promise<string> {
+  const pending = startOpen(token, ring, 'session', NOW)
+  const result = pending instanceof Promise ? await pending : pending
+  return result instanceof TokenRefused ? result.reason : 'opened'
+}
+
 function joseSeal(
   body: unknown,
   header: Record<string, unknown>,
@@ -279,7 +286,10 @@ describe('refusals hold whoever made the token', () => {
       fc.asyncProperty(fc.nat({ max: token.length - 1 }), fc.constantFrom(...chars), async (at, char) => {
         fc.pre(token[at] !== char)
         const changed = token.slice(0, at) + char + token.slice(at + 1)
-        expect(['undecryptable', 'malformed']).toContain(await outcome(changed, keyring))
+        const reason = await outcome(changed, keyring)
+        expect(['undecryptable', 'malformed']).toContain(reason)
+        // startOpen gives the same answer as a value, never a throw or a rejection.
+        expect(await started(changed)).toBe(reason)
       }),
       { numRuns: 400 },
     )
@@ -293,13 +303,6 @@ describe('refusals hold whoever made the token', () => {
 })
 
 describe('startOpen: the same answers as openToken, as values', () => {
-  /** startOpen's answer, which must come without a throw or a rejection: the reason, or 'opened'. */
-  async function started(token: string, ring: Keyring = keyring): Promise<string> {
-    const pending = startOpen(token, ring, 'session', NOW)
-    const result = pending instanceof Promise ? await pending : pending
-    return result instanceof TokenRefused ? result.reason : 'opened'
-  }
-
   it("opens a jose-made token to the payload jose sealed, and an older secret's as stale", async () => {
     const body = payload()
     const token = await joseSeal(body, { alg: 'dir', enc: 'A256GCM', kid }, key)
@@ -310,20 +313,7 @@ describe('startOpen: the same answers as openToken, as values', () => {
     expect(await startOpen(old, rotated, 'session', NOW)).toMatchObject({ stale: true })
   })
 
-  it('every one-character change and any string: the reason openToken throws, never a throw or rejection', async () => {
-    const token = await sealToken(payload(), keyring.current, 'session')
-    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.= +/%'
-    await fc.assert(
-      fc.asyncProperty(fc.nat({ max: token.length - 1 }), fc.constantFrom(...chars), async (at, char) => {
-        fc.pre(token[at] !== char)
-        const changed = token.slice(0, at) + char + token.slice(at + 1)
-        const reason = await started(changed)
-        // Independent of openToken: a changed token never opens, and is refused as not ours.
-        expect(['malformed', 'undecryptable']).toContain(reason)
-        expect(reason).toBe(await outcome(changed, keyring))
-      }),
-      { numRuns: 300 },
-    )
+  it('any string: the reason openToken throws, as a value, never a throw or rejection', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 300 }), async (junk) => {
         const reason = await started(junk)
