@@ -67,6 +67,14 @@ function stepBuilder(seed: number) {
   let previous = ''
   const gap = (min: number, max: number) => min + Math.floor(random() * (max - min))
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)] as T
+  const add = (
+    kind: StepKind,
+    path: string,
+    method: Step['method'],
+    headers: Step['headers'],
+    min: number,
+    max: number,
+  ) => steps.push({ kind, path, method, headers, gap: gap(min, max) })
   return {
     steps,
     random,
@@ -75,13 +83,7 @@ function stepBuilder(seed: number) {
       return previous
     },
     page(path: string, min = 700, max = 1300) {
-      steps.push({
-        kind: path === previous ? 'page-repeat' : 'page-new',
-        path,
-        method: 'GET',
-        headers: NAV_HEADERS,
-        gap: gap(min, max),
-      })
+      add(path === previous ? 'page-repeat' : 'page-new', path, 'GET', NAV_HEADERS, min, max)
       previous = path
     },
     /** A page other than the current one, or (with probability `again`) the current one again. */
@@ -90,19 +92,13 @@ function stepBuilder(seed: number) {
       return random() < again && previous !== '' ? previous : pick(PAGES.filter((p) => p !== previous))
     },
     api(path: string, min = 700, max = 1300) {
-      steps.push({ kind: 'api', path, method: 'GET', headers: API_HEADERS, gap: gap(min, max) })
+      add('api', path, 'GET', API_HEADERS, min, max)
     },
     asset(path: string, min = 700, max = 1300) {
-      steps.push({ kind: 'asset', path, method: 'GET', headers: ASSET_HEADERS, gap: gap(min, max) })
+      add('asset', path, 'GET', ASSET_HEADERS, min, max)
     },
     post(kind: 'login' | 'update' | 'write', path: string, min = 700, max = 1300) {
-      steps.push({
-        kind,
-        path,
-        method: 'POST',
-        headers: kind === 'write' ? API_HEADERS : NAV_HEADERS,
-        gap: gap(min, max),
-      })
+      add(kind, path, 'POST', kind === 'write' ? API_HEADERS : NAV_HEADERS, min, max)
     },
   }
 }

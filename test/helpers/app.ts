@@ -24,6 +24,12 @@ export class CookieJar {
   get header(): string {
     return [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ')
   }
+  /** Another browser holding the same cookies: what either stores later leaves the other's alone. */
+  copy(): CookieJar {
+    const copy = new CookieJar()
+    for (const [name, value] of this.cookies) copy.cookies.set(name, value)
+    return copy
+  }
 }
 
 /** An app with the usual routes: login, update, logout, and a page that echoes the session. */

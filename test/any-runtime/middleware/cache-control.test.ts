@@ -82,7 +82,7 @@ describe('cacheControl: signed-in responses are private, no-store', () => {
     }
   })
 
-  it("is on a c.html() response before middleware mounted after it looks: Hono's cache() then skips it", async () => {
+  it("is on c.json()/c.html() responses before middleware mounted after it looks: Hono's cache() skips them", async () => {
     // Hono's cache() (Cache API) and similar middleware decide after the handler, before
     // edgeSession's own after-handler step: the mark must already be on the response they see.
     for (const [label, handler] of [
