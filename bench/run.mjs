@@ -26,6 +26,7 @@ import os from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { calibrate, loadEsbuild, median, startIsolates, workerBuildOptions } from './workerd.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const OUT = join(ROOT, '.tmp', 'bench')
@@ -44,7 +45,6 @@ const TRACE_BATCHES = batchesArg || QUICK ? BATCHES : 15
 const MIN_OPS = { workerd: QUICK ? 500 : 2000, node: QUICK ? 200 : 500 }
 const TARGET_MS = QUICK ? 60 : 100
 const CALIBRATE_MS = QUICK ? 20 : 40
-const COMPAT_DATE = '2026-04-20'
 const started = Date.now()
 const loadAtStart = os.loadavg()[0]
 
@@ -60,16 +60,7 @@ function log(message) {
   process.stderr.write(`${message}\n`)
 }
 
-// --- esbuild: from the project if resolvable, else the copy wrangler ships with ---------------
-async function loadEsbuild() {
-  try {
-    return await import('esbuild')
-  } catch {
-    const fromWrangler = createRequire(require.resolve('wrangler/package.json'))
-    return fromWrangler('esbuild')
-  }
-}
-
+// --- esbuild (bench/workerd.mjs: from the project if resolvable, else wrangler's copy) ---------
 async function buildBundles(esbuild) {
   mkdirSync(OUT, { recursive: true })
   const common = {
@@ -80,14 +71,7 @@ async function buildBundles(esbuild) {
     absWorkingDir: ROOT,
     tsconfig: join(ROOT, 'tsconfig.json'),
   }
-  const workerOptions = {
-    ...common,
-    entryPoints: [join(ROOT, 'bench/src/entry-worker.ts')],
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
-    mainFields: ['module', 'main'],
-    external: ['node:*', 'cloudflare:*'],
-  }
+  const workerOptions = workerBuildOptions(ROOT)
   await esbuild.build({ ...workerOptions, outfile: join(OUT, 'worker.mjs') })
   // The same worker with src/codec/token-cache.ts switched off, to show what a request
   // costs when its cookies were never seen by the isolate (a busy isolate, or the first request).
@@ -134,32 +118,15 @@ const isCold = (id) => id.endsWith('-cold')
  * same rounds as the peers and baselines.
  */
 async function startWorkerd(ids, name = 'workerd') {
-  const { Miniflare } = await import('miniflare')
   const isolates = new Map(ids.map((id, i) => [id, `case-${i}`]))
-  const mf = new Miniflare({
-    workers: [...isolates].map(([id, worker]) => ({
-      name: worker,
-      modules: true,
-      scriptPath: join(OUT, isCold(id) ? 'worker-nocache.mjs' : 'worker.mjs'),
-      compatibilityDate: COMPAT_DATE,
-      compatibilityFlags: ['nodejs_compat'],
-    })),
-  })
-  await mf.ready
-  const fetchers = new Map()
-  for (const [id, worker] of isolates) fetchers.set(id, await mf.getWorker(worker))
+  const workerd = await startIsolates(
+    new Map([...isolates].map(([id, worker]) => [worker, join(OUT, isCold(id) ? 'worker-nocache.mjs' : 'worker.mjs')])),
+  )
   return {
     name,
     minOps: MIN_OPS.workerd,
-    async batch(id, iterations) {
-      const res = await fetchers
-        .get(id)
-        .fetch(`http://bench.local/batch?case=${encodeURIComponent(id)}&iterations=${iterations}`)
-      const body = await res.json()
-      if (body.error) throw new Error(`workerd ${id}: ${body.error}`)
-      return body
-    },
-    close: () => mf.dispose(),
+    batch: (id, iterations) => workerd.batch(isolates.get(id), id, iterations),
+    close: () => workerd.close(),
   }
 }
 
@@ -191,25 +158,6 @@ async function startNode() {
       child.kill()
     },
   }
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
-/** Warm-up + calibration: grows the batch until it lasts CALIBRATE_MS; returns the batch size to use. */
-async function calibrate(runtime, id) {
-  let iterations = 1
-  let r = await runtime.batch(id, iterations)
-  while (r.ms < CALIBRATE_MS && iterations < 1e6) {
-    iterations *= 4
-    r = await runtime.batch(id, iterations)
-  }
-  const units = r.ops / iterations
-  const msPerIteration = Math.max(r.ms, 1) / iterations
-  return Math.max(Math.ceil(runtime.minOps / units), Math.ceil(TARGET_MS / msPerIteration))
 }
 
 function summarize(samples, last) {
@@ -369,7 +317,12 @@ async function runAll(runtime, ids, rounds = BATCHES) {
   const results = {}
   for (const id of ids) {
     try {
-      sizes[id] = await calibrate(runtime, id)
+      // Warm-up + calibration (bench/workerd.mjs): the batch grows until it lasts CALIBRATE_MS.
+      sizes[id] = await calibrate((iterations) => runtime.batch(id, iterations), {
+        minOps: runtime.minOps,
+        targetMs: TARGET_MS,
+        calibrateMs: CALIBRATE_MS,
+      })
       samples[id] = []
     } catch (error) {
       results[id] = { error: String(error.message ?? error).split('\n')[0] }
