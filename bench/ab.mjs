@@ -189,9 +189,10 @@ function planIsolates(cases, scripts, copies, withBare) {
   cases.forEach((id, c) => {
     for (let k = 0; k < copies; k++)
       for (const build of ['base', 'head'])
-        slots.push({ name: `c${c}-${build}-${k}`, id, caseId: id, build, script: scripts[build] })
+        slots.push({ name: `c${c}-${build}-${k}`, id, caseId: id, build, k, script: scripts[build] })
     const bare = bareOf(id)
-    if (withBare && bare) slots.push({ name: `c${c}-bare`, id, caseId: bare, build: 'bare', script: scripts.head })
+    if (withBare && bare)
+      slots.push({ name: `c${c}-bare`, id, caseId: bare, build: 'bare', k: 0, script: scripts.head })
   })
   return slots
 }
@@ -216,29 +217,43 @@ async function calibrateCases(workerd, cases, slots) {
 
 /**
  * Runs `rounds` rounds (after the warm-up rounds) of one batch per isolate, order reversed every
- * other round; returns each case's per-round means by build.
+ * other round; returns each isolate's µs per request, round by round, and each case's requests
+ * per batch.
  */
-async function runRounds(workerd, cases, slots, sizes, rounds) {
-  const perRound = new Map(cases.map((id) => [id, { base: [], head: [], bare: [], requests: 0 }]))
+async function runRounds(workerd, slots, sizes, rounds) {
+  const series = new Map(slots.map((slot) => [slot.name, []]))
+  const requests = new Map()
   for (let round = -WARMUP_ROUNDS; round < rounds; round++) {
     const t = Date.now()
-    const order = round % 2 ? [...slots].reverse() : slots
-    const sums = new Map()
-    for (const slot of order) {
+    for (const slot of round % 2 ? [...slots].reverse() : slots) {
       const r = await workerd.batch(slot.name, slot.caseId, sizes.get(slot.id))
-      perRound.get(slot.id).requests = r.ops
-      const key = `${slot.id}\n${slot.build}`
-      sums.set(key, [...(sums.get(key) ?? []), usPerOp(r)])
-    }
-    if (round < 0) continue
-    for (const [key, values] of sums) {
-      const [id, build] = key.split('\n')
-      perRound.get(id)[build].push(values.reduce((a, b) => a + b, 0) / values.length)
+      requests.set(slot.id, r.ops)
+      if (round >= 0) series.get(slot.name).push(usPerOp(r))
     }
     if ((round + 1) % 10 === 0 || round + 1 === rounds)
       log(`  round ${round + 1}/${rounds} (${((Date.now() - t) / 1000).toFixed(1)} s, load ${load()})`)
   }
-  return perRound
+  return { series, requests }
+}
+
+/**
+ * One case's samples: per build, the round-by-round mean of its isolates; and the isolate gap,
+ * the largest spread between the median offsets of one build's isolates from their mean (an
+ * isolate keeps its placement for the whole run, so its offset is not round-to-round noise and
+ * the CI does not cover it).
+ */
+function caseSamples(id, slots, series, rounds) {
+  const samples = { base: [], head: [], bare: [], isolateGap: undefined }
+  for (const build of ['base', 'head', 'bare']) {
+    const own = slots.filter((s) => s.id === id && s.build === build).map((s) => series.get(s.name))
+    if (own.length === 0) continue
+    const means = Array.from({ length: rounds }, (_, i) => own.reduce((sum, one) => sum + one[i], 0) / own.length)
+    samples[build] = means
+    if (build === 'bare' || own.length < 2) continue
+    const offsets = own.map((one) => median(one.map((us, i) => us - means[i])))
+    samples.isolateGap = Math.max(samples.isolateGap ?? 0, Math.max(...offsets) - Math.min(...offsets))
+  }
+  return samples
 }
 
 const load = () => os.loadavg()[0].toFixed(1)
@@ -246,7 +261,7 @@ const fmt = (us) => (us === undefined ? '' : Math.abs(us) >= 100 ? us.toFixed(0)
 const range = (pair) => (pair ? `${fmt(pair[0])} .. ${fmt(pair[1])}` : 'n/a')
 
 /** The Markdown report. */
-function render({ baseLabel, headLabel, cases, perRound, rounds, copies, loadStart, seconds }) {
+function render({ baseLabel, headLabel, cases, samples, requests, rounds, copies, loadStart, seconds }) {
   const out = [
     '# Paired A/B in workerd: head against base',
     '',
@@ -254,16 +269,16 @@ function render({ baseLabel, headLabel, cases, perRound, rounds, copies, loadSta
     `- head: ${headLabel}`,
     `- ${rounds} rounds after ${WARMUP_ROUNDS} warm-up rounds; ${copies} isolate(s) per build and case (a build's sample in a round is the mean of its isolates); one batch per isolate per round, order reversed every other round; batches of >= ${LIMITS.minOps} requests and >= ${LIMITS.targetMs} ms.`,
     `- Load average (1 min): ${loadStart} at start, ${load()} at end, ${os.cpus().length} cores; ${seconds} s; ${new Date().toISOString()}.`,
-    '- µs per request; "head - base" is the median of the per-round differences, with their interquartile range and a 95% confidence interval of that median (order statistics). A CI containing 0: no difference resolved.',
+    '- µs per request; "head - base" is the median of the per-round differences, with their interquartile range and a 95% confidence interval of that median (order statistics). A CI containing 0: no difference resolved. "isolate gap" is how far apart the isolates of one build sit (largest spread of their median offsets, either build): it stays for the whole run, the CI does not cover it, and a difference not well above it is not resolved either.',
     '',
-    '| case | requests/batch | base µs | head µs | bare Hono µs | head - base µs | IQR | 95% CI | head faster |',
-    '|---|---:|---:|---:|---:|---:|---|---|---:|',
+    '| case | requests/batch | base µs | head µs | bare Hono µs | head - base µs | IQR | 95% CI | head faster | isolate gap µs |',
+    '|---|---:|---:|---:|---:|---:|---|---|---:|---:|',
   ]
   for (const id of cases) {
-    const { base, head, bare, requests } = perRound.get(id)
+    const { base, head, bare, isolateGap } = samples.get(id)
     const s = pairedSummary(head.map((h, i) => h - base[i]))
     out.push(
-      `| \`${id}\` | ${requests} | ${fmt(median(base))} | ${fmt(median(head))} | ${bare.length ? fmt(median(bare)) : ''} | ${fmt(s.median)} | ${range(s.iqr)} | ${range(s.ci)} | ${s.headFaster}/${head.length} |`,
+      `| \`${id}\` | ${requests.get(id)} | ${fmt(median(base))} | ${fmt(median(head))} | ${bare.length ? fmt(median(bare)) : ''} | ${fmt(s.median)} | ${range(s.iqr)} | ${range(s.ci)} | ${s.headFaster}/${head.length} | ${fmt(isolateGap)} |`,
     )
   }
   return out.join('\n')
@@ -293,11 +308,13 @@ async function main() {
   try {
     log(`bench:ab: ${slots.length} isolates, ${cases.length} case(s); calibrating (load ${loadStart})`)
     const sizes = await calibrateCases(workerd, cases, slots)
-    const perRound = await runRounds(workerd, cases, slots, sizes, rounds)
+    const { series, requests } = await runRounds(workerd, slots, sizes, rounds)
+    const samples = new Map(cases.map((id) => [id, caseSamples(id, slots, series, rounds)]))
     const seconds = Math.round((Date.now() - started) / 1000)
-    const markdown = render({ baseLabel, headLabel, cases, perRound, rounds, copies, loadStart, seconds })
+    const report = { baseLabel, headLabel, cases, samples, requests, rounds, copies, loadStart, seconds }
+    const markdown = render(report)
     process.stdout.write(`${markdown}\n`)
-    writeFileSync(join(OUT, 'last-run.json'), JSON.stringify(Object.fromEntries(perRound), null, 2))
+    writeFileSync(join(OUT, 'last-run.json'), JSON.stringify(Object.fromEntries(series), null, 2))
     if (opts.out) writeFileSync(resolve(opts.out), `${markdown}\n`)
   } finally {
     await workerd.close()
