@@ -9,7 +9,7 @@
  * (head minus base) with its spread. Prints Markdown; writes a file only with `--out=FILE`.
  *
  *   npm run bench:ab -- --base=main
- *   npm run bench:ab -- --base=HEAD~1 --head=HEAD --cases=req-write:edge-session --rounds=121
+ *   npm run bench:ab -- --base=HEAD~1 --head=HEAD --cases=req-write:edge-session --rounds=241
  *   npm run bench:ab -- --base=main --shapes=browse,api --isolates=3 --no-bare
  *
  * Options: --cases=a,b (bench case ids; default req-read, req-write and the browsing trace of
@@ -67,10 +67,19 @@ function planCases() {
   return [...new Set(all)]
 }
 
-/** The bare-Hono case answering the same requests as `id` (`req-read:bare@edge-session`), if any. */
+/** The bare-Hono case answering the same requests as a request or trace case (`req-read:bare@edge-session`). */
 function bareOf(id) {
   const [prefix, lib] = id.split(':')
-  return lib && lib !== 'bare' && !lib.startsWith('bare@') ? `${prefix}:bare@${lib}` : undefined
+  const hasBaseline = /^(req-(read|write)|trace(-\w+)?)$/.test(prefix ?? '')
+  return hasBaseline && lib && lib !== 'bare' && !lib.startsWith('bare@') ? `${prefix}:bare@${lib}` : undefined
+}
+
+/** A whole-number option of at least `least`, or a clear error. */
+function count(name, least) {
+  const value = Number(opts[name])
+  if (!Number.isInteger(value) || value < least)
+    throw new Error(`bench:ab: --${name} must be a whole number >= ${least}`)
+  return value
 }
 
 function git(...args) {
@@ -286,8 +295,8 @@ function render({ baseLabel, headLabel, cases, samples, requests, rounds, copies
 
 async function main() {
   if (!opts.base) throw new Error('bench:ab: --base=<git ref> is required (e.g. --base=main)')
-  const rounds = Math.max(6, Number(opts.rounds))
-  const copies = Math.max(1, Number(opts.isolates))
+  const rounds = count('rounds', 6)
+  const copies = count('isolates', 1)
   const cases = planCases()
   const baseLabel = `${opts.base} (${describeRef(opts.base)})`
   const dirty = git('status', '--porcelain', '--', 'src') !== ''
