@@ -2,9 +2,9 @@
  * `sessionAdmin()`: a user's sessions managed with only the store, outside any request of theirs.
  * @module
  */
-import { copyJson, equalMembers } from '../codec/frozen-json.js'
+import { copyJson } from '../codec/frozen-json.js'
 import { SessionInvalidError, SessionStoreError, SessionUnsupportedError } from '../errors.js'
-import { toSessionRecord } from '../state/validate.js'
+import { toSessionRecord, toUpdatedFields } from '../state/validate.js'
 import type { SessionStore, StoredSession, UserSessionRecord } from '../stores/types.js'
 import { type RecordFields, type SessionRecord, isSessionRecord } from '../state/record.js'
 import type { SessionClaims, SessionData, SessionInput } from '../types.js'
@@ -161,18 +161,19 @@ async function updateAll<Claims extends object>(
     const change = async (current: StoredSession): Promise<StoredSession> => {
       // Not a session (a record the store changed meanwhile): left as it is.
       if (!isSessionRecord(current)) throw UNCHANGED
-      let fields: RecordFields
+      let fields: RecordFields | null
       try {
         // A deep copy: a function that changes `internal` in place changes nothing stored.
         const input =
           typeof next === 'function'
             ? await next(copyJson<Record<string, unknown>>(current) as SessionData<Claims>)
             : (next as SessionInput<Claims>)
-        fields = await toSessionRecord(input, schema)
+        // `null`: the same user and claims as `current` (`internal` aside).
+        fields = await toUpdatedFields(input, schema, current)
       } catch (error) {
         throw new FromChange(error)
       }
-      if (equalMembers(fields, current, 'internal')) throw UNCHANGED
+      if (fields === null) throw UNCHANGED
       // `internal` (id, creation, expiry, device) is the middleware's: kept whatever `next` returned.
       return { ...fields, internal: { ...current.internal, updatedAt: Date.now() } }
     }

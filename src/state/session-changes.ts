@@ -5,15 +5,14 @@
  * @module
  */
 import { encode as base64url } from '../codec/base64url.js'
-import { equalMembers } from '../codec/frozen-json.js'
 import { SessionCommittedError, SessionMissingError, SessionStoreError, SessionUnsupportedError } from '../errors.js'
 import type { SessionData, SessionDevice, SessionInput } from '../types.js'
 import { idleDeadline } from './activity-record.js'
-import type { RecordInternal, SessionRecord } from './record.js'
+import type { RecordFields, RecordInternal, SessionRecord } from './record.js'
 import type { SessionState } from './session-state.js'
 import { CallerError, unwrapCallerError } from './store-calls.js'
 import { PreviousEnded, deleteRecords, replaceRecords, updateRecord } from './store-writes.js'
-import { toSessionRecord } from './validate.js'
+import { toSessionRecord, toUpdatedFields } from './validate.js'
 
 /** What `updateSession` takes: the whole new session, or a function of the current one. */
 export type SessionUpdate =
@@ -97,20 +96,28 @@ export async function updateCurrent(
       })
     throw new SessionMissingError()
   }
-  const apply = (base: SessionRecord) => changedRecord(state, base, next, now)
   const calls = state.storeCalls
   if (!calls) {
-    const record = await apply(current).catch(unwrapCallerError)
+    let record: SessionRecord | Promise<SessionRecord>
+    try {
+      record = changedRecord(state, current, next, now, true)
+      // Awaited only when something in it was asynchronous (the update function, a schema).
+      if (record instanceof Promise) record = await record
+    } catch (error) {
+      unwrapCallerError(error)
+    }
     // Same user and claims, in whatever member order (an idempotent "mark as done" on every
     // visit): no write, no Set-Cookie. `internal` moves with every update, so it is left out.
-    if (equalMembers(record, current, 'internal')) return state.data as SessionData<object>
+    if (record === current) return state.data as SessionData<object>
     const write = await state.sealWrite(record, now)
     state.assertOpen()
     return state.replaceRecord(record, write)
   }
-  // With a store the cookie keeps the same id; only the record changes.
+  // With a store the cookie keeps the same id; only the record changes (and is written even when
+  // equal: the write moves the store's idle deadline).
   const { sid, expiresAt } = current.internal
   const deadlines = { expiresAt, idleExpiresAt: idleDeadline(now, state.options.inactivityMs, expiresAt) }
+  const apply = (latest: SessionRecord) => changedRecord(state, latest, next, now, false)
   const record = await updateRecord(calls, sid, apply, deadlines, current.user.sub)
   if (record === null) {
     // Ended elsewhere (sign-out in another tab): it stays ended.
@@ -120,24 +127,66 @@ export async function updateCurrent(
   return state.replaceRecord(record)
 }
 
-/** `base` changed by `next`: checked, with `internal` kept and `updatedAt` moved. */
-async function changedRecord(
+/**
+ * `base` changed by `next`: checked, with `internal` kept and `updatedAt` moved; `base` itself when
+ * `keepEqual` and the user and claims come out equal. Synchronous unless the update function
+ * returns a promise or a schema checks the result. The caller's own errors (a throwing update
+ * function) come wrapped in a {@link CallerError}.
+ */
+function changedRecord(
   state: SessionState,
   base: SessionRecord,
   next: SessionUpdate,
   now: number,
-): Promise<SessionRecord> {
+  keepEqual: boolean,
+): SessionRecord | Promise<SessionRecord> {
+  if (typeof next !== 'function') return checkedRecord(state, base, next, now, keepEqual)
   // A deep copy (composeFrom): a function that mutates nested values (`s.user.name = x`) and then fails
   // validation or the size limit must not have changed the session this request goes on with.
-  let input: SessionInput<object>
+  let input: SessionInput<object> | PromiseLike<SessionInput<object>>
   try {
-    input = typeof next === 'function' ? await next(state.composeFrom(base)) : next
+    input = next(state.composeFrom(base))
   } catch (error) {
     // The caller's own error (an HTTPException, say): the store calls must not report it as the store's.
     throw new CallerError(error)
   }
-  const fields = await toSessionRecord(input, state.options.schema)
-  return { ...fields, internal: { ...base.internal, updatedAt: now } }
+  // Awaited as `await` would, but only when it is a promise (or thenable): a sync result goes on at once.
+  if (!isPromiseLike(input)) return checkedRecord(state, base, input, now, keepEqual)
+  return Promise.resolve(input).then(
+    (settled) => checkedRecord(state, base, settled, now, keepEqual),
+    (error: unknown) => {
+      throw new CallerError(error)
+    },
+  )
+}
+
+/** {@link changedRecord} once the update function's result is there. */
+function checkedRecord(
+  state: SessionState,
+  base: SessionRecord,
+  input: SessionInput<object>,
+  now: number,
+  keepEqual: boolean,
+): SessionRecord | Promise<SessionRecord> {
+  const { schema } = state.options
+  if (!keepEqual) return toSessionRecord(input, schema).then((fields) => withInternal(fields, base, now))
+  const fields = toUpdatedFields(input, schema, base)
+  if (fields instanceof Promise) return fields.then((checked) => withInternal(checked, base, now))
+  return withInternal(fields, base, now)
+}
+
+/** `fields` (a fresh copy nobody else holds yet) as the record `base` becomes; `base` when `null` (unchanged). */
+function withInternal(fields: RecordFields | null, base: SessionRecord, now: number): SessionRecord {
+  if (fields === null) return base
+  // Added in place: the copy is the walk's own, and the record is shared (token cache) only once sealed.
+  const record = fields as { internal?: RecordInternal }
+  record.internal = { ...base.internal, updatedAt: now }
+  return record as SessionRecord
+}
+
+/** Whether an update function's result is a promise or any other thenable. */
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
 /**

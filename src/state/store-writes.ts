@@ -89,7 +89,7 @@ export class PreviousEnded {
 export async function updateRecord(
   calls: StoreCalls,
   sid: string,
-  change: (latest: SessionRecord) => Promise<SessionRecord>,
+  change: (latest: SessionRecord) => SessionRecord | Promise<SessionRecord>,
   deadlines: RecordDeadlines,
   sub: string,
 ): Promise<SessionRecord | null> {

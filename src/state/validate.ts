@@ -33,14 +33,49 @@ const MAX_NODES = 100_000
  * ```
  */
 export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 | undefined): Promise<RecordFields> {
+  assertPlainObject(input)
+  const walk = newWalk(undefined)
+  return schema ? schemaChecked(input, schema, walk) : checkedFields(input, walk)
+}
+
+/**
+ * {@link toSessionRecord} of an update of `current`, in the same walk that compares the copy with
+ * `current`: `null` when the user and claims come out equal to `current`'s (`internal` aside,
+ * members in any order), so an unchanged update writes nothing. Synchronous without a schema.
+ *
+ * @example
+ * ```ts
+ * const fields = toUpdatedFields({ ...current, plan: 'pro' }, undefined, current)
+ * if (fields === null) return // nothing changed
+ * ```
+ */
+export function toUpdatedFields(
+  input: unknown,
+  schema: StandardSchemaV1 | undefined,
+  current: SessionRecord,
+): RecordFields | null | Promise<RecordFields | null> {
+  assertPlainObject(input)
+  const walk = newWalk(current)
+  if (!schema) {
+    const fields = checkedFields(input, walk)
+    return walk.same ? null : fields
+  }
+  return schemaChecked(input, schema, walk).then((fields) => (walk.same ? null : fields))
+}
+
+/** Throws {@link SessionInvalidError} unless a caller's `input` is a plain object. */
+function assertPlainObject(input: unknown): void {
   if (!isPlainObject(input))
     throw new SessionInvalidError([{ message: 'session data must be a plain object: { user: { sub }, ...claims }' }])
-  const record = checkedFields(input)
-  if (!schema) return record
+}
+
+/** `input` checked, then passed through `schema`; `walk` copies and checks the schema's output. */
+async function schemaChecked(input: unknown, schema: StandardSchemaV1, walk: Walk): Promise<RecordFields> {
+  const record = checkedFields(input, newWalk(undefined))
   const result = await schema['~standard'].validate(record)
   if (result.issues) throw new SessionInvalidError(result.issues.map(toIssue))
   // The schema may transform; its output must be JSON as well.
-  const output = checkedFields(result.value)
+  const output = checkedFields(result.value, walk)
   // Reads check what was written against the same schema: an output it refuses (a transform
   // that is not idempotent, string -> array) would sign the user out on the next request.
   const reread = await schema['~standard'].validate(output)
@@ -56,9 +91,9 @@ export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 |
 }
 
 /** A checked copy of a record's fields; throws {@link SessionInvalidError} listing every problem. */
-function checkedFields(input: unknown): RecordFields {
-  const issues: SessionIssue[] = []
-  const record = copyRecord(input, issues)
+function checkedFields(input: unknown, walk: Walk): RecordFields {
+  const record = checkedCopy(input, walk, walk.base, true)
+  const { issues } = walk
   if (issues.length > 0 || !hasUser(record, issues)) throw new SessionInvalidError(issues)
   return record
 }
@@ -98,6 +133,8 @@ function hasUser(record: JsonValue | undefined, issues: SessionIssue[]): record 
  * One walk over a caller's value: the path to the value being copied (a stack, copied only into
  * an issue), the objects on it (a cycle), a count of values visited (shared references would
  * otherwise make the walk exponential, `a.l = a.r = a`, and hang the isolate), and what is wrong.
+ * With a `base` (the record an update replaces) the same walk compares the copy with it, value
+ * for value: `same` turns false at the first difference and the comparing stops there.
  * Nothing is allocated per value but the copy (and each object's key list): this runs on every update.
  */
 interface Walk {
@@ -105,11 +142,12 @@ interface Walk {
   readonly ancestors: object[]
   nodes: number
   readonly issues: SessionIssue[]
+  readonly base: SessionRecord | undefined
+  same: boolean
 }
 
-/** A deep JSON copy of a record's fields (reserved keys dropped), and every problem in `issues`. */
-function copyRecord(input: unknown, issues: SessionIssue[]): JsonValue | undefined {
-  return checkedCopy(input, { path: [], ancestors: [], nodes: 0, issues }, true)
+function newWalk(base: SessionRecord | undefined): Walk {
+  return { path: [], ancestors: [], nodes: 0, issues: [], base, same: base !== undefined }
 }
 
 function report(walk: Walk, message: string, key?: PropertyKey): undefined {
@@ -117,7 +155,8 @@ function report(walk: Walk, message: string, key?: PropertyKey): undefined {
   return undefined
 }
 
-function checkedCopy(value: unknown, walk: Walk, top = false): JsonValue | undefined {
+/** A checked copy of `value`, compared with `base` (its counterpart in the walk's base) while `walk.same` holds. */
+function checkedCopy(value: unknown, walk: Walk, base: unknown, top = false): JsonValue | undefined {
   if (++walk.nodes > MAX_NODES)
     return walk.nodes === MAX_NODES + 1 ? report(walk, `has more than ${MAX_NODES} values`) : undefined
   // The ancestors are at most MAX_DEPTH: a scan is cheaper than hashing into a Set.
@@ -126,33 +165,41 @@ function checkedCopy(value: unknown, walk: Walk, top = false): JsonValue | undef
   if (walk.path.length > MAX_DEPTH) return report(walk, `nests deeper than ${MAX_DEPTH} levels`)
   switch (typeof value) {
     case 'string':
-      return isWellFormed(value) ? value : report(walk, 'is not well-formed Unicode (a lone surrogate)')
+      if (!isWellFormed(value)) return report(walk, 'is not well-formed Unicode (a lone surrogate)')
+      break
     case 'boolean':
-      return value
+      break
     case 'number':
+      if (!Number.isFinite(value)) return report(walk, `${value} is not a JSON number`)
       // -0 is written as 0 in JSON: show 0 now, as the next request will.
-      if (Number.isFinite(value)) return value === 0 ? 0 : value
-      return report(walk, `${value} is not a JSON number`)
+      if (value === 0) value = 0
+      break
     case 'object':
-      if (value === null) return null
-      if (Array.isArray(value)) return copyArray(value, walk)
+      if (value === null) break
+      if (Array.isArray(value)) return copyArray(value, walk, base)
       if (!isPlainObject(value))
         return report(walk, `${value.constructor?.name ?? 'this object'} is not a plain JSON object`)
-      return copyObject(value, walk, top)
+      return copyObject(value, walk, base, top)
     default:
       return report(walk, `a ${typeof value} is not JSON`)
   }
+  // A string, boolean, finite number or null: equal exactly when the same primitive (0 === -0).
+  if (value !== base) walk.same = false
+  return value as JsonValue
 }
 
 /** {@link checkedCopy} of an array: each item checked, and none dropped (an undefined one is refused). */
-function copyArray(value: unknown[], walk: Walk): JsonValue[] {
+function copyArray(value: unknown[], walk: Walk, base: unknown): JsonValue[] {
   const { path, ancestors } = walk
   const out: JsonValue[] = []
+  const others = walk.same && Array.isArray(base) && base.length === value.length ? base : undefined
+  if (!others) walk.same = false
   ancestors.push(value)
   for (let i = 0; i < value.length; i++) {
     path.push(i)
     // JSON.stringify would write null here; refused instead, so nothing changes silently.
-    const item = value[i] === undefined ? report(walk, 'undefined is not JSON') : checkedCopy(value[i], walk)
+    const item =
+      value[i] === undefined ? report(walk, 'undefined is not JSON') : checkedCopy(value[i], walk, others?.[i])
     path.pop()
     out.push(item ?? null)
   }
@@ -160,10 +207,22 @@ function copyArray(value: unknown[], walk: Walk): JsonValue[] {
   return out
 }
 
-/** {@link checkedCopy} of a plain object: reserved keys dropped at the top, undefined values omitted. */
-function copyObject(value: Record<string, unknown>, walk: Walk, top: boolean): { [key: string]: JsonValue } {
+/**
+ * {@link checkedCopy} of a plain object: reserved keys dropped at the top, undefined values
+ * omitted. Equal to `base` when it has the same members with equal values (at the top, its
+ * `internal` left out).
+ */
+function copyObject(
+  value: Record<string, unknown>,
+  walk: Walk,
+  base: unknown,
+  top: boolean,
+): { [key: string]: JsonValue } {
   const { path, ancestors } = walk
   const out: { [key: string]: JsonValue } = {}
+  const others = walk.same && isPlainObject(base) ? base : undefined
+  if (!others) walk.same = false
+  let count = 0
   ancestors.push(value)
   for (const key of Object.keys(value)) {
     if (top && RESERVED_KEYS.has(key)) continue
@@ -179,11 +238,17 @@ function copyObject(value: Record<string, unknown>, walk: Walk, top: boolean): {
       report(walk, '"__proto__" is not allowed as a key', key)
       continue
     }
+    if (walk.same && !Object.hasOwn(others as object, key)) walk.same = false
     path.push(key)
-    const copied = checkedCopy(item, walk)
+    const copied = checkedCopy(item, walk, walk.same ? others?.[key] : undefined)
     path.pop()
-    if (copied !== undefined) out[key] = copied
+    if (copied !== undefined) {
+      out[key] = copied
+      count++
+    }
   }
   ancestors.pop()
+  if (walk.same && others && count !== Object.keys(others).length - (top && Object.hasOwn(others, 'internal') ? 1 : 0))
+    walk.same = false
   return out
 }

@@ -4,6 +4,7 @@ import {
   type SessionError,
   SessionMissingError,
   SessionTooLargeError,
+  createSession,
   edgeSession,
   getSession,
   memoryStore,
@@ -400,4 +401,57 @@ describe('updateSession: a refused update leaves the request on the previous ses
     expect(after).toMatchObject({ user: { sub: 'user-1' }, onboardingStep: 'PROFILE' })
     expect((after as { user: Loose }).user).not.toHaveProperty('name')
   })
+})
+
+describe('updateSession: what the update function returns, with and without a store', () => {
+  /** An app whose `/fn/:kind` route updates the session with an update function of that kind. */
+  function kindsApp(store: boolean) {
+    const app = new Hono()
+    app.use(edgeSession({ secret: SECRET, ...(store ? { store: memoryStore() } : {}) }))
+    app.post('/login', async (c) => {
+      await createSession<Loose>(c, { user: { sub: 'u1' }, plan: 'free' })
+      return c.json({})
+    })
+    app.post('/fn/:kind', async (c) => {
+      const kind = c.req.param('kind')
+      const extra = { note: 'as returned' }
+      const updating = updateSession<Loose>(c, (s) => {
+        if (kind === 'throw') throw new Error('refused by the app')
+        if (kind === 'reject') return Promise.reject(new Error('refused by the app, later'))
+        // A thenable that is not a Promise is awaited as `await` would.
+        if (kind === 'thenable')
+          // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, to check it is awaited
+          return { then: (resolve: (v: unknown) => void) => resolve({ ...s, plan: 'team' }) } as never
+        return { ...s, plan: 'pro', extra }
+      })
+      // Without a store the function runs at once and its result is copied then: the app changing
+      // what it returned after the call changes nothing. (With a store it runs once the record is read.)
+      if (!store) extra.note = 'changed after the call'
+      try {
+        await updating
+      } catch (error) {
+        return c.json({ error: (error as Error).message }, 400)
+      }
+      const { plan, extra: seen } = getSession(c) as AnySession
+      return c.json({ plan, ...(seen ? { extra: seen } : {}) })
+    })
+    return app
+  }
+
+  for (const store of [false, true]) {
+    it(`${store ? 'store' : 'cookie'}: a plain result is copied at once, a promise or thenable awaited, the app's own errors come back as thrown`, async () => {
+      const app = kindsApp(store)
+      const jar = new CookieJar()
+      jar.apply(await app.request('/login', { method: 'POST' }))
+      const run = async (kind: string) => {
+        const res = await app.request(`/fn/${kind}`, { method: 'POST', headers: apiCall(jar.header) })
+        jar.apply(res)
+        return { status: res.status, body: await res.json() }
+      }
+      expect(await run('plain')).toEqual({ status: 200, body: { plan: 'pro', extra: { note: 'as returned' } } })
+      expect(await run('thenable')).toEqual({ status: 200, body: { plan: 'team', extra: { note: 'as returned' } } })
+      expect(await run('throw')).toEqual({ status: 400, body: { error: 'refused by the app' } })
+      expect(await run('reject')).toEqual({ status: 400, body: { error: 'refused by the app, later' } })
+    })
+  }
 })
