@@ -143,21 +143,24 @@ function changedRecord(
   if (typeof next !== 'function') return checkedRecord(state, base, next, now, keepEqual)
   // A deep copy (composeFrom): a function that mutates nested values (`s.user.name = x`) and then fails
   // validation or the size limit must not have changed the session this request goes on with.
-  let input: SessionInput<object> | PromiseLike<SessionInput<object>>
+  let input: SessionInput<object>
   try {
-    input = next(state.composeFrom(base))
+    const returned = next(state.composeFrom(base))
+    // Awaited as `await` would, but only when it is a promise (or thenable): a sync result goes on
+    // at once. Asked inside the try: a `then` getter is the caller's code too.
+    if (isPromiseLike(returned))
+      return Promise.resolve(returned).then(
+        (settled) => checkedRecord(state, base, settled, now, keepEqual),
+        (error: unknown) => {
+          throw new CallerError(error)
+        },
+      )
+    input = returned
   } catch (error) {
     // The caller's own error (an HTTPException, say): the store calls must not report it as the store's.
     throw new CallerError(error)
   }
-  // Awaited as `await` would, but only when it is a promise (or thenable): a sync result goes on at once.
-  if (!isPromiseLike(input)) return checkedRecord(state, base, input, now, keepEqual)
-  return Promise.resolve(input).then(
-    (settled) => checkedRecord(state, base, settled, now, keepEqual),
-    (error: unknown) => {
-      throw new CallerError(error)
-    },
-  )
+  return checkedRecord(state, base, input, now, keepEqual)
 }
 
 /** {@link changedRecord} once the update function's result is there. */

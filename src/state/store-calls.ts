@@ -25,7 +25,11 @@ export class CallerError {
  *
  * @example
  * ```ts
- * const record = await apply(current).catch(unwrapCallerError)
+ * try {
+ *   await changeRecord()
+ * } catch (error) {
+ *   unwrapCallerError(error)
+ * }
  * ```
  */
 export function unwrapCallerError(error: unknown): never {

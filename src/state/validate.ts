@@ -42,6 +42,7 @@ export async function toSessionRecord(input: unknown, schema: StandardSchemaV1 |
  * {@link toSessionRecord} of an update of `current`, in the same walk that compares the copy with
  * `current`: `null` when the user and claims come out equal to `current`'s (`internal` aside,
  * members in any order), so an unchanged update writes nothing. Synchronous without a schema.
+ * Throws {@link SessionInvalidError} for bad data: at once, or (with a schema) as the rejection.
  *
  * @example
  * ```ts
@@ -69,13 +70,13 @@ function assertPlainObject(input: unknown): void {
     throw new SessionInvalidError([{ message: 'session data must be a plain object: { user: { sub }, ...claims }' }])
 }
 
-/** `input` checked, then passed through `schema`; `walk` copies and checks the schema's output. */
+/** `input` checked, then passed through `schema`; `walk` copies (and compares) the schema's output once it is accepted. */
 async function schemaChecked(input: unknown, schema: StandardSchemaV1, walk: Walk): Promise<RecordFields> {
   const record = checkedFields(input, newWalk(undefined))
   const result = await schema['~standard'].validate(record)
   if (result.issues) throw new SessionInvalidError(result.issues.map(toIssue))
   // The schema may transform; its output must be JSON as well.
-  const output = checkedFields(result.value, walk)
+  const output = checkedFields(result.value, newWalk(undefined))
   // Reads check what was written against the same schema: an output it refuses (a transform
   // that is not idempotent, string -> array) would sign the user out on the next request.
   const reread = await schema['~standard'].validate(output)
@@ -87,7 +88,9 @@ async function schemaChecked(input: unknown, schema: StandardSchemaV1, walk: Wal
         return path ? { message: explained, path } : { message: explained }
       }),
     )
-  return output
+  // What is kept (and compared with the record it replaces) is copied once the schema is done with
+  // `output`: a schema that holds, freezes or changes what it was handed cannot reach the session.
+  return checkedFields(output, walk)
 }
 
 /** A checked copy of a record's fields; throws {@link SessionInvalidError} listing every problem. */
@@ -135,7 +138,8 @@ function hasUser(record: JsonValue | undefined, issues: SessionIssue[]): record 
  * otherwise make the walk exponential, `a.l = a.r = a`, and hang the isolate), and what is wrong.
  * With a `base` (the record an update replaces) the same walk compares the copy with it, value
  * for value: `same` turns false at the first difference and the comparing stops there.
- * Nothing is allocated per value but the copy (and each object's key list): this runs on every update.
+ * Nothing is allocated per value but the copy and each object's key list (twice when compared):
+ * this runs on every update.
  */
 interface Walk {
   readonly path: PropertyKey[]

@@ -145,6 +145,27 @@ describe('schema details', () => {
     // An idempotent transform (lower-casing, above) is fine: its output passes again.
   })
 
+  it('a schema that freezes or keeps what it is handed cannot break or reach the session', async () => {
+    const held: Array<Record<string, unknown>> = []
+    const schema: StandardSchemaV1 = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (value) => {
+          held.push(value as Record<string, unknown>)
+          return { value: Object.freeze(value) }
+        },
+      },
+    }
+    const { app } = coreApp({ schema })
+    const jar = new CookieJar()
+    expect((await call(app, '/login', { body: { user: { sub: 'u1' }, step: 'a' }, jar })).status).toBe(200)
+    expect((await call(app, '/update', { body: { step: 'b' }, jar })).status).toBe(200)
+    for (const value of held) if (!Object.isFrozen(value.user)) (value.user as Record<string, unknown>).sub = 'changed'
+    const { session } = await readSession(app, { jar })
+    expect(session).toMatchObject({ user: { sub: 'u1' }, step: 'b' })
+  })
+
   it('a schema output that is not JSON is refused', async () => {
     const schema = z
       .looseObject({ user: z.looseObject({ sub: z.string() }) })

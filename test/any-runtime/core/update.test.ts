@@ -422,6 +422,13 @@ describe('updateSession: what the update function returns, with and without a st
         if (kind === 'thenable')
           // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, to check it is awaited
           return { then: (resolve: (v: unknown) => void) => resolve({ ...s, plan: 'team' }) } as never
+        // Reading `then` runs the app's getter: its error is the app's, not the store's.
+        if (kind === 'then-getter')
+          return Object.defineProperty({ ...s }, 'then', {
+            get() {
+              throw new Error('refused by the app, in a getter')
+            },
+          }) as never
         return { ...s, plan: 'pro', extra }
       })
       // Without a store the function runs at once and its result is copied then: the app changing
@@ -452,6 +459,7 @@ describe('updateSession: what the update function returns, with and without a st
       expect(await run('thenable')).toEqual({ status: 200, body: { plan: 'team', extra: { note: 'as returned' } } })
       expect(await run('throw')).toEqual({ status: 400, body: { error: 'refused by the app' } })
       expect(await run('reject')).toEqual({ status: 400, body: { error: 'refused by the app, later' } })
+      expect(await run('then-getter')).toEqual({ status: 400, body: { error: 'refused by the app, in a getter' } })
     })
   }
 })
