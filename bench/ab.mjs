@@ -24,6 +24,7 @@ import os from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { pairedSummary } from './paired-stats.mjs'
 import { calibrate, loadEsbuild, median, startIsolates, workerBuildOptions } from './workerd.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -144,50 +145,6 @@ async function buildWorker(esbuild, srcDir, outfile) {
     throw new Error(`bench:ab: ${outfile} should take src/ from ${want} only; also has ${stray.slice(0, 3)}`)
 }
 
-// --- statistics ---------------------------------------------------------------------------------
-/** The p-quantile (0..1) of sorted values, linear between order statistics. */
-function quantile(sorted, p) {
-  const at = (sorted.length - 1) * p
-  const lo = Math.floor(at)
-  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (at - lo)
-}
-
-/**
- * A distribution-free 95% confidence interval of the median: order statistics x(k) and
- * x(n+1-k), k the largest with P(Binomial(n, 1/2) < k) <= 2.5%. Undefined under 6 values.
- * @param {readonly number[]} sorted
- * @returns {[number, number] | undefined}
- */
-function medianCI(sorted) {
-  const n = sorted.length
-  let logPmf = -n * Math.LN2 // log P(X = 0)
-  let below = 0 // P(X < k)
-  let k = 0
-  while (k < n) {
-    const next = below + Math.exp(logPmf)
-    if (next > 0.025) break
-    below = next
-    k++
-    logPmf += Math.log((n - k + 1) / k)
-  }
-  return k === 0 ? undefined : [sorted[k - 1], sorted[n - k]]
-}
-
-/**
- * Median, interquartile range, 95% CI of the median and share of negative values of the
- * per-round differences.
- * @param {readonly number[]} diffs
- */
-function pairedSummary(diffs) {
-  const sorted = [...diffs].sort((a, b) => a - b)
-  return {
-    median: median(sorted),
-    iqr: [quantile(sorted, 0.25), quantile(sorted, 0.75)],
-    ci: medianCI(sorted),
-    headFaster: diffs.filter((d) => d < 0).length,
-  }
-}
-
 // --- the run ------------------------------------------------------------------------------------
 /**
  * One isolate per (case, build, copy): `base-0`, `head-0`, `base-1`, ... interleaved, then the
@@ -211,7 +168,8 @@ const usPerOp = (r) => (r.ms * 1000) / r.ops
 
 /**
  * Calibrates each case on all its isolates (a warm-up for each) and keeps the median size, so
- * both builds of a case run batches of the same size.
+ * both builds of a case run batches of the same size. The bare-Hono isolate is one of them and
+ * counts in the median: it runs that same size, so its figures pair with the builds' round by round.
  */
 async function calibrateCases(workerd, cases, slots) {
   const sizes = new Map()
@@ -236,7 +194,8 @@ async function runRounds(workerd, slots, sizes, rounds) {
     const t = Date.now()
     for (const slot of round % 2 ? [...slots].reverse() : slots) {
       const r = await workerd.batch(slot.name, slot.caseId, sizes.get(slot.id))
-      requests.set(slot.id, r.ops)
+      // The case's requests per batch, from its builds: the bare slot shares the case id.
+      if (slot.build !== 'bare') requests.set(slot.id, r.ops)
       if (round >= 0) series.get(slot.name).push(usPerOp(r))
     }
     if ((round + 1) % 10 === 0 || round + 1 === rounds)
