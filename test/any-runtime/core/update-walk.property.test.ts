@@ -328,7 +328,7 @@ describe('toUpdatedFields: the validating copy that also answers "unchanged"', (
   )
 
   it(
-    'is a structural deep copy: JSON.parse(JSON.stringify(x)) without the reserved keys, sharing nothing',
+    'is a structural deep copy: what JSON.stringify(x) writes, without the reserved keys',
     async () => {
       let unchanged = 0
       await fc.assert(
@@ -344,8 +344,9 @@ describe('toUpdatedFields: the validating copy that also answers "unchanged"', (
           const fields = updated ?? (await toSessionRecord(value, undefined))
           // The reserved keys first (whatever they hold is dropped, not checked), then through JSON.
           const { internal: _i, lastPath: _p, lastVisit: _v, ...rest } = value
-          const viaJson = JSON.parse(JSON.stringify(rest)) as unknown
-          expect(JSON.stringify(fields)).toBe(JSON.stringify(viaJson))
+          // Compared as text, not through JSON.parse: JSON.parse in workerd and Deno can misread a key
+          // holding a quote after it parsed a same-shaped object with a backslash key (docs/runtimes.md).
+          expect(JSON.stringify(fields)).toBe(JSON.stringify(rest))
         }),
         params(1000),
       )
