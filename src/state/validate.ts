@@ -22,6 +22,14 @@ const isWellFormed: (text: string) => boolean = nativeIsWellFormed
   ? (text) => nativeIsWellFormed.call(text)
   : (text) => !LONE_SURROGATE.test(text)
 const MAX_NODES = 100_000
+// A key JSON.stringify must escape: a quote, a backslash or U+0000-U+001F. JSON.parse in workerd
+// and Deno can read such a key back as another (a `"` key as `\` once the isolate has parsed a
+// same-shaped object whose key was a backslash), so the session would come back changed. Refused
+// on every runtime: a cookie written on one may be read on another.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const ESCAPED_KEY = /["\\\u0000-\u001F]/
+const ESCAPED_KEY_MESSAGE =
+  'this key holds a quote, a backslash or a control character: JSON.parse on Workers and Deno can read such a key back altered'
 
 /**
  * Returns a deep JSON copy of `input` without the reserved keys, checked against `schema`.
@@ -237,6 +245,11 @@ function copyObject(
     const item = value[key]
     // An undefined property is an omitted one, as in JSON.stringify: `{ ...s, flag: undefined }` removes `flag`.
     if (item === undefined) continue
+    // Only a key that is written: an undefined member is how a caller drops one stored before.
+    if (ESCAPED_KEY.test(key)) {
+      report(walk, ESCAPED_KEY_MESSAGE, key)
+      continue
+    }
     // Assigning it would set the copy's prototype instead of a key: refuse rather than lose it.
     if (key === '__proto__') {
       report(walk, '"__proto__" is not allowed as a key', key)

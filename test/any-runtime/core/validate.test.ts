@@ -7,13 +7,18 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   type InvalidReason,
   SessionInvalidError,
+  type SessionInput,
   type SessionStore,
   type StoredSession,
+  createSession,
+  edgeSession,
+  getSession,
   memoryStore,
+  updateSession,
 } from '../../../src'
 import { toSessionRecord } from '../../../src/state/validate'
-import type { Context } from 'hono'
-import { CookieJar, call, coreApp, readSession } from '../../helpers'
+import { type Context, Hono } from 'hono'
+import { CookieJar, SECRET, call, coreApp, readSession } from '../../helpers'
 
 async function issuesOf(input: unknown): Promise<Array<{ message: string; path?: PropertyKey[] }>> {
   const error = await toSessionRecord(input, undefined).then(
@@ -197,6 +202,191 @@ describe('records read back from a store: the shape check, field by field', () =
       setRewrite((record) => ({ ...record, user: user as unknown as StoredSession['user'] }))
       expect((await readSession(app, { jar })).session).toBeNull()
       expect(seen).toEqual(['malformed'])
+    })
+  }
+})
+
+/**
+ * Keys JSON.stringify escapes (a quote, a backslash, U+0000-U+001F): JSON.parse in workerd and
+ * Deno can read such a key back as another, so every write refuses one, wherever it is. The data
+ * is handed to the routes as it is (not through a request body, which JSON.parse would read first).
+ */
+describe('keys with a quote, a backslash or a control character', () => {
+  const MESSAGE =
+    'this key holds a quote, a backslash or a control character: JSON.parse on Workers and Deno can read such a key back altered'
+
+  function keysApp(store?: SessionStore) {
+    let input: unknown
+    let thrown: unknown
+    let seen: unknown
+    const errors: unknown[] = []
+    const app = new Hono()
+    app.onError((err, c) => {
+      errors.push(err)
+      return c.text('error', 500)
+    })
+    app.use(edgeSession({ secret: SECRET, ...(store ? { store } : {}) }))
+    const run = async (change: () => Promise<unknown>) => {
+      try {
+        await change()
+      } catch (error) {
+        thrown = error
+      }
+    }
+    app.post('/login', async (c) => {
+      await run(() => createSession(c, input as SessionInput<Record<string, unknown>>))
+      return c.body(null, 204)
+    })
+    app.post('/update', async (c) => {
+      await run(() => updateSession(c, input as SessionInput<Record<string, unknown>>))
+      return c.body(null, 204)
+    })
+    app.get('/session', (c) => {
+      seen = getSession(c)
+      return c.body(null, 204)
+    })
+    return {
+      errors,
+      async call(path: '/login' | '/update', data: unknown, jar: CookieJar) {
+        input = data
+        thrown = undefined
+        const res = await app.request(path, { method: 'POST', headers: { cookie: jar.header } })
+        expect(res.status).toBe(204)
+        jar.apply(res)
+        return { thrown, setCookie: res.headers.getSetCookie() }
+      },
+      async read(jar: CookieJar) {
+        seen = undefined
+        await app.request('/session', { headers: { cookie: jar.header } })
+        return seen as Record<string, unknown> | null
+      },
+    }
+  }
+
+  it('a stored session holding such a key (written by an earlier version) still opens; an update must drop it', async () => {
+    const { store, setRewrite } = rewritingStore()
+    const subject = keysApp(store)
+    const jar = new CookieJar()
+    expect((await subject.call('/login', { user: { sub: 'u1' }, step: 1 }, jar)).thrown).toBeUndefined()
+    // As an earlier version could have written it: the record holds a key with a quote.
+    setRewrite((record) => (record.step === 1 ? ({ ...record, 'say "hi"': 1 } as StoredSession) : record))
+    const before = await subject.read(jar)
+    expect(before?.['say "hi"']).toBe(1)
+    const kept = await subject.call('/update', (s: Record<string, unknown>) => ({ ...s, step: 2 }), jar)
+    expect(kept.thrown).toBeInstanceOf(SessionInvalidError)
+    expect(JSON.stringify((kept.thrown as SessionInvalidError).issues)).toBe(
+      JSON.stringify([{ message: MESSAGE, path: ['say "hi"'] }]),
+    )
+    expect(kept.setCookie).toEqual([])
+    expect(JSON.stringify(await subject.read(jar))).toBe(JSON.stringify(before))
+    const dropped = await subject.call(
+      '/update',
+      (s: Record<string, unknown>) => ({ ...s, step: 2, 'say "hi"': undefined }),
+      jar,
+    )
+    expect(dropped.thrown).toBeUndefined()
+    const after = await subject.read(jar)
+    expect(after).toMatchObject({ user: { sub: 'u1' }, step: 2 })
+    expect(Object.keys(after ?? {})).not.toContain('say "hi"')
+    expect(subject.errors).toEqual([])
+  })
+
+  const user = { sub: 'u1' }
+  const cases: Array<[string, Record<string, unknown>, PropertyKey[]]> = [
+    ['a quote at the top', { user, 'say "hi"': 1 }, ['say "hi"']],
+    ['a backslash at the top', { user, '\\': 1 }, ['\\']],
+    ['a quote in user', { user: { sub: 'u1', '"': 'x' } }, ['user', '"']],
+    ['a newline, nested', { user, prefs: { theme: { 'a\nb': 'dark' } } }, ['prefs', 'theme', 'a\nb']],
+    ['U+0000 in an object in an array', { user, list: [1, { '\u0000': true }] }, ['list', 1, '\u0000']],
+    ['U+001F in an object in an array', { user, list: [{ ok: { 'x\u001F': [] } }] }, ['list', 0, 'ok', 'x\u001F']],
+    ['a tab, with a null value', { user, '\t': null }, ['\t']],
+  ]
+
+  for (const mode of ['cookie', 'memoryStore()'] as const) {
+    describe(mode, () => {
+      for (const [label, data, path] of cases) {
+        it(`createSession refuses ${label} with SessionInvalidError at its path; nothing is written`, async () => {
+          const store = mode === 'cookie' ? undefined : memoryStore()
+          const subject = keysApp(store)
+          const jar = new CookieJar()
+          const { thrown, setCookie } = await subject.call('/login', data, jar)
+          expect(thrown).toBeInstanceOf(SessionInvalidError)
+          expect((thrown as SessionInvalidError).code).toBe('ERR_SESSION_INVALID')
+          expect(JSON.stringify((thrown as SessionInvalidError).issues)).toBe(
+            JSON.stringify([{ message: MESSAGE, path }]),
+          )
+          expect(setCookie).toEqual([])
+          expect(store?.size ?? 0).toBe(0)
+          expect(await subject.read(jar)).toBeNull()
+          expect(subject.errors).toEqual([])
+        })
+
+        it(`updateSession refuses ${label} with SessionInvalidError at its path; the session is kept`, async () => {
+          const store = mode === 'cookie' ? undefined : memoryStore()
+          const subject = keysApp(store)
+          const jar = new CookieJar()
+          expect((await subject.call('/login', { user, step: 1 }, jar)).thrown).toBeUndefined()
+          const before = await subject.read(jar)
+          expect(before).toMatchObject({ user, step: 1 })
+          const sid = (before?.internal as { sid?: string } | undefined)?.sid ?? ''
+          const stored = JSON.stringify(await store?.get(sid))
+          const { thrown, setCookie } = await subject.call('/update', data, jar)
+          expect(thrown).toBeInstanceOf(SessionInvalidError)
+          expect(JSON.stringify((thrown as SessionInvalidError).issues)).toBe(
+            JSON.stringify([{ message: MESSAGE, path }]),
+          )
+          expect(setCookie).toEqual([])
+          expect(JSON.stringify(await subject.read(jar))).toBe(JSON.stringify(before))
+          if (store) {
+            expect(store.size).toBe(1)
+            expect(JSON.stringify(await store.get(sid))).toBe(stored)
+          }
+          expect(subject.errors).toEqual([])
+        })
+      }
+
+      it('reports every such key, and drops one whose value is undefined (it is not written)', async () => {
+        const subject = keysApp(mode === 'cookie' ? undefined : memoryStore())
+        const jar = new CookieJar()
+        const { thrown } = await subject.call(
+          '/login',
+          { user, '"': 1, ok: { '\\': 2, '\r': 3 }, gone: { '"': undefined } },
+          jar,
+        )
+        expect(JSON.stringify((thrown as SessionInvalidError).issues)).toBe(
+          JSON.stringify([
+            { message: MESSAGE, path: ['"'] },
+            { message: MESSAGE, path: ['ok', '\\'] },
+            { message: MESSAGE, path: ['ok', '\r'] },
+          ]),
+        )
+        const kept = await subject.call('/login', { user, flag: { '"': undefined, x: 1 } }, jar)
+        expect(kept.thrown).toBeUndefined()
+        expect((await subject.read(jar))?.flag).toEqual({ x: 1 })
+      })
+
+      it('accepts keys with é, spaces, an apostrophe, a slash, emoji, and quotes or backslashes in values; reads them back exactly', async () => {
+        const subject = keysApp(mode === 'cookie' ? undefined : memoryStore())
+        const jar = new CookieJar()
+        const odd = {
+          'café crème': 1,
+          "it's": 'a "quoted" \\ value\n',
+          'a/b': ['/'],
+          '😀': { 'ü ñ': true },
+          '\u2028': 0,
+        }
+        const data = { user: { sub: 'u1', 'nick name': "o'hara" }, ...odd, list: [{ ...odd }] }
+        const created = await subject.call('/login', data, jar)
+        expect(created.thrown).toBeUndefined()
+        expect(created.setCookie.length).toBeGreaterThan(0)
+        const { internal: _i, lastPath: _p, lastVisit: _v, ...read } = (await subject.read(jar)) ?? {}
+        expect(JSON.stringify(read)).toBe(JSON.stringify(data))
+        const updated = await subject.call('/update', { ...data, more: { "l'été / 🌞": 'x' } }, jar)
+        expect(updated.thrown).toBeUndefined()
+        const { internal: _i2, lastPath: _p2, lastVisit: _v2, ...reread } = (await subject.read(jar)) ?? {}
+        expect(JSON.stringify(reread)).toBe(JSON.stringify({ ...data, more: { "l'été / 🌞": 'x' } }))
+        expect(subject.errors).toEqual([])
+      })
     })
   }
 })

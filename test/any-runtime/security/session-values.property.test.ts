@@ -152,8 +152,15 @@ const number = fc.oneof(
   ),
   fc.integer(),
 )
-// Keys: any text; `__proto__` is left out here and tested on its own below.
-const key = text.filter((k) => k !== '__proto__')
+/** A key JSON.stringify must escape (a quote, a backslash, U+0000-U+001F): refused on every write. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const ESCAPED_KEY = /["\\\u0000-\u001F]/
+// Keys: any text; `__proto__` is left out here and tested on its own below. Now and then one with
+// a quote, a backslash or a control character (refused), rarely enough for most sessions to round-trip.
+const key = fc.oneof(
+  { arbitrary: text.filter((k) => k !== '__proto__' && !ESCAPED_KEY.test(k)), weight: 40 },
+  { arbitrary: text.filter((k) => ESCAPED_KEY.test(k)), weight: 1 },
+)
 const json = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -230,6 +237,12 @@ function hasLoneSurrogate(value: unknown): boolean {
   return Object.entries(value).some(([k, v]) => hasLoneSurrogate(k) || hasLoneSurrogate(v))
 }
 
+/** Whether any object key in `value`, at any depth, holds a quote, a backslash or a control character. */
+function hasEscapedKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  return Object.entries(value).some(([k, v]) => (!Array.isArray(value) && ESCAPED_KEY.test(k)) || hasEscapedKey(v))
+}
+
 function depthOf(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0
   let max = 0
@@ -245,6 +258,7 @@ describe('generated session values', () => {
       let ok = 0
       let invalid = 0
       let tooLarge = 0
+      let escapedKeys = 0
       await assertProperty(
         fc.asyncProperty(input, async (data) => {
           const jar = new CookieJar()
@@ -261,11 +275,19 @@ describe('generated session values', () => {
             if (outcome?.kind === 'invalid') invalid++
             if (outcome?.kind === 'too-large') tooLarge++
             expect(jar.header).toBe('')
-            // Only what the rules refuse: deeper than the limit, a lone surrogate, or more than maxBytes.
-            if (outcome?.kind === 'invalid') expect(depthOf(data) > 30 || hasLoneSurrogate(data)).toBe(true)
+            // Only what the rules refuse: deeper than the limit, a lone surrogate, a key JSON must
+            // escape, or more than maxBytes.
+            if (outcome?.kind === 'invalid')
+              expect(depthOf(data) > 30 || hasLoneSurrogate(data) || hasEscapedKey(data)).toBe(true)
             if (outcome?.kind === 'too-large') expect(small).toBe(false)
           }
-          if (small && depthOf(data) <= 30 && !hasLoneSurrogate(data)) expect(outcome?.kind).toBe('ok')
+          // A key JSON must escape is refused wherever it is, before the size is known.
+          if (hasEscapedKey(data)) {
+            escapedKeys++
+            expect(outcome?.kind).toBe('invalid')
+          }
+          if (small && depthOf(data) <= 30 && !hasLoneSurrogate(data) && !hasEscapedKey(data))
+            expect(outcome?.kind).toBe('ok')
         }),
         params(1000),
       )
@@ -273,6 +295,7 @@ describe('generated session values', () => {
       expect(ok).toBeGreaterThan(100)
       expect(invalid).toBeGreaterThan(0)
       expect(tooLarge).toBeGreaterThan(0)
+      expect(escapedKeys).toBeGreaterThan(0)
       expect(subject.errors).toEqual([])
     },
     PROPERTY_TIMEOUT_MS,
@@ -290,6 +313,7 @@ describe('generated session values', () => {
           const before = await subject.read(jar)
           const { outcome, setCookie } = await subject.call('/update', data, jar)
           expect(outcome?.kind === 'other' ? outcome.error : undefined).toBeUndefined()
+          if (hasEscapedKey(data)) expect(outcome?.kind).toBe('invalid')
           const next = await subject.read(jar)
           if (outcome?.kind === 'ok') {
             exactlyEqual(next, outcome.session)
@@ -308,13 +332,15 @@ describe('generated session values', () => {
     PROPERTY_TIMEOUT_MS,
   )
 
-  it('lone surrogates in keys or values are refused with SessionInvalidError; surrogate pairs, CRLF and ; come back exactly', async () => {
+  it('lone surrogates in keys or values, and keys with CRLF or a quote, are refused with SessionInvalidError; surrogate pairs, CRLF and ; come back exactly', async () => {
     const subject = valuesApp()
     for (const data of [
       { user: { sub: 'a\ud800b' } },
       { user: { sub: 'u1' }, note: 'x\udc00' },
       { user: { sub: 'u1' }, 'k\ud800': 1 },
       { user: { sub: 'u1' }, deep: [{ '\udfff': 'v' }] },
+      { user: { sub: 'u1' }, 'k\r\n': 1 },
+      { user: { sub: 'u1' }, deep: [{ '="': 'v' }] },
     ]) {
       const refusedJar = new CookieJar()
       const refused = await subject.call('/login', data, refusedJar)
@@ -323,11 +349,17 @@ describe('generated session values', () => {
     }
     const jar = new CookieJar()
     const odd = 'a\ud83d\ude00b\u00e9c;\r\n="\u2028'
-    const data = { user: { sub: odd, [odd]: odd }, [odd]: [odd, { [odd]: -0 }], n: -0 }
+    // As a key, without what JSON escapes in one (CRLF, the quote): those are refused above.
+    const oddKey = 'a\ud83d\ude00b\u00e9c;=\u2028'
+    const data = { user: { sub: odd, [oddKey]: odd }, [oddKey]: [odd, { [oddKey]: -0 }], n: -0 }
     const { outcome } = await subject.call('/login', data, jar)
     expect(outcome?.kind).toBe('ok')
     const next = await subject.read(jar)
-    sameJson(withoutInternal(next as AnySession), { user: { sub: odd, [odd]: odd }, [odd]: [odd, { [odd]: 0 }], n: 0 })
+    sameJson(withoutInternal(next as AnySession), {
+      user: { sub: odd, [oddKey]: odd },
+      [oddKey]: [odd, { [oddKey]: 0 }],
+      n: 0,
+    })
     expect(next?.user.sub).toHaveLength(odd.length)
     expect(Object.is(next?.n, 0)).toBe(true)
     // The same request already saw what the next one sees.
