@@ -129,7 +129,8 @@ export interface SessionIssue {
 
 /**
  * The new session data is not a plain JSON object (functions, class instances, `NaN`, cycles,
- * a missing `user.sub`) or was refused by the `schema` option. The previous session is kept.
+ * a key with a quote, backslash or control character, a missing `user.sub`) or was refused by
+ * the `schema` option. The previous session is kept.
  *
  * @example
  * ```ts

@@ -37,7 +37,8 @@ export function getSession<Claims extends object = SessionClaims>(c: Context): S
  * Signs a user in: always a brand-new session (new random id, new `createdAt`), replacing any
  * session the request had. Call it only after your own code has verified who the user is.
  *
- * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
+ * @throws {SessionInvalidError} the data is not plain JSON, has a key with a quote, backslash or control
+ *   character, lacks `user.sub`, or fails `schema`
  * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`
  * @throws {SessionCommittedError} the response was already sent, or went out while the store was
  *   written: this request is then signed out (the new record is deleted again)
@@ -77,7 +78,8 @@ export function createSession<Claims extends object = SessionClaims>(
  * @throws {SessionStoreError} the store could not read this request's session (see {@link isSessionUnreadable}),
  *   or could not write it: `err.written` is `false` when the old one is kept for sure, `'unknown'` when
  *   the write may still have landed (read the session again)
- * @throws {SessionInvalidError} the data is not plain JSON, lacks `user.sub`, or fails `schema`
+ * @throws {SessionInvalidError} the data is not plain JSON, has a key with a quote, backslash or control
+ *   character, lacks `user.sub`, or fails `schema`
  * @throws {SessionTooLargeError} the sealed session would exceed `maxBytes`; the old one is kept
  * @throws {SessionCommittedError} the response was already sent
  * @example
