@@ -15,7 +15,7 @@ import {
   getSession,
   updateSession,
 } from '../../src'
-import type { EdgeSessionOptions, InvalidReason, SessionData, SessionInput } from '../../src'
+import type { EdgeSessionOptions, InvalidReason, SessionData, SessionInput, SessionStore } from '../../src'
 import { CookieJar, SECRET } from './app'
 
 export type Env = Record<string, string>
@@ -295,4 +295,79 @@ export async function padForTokenLength(
     else hi = mid
   }
   return (await padTokenLength(app, lo, main)) === target ? lo : undefined
+}
+
+/** What one `InputApp.call` saw: the session the function returned (a copy), or what it threw. */
+export interface InputCall {
+  /** The session `createSession`/`updateSession` returned, copied at once; `undefined` when it threw. */
+  session: AnySession | undefined
+  thrown: unknown
+  res: Response
+}
+
+/** An app whose routes hand createSession/updateSession whatever the test passes, and catch what they throw. */
+export interface InputApp {
+  /** Errors that reached app.onError (the routes catch everything the session functions throw). */
+  errors: unknown[]
+  /** Runs `createSession` (`/login`) or `updateSession` (`/update`) with `data`; the response is 204 whatever happens. */
+  call(path: '/login' | '/update', data: unknown, jar: CookieJar): Promise<InputCall>
+  /** `getSession(c)` in a request that carries the jar's cookies. */
+  read(jar: CookieJar): Promise<AnySession | null>
+}
+
+/**
+ * {@link InputApp}, with a store or without.
+ *
+ * @example
+ * ```ts
+ * const subject = inputApp()
+ * const { thrown } = await subject.call('/login', { user: { sub: 'u1' } }, new CookieJar())
+ * ```
+ */
+export function inputApp(store?: SessionStore): InputApp {
+  let input: unknown
+  let outcome: { session: AnySession | undefined; thrown: unknown } = { session: undefined, thrown: undefined }
+  let seen: AnySession | null = null
+  const errors: unknown[] = []
+  const app = new Hono()
+  app.onError((err, c) => {
+    errors.push(err)
+    return c.text('error', 500)
+  })
+  app.use(edgeSession({ secret: SECRET, ...(store ? { store } : {}) }))
+  const run = async (change: () => Promise<unknown>) => {
+    try {
+      outcome = { session: structuredClone((await change()) as AnySession), thrown: undefined }
+    } catch (error) {
+      outcome = { session: undefined, thrown: error }
+    }
+  }
+  app.post('/login', async (c) => {
+    await run(() => createSession(c, input as SessionInput<Loose>))
+    return c.body(null, 204)
+  })
+  app.post('/update', async (c) => {
+    await run(() => updateSession(c, input as SessionInput<Loose>))
+    return c.body(null, 204)
+  })
+  app.get('/session', (c) => {
+    seen = getSession(c) as AnySession | null
+    return c.body(null, 204)
+  })
+  return {
+    errors,
+    async call(path, data, jar) {
+      input = data
+      outcome = { session: undefined, thrown: undefined }
+      const res = await app.request(path, { method: 'POST', headers: { cookie: jar.header } })
+      expect(res.status).toBe(204)
+      jar.apply(res)
+      return { ...outcome, res }
+    },
+    async read(jar) {
+      seen = null
+      await app.request('/session', { headers: { cookie: jar.header } })
+      return seen
+    },
+  }
 }

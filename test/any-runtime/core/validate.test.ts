@@ -7,18 +7,13 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   type InvalidReason,
   SessionInvalidError,
-  type SessionInput,
   type SessionStore,
   type StoredSession,
-  createSession,
-  edgeSession,
-  getSession,
   memoryStore,
-  updateSession,
 } from '../../../src'
 import { toSessionRecord } from '../../../src/state/validate'
-import { type Context, Hono } from 'hono'
-import { CookieJar, SECRET, call, coreApp, readSession } from '../../helpers'
+import type { Context } from 'hono'
+import { CookieJar, call, coreApp, inputApp, readSession } from '../../helpers'
 
 async function issuesOf(input: unknown): Promise<Array<{ message: string; path?: PropertyKey[] }>> {
   const error = await toSessionRecord(input, undefined).then(
@@ -215,50 +210,15 @@ describe('keys with a quote, a backslash or a control character', () => {
   const MESSAGE =
     'this key holds a quote, a backslash or a control character: JSON.parse on Workers and Deno can read such a key back altered'
 
+  /** {@link inputApp}, answering what each call threw and the Set-Cookie lines it sent. */
   function keysApp(store?: SessionStore) {
-    let input: unknown
-    let thrown: unknown
-    let seen: unknown
-    const errors: unknown[] = []
-    const app = new Hono()
-    app.onError((err, c) => {
-      errors.push(err)
-      return c.text('error', 500)
-    })
-    app.use(edgeSession({ secret: SECRET, ...(store ? { store } : {}) }))
-    const run = async (change: () => Promise<unknown>) => {
-      try {
-        await change()
-      } catch (error) {
-        thrown = error
-      }
-    }
-    app.post('/login', async (c) => {
-      await run(() => createSession(c, input as SessionInput<Record<string, unknown>>))
-      return c.body(null, 204)
-    })
-    app.post('/update', async (c) => {
-      await run(() => updateSession(c, input as SessionInput<Record<string, unknown>>))
-      return c.body(null, 204)
-    })
-    app.get('/session', (c) => {
-      seen = getSession(c)
-      return c.body(null, 204)
-    })
+    const subject = inputApp(store)
     return {
-      errors,
+      errors: subject.errors,
+      read: subject.read,
       async call(path: '/login' | '/update', data: unknown, jar: CookieJar) {
-        input = data
-        thrown = undefined
-        const res = await app.request(path, { method: 'POST', headers: { cookie: jar.header } })
-        expect(res.status).toBe(204)
-        jar.apply(res)
+        const { thrown, res } = await subject.call(path, data, jar)
         return { thrown, setCookie: res.headers.getSetCookie() }
-      },
-      async read(jar: CookieJar) {
-        seen = undefined
-        await app.request('/session', { headers: { cookie: jar.header } })
-        return seen as Record<string, unknown> | null
       },
     }
   }

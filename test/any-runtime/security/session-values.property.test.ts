@@ -10,18 +10,9 @@
  * next request would disagree.
  */
 import fc from 'fast-check'
-import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import {
-  SessionInvalidError,
-  SessionTooLargeError,
-  createSession,
-  edgeSession,
-  getSession,
-  updateSession,
-} from '../../../src'
-import type { SessionInput } from '../../../src'
-import { type AnySession, CookieJar, PROPERTY_TIMEOUT_MS, SECRET, badSetCookieLines, params } from '../../helpers'
+import { SessionInvalidError, SessionTooLargeError } from '../../../src'
+import { type AnySession, CookieJar, PROPERTY_TIMEOUT_MS, badSetCookieLines, inputApp, params } from '../../helpers'
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
@@ -50,59 +41,25 @@ type Outcome =
   | { kind: 'too-large' }
   | { kind: 'other'; error: unknown }
 
-/** An app whose routes run createSession/updateSession with whatever the test hands them. */
+/** {@link inputApp} (no store), answering each call's outcome; every Set-Cookie line must be sound. */
 function valuesApp() {
-  let input: unknown
-  let outcome: Outcome | undefined
-  let seen: AnySession | null = null
-  const errors: unknown[] = []
-  const app = new Hono()
-  app.onError((err, c) => {
-    errors.push(err)
-    return c.text('error', 500)
-  })
-  app.use(edgeSession({ secret: SECRET }))
-  const run = async (change: () => Promise<AnySession>) => {
-    try {
-      outcome = { kind: 'ok', session: structuredClone(await change()) }
-    } catch (error) {
-      outcome =
-        error instanceof SessionInvalidError
-          ? { kind: 'invalid' }
-          : error instanceof SessionTooLargeError
-            ? { kind: 'too-large' }
-            : { kind: 'other', error }
-    }
-  }
-  app.post('/login', async (c) => {
-    await run(() => createSession(c, input as SessionInput<Record<string, unknown>>) as Promise<AnySession>)
-    return c.body(null, 204)
-  })
-  app.post('/update', async (c) => {
-    await run(() => updateSession(c, input as SessionInput<Record<string, unknown>>) as Promise<AnySession>)
-    return c.body(null, 204)
-  })
-  app.get('/session', (c) => {
-    seen = getSession(c) as AnySession | null
-    return c.body(null, 204)
-  })
+  const subject = inputApp()
   return {
-    errors,
+    errors: subject.errors,
+    read: subject.read,
     async call(path: '/login' | '/update', data: unknown, jar: CookieJar) {
-      input = data
-      outcome = undefined
-      const res = await app.request(path, { method: 'POST', headers: { cookie: jar.header } })
-      expect(res.status).toBe(204)
+      const { session, thrown, res } = await subject.call(path, data, jar)
       expect(badSetCookieLines(res)).toEqual([])
-      jar.apply(res)
-      return { outcome: outcome as Outcome | undefined, setCookie: res.headers.getSetCookie() }
-    },
-    async read(jar: CookieJar) {
-      seen = null
-      await app.request('/session', { headers: { cookie: jar.header } })
-      return seen as AnySession | null
+      return { outcome: outcomeOf(session, thrown), setCookie: res.headers.getSetCookie() }
     },
   }
+}
+
+function outcomeOf(session: AnySession | undefined, thrown: unknown): Outcome {
+  if (thrown === undefined) return { kind: 'ok', session: session as AnySession }
+  if (thrown instanceof SessionInvalidError) return { kind: 'invalid' }
+  if (thrown instanceof SessionTooLargeError) return { kind: 'too-large' }
+  return { kind: 'other', error: thrown }
 }
 
 const nasty = fc.constantFrom(
