@@ -113,24 +113,29 @@ function viewWithCalls(b: ReturnType<typeof stepBuilder>, path: string, assetsOn
   }
 }
 
+/**
+ * Onboarding (its pages with their assets, then the completion), `/explore`, then `views` more
+ * page views, each with its calls.
+ */
+function onboardThenBrowse(b: ReturnType<typeof stepBuilder>, onboardingPages: readonly string[], views: number) {
+  for (const page of onboardingPages) viewWithCalls(b, page, true)
+  b.post('update', '/onboarding/finish')
+  viewWithCalls(b, '/explore')
+  for (let n = 0; n < views; n++) viewWithCalls(b, b.nextPage(0.25))
+}
+
 /** The browsing trace: signed in before the pass, page views each followed by API or asset calls. */
 function browseSteps(): readonly Step[] {
   const b = stepBuilder(42)
-  viewWithCalls(b, '/onboarding', true)
-  b.post('update', '/onboarding/finish')
-  viewWithCalls(b, '/explore')
-  for (let n = 2; n < 60; n++) viewWithCalls(b, b.nextPage(0.25))
+  onboardThenBrowse(b, ['/onboarding'], 58)
   return b.steps
 }
 
+/** The sign-in trace: every pass signs in, onboards, then browses. */
 function signinSteps(): readonly Step[] {
   const b = stepBuilder(7)
   b.post('login', '/login')
-  viewWithCalls(b, '/onboarding', true)
-  viewWithCalls(b, '/onboarding/profile', true)
-  b.post('update', '/onboarding/finish')
-  viewWithCalls(b, '/explore')
-  for (let n = 1; n < 20; n++) viewWithCalls(b, b.nextPage(0.25))
+  onboardThenBrowse(b, ['/onboarding', '/onboarding/profile'], 19)
   return b.steps
 }
 

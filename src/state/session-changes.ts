@@ -98,11 +98,11 @@ export async function updateCurrent(
   }
   const calls = state.storeCalls
   if (!calls) {
-    let record: SessionRecord | Promise<SessionRecord>
+    let record: SessionRecord
     try {
-      record = changedRecord(state, current, next, now, true)
+      const changed = changedRecord(state, current, next, now, true)
       // Awaited only when something in it was asynchronous (the update function, a schema).
-      if (record instanceof Promise) record = await record
+      record = changed instanceof Promise ? await changed : changed
     } catch (error) {
       unwrapCallerError(error)
     }
